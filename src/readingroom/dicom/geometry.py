@@ -1,0 +1,120 @@
+"""Where a frame is in the patient: position, orientation, pixel spacing, edge labels.
+
+Reads the Image Plane module (PS3.3 C.7.6.2) and, for enhanced multi-frame
+objects, the same values from the per-frame or shared functional groups
+(PS3.3 C.7.6.16), so callers never care which kind of object they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+# Patient axes (PS3.3 C.7.6.2.1.1): +x towards the patient's left, +y posterior, +z head.
+_AXIS_LETTERS = (("R", "L"), ("A", "P"), ("F", "H"))
+_OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A", "H": "F", "F": "H"}
+
+
+@dataclass(frozen=True)
+class PixelSpacing:
+    """Physical size of a pixel in mm, (row spacing, column spacing).
+
+    ``detector_plane`` is True when only Imager Pixel Spacing was present: lengths
+    are then at the detector, magnified relative to the patient (PS3.3 C.8.11.4).
+    """
+
+    row: float
+    column: float
+    detector_plane: bool = False
+
+
+def functional_group_item(ds: Dataset, frame_index: int, sequence: str) -> Dataset | None:
+    """The first item of ``sequence`` for a frame: per-frame group first, then shared."""
+    for groups, index in (("PerFrameFunctionalGroupsSequence", frame_index), ("SharedFunctionalGroupsSequence", 0)):
+        items = ds.get(groups)
+        if items and index < len(items):
+            inner = items[index].get(sequence)
+            if inner:
+                return inner[0]
+    return None
+
+
+def _frame_value(ds: Dataset, frame_index: int, sequence: str, keyword: str):
+    item = functional_group_item(ds, frame_index, sequence)
+    if item is not None and keyword in item:
+        return item[keyword].value
+    return ds.get(keyword)
+
+
+def image_position(ds: Dataset, frame_index: int = 0) -> np.ndarray | None:
+    value = _frame_value(ds, frame_index, "PlanePositionSequence", "ImagePositionPatient")
+    return _floats(value, 3)
+
+
+def image_orientation(ds: Dataset, frame_index: int = 0) -> np.ndarray | None:
+    value = _frame_value(ds, frame_index, "PlaneOrientationSequence", "ImageOrientationPatient")
+    return _floats(value, 6)
+
+
+def pixel_spacing(ds: Dataset, frame_index: int = 0) -> PixelSpacing | None:
+    """Pixel Spacing, else Imager Pixel Spacing flagged as detector-plane, else None."""
+    value = _floats(_frame_value(ds, frame_index, "PixelMeasuresSequence", "PixelSpacing"), 2)
+    if value is not None and np.all(value > 0):
+        return PixelSpacing(float(value[0]), float(value[1]))
+    value = _floats(ds.get("ImagerPixelSpacing"), 2)
+    if value is not None and np.all(value > 0):
+        return PixelSpacing(float(value[0]), float(value[1]), detector_plane=True)
+    return None
+
+
+def slice_normal(orientation: np.ndarray) -> np.ndarray:
+    """Unit normal of the image plane: row direction x column direction."""
+    normal = np.cross(orientation[:3], orientation[3:])
+    norm = np.linalg.norm(normal)
+    return normal / norm if norm else normal
+
+
+def direction_label(vector: np.ndarray, threshold: float = 0.25) -> str:
+    """Patient-axis letters for a direction, strongest first ("L", "LP", "HAR" ...)."""
+    letters = []
+    for axis in np.argsort(-np.abs(vector)):
+        if abs(vector[axis]) >= threshold:
+            letters.append(_AXIS_LETTERS[axis][int(vector[axis] > 0)])
+    return "".join(letters)
+
+
+def edge_labels(ds: Dataset, frame_index: int = 0) -> dict[str, str] | None:
+    """Letters for the image edges {"left", "right", "top", "bottom"} as displayed.
+
+    From Image Orientation (Patient) for cross-sectional images, else from Patient
+    Orientation (0020,0020) for projection radiographs; None when neither is there.
+    """
+    orientation = image_orientation(ds, frame_index)
+    if orientation is not None:
+        row, column = orientation[:3], orientation[3:]
+        right, bottom = direction_label(row), direction_label(column)
+        left, top = direction_label(-row), direction_label(-column)
+    else:
+        values = ds.get("PatientOrientation")
+        if not values or len(values) != 2 or not all(values):
+            return None
+        right, bottom = str(values[0]), str(values[1])
+        left = "".join(_OPPOSITE.get(c, "") for c in right)
+        top = "".join(_OPPOSITE.get(c, "") for c in bottom)
+    if not (right and bottom):
+        return None
+    return {"left": left, "right": right, "top": top, "bottom": bottom}
+
+
+def _floats(value, count: int) -> np.ndarray | None:
+    """``count`` finite floats from a DS/FD value (single or multi-valued), else None."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, (int, float, str)) else list(value)
+    try:
+        numbers = np.array([float(v) for v in items], dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return numbers if numbers.size == count and np.all(np.isfinite(numbers)) else None

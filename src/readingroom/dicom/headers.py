@@ -1,0 +1,124 @@
+"""Read one file's header, and only its header: pixel data stays on disk until asked for.
+
+Besides parsing, this is where a file is judged usable as an image: not DICOM,
+no pixel data (SR, RT plan, waveform), or pixel data cut short are reported here,
+from the header and the file size, without decoding anything.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+from readingroom.dicom.sources import SourceFile
+from readingroom.errors import InputError, NotAnImageError
+
+_PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}  # Pixel Data, Float, Double Float
+_UNDEFINED_LENGTH = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One DICOM file (SOP instance): where it lives and its header without pixels."""
+
+    source: SourceFile
+    header: Dataset
+
+    @property
+    def label(self) -> str:
+        return self.source.label
+
+    @property
+    def transfer_syntax(self) -> UID:
+        return self.header.file_meta.TransferSyntaxUID
+
+    @property
+    def number_of_frames(self) -> int:
+        return int(self.header.get("NumberOfFrames") or 1)
+
+
+def read_instance(source: SourceFile) -> Instance:
+    """Parse ``source``'s header; raise :class:`InputError` naming the file if unusable."""
+    try:
+        with source.open() as fp:
+            header = _parse_header(fp, source.label)
+            _check_pixel_data(fp, header, source.label)
+    except OSError as error:
+        raise InputError(f"{source.label}: cannot read ({error.strerror or error})") from None
+    return Instance(source=source, header=header)
+
+
+def _parse_header(fp: BinaryIO, label: str) -> Dataset:
+    try:
+        header = dcmread(fp, stop_before_pixels=True)
+    except InvalidDicomError:
+        raise InputError(f"{label}: not a DICOM file (no DICM preamble or file meta header)") from None
+    except (EOFError, struct.error, ValueError, TypeError, KeyError, IndexError) as error:
+        raise InputError(f"{label}: damaged DICOM header ({error}); the file is probably truncated") from None
+    if "TransferSyntaxUID" not in header.get("file_meta", Dataset()):
+        raise InputError(f"{label}: file meta header lacks (0002,0010) Transfer Syntax UID; re-export the file")
+    return header
+
+
+def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> None:
+    """Confirm a pixel data element follows the header and is as long as it must be."""
+    ts = header.file_meta.TransferSyntaxUID
+    if ts.is_deflated:  # the stream is inflated on the fly: the header is all we can judge
+        if "Rows" not in header:
+            raise NotAnImageError(f"{label}: {_kind(header)} has no pixel data; nothing to show")
+        return
+    start = fp.tell()
+    element_header = fp.read(12)
+    if len(element_header) < 8 or _tag(element_header, ts) not in _PIXEL_TAGS:
+        raise NotAnImageError(f"{label}: {_kind(header)} has no pixel data; nothing to show")
+    length = _value_length(element_header, ts)
+    header_size = 8 if ts.is_implicit_VR else 12
+    available = _remaining(fp, start + header_size)
+    if length == _UNDEFINED_LENGTH:  # encapsulated: fragments are checked when decoded
+        if available <= 0:
+            raise InputError(f"{label}: truncated file: compressed pixel data is missing")
+        return
+    if available < length:
+        raise InputError(
+            f"{label}: truncated file: pixel data needs {length} bytes but only {available} remain"
+        )
+
+
+def _tag(element_header: bytes, ts: UID) -> int:
+    fmt = ">HH" if not ts.is_little_endian else "<HH"
+    group, element = struct.unpack(fmt, element_header[:4])
+    return group << 16 | element
+
+
+def _value_length(element_header: bytes, ts: UID) -> int:
+    endian = "<" if ts.is_little_endian else ">"
+    if ts.is_implicit_VR:
+        return struct.unpack(endian + "L", element_header[4:8])[0]
+    vr = element_header[4:6]
+    if vr in (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN"):
+        return struct.unpack(endian + "L", element_header[8:12])[0]
+    return struct.unpack(endian + "H", element_header[6:8])[0]
+
+
+def _remaining(fp: BinaryIO, offset: int) -> int:
+    if isinstance(fp, io.BytesIO):
+        return len(fp.getbuffer()) - offset
+    fp.seek(0, io.SEEK_END)
+    return fp.tell() - offset
+
+
+def _kind(header: Dataset) -> str:
+    """A short human name for what the object is, from its SOP class."""
+    sop_class = header.get("SOPClassUID")
+    name = getattr(sop_class, "name", "") if sop_class else ""
+    modality = header.get("Modality")
+    if name and modality:
+        return f"{name} ({modality})"
+    return name or (f"a {modality} object" if modality else "this DICOM object")

@@ -1,0 +1,23 @@
+"""Errors whose message is fit to show a user: what is wrong, where, and how to fix it.
+
+The CLI prints ``str(error)`` as one line and exits with ``exit_code``; anything
+else that escapes is a bug and shows a traceback only under ``--debug``.
+"""
+
+
+class ReadingroomError(Exception):
+    """Base for errors a user can act on."""
+
+    exit_code = 2
+
+
+class InputError(ReadingroomError):
+    """The input (a path, an option, a file's content) is unusable as given."""
+
+
+class NotAnImageError(InputError):
+    """A DICOM object without pixel data (SR, RT plan, waveform ...)."""
+
+
+class DecodeError(InputError):
+    """Pixel data that cannot be decoded (truncated, or a codec we lack)."""
