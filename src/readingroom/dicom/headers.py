@@ -50,6 +50,7 @@ def read_instance(source: SourceFile) -> Instance:
         with source.open() as fp:
             header = _parse_header(fp, source.label)
             _check_pixel_data(fp, header, source.label)
+        _check_image_pixel_module(header, source.label)
     except OSError as error:
         raise InputError(f"{source.label}: cannot read ({error.strerror or error})") from None
     return Instance(source=source, header=header)
@@ -81,7 +82,7 @@ def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> None:
     length = _value_length(element_header, ts)
     header_size = 8 if ts.is_implicit_VR else 12
     available = _remaining(fp, start + header_size)
-    if length == _UNDEFINED_LENGTH:  # encapsulated: fragments are checked when decoded
+    if ts.is_compressed or length == _UNDEFINED_LENGTH:  # encapsulated: checked when decoded
         if available <= 0:
             raise InputError(f"{label}: truncated file: compressed pixel data is missing")
         return
@@ -89,6 +90,29 @@ def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> None:
         raise InputError(
             f"{label}: truncated file: pixel data needs {length} bytes but only {available} remain"
         )
+
+
+_REQUIRED_PIXEL_ATTRIBUTES = (
+    ("Rows", "(0028,0010)"),
+    ("Columns", "(0028,0011)"),
+    ("BitsAllocated", "(0028,0100)"),
+    ("PhotometricInterpretation", "(0028,0004)"),
+)
+
+
+def _check_image_pixel_module(header: Dataset, label: str) -> None:
+    """Pixel data is meaningless without the Image Pixel module's size and layout."""
+    for keyword, tag in _REQUIRED_PIXEL_ATTRIBUTES:
+        if header.get(keyword) in (None, ""):
+            raise InputError(f"{label}: pixel data without {tag} {keyword}; the file is incomplete, re-export it")
+    for keyword, tag in (("Rows", "(0028,0010)"), ("Columns", "(0028,0011)"), ("NumberOfFrames", "(0028,0008)")):
+        value = header.get(keyword, 1)
+        try:
+            valid = int(value) >= 1
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise InputError(f"{label}: {tag} {keyword} must be a whole number >= 1, got {value!r}")
 
 
 def _tag(element_header: bytes, ts: UID) -> int:
