@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from readingroom.errors import ReadingroomError
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
+# Tables stay readable when piped (Rich would otherwise assume 80 columns).
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 INTERNAL_ERROR_EXIT = 1
 
@@ -26,10 +27,10 @@ def report_error(message: str) -> None:
 class _ErrorReportingGroup(TyperGroup):
     """Turns errors into one line and an exit status; ``--debug`` shows tracebacks."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors and exits keep their meaning
             raise
         except ReadingroomError as error:
             if _debug(ctx):
@@ -45,7 +46,7 @@ class _ErrorReportingGroup(TyperGroup):
             raise typer.Exit(INTERNAL_ERROR_EXIT) from None
 
 
-def _debug(ctx: click.Context) -> bool:
+def _debug(ctx: typer.Context) -> bool:
     return bool(isinstance(ctx.obj, dict) and ctx.obj.get("debug"))
 
 

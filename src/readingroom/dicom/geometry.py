@@ -23,11 +23,17 @@ class PixelSpacing:
 
     ``detector_plane`` is True when only Imager Pixel Spacing was present: lengths
     are then at the detector, magnified relative to the patient (PS3.3 C.8.11.4).
+    ``calibration`` names the attribute the values came from.
     """
 
     row: float
     column: float
     detector_plane: bool = False
+    calibration: str = "PixelSpacing"
+
+
+_CENTIMETRE = 3  # Physical Units X/Y Direction code for cm (PS3.3 C.8.5.5.1.15)
+_TISSUE_2D = 1  # Region Spatial Format code for 2D tissue or flow
 
 
 def functional_group_item(ds: Dataset, frame_index: int, sequence: str) -> Dataset | None:
@@ -59,14 +65,30 @@ def image_orientation(ds: Dataset, frame_index: int = 0) -> np.ndarray | None:
 
 
 def pixel_spacing(ds: Dataset, frame_index: int = 0) -> PixelSpacing | None:
-    """Pixel Spacing, else Imager Pixel Spacing flagged as detector-plane, else None."""
+    """Pixel Spacing; else Imager Pixel Spacing (flagged detector-plane); else the
+    ultrasound regions' calibration when all 2-D regions agree; else None."""
     value = _floats(_frame_value(ds, frame_index, "PixelMeasuresSequence", "PixelSpacing"), 2)
     if value is not None and np.all(value > 0):
         return PixelSpacing(float(value[0]), float(value[1]))
     value = _floats(ds.get("ImagerPixelSpacing"), 2)
     if value is not None and np.all(value > 0):
-        return PixelSpacing(float(value[0]), float(value[1]), detector_plane=True)
-    return None
+        return PixelSpacing(float(value[0]), float(value[1]), detector_plane=True, calibration="ImagerPixelSpacing")
+    return _ultrasound_spacing(ds)
+
+
+def _ultrasound_spacing(ds: Dataset) -> PixelSpacing | None:
+    calibrations = {
+        (round(float(region.PhysicalDeltaY) * 10, 6), round(float(region.PhysicalDeltaX) * 10, 6))
+        for region in ds.get("SequenceOfUltrasoundRegions") or []
+        if region.get("RegionSpatialFormat") == _TISSUE_2D
+        and region.get("PhysicalUnitsXDirection") == _CENTIMETRE
+        and region.get("PhysicalUnitsYDirection") == _CENTIMETRE
+        and region.get("PhysicalDeltaX") and region.get("PhysicalDeltaY")
+    }
+    if len(calibrations) != 1:
+        return None
+    row, column = calibrations.pop()
+    return PixelSpacing(abs(row), abs(column), calibration="SequenceOfUltrasoundRegions")
 
 
 def slice_normal(orientation: np.ndarray) -> np.ndarray:

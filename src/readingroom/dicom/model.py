@@ -79,7 +79,9 @@ class Series:
 
     @property
     def transfer_syntax(self) -> str:
-        return str(self.frames[0].instance.transfer_syntax.name)
+        """The transfer syntax's short keyword, e.g. ``JPEG2000Lossless``."""
+        uid = self.frames[0].instance.transfer_syntax
+        return uid.keyword or str(uid)
 
     @property
     def instance_count(self) -> int:

@@ -90,8 +90,10 @@ def apply_window(arr: np.ndarray, window: Window) -> np.ndarray:
         y = 1.0 / (1.0 + np.exp(-4.0 * (x - c) / w))
     elif window.function == "LINEAR_EXACT":
         y = np.clip((x - c) / w + 0.5, 0.0, 1.0)
+    elif w == 1:  # the LINEAR formula degenerates to a step at c - 0.5
+        y = (x > c - 0.5).astype(np.float64)
     else:
-        y = np.clip((x - (c - 0.5)) / max(w - 1, 1e-9) + 0.5, 0.0, 1.0)
+        y = np.clip((x - (c - 0.5)) / (w - 1) + 0.5, 0.0, 1.0)
     return np.rint(y * 255.0).astype(np.uint8)
 
 

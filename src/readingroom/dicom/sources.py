@@ -109,9 +109,9 @@ def _dicomdir_files(dicomdir: Path) -> list[SourceFile]:
         fileset = FileSet(dcmread(dicomdir))
     except (InvalidDicomError, ValueError, AttributeError, KeyError) as error:
         raise InputError(f"{dicomdir}: not a usable DICOMDIR ({error}); open its folder instead") from None
-    root = dicomdir.parent
+    root = dicomdir.parent.resolve()
     files = []
     for instance in fileset:
-        path = Path(instance.path)
+        path = Path(instance.path).resolve()
         files.append(SourceFile(label=str(path.relative_to(root)), path=path))
     return sorted(files, key=lambda f: f.label)

@@ -1,0 +1,60 @@
+"""Shared fixtures: where the public DICOM test sets live, and synthetic series.
+
+The public files come from PyPI packages (pydicom's bundled test files and
+pydicom-data); they are located on disk, never fetched, because pydicom's own
+lookup helpers try the network for files they do not hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+
+
+def _data_store_dir() -> Path:
+    import data_store  # installed by pydicom-data (the `test` extra)
+
+    return Path(data_store.__file__).parent / "data"
+
+
+DATA_STORE_FILES = _data_store_dir()
+
+
+def public_files() -> list[Path]:
+    """Every file of both public sets, DICOMDIR index files excluded."""
+    files = [p for root in (PYDICOM_FILES, DATA_STORE_FILES) for p in sorted(root.rglob("*")) if p.is_file()]
+    return [p for p in files if p.name.upper() != "DICOMDIR" and "__pycache__" not in p.parts and p.suffix != ".py"]
+
+
+@pytest.fixture(scope="session")
+def pydicom_files() -> Path:
+    return PYDICOM_FILES
+
+
+@pytest.fixture(scope="session")
+def data_store_files() -> Path:
+    return DATA_STORE_FILES
+
+
+@pytest.fixture(scope="session")
+def ct_series_300(tmp_path_factory) -> Path:
+    """A 300-slice synthetic CT written in shuffled file order (small slices keep it quick)."""
+    from readingroom.dicom.synthetic import write_ct_phantom
+
+    folder = tmp_path_factory.mktemp("ct300")
+    write_ct_phantom(folder, slices=300, size=32, pixel_spacing=(0.8, 0.8), slice_spacing=1.25, shuffle=True)
+    return folder
+
+
+@pytest.fixture
+def small_ct(tmp_path) -> Path:
+    """A 12-slice 64x64 phantom in its own folder, safe to modify."""
+    from readingroom.dicom.synthetic import write_ct_phantom
+
+    folder = tmp_path / "ct"
+    write_ct_phantom(folder, slices=12, size=64, pixel_spacing=(0.5, 0.5), slice_spacing=2.0)
+    return folder
