@@ -1,0 +1,47 @@
+"""Where the front-end ES modules are, and the version that names their URL.
+
+In a wheel they are packaged as ``readingroom/widgets/static``; in a source
+checkout they are the top-level ``widgets/`` folder. The version is a digest of
+their content, so the URL changes whenever the code does and can be cached forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+MODULES = ("core.js", "viewer.js")  # the only files the server will hand out
+LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
+
+
+def widgets_dir() -> Path:
+    packaged = Path(__file__).parent / "static"
+    if (packaged / "viewer.js").is_file():
+        return packaged
+    checkout = Path(__file__).resolve().parents[3] / "widgets"
+    if (checkout / "viewer.js").is_file():
+        return checkout
+    raise FileNotFoundError("readingroom's widget modules are missing: reinstall readingroom")
+
+
+@lru_cache(maxsize=1)
+def _sources(folder: str) -> dict[str, str]:
+    return {name: (Path(folder) / name).read_text(encoding="utf-8") for name in MODULES}
+
+
+def module_sources() -> dict[str, str]:
+    return _sources(str(widgets_dir()))
+
+
+def modules_version() -> str:
+    h = hashlib.blake2b(digest_size=6)
+    for name, text in sorted(module_sources().items()):
+        h.update(name.encode() + b"\0" + text.encode())
+    return h.hexdigest()
+
+
+def loader_source() -> str:
+    """The small ES module anywidget receives as ``_esm``."""
+    text = (widgets_dir() / LOADER).read_text(encoding="utf-8")
+    return text.replace("__RR_VERSION__", modules_version())

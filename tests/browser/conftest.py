@@ -1,0 +1,218 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, and real servers on free ports.
+
+JupyterLab, our Voila app and plain Voila start once per session, each with
+its own config/data/runtime folders so the machine's Jupyter config stays out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+TOKEN = "readingroom-test-token"
+PHANTOM = {"slices": 24, "size": 256, "pixel_spacing": (0.5, 0.5), "slice_spacing": 2.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class ConsoleLog:
+    def __init__(self, page):
+        self.errors: list[str] = []
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.console = ConsoleLog(page)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("viewer-e2e")
+
+
+@pytest.fixture(scope="session")
+def frame_cache(workdir) -> Path:
+    return workdir / "frame-cache"
+
+
+@pytest.fixture(scope="session")
+def phantom_dir(workdir) -> Path:
+    from readingroom.dicom.synthetic import write_ct_phantom
+
+    folder = workdir / "phantom"
+    write_ct_phantom(folder, **PHANTOM)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def notebook_dir(workdir, phantom_dir) -> Path:
+    """A folder with one notebook showing the phantom in a Viewer."""
+    folder = workdir / "notebooks"
+    folder.mkdir()
+    source = f"from readingroom.widgets import Viewer\nviewer = Viewer({str(phantom_dir)!r})\nviewer"
+    nb = {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "viewer", "metadata": {}, "outputs": [], "source": source}],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    (folder / "phantom.ipynb").write_text(json.dumps(nb))
+    return folder
+
+
+def _jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
+    env = dict(os.environ)
+    home = workdir / f"jupyter-{name}"
+    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("IPYTHONDIR", "ipython")):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(home / sub)
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["JUPYTER_NO_CONFIG"] = "1"
+    env["READINGROOM_CACHE"] = str(frame_cache)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    return env
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.3)  # polling a server's port while it starts, not a test wait
+    raise RuntimeError(f"server did not answer {url}:\n{log.read_text()[-3000:]}")
+
+
+class Server:
+    def __init__(self, args: list[str], env: dict, cwd: Path, log: Path, port: int, ready_path: str):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log = log
+        self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        _wait_http(self.url + ready_path, self.proc, log)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(workdir, notebook_dir, frame_cache):
+    port = free_port()
+    server = Server(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--ServerApp.root_dir={notebook_dir}"],
+        _jupyter_env(workdir, frame_cache, "lab"), notebook_dir, workdir / "jupyterlab.log", port, f"api/status?token={TOKEN}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def voila(workdir, notebook_dir, frame_cache):
+    """Our serving app: Voila with the readingroom handlers added."""
+    port = free_port()
+    server = Server(
+        [sys.executable, "-m", "readingroom.server.voila_app", str(notebook_dir / "phantom.ipynb"), "--no-browser",
+         f"--port={port}", "--Voila.ip=127.0.0.1"],
+        _jupyter_env(workdir, frame_cache, "voila"), notebook_dir, workdir / "voila.log", port,
+        "voila/static/voila.js")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def plain_voila(workdir, notebook_dir, frame_cache):
+    """Stock `voila notebook.ipynb`: no readingroom handlers, so frames come over the comm."""
+    port = free_port()
+    server = Server(
+        [sys.executable, "-m", "voila", str(notebook_dir / "phantom.ipynb"), "--no-browser", f"--port={port}",
+         "--Voila.ip=127.0.0.1"],
+        _jupyter_env(workdir, frame_cache, "plain-voila"), notebook_dir, workdir / "plain-voila.log", port,
+        "voila/static/voila.js")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def static_site(phantom_dir, frame_cache):
+    """A plain page (no Jupyter at all) serving our handlers and a stub-model test page."""
+    import asyncio
+
+    from tornado import web
+
+    from readingroom.dicom import open_path
+    from readingroom.frames import FrameCache, encode_series
+    from readingroom.server import routes
+    from readingroom.widgets.assets import modules_version
+
+    cache = FrameCache(frame_cache)
+    manifest = encode_series(open_path(phantom_dir).series[0], cache)
+    page = (Path(__file__).parent / "stub_page.html").read_text()
+    page = page.replace("__VERSION__", modules_version()).replace("__MANIFEST__", json.dumps(manifest))
+
+    class PageHandler(web.RequestHandler):
+        def get(self):
+            self.set_header("Content-Type", "text/html")
+            self.finish(page)
+
+    port = free_port()
+    started = threading.Event()
+    holder = {}
+
+    def run():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        app = web.Application(routes("/", cache) + [(r"/", PageHandler)])
+        holder["server"] = app.listen(port, "127.0.0.1")
+        holder["loop"] = loop
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(10)
+    yield {"url": f"http://127.0.0.1:{port}/", "manifest": manifest}
+    holder["loop"].call_soon_threadsafe(holder["loop"].stop)

@@ -1,0 +1,59 @@
+"""The viewer module on a plain page with a stub model: no Jupyter, our handlers only."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import viewer_checks as checks
+
+pytestmark = pytest.mark.browser
+
+
+def test_viewer_runs_on_a_plain_page_with_a_stub_model(page, static_site):
+    page.goto(static_site["url"])
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    expect(root).to_have_attribute("data-frame", "12")
+    expect(root).to_have_attribute("data-transport", "http")
+    checks.check_scrolling(root)
+    checks.check_windowing(root)
+    checks.check_value_under_cursor(root)
+    checks.check_length(root)
+    checks.check_cine(root)
+    saved = page.evaluate("window.rrModel.saved")
+    assert saved[-1]["annotations"][-1]["kind"] == "length"
+    assert [-600, 1500] in [s["window"] for s in saved]
+    assert page.console.errors == []
+
+
+def test_keyboard_alone_reaches_every_control(page, static_site):
+    page.goto(static_site["url"])
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    for label in ("Window preset", "Window/level", "Pan", "Zoom", "Length", "Ellipse ROI", "Invert", "Fit", "Reset",
+                  "Overlay text", "Annotations", "Play cine", "Frames per second", "Frame"):
+        expect(root.get_by_label(label, exact=True)).to_have_count(1)
+    root.focus()
+    page.keyboard.press("i")
+    expect(root.get_by_label("Invert")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("o")
+    expect(root).to_have_attribute("data-overlay", "hidden")
+    expect(root.locator(".rr-tr")).to_be_hidden()
+    page.keyboard.press("+")
+    expect(root).to_have_attribute("data-zoom", "1.25")
+    page.keyboard.press("f")
+    expect(root).to_have_attribute("data-zoom", "1")
+
+
+def test_only_cached_digests_are_served(page, static_site):
+    manifest = static_site["manifest"]
+    ok = page.request.get(static_site["url"] + f"readingroom/frames/{manifest['lossless'][0]}.bin")
+    assert ok.status == 200
+    assert ok.headers["cache-control"] == "public, max-age=31536000, immutable"
+    missing = page.request.get(static_site["url"] + "readingroom/frames/" + "0" * 32 + ".bin")
+    assert missing.status == 404
+    escape = page.request.get(static_site["url"] + "readingroom/frames/../series/x.json")
+    assert escape.status == 404
+    stale = page.request.get(static_site["url"] + "readingroom/static/000000000000/viewer.js")
+    assert stale.status == 404

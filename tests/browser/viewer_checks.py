@@ -1,0 +1,114 @@
+"""What a user would check on any host: the same assertions for every page that shows the phantom.
+
+The phantom (see ``conftest.PHANTOM``): 256x256 pixels of 0.5 mm, 24 slices; air
+(-1000 HU, no noise) outside a 53.8 mm radius body whose outer 6.4 mm is bone
+(700 HU); the viewer opens on slice 12 with the header window 40/80.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from readingroom.dicom.synthetic import AIR_HU, BONE_HU
+
+ROOT = "[data-rr-viewer]"
+CANVAS_NON_BLANK = """(root) => {
+  const c = root.querySelector("canvas");
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let lit = 0;
+  for (let i = 0; i < d.length; i += 4 * 97) if (d[i] > 40) lit++;
+  return root.dataset.tier === "lossless" && lit > 50;
+}"""
+
+
+def viewer(scope):
+    root = scope.locator(ROOT)
+    expect(root).to_have_count(1, timeout=60_000)
+    return root
+
+
+def wait_painted(root) -> None:
+    expect(root).to_have_attribute("data-tier", "lossless", timeout=60_000)
+    root.element_handle().wait_for_element_state("visible")
+    root.page.wait_for_function(CANVAS_NON_BLANK, arg=root.element_handle(), timeout=30_000)
+
+
+def client_point(root, x: float, y: float) -> tuple[float, float]:
+    return tuple(root.evaluate("(el, p) => el.imageToClient(p[0], p[1])", [x, y]))
+
+
+def check_scrolling(root) -> None:
+    page = root.page
+    start = int(root.get_attribute("data-frame"))
+    expect(root).to_have_attribute("data-frames", "24")
+    x, y = client_point(root, 128, 128)
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, 100)
+    expect(root).to_have_attribute("data-frame", str(start + 1))
+    root.focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(root).to_have_attribute("data-frame", str(start - 1))
+    page.keyboard.press("End")
+    expect(root).to_have_attribute("data-frame", "23")
+    page.keyboard.press("Home")
+    expect(root).to_have_attribute("data-frame", "0")
+    wait_painted(root)
+
+
+def check_windowing(root) -> None:
+    page = root.page
+    root.focus()
+    page.keyboard.press("0")
+    expect(root).to_have_attribute("data-window-width", "80")
+    x, y = client_point(root, 128, 128)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y + 30, steps=4)
+    page.mouse.up()
+    expect(root).not_to_have_attribute("data-window-width", "80")
+    assert float(root.get_attribute("data-window-width")) > 80
+    page.keyboard.press("4")  # lung
+    expect(root).to_have_attribute("data-window-center", "-600")
+    expect(root).to_have_attribute("data-window-width", "1500")
+    root.get_by_label("Window preset").select_option("8")  # bone, from the menu
+    expect(root).to_have_attribute("data-window-center", "480")
+
+
+def check_value_under_cursor(root) -> None:
+    page = root.page
+    page.mouse.move(*client_point(root, 4.5, 4.5))
+    expect(root).to_have_attribute("data-probe", str(AIR_HU))
+    expect(root.locator(".rr-probe")).to_have_text(f"(4, 4) HU {AIR_HU}")
+    # bone ring: 50 mm right of centre = 100 px
+    page.mouse.move(*client_point(root, 128 + 100, 128))
+    root.page.wait_for_function(f"(el) => Math.abs(Number(el.dataset.probe) - {BONE_HU}) < 50", arg=root.element_handle())
+
+
+def check_length(root) -> None:
+    page = root.page
+    root.focus()
+    page.keyboard.press("m")
+    expect(root.get_by_label("Length")).to_have_attribute("aria-pressed", "true")
+    x0, y0 = client_point(root, 28, 128)
+    x1, y1 = client_point(root, 228, 128)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    # 200 px at 0.5 mm; screen rounding moves the ends by well under a pixel
+    expect(root.locator(".rr-readout")).to_have_text("Length: 100.0 mm")
+    page.keyboard.press("w")
+
+
+def check_cine(root) -> None:
+    page = root.page
+    root.get_by_label("Frames per second").fill("30")
+    root.get_by_label("Play cine").click()
+    expect(root).to_have_attribute("data-playing", "true")
+    first = root.get_attribute("data-frame")
+    page.wait_for_function("([el, f]) => el.dataset.frame !== f", arg=[root.element_handle(), first])
+    second = root.get_attribute("data-frame")
+    page.wait_for_function("([el, f]) => el.dataset.frame !== f", arg=[root.element_handle(), second])
+    root.get_by_label("Pause cine").click()
+    expect(root).to_have_attribute("data-playing", "false")

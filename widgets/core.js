@@ -1,0 +1,303 @@
+// readingroom shared core: frame transport, lossless decoding, windowing, measurements.
+// Plain ES module, no dependencies; mirrors readingroom.frames.codec and
+// readingroom.dicom.processing so browser and kernel show the same pixels.
+
+/** @typedef {{get(k:string):any, set(k:string,v:any):void, on(e:string,f:Function):void, off(e:string,f:Function):void, save_changes():void, send?(c:any,cb?:any,b?:ArrayBuffer[]):void}} Model */
+
+const UNSIGNED = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array };
+const TYPED = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  uint32: Uint32Array, int32: Int32Array,
+};
+
+/** The Jupyter/Voila base URL of this page ("/" on a plain page). */
+export function pageBaseUrl() {
+  const el = document.getElementById("jupyter-config-data");
+  let base = "/";
+  if (el) {
+    try { base = JSON.parse(el.textContent || "{}").baseUrl || "/"; } catch (_) { /* keep "/" */ }
+  }
+  return base.endsWith("/") ? base : base + "/";
+}
+
+/** Inflate a zlib ("deflate") stream with the browser's own decompressor. */
+export async function inflate(buffer) {
+  const stream = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Decode a lossless-tier blob: inflate, un-shuffle bytes, undo the row delta,
+ * interleave planes. Returns a typed array of the stored values (H*W*S).
+ */
+export async function decodeLossless(buffer, rows, columns, samples, dtype) {
+  const Typed = TYPED[dtype];
+  if (!Typed) throw new Error(`readingroom viewer: unsupported sample type ${dtype}`);
+  const size = Typed.BYTES_PER_ELEMENT;
+  const raw = await inflate(buffer);
+  const n = rows * columns * samples;
+  if (raw.length !== n * size) throw new Error(`readingroom viewer: frame has ${raw.length} bytes, expected ${n * size}`);
+  const bytes = new Uint8Array(n * size);
+  if (size === 1) bytes.set(raw);
+  else for (let b = 0; b < size; b++) { const off = b * n; for (let i = 0; i < n; i++) bytes[i * size + b] = raw[off + i]; }
+  const planes = new UNSIGNED[size](bytes.buffer); // little-endian hosts (every browser we target)
+  for (let p = 0; p < samples; p++) {
+    for (let r = 0; r < rows; r++) {
+      const start = (p * rows + r) * columns;
+      for (let c = 1; c < columns; c++) planes[start + c] += planes[start + c - 1]; // wraps like the encoder
+    }
+  }
+  if (samples === 1) return new Typed(planes.buffer);
+  const out = new Typed(n);
+  const plane = rows * columns;
+  for (let i = 0; i < plane; i++) for (let p = 0; p < samples; p++) out[i * samples + p] = planes[p * plane + i];
+  return out;
+}
+
+/** Fetches blobs over HTTP from our handler, or over the widget comm when no handler answers. */
+export class Transport {
+  /** @param {Model} model */
+  constructor(model, mode = "probe", base = pageBaseUrl()) {
+    this.model = model;
+    this.base = base;
+    this.mode = mode; // "probe" -> "http" | "comm"
+    this.waiting = new Map();
+    this.onMessage = (msg, buffers) => {
+      if (!msg || msg.type !== "frames") return;
+      (msg.items || []).forEach(([digest, kind], i) => {
+        const key = `${digest}.${kind}`;
+        const done = this.waiting.get(key);
+        if (!done) return;
+        this.waiting.delete(key);
+        const buf = buffers && buffers[i];
+        if (!buf) done.reject(new Error(`readingroom viewer: kernel has no frame ${key}`));
+        else done.resolve(buf instanceof ArrayBuffer ? buf : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      });
+    };
+    if (model.on) model.on("msg:custom", this.onMessage);
+  }
+
+  close() { if (this.model.off) this.model.off("msg:custom", this.onMessage); }
+
+  url(digest, kind) { return `${this.base}readingroom/frames/${digest}.${kind}`; }
+
+  async fetch(digest, kind) {
+    if (this.mode !== "comm") {
+      try {
+        const response = await fetch(this.url(digest, kind));
+        if (response.ok) { this.mode = "http"; return await response.arrayBuffer(); }
+      } catch (_) { /* fall through to the comm */ }
+      if (this.mode === "http") throw new Error(`readingroom viewer: frame ${digest} not served`);
+      if (!this.model.send) throw new Error("readingroom viewer: no frame server and no kernel to ask");
+      this.mode = "comm";
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.set(`${digest}.${kind}`, { resolve, reject });
+      this.model.send({ type: "frames", want: [[digest, kind]] });
+    });
+  }
+}
+
+/** Loads a series' frames: the current one first, then outwards, a few at a time. */
+export class FrameStore {
+  constructor(manifest, transport, onLoad, concurrency = 6) {
+    this.m = manifest;
+    this.transport = transport;
+    this.onLoad = onLoad;
+    this.concurrency = concurrency;
+    this.values = new Array(manifest.count).fill(null);
+    this.ranges = new Array(manifest.count).fill(null);
+    this.previews = new Array(manifest.count).fill(null);
+    this.pending = new Set();
+    this.focus = manifest.start || 0;
+    this.loaded = 0;
+    this.palette = null;
+    this.closed = false;
+  }
+
+  async start(focus) {
+    this.focus = focus;
+    if (this.m.kind === "palette" && this.m.palette) {
+      const buf = await this.transport.fetch(this.m.palette, "bin");
+      this.palette = await decodeLossless(buf, 1, this.m.palette_size, 3, "uint8");
+    }
+    this.want(focus);
+  }
+
+  close() { this.closed = true; }
+
+  /** Make ``k`` the most urgent frame (the user is looking at it). */
+  want(k) {
+    this.focus = k;
+    if (!this.values[k] && !this.previews[k] && !this.pending.has(`p${k}`) && !this.pending.has(`l${k}`)) this.load(k, "preview");
+    this.pump();
+  }
+
+  next() {
+    const n = this.m.count;
+    for (let step = 0; step < n; step++) {
+      for (const k of [this.focus + step, this.focus - step]) {
+        if (k >= 0 && k < n && !this.values[k] && !this.pending.has(`l${k}`)) return k;
+      }
+    }
+    return -1;
+  }
+
+  pump() {
+    while (!this.closed && this.pending.size < this.concurrency) {
+      const k = this.next();
+      if (k < 0) return;
+      this.load(k, "lossless");
+    }
+  }
+
+  async load(k, tier) {
+    const tag = `${tier[0]}${k}`;
+    this.pending.add(tag);
+    try {
+      if (tier === "preview") {
+        const buf = await this.transport.fetch(this.m.preview[k], "jpg");
+        if (!this.values[k]) this.previews[k] = await createImageBitmap(new Blob([buf], { type: "image/jpeg" }));
+      } else {
+        const buf = await this.transport.fetch(this.m.lossless[k], "bin");
+        const values = await decodeLossless(buf, this.m.rows, this.m.columns, this.m.samples, this.m.dtype);
+        this.values[k] = values;
+        this.previews[k] = null;
+        this.loaded += 1;
+      }
+      if (!this.closed) this.onLoad(k, tier);
+    } catch (error) {
+      console.warn(String(error));
+    } finally {
+      this.pending.delete(tag);
+      if (!this.closed) this.pump();
+    }
+  }
+
+  /** [min, max] of frame ``k``'s stored values (computed once). */
+  range(k) {
+    if (!this.ranges[k]) {
+      const v = this.values[k];
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < v.length; i++) { const x = v[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
+      this.ranges[k] = [lo, hi];
+    }
+    return this.ranges[k];
+  }
+}
+
+/** Window a modality value to 0..255 exactly as readingroom.dicom.processing.apply_window. */
+export function windowValue(x, center, width, fn = "LINEAR") {
+  let y;
+  if (fn === "SIGMOID") y = 1 / (1 + Math.exp((-4 * (x - center)) / width));
+  else if (fn === "LINEAR_EXACT") y = Math.min(1, Math.max(0, (x - center) / width + 0.5));
+  else y = Math.min(1, Math.max(0, (x - (center - 0.5)) / Math.max(width - 1, 1e-9) + 0.5));
+  return Math.round(y * 255);
+}
+
+const lutCache = new Map();
+
+/** RGBA (as little-endian Uint32) for every stored value in [lo, hi]. */
+function greyLut(lo, hi, slope, intercept, center, width, fn, invert) {
+  const key = [lo, hi, slope, intercept, center, width, fn, invert].join("|");
+  let lut = lutCache.get(key);
+  if (lut) return lut;
+  if (lutCache.size > 32) lutCache.clear();
+  lut = new Uint32Array(hi - lo + 1);
+  for (let s = lo; s <= hi; s++) {
+    let g = windowValue(s * slope + intercept, center, width, fn);
+    if (invert) g = 255 - g;
+    lut[s - lo] = 0xff000000 | (g << 16) | (g << 8) | g;
+  }
+  lutCache.set(key, lut);
+  return lut;
+}
+
+/**
+ * Paint frame values into ``image`` (ImageData of columns x rows).
+ * ``view`` = {center, width, fn, invert, slope, intercept}; MONOCHROME1 inversion is
+ * folded into ``invert`` by the caller.
+ */
+export function paintValues(image, values, range, m, view, palette) {
+  const out = new Uint32Array(image.data.buffer);
+  const n = m.rows * m.columns;
+  if (m.kind === "rgb") {
+    const inv = view.invert ? 255 : 0;
+    for (let i = 0, j = 0; i < n; i++, j += 3) {
+      out[i] = 0xff000000 | ((values[j + 2] ^ inv) << 16) | ((values[j + 1] ^ inv) << 8) | (values[j] ^ inv);
+    }
+    return;
+  }
+  if (m.kind === "palette" && palette) {
+    const inv = view.invert ? 255 : 0;
+    for (let i = 0; i < n; i++) {
+      const j = values[i] * 3;
+      out[i] = 0xff000000 | ((palette[j + 2] ^ inv) << 16) | ((palette[j + 1] ^ inv) << 8) | (palette[j] ^ inv);
+    }
+    return;
+  }
+  const [lo, hi] = range;
+  if (hi - lo <= 1 << 20) {
+    const lut = greyLut(lo, hi, view.slope, view.intercept, view.center, view.width, view.fn, view.invert);
+    for (let i = 0; i < n; i++) out[i] = lut[values[i] - lo];
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    let g = windowValue(values[i] * view.slope + view.intercept, view.center, view.width, view.fn);
+    if (view.invert) g = 255 - g;
+    out[i] = 0xff000000 | (g << 16) | (g << 8) | g;
+  }
+}
+
+/** Mean, SD, min, max and pixel count of modality values inside an axis-aligned ellipse. */
+export function ellipseStats(values, m, slope, intercept, p0, p1) {
+  const cx = (p0[0] + p1[0]) / 2, cy = (p0[1] + p1[1]) / 2;
+  const rx = Math.abs(p1[0] - p0[0]) / 2, ry = Math.abs(p1[1] - p0[1]) / 2;
+  if (rx < 0.5 || ry < 0.5) return null;
+  let n = 0, sum = 0, sum2 = 0, lo = Infinity, hi = -Infinity;
+  const x0 = Math.max(0, Math.floor(cx - rx)), x1 = Math.min(m.columns - 1, Math.ceil(cx + rx));
+  const y0 = Math.max(0, Math.floor(cy - ry)), y1 = Math.min(m.rows - 1, Math.ceil(cy + ry));
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const dx = (x + 0.5 - cx) / rx, dy = (y + 0.5 - cy) / ry;
+      if (dx * dx + dy * dy > 1) continue;
+      const v = values[y * m.columns + x] * slope + intercept;
+      n += 1; sum += v; sum2 += v * v;
+      if (v < lo) lo = v; if (v > hi) hi = v;
+    }
+  }
+  if (!n) return null;
+  const mean = sum / n;
+  return { n, mean, sd: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), min: lo, max: hi };
+}
+
+/** Length of a segment in mm (or pixels when the spacing is unknown), with a caveat. */
+export function segmentLength(m, p0, p1) {
+  const dx = p1[0] - p0[0], dy = p1[1] - p0[1];
+  if (!m.pixel_spacing) return { value: Math.hypot(dx, dy), unit: "px", note: "no pixel spacing" };
+  const [rowSp, colSp] = m.pixel_spacing;
+  const mm = Math.hypot(dx * colSp, dy * rowSp);
+  return { value: mm, unit: "mm", note: m.detector_plane ? "at detector plane" : "" };
+}
+
+export function formatLength(len) {
+  const text = `${len.value.toFixed(1)} ${len.unit}`;
+  return len.note ? `${text} (${len.note})` : text;
+}
+
+/** A round scale-bar length (mm) close to ``target`` mm. */
+export function niceLength(target) {
+  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+  let best = steps[0];
+  for (const s of steps) if (s <= target) best = s;
+  return best;
+}
+
+/** Inject CSS once per document. */
+export function ensureStyle(id, css) {
+  if (document.getElementById(id)) return;
+  const style = document.createElement("style");
+  style.id = id;
+  style.textContent = css;
+  document.head.append(style);
+}

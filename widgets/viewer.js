@@ -1,0 +1,511 @@
+// readingroom DICOM viewer: one ES module for every host (anywidget, static page,
+// conference follower). The host passes a model with get/set/on/off/save_changes;
+// everything a user does (scroll, window, zoom, measure, cine) runs here without
+// a kernel round trip, on the lossless frames, and only small view state is saved.
+
+import {
+  FrameStore, Transport, ellipseStats, ensureStyle, formatLength, niceLength, paintValues, segmentLength,
+} from "./core.js";
+
+const CSS = `
+[data-rr-viewer]{font:13px/1.3 system-ui,sans-serif;color:#ddd;background:#111;border-radius:4px;max-width:760px;outline:none;user-select:none}
+[data-rr-viewer]:focus-visible{box-shadow:0 0 0 2px #4a9eff}
+[data-rr-viewer] .rr-bar{display:flex;flex-wrap:wrap;gap:4px;align-items:center;padding:4px;background:#1c1c1c}
+[data-rr-viewer] button,[data-rr-viewer] select,[data-rr-viewer] input{font:inherit;background:#2a2a2a;color:#eee;border:1px solid #444;border-radius:3px;padding:2px 6px}
+[data-rr-viewer] button[aria-pressed=true]{background:#2f5d8f;border-color:#4a9eff}
+[data-rr-viewer] .rr-stage{position:relative;height:512px;overflow:hidden;touch-action:none;cursor:crosshair}
+[data-rr-viewer] canvas{position:absolute;left:0;top:0;width:100%;height:100%}
+[data-rr-viewer] .rr-ov{position:absolute;pointer-events:none;white-space:pre;text-shadow:0 0 3px #000,0 0 2px #000;font-size:12px}
+[data-rr-viewer] .rr-tl{left:6px;top:4px}[data-rr-viewer] .rr-tr{right:6px;top:4px;text-align:right}
+[data-rr-viewer] .rr-bl{left:6px;bottom:4px}[data-rr-viewer] .rr-br{right:6px;bottom:4px;text-align:right}
+[data-rr-viewer] .rr-o{position:absolute;pointer-events:none;font-weight:bold;color:#ffd75e;text-shadow:0 0 3px #000}
+[data-rr-viewer] .rr-scale{position:absolute;bottom:22px;left:50%;height:6px;border:2px solid #fff;border-top:0;pointer-events:none}
+[data-rr-viewer] .rr-scale span{position:absolute;top:-16px;left:0;right:0;text-align:center;font-size:11px}
+[data-rr-viewer][data-overlay=hidden] .rr-ov,[data-rr-viewer][data-overlay=hidden] .rr-o,[data-rr-viewer][data-overlay=hidden] .rr-scale{display:none}
+[data-rr-viewer] .rr-status{display:flex;gap:12px;padding:3px 6px;min-height:1.3em;background:#1c1c1c}
+[data-rr-viewer] .rr-slider{flex:1;min-width:120px}
+`;
+
+const TOOLS = [
+  ["window", "Window/level", "w"], ["pan", "Pan", "p"], ["zoom", "Zoom", "z"],
+  ["length", "Length", "m"], ["ellipse", "Ellipse ROI", "e"],
+];
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") el.className = v; else if (k === "text") el.textContent = v; else el.setAttribute(k, v);
+  }
+  el.append(...children);
+  return el;
+}
+
+function debounce(fn, ms) {
+  let t = 0;
+  const run = () => { clearTimeout(t); t = setTimeout(fn, ms); };
+  run.flush = () => { clearTimeout(t); fn(); };
+  run.cancel = () => clearTimeout(t);
+  return run;
+}
+
+/** Render the viewer into ``el``; returns the cleanup function. */
+export function render({ model, el, transport: mode = "probe" }) {
+  ensureStyle("rr-viewer-css", CSS);
+  const root = h("div", { "data-rr-viewer": "", tabindex: "0", role: "application", "aria-label": "DICOM image viewer" });
+  el.append(root);
+
+  // ---- controls (all labelled; every one also has a key) ----
+  const seriesSelect = h("select", { "aria-label": "Series" });
+  const presetSelect = h("select", { "aria-label": "Window preset" });
+  const toolButtons = Object.fromEntries(TOOLS.map(([name, label, key]) => [name,
+    h("button", { type: "button", "aria-label": label, title: `${label} (${key})`, "aria-pressed": "false", "data-tool": name, text: label })]));
+  const invertButton = h("button", { type: "button", "aria-label": "Invert", title: "Invert (i)", "aria-pressed": "false", text: "Invert" });
+  const fitButton = h("button", { type: "button", "aria-label": "Fit", title: "Fit to view (f)", text: "Fit" });
+  const resetButton = h("button", { type: "button", "aria-label": "Reset", title: "Reset view (r)", text: "Reset" });
+  const overlayButton = h("button", { type: "button", "aria-label": "Overlay text", title: "Show/hide overlay (o)", "aria-pressed": "true", text: "Overlay" });
+  const annotationsButton = h("button", { type: "button", "aria-label": "Annotations", title: "Show/hide annotations (a)", "aria-pressed": "true", text: "Annotations" });
+  const playButton = h("button", { type: "button", "aria-label": "Play cine", title: "Play/pause (space)", "aria-pressed": "false", text: "Play" });
+  const fpsInput = h("input", { type: "number", min: "1", max: "60", step: "1", value: "10", "aria-label": "Frames per second", style: "width:4em" });
+  const slider = h("input", { type: "range", min: "0", max: "0", value: "0", step: "1", class: "rr-slider", "aria-label": "Frame" });
+  const bar = h("div", { class: "rr-bar", role: "toolbar", "aria-label": "Viewer tools" },
+    seriesSelect, presetSelect, ...Object.values(toolButtons), invertButton, fitButton, resetButton,
+    overlayButton, annotationsButton, playButton, fpsInput);
+
+  const canvas = h("canvas", { "aria-hidden": "true" });
+  const marks = h("canvas", { "aria-hidden": "true", class: "rr-marks" });
+  const corners = { tl: h("div", { class: "rr-ov rr-tl" }), tr: h("div", { class: "rr-ov rr-tr" }), bl: h("div", { class: "rr-ov rr-bl" }), br: h("div", { class: "rr-ov rr-br" }) };
+  const orient = { left: h("div", { class: "rr-o" }), right: h("div", { class: "rr-o" }), top: h("div", { class: "rr-o" }), bottom: h("div", { class: "rr-o" }) };
+  const scaleLabel = h("span");
+  const scaleBar = h("div", { class: "rr-scale" }, scaleLabel);
+  const stage = h("div", { class: "rr-stage" }, canvas, marks, ...Object.values(corners), ...Object.values(orient), scaleBar);
+  const probe = h("span", { class: "rr-probe", "aria-live": "off" });
+  const readout = h("span", { class: "rr-readout", "aria-live": "polite" });
+  const status = h("div", { class: "rr-status" }, slider, probe, readout);
+  root.append(bar, stage, status);
+
+  const ctx = canvas.getContext("2d");
+  const mctx = marks.getContext("2d");
+  const offscreen = document.createElement("canvas");
+  const octx = offscreen.getContext("2d");
+
+  // ---- state ----
+  let m = null; // manifest
+  let store = null;
+  const transport = new Transport(model, mode);
+  const st = { frame: 0, center: 40, width: 400, fn: "LINEAR", invert: false, zoom: 1, pan: [0, 0], tool: "window", overlay: true, playing: false };
+  let draft = null; // measurement being drawn
+  let imageData = null;
+  let paintedFrame = -1, paintedTier = "";
+  let frameDirty = true;
+  let raf = 0;
+  let lastCursor = null;
+
+  const saveFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 300);
+  const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
+  const saveWindow = () => { model.set("window", [st.center, st.width]); model.save_changes(); };
+
+  // ---- geometry ----
+  function layout() {
+    const r = stage.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(r.width * dpr)), hgt = Math.max(1, Math.round(r.height * dpr));
+    for (const c of [canvas, marks]) if (c.width !== w || c.height !== hgt) { c.width = w; c.height = hgt; }
+    return { w: r.width, h: r.height, dpr };
+  }
+  function aspect() {
+    if (!m.pixel_spacing) return [1, 1];
+    const [rs, cs] = m.pixel_spacing, s = Math.min(rs, cs);
+    return [cs / s, rs / s];
+  }
+  /** CSS-pixel transform: screen = origin + image * scale */
+  function transform() {
+    const { w, h: hh } = layout();
+    const [ax, ay] = aspect();
+    const fit = Math.min(w / (m.columns * ax), hh / (m.rows * ay));
+    const sx = fit * st.zoom * ax, sy = fit * st.zoom * ay;
+    const ox = w / 2 - (m.columns / 2 - st.pan[0]) * sx, oy = hh / 2 - (m.rows / 2 - st.pan[1]) * sy;
+    return { sx, sy, ox, oy, w, h: hh };
+  }
+  function toImage(evt) {
+    const r = stage.getBoundingClientRect();
+    const t = transform();
+    return [(evt.clientX - r.left - t.ox) / t.sx, (evt.clientY - r.top - t.oy) / t.sy];
+  }
+  function rescaleOf(k) { return (m.rescale && m.rescale[k]) || [1, 0]; }
+
+  // ---- painting ----
+  function schedule() { if (!raf) raf = requestAnimationFrame(paint); }
+  function paint() {
+    raf = 0;
+    if (!m) return;
+    const k = st.frame;
+    const values = store && store.values[k];
+    const t = transform();
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr * t.sx, 0, 0, dpr * t.sy, dpr * t.ox, dpr * t.oy);
+    ctx.imageSmoothingEnabled = st.zoom < 2;
+    let tier = "";
+    if (values) {
+      if (frameDirty || paintedFrame !== k || paintedTier !== "lossless") {
+        const [slope, intercept] = rescaleOf(k);
+        paintValues(imageData, values, m.kind === "grey" ? store.range(k) : null, m,
+          { center: st.center, width: st.width, fn: st.fn, invert: st.invert !== !!m.invert, slope, intercept }, store.palette);
+        octx.putImageData(imageData, 0, 0);
+      }
+      ctx.drawImage(offscreen, 0, 0);
+      tier = "lossless";
+    } else if (store && store.previews[k]) {
+      ctx.drawImage(store.previews[k], 0, 0, m.columns, m.rows);
+      tier = "preview";
+    }
+    frameDirty = false;
+    paintedFrame = k; paintedTier = tier;
+    drawMarks(t);
+    updateText(t, tier);
+  }
+
+  function updateText(t, tier) {
+    root.dataset.series = m.uid;
+    root.dataset.frame = String(st.frame);
+    root.dataset.frames = String(m.count);
+    root.dataset.windowCenter = String(Math.round(st.center * 100) / 100);
+    root.dataset.windowWidth = String(Math.round(st.width * 100) / 100);
+    root.dataset.tier = tier || "loading";
+    root.dataset.loaded = String(store ? store.loaded : 0);
+    root.dataset.transport = transport.mode;
+    root.dataset.playing = String(st.playing);
+    root.dataset.zoom = String(Math.round(st.zoom * 1000) / 1000);
+    root.dataset.overlay = st.overlay ? "shown" : "hidden";
+    slider.max = String(m.count - 1);
+    slider.value = String(st.frame);
+    slider.setAttribute("aria-valuetext", `frame ${st.frame + 1} of ${m.count}`);
+    corners.tl.textContent = [m.modality, m.description, m.body_part].filter(Boolean).join("  ");
+    corners.tr.textContent = `Im ${st.frame + 1}/${m.count}${tier === "preview" ? "\npreview" : tier ? "" : "\nloading"}`;
+    corners.bl.textContent = m.kind === "grey" ? `W ${Math.round(st.width)} L ${Math.round(st.center)}${st.invert ? "  inverted" : ""}` : (st.invert ? "inverted" : "");
+    corners.br.textContent = `zoom ${Math.round(st.zoom * 100)}%`;
+    const labels = m.edge_labels;
+    const pos = { left: [6, t.h / 2 - 8], right: [t.w - 22, t.h / 2 - 8], top: [t.w / 2 - 4, 20], bottom: [t.w / 2 - 4, t.h - 40] };
+    for (const side of Object.keys(orient)) {
+      orient[side].textContent = labels ? labels[side] : "";
+      orient[side].style.left = `${pos[side][0]}px`; orient[side].style.top = `${pos[side][1]}px`;
+    }
+    if (m.pixel_spacing) {
+      const mmPerCss = m.pixel_spacing[1] / t.sx;
+      const mm = niceLength((t.w / 5) * mmPerCss);
+      scaleBar.style.display = "";
+      scaleBar.style.width = `${mm / mmPerCss}px`;
+      scaleBar.style.marginLeft = `${-mm / mmPerCss / 2}px`;
+      scaleLabel.textContent = `${mm} mm${m.detector_plane ? " (detector)" : ""}`;
+    } else scaleBar.style.display = "none";
+  }
+
+  function visibleAnnotations() {
+    if (!model.get("show_annotations")) return [];
+    const hidden = new Set(model.get("hidden_groups") || []);
+    return (model.get("annotations") || []).filter((a) => (a.frame === null || a.frame === undefined || a.frame === st.frame) && !hidden.has(a.group || ""));
+  }
+
+  function describe(a) {
+    if (a.kind === "length") return formatLength(segmentLength(m, a.points[0], a.points[1]));
+    if (a.kind === "ellipse" && store && store.values[st.frame] && m.kind === "grey") {
+      const [slope, intercept] = rescaleOf(st.frame);
+      const s = ellipseStats(store.values[st.frame], m, slope, intercept, a.points[0], a.points[1]);
+      if (!s) return a.text || "";
+      const u = m.units ? ` ${m.units}` : "";
+      return `mean ${s.mean.toFixed(1)}${u} SD ${s.sd.toFixed(1)} min ${s.min.toFixed(0)} max ${s.max.toFixed(0)} (${s.n} px)`;
+    }
+    return a.text || "";
+  }
+
+  function drawMarks(t) {
+    const dpr = window.devicePixelRatio || 1;
+    mctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    mctx.clearRect(0, 0, marks.width, marks.height);
+    const P = (p) => [t.ox + p[0] * t.sx, t.oy + p[1] * t.sy];
+    const items = visibleAnnotations();
+    if (draft) items.push(draft);
+    mctx.lineWidth = 2;
+    mctx.font = "12px system-ui,sans-serif";
+    for (const a of items) {
+      mctx.strokeStyle = mctx.fillStyle = a.color || (a.kind === "length" || a.kind === "ellipse" ? "#5fd35f" : "#ffd75e");
+      const pts = (a.points || []).map(P);
+      mctx.beginPath();
+      if ((a.kind === "length" || a.kind === "arrow") && pts.length >= 2) {
+        mctx.moveTo(...pts[0]); mctx.lineTo(...pts[1]); mctx.stroke();
+        if (a.kind === "arrow") {
+          const [x0, y0] = pts[0], [x1, y1] = pts[1], ang = Math.atan2(y1 - y0, x1 - x0);
+          mctx.beginPath(); mctx.moveTo(x1, y1);
+          mctx.lineTo(x1 - 12 * Math.cos(ang - 0.4), y1 - 12 * Math.sin(ang - 0.4));
+          mctx.lineTo(x1 - 12 * Math.cos(ang + 0.4), y1 - 12 * Math.sin(ang + 0.4));
+          mctx.closePath(); mctx.fill();
+        }
+      } else if (a.kind === "ellipse" && pts.length >= 2) {
+        mctx.ellipse((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2, Math.abs(pts[1][0] - pts[0][0]) / 2, Math.abs(pts[1][1] - pts[0][1]) / 2, 0, 0, 2 * Math.PI);
+        mctx.stroke();
+      }
+      const label = describe(a);
+      if (label && pts.length) {
+        const anchor = pts[pts.length - 1];
+        mctx.fillText(label, anchor[0] + 6, anchor[1] - 6);
+      }
+    }
+  }
+
+  // ---- state changes ----
+  function setFrame(k, save = true) {
+    if (!m) return;
+    k = Math.max(0, Math.min(m.count - 1, Math.round(k)));
+    if (k === st.frame && paintedFrame === k) return;
+    st.frame = k;
+    if (store) store.want(k);
+    frameDirty = true;
+    schedule();
+    if (save) saveFrame();
+  }
+  function setWindow(center, width, save = true) {
+    st.center = center; st.width = Math.max(1, width); st.fn = "LINEAR";
+    frameDirty = true; schedule();
+    if (save) saveWindow();
+  }
+  function applyPreset(p) { if (p) setWindow(p.center, p.width); }
+  function defaultWindow() { const w = m.windows[0]; st.fn = w.function || "LINEAR"; st.center = w.center; st.width = w.width; frameDirty = true; schedule(); saveWindow(); }
+  function setTool(name) {
+    st.tool = name;
+    for (const [n, b] of Object.entries(toolButtons)) b.setAttribute("aria-pressed", String(n === name));
+    root.dataset.tool = name;
+  }
+  function setInvert(v, save = true) {
+    st.invert = v; invertButton.setAttribute("aria-pressed", String(v)); frameDirty = true; schedule();
+    if (save) { model.set("invert", v); model.save_changes(); }
+  }
+  function setOverlay(v, save = true) {
+    st.overlay = v; overlayButton.setAttribute("aria-pressed", String(v)); schedule();
+    if (save) { model.set("show_overlay", v); model.save_changes(); }
+  }
+  function fit() { st.zoom = 1; st.pan = [0, 0]; schedule(); saveView(); }
+  function zoomAt(factor, evt) {
+    const before = evt ? toImage(evt) : null;
+    st.zoom = Math.max(0.1, Math.min(40, st.zoom * factor));
+    if (before) { const after = toImage(evt); st.pan[0] += after[0] - before[0]; st.pan[1] += after[1] - before[1]; }
+    schedule(); saveView();
+  }
+
+  // ---- cine ----
+  let cineLast = 0;
+  function cineTick(now) {
+    if (!st.playing) return;
+    const fps = Math.max(1, Math.min(60, Number(fpsInput.value) || 10));
+    if (now - cineLast >= 1000 / fps) { cineLast = now; setFrame((st.frame + 1) % m.count, false); }
+    requestAnimationFrame(cineTick);
+  }
+  function setPlaying(v) {
+    if (!m || m.count < 2) v = false;
+    st.playing = v;
+    playButton.setAttribute("aria-pressed", String(v));
+    playButton.textContent = v ? "Pause" : "Play";
+    playButton.setAttribute("aria-label", v ? "Pause cine" : "Play cine");
+    root.dataset.playing = String(v);
+    if (v) { cineLast = performance.now(); requestAnimationFrame(cineTick); } else saveFrame();
+  }
+
+  // ---- input ----
+  let wheelAcc = 0;
+  function onWheel(evt) {
+    if (!m) return;
+    evt.preventDefault();
+    if (evt.ctrlKey || evt.metaKey) { zoomAt(Math.exp(-evt.deltaY / 300), evt); return; }
+    const d = evt.deltaMode === 1 ? evt.deltaY * 40 : evt.deltaY;
+    if (Math.abs(d) >= 40) { wheelAcc = 0; setFrame(st.frame + Math.sign(d)); return; }
+    wheelAcc += d;
+    if (Math.abs(wheelAcc) >= 40) { setFrame(st.frame + Math.sign(wheelAcc)); wheelAcc = 0; }
+  }
+
+  let drag = null;
+  function onDown(evt) {
+    if (!m) return;
+    root.focus({ preventScroll: true });
+    stage.setPointerCapture(evt.pointerId);
+    const tool = evt.pointerType === "touch" ? "scroll" : evt.button === 1 || evt.shiftKey ? "pan" : evt.button === 2 ? "zoom" : st.tool;
+    drag = { tool, x: evt.clientX, y: evt.clientY, center: st.center, width: st.width, zoom: st.zoom, pan: [...st.pan], frame: st.frame, start: toImage(evt) };
+    if (tool === "length" || tool === "ellipse") draft = { kind: tool, frame: st.frame, points: [drag.start, drag.start], group: "measurements" };
+  }
+  function onMove(evt) {
+    if (!m) return;
+    lastCursor = evt;
+    showProbe(evt);
+    if (!drag) return;
+    const dx = evt.clientX - drag.x, dy = evt.clientY - drag.y;
+    if (drag.tool === "window" && m.kind === "grey") {
+      const k = Math.max(drag.width, 10) / 256;
+      setWindow(drag.center + dy * k, Math.max(1, drag.width + dx * k), false);
+    } else if (drag.tool === "pan") {
+      const t = transform();
+      st.pan = [drag.pan[0] + dx / t.sx, drag.pan[1] + dy / t.sy]; schedule();
+    } else if (drag.tool === "zoom") {
+      st.zoom = Math.max(0.1, Math.min(40, drag.zoom * Math.exp(-dy / 150))); schedule();
+    } else if (drag.tool === "scroll") {
+      setFrame(drag.frame + Math.round(-dy / 12));
+    } else if (draft) {
+      draft.points = [drag.start, toImage(evt)]; schedule();
+    }
+  }
+  function onUp(evt) {
+    if (!drag) return;
+    const d = drag; drag = null;
+    if (d.tool === "window" && m.kind === "grey" && (evt.clientX !== d.x || evt.clientY !== d.y)) saveWindow();
+    if (d.tool === "pan" || d.tool === "zoom") saveView();
+    if (draft) {
+      const a = draft; draft = null;
+      const [p0, p1] = a.points;
+      if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) >= 1) {
+        a.points = a.points.map((p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100]);
+        readout.textContent = `${a.kind === "length" ? "Length" : "ROI"}: ${describe(a)}`;
+        model.set("annotations", [...(model.get("annotations") || []), a]);
+        model.save_changes();
+      }
+      schedule();
+    }
+  }
+  function showProbe(evt) {
+    const [x, y] = toImage(evt);
+    const c = Math.floor(x), r = Math.floor(y);
+    const values = store && store.values[st.frame];
+    if (!values || c < 0 || r < 0 || c >= m.columns || r >= m.rows) { probe.textContent = ""; delete root.dataset.probe; return; }
+    const i = r * m.columns + c;
+    let text;
+    if (m.kind === "rgb") text = `RGB ${values[i * 3]} ${values[i * 3 + 1]} ${values[i * 3 + 2]}`;
+    else {
+      const [slope, intercept] = rescaleOf(st.frame);
+      const v = values[i] * slope + intercept;
+      text = `${m.units || "value"} ${Number.isInteger(v) ? v : v.toFixed(2)}`;
+      root.dataset.probe = String(v);
+    }
+    probe.textContent = `(${c}, ${r}) ${text}`;
+  }
+  function onKey(evt) {
+    if (!m || evt.target instanceof HTMLInputElement || evt.target instanceof HTMLSelectElement) return;
+    const k = evt.key;
+    const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 }[k];
+    let handled = true;
+    if (step) setFrame(st.frame + step);
+    else if (k === "Home") setFrame(0);
+    else if (k === "End") setFrame(m.count - 1);
+    else if (/^[1-9]$/.test(k) && m.presets.find((p) => p.key === k)) applyPreset(m.presets.find((p) => p.key === k));
+    else if (k === "0") defaultWindow();
+    else if (k === "i") setInvert(!st.invert);
+    else if (k === "f") fit();
+    else if (k === "r") { fit(); defaultWindow(); setInvert(false); }
+    else if (k === "o") setOverlay(!st.overlay);
+    else if (k === "a") { model.set("show_annotations", !model.get("show_annotations")); model.save_changes(); schedule(); }
+    else if (k === " ") setPlaying(!st.playing);
+    else if (k === "+" || k === "=") zoomAt(1.25);
+    else if (k === "-") zoomAt(0.8);
+    else if (k === "Escape") { draft = null; drag = null; schedule(); }
+    else {
+      const tool = TOOLS.find((t) => t[2] === k);
+      if (tool) setTool(tool[0]); else handled = false;
+    }
+    if (handled) { evt.preventDefault(); evt.stopPropagation(); }
+  }
+
+  // ---- loading a series ----
+  function load() {
+    const manifest = model.get("_manifest");
+    if (!manifest || !manifest.count) return;
+    if (store) store.close();
+    m = manifest;
+    imageData = new ImageData(m.columns, m.rows);
+    offscreen.width = m.columns; offscreen.height = m.rows;
+    const w = model.get("window");
+    const first = m.windows[0];
+    st.fn = first.function || "LINEAR";
+    if (Array.isArray(w) && w.length === 2) { st.center = w[0]; st.width = w[1]; if (w[0] !== first.center || w[1] !== first.width) st.fn = "LINEAR"; }
+    else { st.center = first.center; st.width = first.width; }
+    st.frame = Math.max(0, Math.min(m.count - 1, model.get("frame") ?? m.start));
+    st.zoom = model.get("zoom") || 1;
+    st.pan = [...(model.get("pan") || [0, 0])];
+    setInvert(!!model.get("invert"), false);
+    setOverlay(model.get("show_overlay") !== false, false);
+    presetSelect.replaceChildren(h("option", { value: "", text: "Window preset" }),
+      h("option", { value: "0", text: "0 · Image default" }),
+      ...m.presets.map((p) => h("option", { value: p.key, text: `${p.key} · ${p.label}` })));
+    presetSelect.disabled = m.kind !== "grey";
+    const list = model.get("_series_list") || [];
+    seriesSelect.replaceChildren(...list.map((s, i) => h("option", { value: String(i), text: `${s.number ?? i + 1}: ${s.modality} ${s.description} (${s.count})` })));
+    seriesSelect.value = String(model.get("series") || 0);
+    seriesSelect.hidden = list.length < 2;
+    fpsInput.value = String(Math.round(m.frame_rate || 10));
+    playButton.disabled = m.count < 2;
+    slider.max = String(m.count - 1);
+    paintedFrame = -1; frameDirty = true;
+    store = new FrameStore(m, transport, (k) => { if (k === st.frame) { frameDirty = true; schedule(); if (lastCursor) showProbe(lastCursor); } else root.dataset.loaded = String(store.loaded); });
+    store.start(st.frame).catch((e) => console.warn(String(e)));
+    schedule();
+  }
+
+  // For automation and accessibility tools: where image pixel (x, y) is on screen.
+  root.imageToClient = (x, y) => {
+    const r = stage.getBoundingClientRect(), t = transform();
+    return [r.left + t.ox + x * t.sx, r.top + t.oy + y * t.sy];
+  };
+
+  // ---- wiring ----
+  const listeners = [];
+  const on = (target, type, fn, opts) => { target.addEventListener(type, fn, opts); listeners.push(() => target.removeEventListener(type, fn, opts)); };
+  on(stage, "wheel", onWheel, { passive: false });
+  on(stage, "pointerdown", onDown);
+  on(stage, "pointermove", onMove);
+  on(stage, "pointerup", onUp);
+  on(stage, "pointercancel", onUp);
+  on(stage, "pointerleave", () => { probe.textContent = ""; });
+  on(stage, "contextmenu", (e) => e.preventDefault());
+  on(root, "keydown", onKey);
+  on(slider, "input", () => setFrame(Number(slider.value)));
+  on(presetSelect, "change", () => {
+    const v = presetSelect.value;
+    if (v === "0") defaultWindow(); else applyPreset(m.presets.find((p) => p.key === v));
+    presetSelect.value = "";
+  });
+  on(seriesSelect, "change", () => { model.set("series", Number(seriesSelect.value)); model.save_changes(); });
+  for (const [name, b] of Object.entries(toolButtons)) on(b, "click", () => setTool(name));
+  on(invertButton, "click", () => setInvert(!st.invert));
+  on(fitButton, "click", fit);
+  on(resetButton, "click", () => { fit(); defaultWindow(); setInvert(false); });
+  on(overlayButton, "click", () => setOverlay(!st.overlay));
+  on(annotationsButton, "click", () => { model.set("show_annotations", !model.get("show_annotations")); model.save_changes(); schedule(); });
+  on(playButton, "click", () => setPlaying(!st.playing));
+  const resize = new ResizeObserver(() => schedule());
+  resize.observe(stage);
+
+  const modelHandlers = {
+    "change:_manifest": load,
+    "change:frame": () => { const k = model.get("frame"); if (k !== st.frame) { saveFrame.cancel(); setFrame(k, false); } },
+    "change:window": () => { const w = model.get("window"); if (Array.isArray(w) && (w[0] !== st.center || w[1] !== st.width)) setWindow(w[0], w[1], false); },
+    "change:zoom": () => { st.zoom = model.get("zoom") || 1; schedule(); },
+    "change:pan": () => { st.pan = [...(model.get("pan") || [0, 0])]; schedule(); },
+    "change:invert": () => setInvert(!!model.get("invert"), false),
+    "change:show_overlay": () => setOverlay(model.get("show_overlay") !== false, false),
+    "change:annotations": schedule,
+    "change:show_annotations": () => { annotationsButton.setAttribute("aria-pressed", String(!!model.get("show_annotations"))); schedule(); },
+    "change:hidden_groups": schedule,
+  };
+  for (const [ev, fn] of Object.entries(modelHandlers)) model.on(ev, fn);
+  setTool("window");
+  load();
+
+  return () => {
+    st.playing = false;
+    if (store) store.close();
+    transport.close();
+    resize.disconnect();
+    saveFrame.cancel(); saveView.cancel();
+    listeners.forEach((off) => off());
+    for (const [ev, fn] of Object.entries(modelHandlers)) model.off(ev, fn);
+    root.remove();
+  };
+}
+
+export default { render };
