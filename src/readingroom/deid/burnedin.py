@@ -1,0 +1,141 @@
+"""Burned-in text: find it with OCR, mask it, check again, or hold the image back.
+
+Checked are images flagged Burned In Annotation = YES and, flag or not, every image of a
+kind where text in the pixels is common: ultrasound, secondary capture and workstation
+screenshots. For ultrasound, everything outside the declared Sequence of Ultrasound
+Regions (PS3.3 C.8.5.5) is masked too, because that border is where scanners print the
+patient's name. After masking the frames are read again; text still found means the
+image is held back, never written unchecked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+_ULTRASOUND = ("1.2.840.10008.5.1.4.1.1.6.", "1.2.840.10008.5.1.4.1.1.3.1")
+_MARGIN = 2  # pixels around each word box, for anti-aliased edges
+
+
+@dataclass(frozen=True)
+class PixelOutcome:
+    """What the burned-in text check did to one image."""
+
+    checked: bool = False
+    masked_words: int = 0
+    masked_outside_regions: bool = False
+    held_reason: str | None = None
+
+
+def pixel_check_reason(ds: Dataset) -> str | None:
+    """Why ``ds``'s pixels must be checked for text, or None when they need not be."""
+    if "PixelData" not in ds:
+        return None
+    if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
+        return "flagged BurnedInAnnotation"
+    sop_class = str(ds.get("SOPClassUID", ""))
+    if ds.get("Modality") == "US" or sop_class.startswith(_ULTRASOUND):
+        return "ultrasound"
+    if sop_class.startswith(_SECONDARY_CAPTURE):
+        return "secondary capture"
+    if str(ds.get("ConversionType", "")).upper() == "WSD":
+        return "workstation screenshot"
+    return None
+
+
+def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
+    """Mask text in ``ds``'s pixels in place; the outcome says what was done or why to hold back."""
+    from readingroom.deid.ocr import OcrUnavailable, find_text
+
+    try:
+        frames = _frames(ds)
+    except Exception as error:  # any decoder failure: we cannot look, so we cannot write
+        return PixelOutcome(held_reason=f"pixel data cannot be decoded for the burned-in text check ({type(error).__name__})")
+    photometric = str(ds.get("PhotometricInterpretation", ""))
+    regions = _ultrasound_regions(ds, frames.shape[1], frames.shape[2])
+    changed = False
+    words = 0
+    try:
+        for index in range(frames.shape[0]):
+            frame = frames[index]
+            fill = _fill_value(frame, photometric)
+            if regions is not None:
+                outside = np.ones(frame.shape[:2], dtype=bool)
+                for top, bottom, left, right in regions:
+                    outside[top:bottom, left:right] = False
+                if outside.any():
+                    frame[outside] = fill
+                    changed = True
+            for box in find_text(_to_gray(frame, photometric)):
+                frame[max(0, box.top - _MARGIN): box.bottom + _MARGIN, max(0, box.left - _MARGIN): box.right + _MARGIN] = fill
+                words += 1
+                changed = True
+            if changed and find_text(_to_gray(frame, photometric)):
+                return PixelOutcome(checked=True, masked_words=words, held_reason="burned-in text remains after masking")
+    except OcrUnavailable as error:
+        return PixelOutcome(held_reason=str(error))
+    if changed:
+        _store(ds, frames, photometric)
+    ds.BurnedInAnnotation = "NO"
+    return PixelOutcome(checked=True, masked_words=words, masked_outside_regions=regions is not None and changed)
+
+
+def _frames(ds: Dataset) -> np.ndarray:
+    """All frames as (frames, rows, columns[, samples]), a writable copy."""
+    arr = np.array(ds.pixel_array, copy=True)
+    frames = int(ds.get("NumberOfFrames") or 1)
+    samples = int(ds.get("SamplesPerPixel") or 1)
+    if frames == 1 and arr.ndim == (2 if samples == 1 else 3):
+        arr = arr[np.newaxis]
+    return arr
+
+
+def _photometric_after_decode(ds: Dataset, photometric: str) -> str:
+    """pydicom converts YBR colour to RGB when it decodes; mono and palette stay as they are."""
+    return "RGB" if photometric.startswith("YBR") else photometric
+
+
+def _store(ds: Dataset, frames: np.ndarray, photometric: str) -> None:
+    arr = frames[0] if frames.shape[0] == 1 and int(ds.get("NumberOfFrames") or 1) == 1 else frames
+    ds.set_pixel_data(
+        arr,
+        photometric_interpretation=_photometric_after_decode(ds, photometric),
+        bits_stored=int(ds.BitsStored),
+        generate_instance_uid=False,
+    )
+
+
+def _fill_value(frame: np.ndarray, photometric: str):
+    if photometric == "MONOCHROME1":
+        return frame.max()
+    if frame.ndim == 2:
+        return frame.min()
+    return 0
+
+
+def _to_gray(frame: np.ndarray, photometric: str) -> np.ndarray:
+    """8-bit grayscale where text drawn in any bright colour is bright."""
+    data = frame.max(axis=-1) if frame.ndim == 3 else frame
+    data = data.astype(np.float32)
+    if photometric == "MONOCHROME1":
+        data = data.max() - data
+    low, high = float(data.min()), float(data.max())
+    if high <= low:
+        return np.zeros(data.shape, dtype=np.uint8)
+    return ((data - low) * (255.0 / (high - low))).astype(np.uint8)
+
+
+def _ultrasound_regions(ds: Dataset, rows: int, columns: int) -> list[tuple[int, int, int, int]] | None:
+    """(top, bottom, left, right) of each declared region, or None when none is declared."""
+    regions = []
+    for item in ds.get("SequenceOfUltrasoundRegions") or []:
+        try:
+            left, top = int(item.RegionLocationMinX0), int(item.RegionLocationMinY0)
+            right, bottom = int(item.RegionLocationMaxX1), int(item.RegionLocationMaxY1)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        regions.append((max(0, top), min(rows, bottom + 1), max(0, left), min(columns, right + 1)))
+    return regions or None

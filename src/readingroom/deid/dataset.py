@@ -1,0 +1,179 @@
+"""Apply the profile to one dataset: every attribute, at every depth, plus the file meta.
+
+This is the hot loop of a de-identification run, so it touches only elements the table
+lists, private ones, sequences and dates; every other element stays raw (unparsed) and
+is written back byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+
+from readingroom.deid.actions import (
+    CODE_MEANINGS,
+    Action,
+    OptionCode,
+    basic_action,
+    resolve,
+    tag_vr,
+)
+from readingroom.deid.profile import BasicProfile
+from readingroom.deid.pseudonyms import Pseudonymizer, patient_identity, shift_da, shift_dt
+from readingroom.deid.textscan import PhiValues, scan_text
+from readingroom.deid.uids import UidMapper
+
+PRIVATE = -1  # the report's key for "all private attributes"
+DUMMY_TEXT = "ANONYMIZED"
+_NUMERIC_VRS = frozenset({"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
+_BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "AT", "UR"})
+_META_REMOVED = (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102)  # AE titles, private info
+METHOD = (
+    "readingroom deid: PS3.15 E.1 Basic Profile",
+    "Retain Longitudinal Temporal Info Modified Dates",
+    "Retain Patient Characteristics",
+    "Clean Descriptors",
+)
+
+
+@dataclass
+class Context:
+    """Per-file state: the patient's keyed values and what was done, by (tag, action)."""
+
+    pseudonym: str
+    offset: dt.timedelta
+    phi: PhiValues
+    counts: Counter = field(default_factory=Counter)
+
+
+class DatasetDeidentifier:
+    """The profile, keyed functions and options applied to datasets; holds no PHI itself."""
+
+    def __init__(self, key: bytes, profile: BasicProfile) -> None:
+        self.profile = profile
+        self.pseudonyms = Pseudonymizer(key)
+        self.uids = UidMapper(key)
+
+    def context_for(self, ds: Dataset) -> Context:
+        identity = patient_identity(ds)
+        return Context(
+            pseudonym=self.pseudonyms.pseudonym(identity),
+            offset=self.pseudonyms.date_offset(identity),
+            phi=PhiValues.from_datasets([ds]),
+        )
+
+    def apply(self, ds: Dataset, ctx: Context, *, pixels_cleaned: bool = False) -> None:
+        """De-identify ``ds`` in place (the caller owns it: the engine reads its own copy)."""
+        self._clean(ds, ctx)
+        for tag, keyword in ((0x00100010, "PatientName"), (0x00100020, "PatientID")):
+            if tag not in ds:
+                setattr(ds, keyword, ctx.pseudonym)
+                ctx.counts[(tag, Action.PSEUDONYM)] += 1
+        ds.PatientIdentityRemoved = "YES"
+        ds.LongitudinalTemporalInformationModified = "MODIFIED"
+        ds.DeidentificationMethod = list(METHOD)
+        codes = [OptionCode.BASIC_PROFILE, OptionCode.RETAIN_LONGITUDINAL_MODIFIED_DATES,
+                 OptionCode.RETAIN_PATIENT_CHARACTERISTICS, OptionCode.CLEAN_DESCRIPTORS]
+        if pixels_cleaned:
+            codes.append(OptionCode.CLEAN_PIXEL_DATA)
+        ds.DeidentificationMethodCodeSequence = Sequence([_code(c) for c in codes])
+        meta = getattr(ds, "file_meta", None)
+        if meta is not None:
+            for tag in _META_REMOVED:
+                if tag in meta:
+                    del meta[tag]
+            if "SOPInstanceUID" in ds:
+                meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            if "SOPClassUID" in ds:
+                meta.MediaStorageSOPClassUID = ds.SOPClassUID
+
+    def _clean(self, ds: Dataset, ctx: Context) -> None:
+        profile = self.profile
+        for tag in list(ds.keys()):
+            if tag.is_private:
+                del ds[tag]
+                ctx.counts[(PRIVATE, Action.REMOVE)] += 1
+                continue
+            code = profile.action_for(tag)
+            if code is None:
+                raw = ds.get_item(tag)
+                vr = raw.VR or tag_vr(tag)
+                if vr == "SQ":
+                    self._recurse(ds[tag], ctx)
+                elif vr in ("DA", "DT"):
+                    self._shift(ds[tag], ctx)
+                continue
+            elem = ds[tag]
+            action = resolve(tag, code, elem.VR)
+            if action is Action.CLEAN:
+                if elem.value in (None, "") or not scan_text(str(elem.value), ctx.phi):
+                    ctx.counts[(tag, Action.KEEP)] += 1
+                    continue
+                action = basic_action(code)
+            ctx.counts[(tag, action)] += 1
+            if action is Action.KEEP:
+                continue
+            if action is Action.REMOVE:
+                del ds[tag]
+            elif action is Action.EMPTY:
+                elem.value = Sequence() if elem.VR == "SQ" else None
+            elif action is Action.DUMMY:
+                elem.value = _dummy(elem.VR)
+            elif action is Action.UID:
+                elem.value = _map_values(elem.value, self.uids)
+            elif action is Action.SHIFT:
+                self._shift(elem, ctx)
+            elif action is Action.PSEUDONYM:
+                elem.value = ctx.pseudonym
+            elif action is Action.RECURSE:
+                self._recurse(elem, ctx)
+
+    def _recurse(self, elem, ctx: Context) -> None:
+        for item in elem.value or []:
+            self._clean(item, ctx)
+
+    def _shift(self, elem, ctx: Context) -> None:
+        if elem.value in (None, ""):
+            return
+        shift = shift_da if elem.VR == "DA" else shift_dt
+        values = elem.value if isinstance(elem.value, (list, MultiValue)) else [elem.value]
+        shifted = [shift(str(v), ctx.offset) for v in values]
+        if any(s is None for s in shifted):  # a partial date cannot be shifted and would leak
+            elem.value = None
+        else:
+            elem.value = shifted if len(shifted) > 1 else shifted[0]
+
+
+def _map_values(value, mapper: UidMapper):
+    if isinstance(value, (list, MultiValue)):
+        return [mapper(v) for v in value]
+    return mapper(value) if value else value
+
+
+def _dummy(vr: str):
+    if vr in _NUMERIC_VRS:
+        return "0" if vr in ("DS", "IS") else 0
+    if vr in _BINARY_VRS:
+        return None
+    if vr == "AS":
+        return "000Y"
+    if vr == "DA":
+        return "19000101"
+    if vr == "TM":
+        return "000000"
+    if vr == "DT":
+        return "19000101000000"
+    return DUMMY_TEXT
+
+
+def _code(code: OptionCode) -> Dataset:
+    item = Dataset()
+    item.CodeValue = code.value
+    item.CodingSchemeDesignator = "DCM"
+    item.CodeMeaning = CODE_MEANINGS[code]
+    return item

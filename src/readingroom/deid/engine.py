@@ -1,0 +1,251 @@
+"""A de-identification run: sources in, de-identified files and a PHI-free report out.
+
+Files are independent, so a folder is shared out over worker processes (one per core);
+every keyed value depends only on the key and the file, so workers need not talk to each
+other and two runs with one key agree.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import struct
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from pydicom import dcmread
+from pydicom.datadict import keyword_for_tag
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from readingroom.deid.actions import CODE_MEANINGS, Action
+from readingroom.deid.burnedin import clean_burned_in_text, pixel_check_reason
+from readingroom.deid.dataset import METHOD, PRIVATE, DatasetDeidentifier
+from readingroom.deid.gate import find_leaks
+from readingroom.deid.keyfile import default_key_path, key_fingerprint, load_or_create_key
+from readingroom.deid.profile import load_basic_profile
+from readingroom.deid.writer import REPORT_NAME, output_relpath, sweep_temporaries, write_dataset, write_report
+from readingroom.dicom.sources import SourceFile, list_source_files
+from readingroom.errors import InputError
+
+NOT_DICOM = "not a DICOM file"
+_PARALLEL_MIN_FILES = 16
+_CHUNK = 8
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """An input not written: its index in ``list_source_files(SRC)`` and why (no PHI)."""
+
+    index: int
+    reason: str
+
+
+@dataclass
+class FileResult:
+    index: int
+    written: str | None = None
+    reason: str | None = None
+    counts: Counter = field(default_factory=Counter)
+    pixels_checked: bool = False
+    pixels_masked: bool = False
+
+
+@dataclass
+class DeidReport:
+    """What a run did, fit to publish: counts, actions per attribute, held-back inputs."""
+
+    inputs: int
+    written: int
+    held_back: list[HeldBack]
+    actions: dict[str, dict[str, int]]
+    pixels_checked: int
+    pixels_masked: int
+    profile_edition: str
+    key_fingerprint: str
+
+    def to_json(self) -> dict:
+        return {
+            "tool": "readingroom deid",
+            "profile": f"DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile, Table E.1-1 ({self.profile_edition})",
+            "options": list(METHOD[1:]) + ["Clean Pixel Data (burned-in text, where checked)"],
+            "codes": [{"CodeValue": c.value, "CodingSchemeDesignator": "DCM", "CodeMeaning": m} for c, m in CODE_MEANINGS.items()],
+            "key_fingerprint": self.key_fingerprint,
+            "counts": {
+                "inputs": self.inputs,
+                "written": self.written,
+                "held_back": len(self.held_back),
+                "pixels_checked": self.pixels_checked,
+                "pixels_masked": self.pixels_masked,
+            },
+            "actions": self.actions,
+            "held_back": [{"index": h.index, "reason": h.reason} for h in self.held_back],
+        }
+
+
+def deidentify(
+    source: str | os.PathLike,
+    dest: str | os.PathLike,
+    *,
+    key_path: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DeidReport:
+    """De-identify every file of ``source`` (file, folder, zip or DICOMDIR) into ``dest``.
+
+    Raises :class:`InputError` for unusable input before anything is written. Files that
+    cannot be made safe are held back and listed in the report; ``progress`` is called
+    with the number of files finished since the last call.
+    """
+    source, dest = Path(source), Path(dest)
+    files = list_source_files(source)
+    if not files:
+        raise InputError(f"{source}: no files to de-identify; give a DICOM file, folder, zip or DICOMDIR")
+    if dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest}: exists and is not a folder; give a folder for -o")
+    source_root = source if source.is_dir() else source.parent
+    if source.is_dir() and dest.absolute().is_relative_to(source.absolute()):
+        raise InputError(f"{dest}: the output folder is inside the source {source}; choose -o outside it")
+    key = load_or_create_key(key_path or default_key_path(), forbidden=(source_root, dest))
+    profile = load_basic_profile()
+    sweep_temporaries(dest)
+
+    results = _run(files, dest, key, workers if workers is not None else (os.cpu_count() or 1), progress)
+    held = [HeldBack(r.index, r.reason) for r in results if r.reason]
+    if len(held) == len(files) and all(h.reason == NOT_DICOM for h in held):
+        raise InputError(f"{source}: no DICOM files found (none has a DICOM header); check the path")
+    report = DeidReport(
+        inputs=len(files),
+        written=sum(1 for r in results if r.written),
+        held_back=held,
+        actions=_actions_table(results),
+        pixels_checked=sum(r.pixels_checked for r in results),
+        pixels_masked=sum(r.pixels_masked for r in results),
+        profile_edition=profile.edition,
+        key_fingerprint=key_fingerprint(key),
+    )
+    write_report(report.to_json(), dest / REPORT_NAME)
+    return report
+
+
+def deidentify_dataset(ds: Dataset, key: bytes, *, check_pixels: bool = True) -> Dataset:
+    """A de-identified copy of ``ds`` (``ds`` itself is not changed).
+
+    Raises :class:`InputError` when the copy cannot be made safe (burned-in text that
+    remains, or a header value that survived), naming the reason.
+    """
+    out = copy.deepcopy(ds)
+    result = FileResult(index=0)
+    _deidentify_in_place(out, DatasetDeidentifier(key, load_basic_profile()), result, check_pixels)
+    if result.reason:
+        raise InputError(f"dataset held back: {result.reason}")
+    return out
+
+
+# -- the per-file work, run in this process or in workers ------------------------------
+
+_worker: tuple[DatasetDeidentifier, Path] | None = None
+
+
+def _init_worker(key: bytes, dest: Path) -> None:
+    global _worker
+    _worker = (DatasetDeidentifier(key, load_basic_profile()), dest)
+
+
+def _run(files: list[SourceFile], dest: Path, key: bytes, workers: int, progress) -> list[FileResult]:
+    jobs = list(enumerate(files))
+    if workers <= 1 or len(files) < _PARALLEL_MIN_FILES:
+        _init_worker(key, dest)
+        results = []
+        for job in jobs:
+            results.append(_process(job))
+            if progress:
+                progress(1)
+        return results
+    chunks = [jobs[i: i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+    results = []
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(key, dest)) as pool:
+        for chunk_results in pool.map(_process_chunk, chunks):
+            results.extend(chunk_results)
+            if progress:
+                progress(len(chunk_results))
+    return results
+
+
+def _process_chunk(chunk: list[tuple[int, SourceFile]]) -> list[FileResult]:
+    return [_process(job) for job in chunk]
+
+
+def _process(job: tuple[int, SourceFile]) -> FileResult:
+    index, source = job
+    deidentifier, dest = _worker
+    result = FileResult(index=index)
+    try:
+        with source.open() as fp:
+            ds = dcmread(fp)
+    except InvalidDicomError:
+        result.reason = NOT_DICOM
+        return result
+    except OSError as error:
+        result.reason = f"cannot read the file ({type(error).__name__})"
+        return result
+    except (EOFError, struct.error, ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        result.reason = f"damaged DICOM file ({type(error).__name__}); re-export it"
+        return result
+    names = deidentifier.pseudonyms
+    study = names.short_name("study", str(ds.get("StudyInstanceUID", "")))
+    series = names.short_name("series", str(ds.get("SeriesInstanceUID", "")))
+    instance = names.short_name("instance", str(ds.get("SOPInstanceUID", "")) or f"input-{index}")
+    number = _int(ds.get("InstanceNumber"))
+    _deidentify_in_place(ds, deidentifier, result, check_pixels=True)
+    if result.reason:
+        return result
+    relpath = output_relpath(ds.PatientID, study, series, number, instance)
+    try:
+        write_dataset(ds, dest / relpath)
+    except (ValueError, TypeError, struct.error) as error:  # pydicom cannot encode a value
+        result.reason = f"cannot be written after de-identification ({type(error).__name__})"
+        return result
+    result.written = relpath.as_posix()
+    return result
+
+
+def _deidentify_in_place(ds: Dataset, deidentifier: DatasetDeidentifier, result: FileResult, check_pixels: bool) -> None:
+    ctx = deidentifier.context_for(ds)
+    cleaned = False
+    if check_pixels and pixel_check_reason(ds):
+        outcome = clean_burned_in_text(ds)
+        result.pixels_checked = outcome.checked
+        result.pixels_masked = bool(outcome.masked_words or outcome.masked_outside_regions)
+        if outcome.held_reason:
+            result.reason = f"{pixel_check_reason(ds)}: {outcome.held_reason}"
+            return
+        cleaned = True
+    deidentifier.apply(ds, ctx, pixels_cleaned=cleaned)
+    result.counts = ctx.counts
+    leaks = find_leaks(ds, ctx.phi)
+    if leaks:
+        tags = ", ".join(f"({t >> 16:04X},{t & 0xFFFF:04X})" for t in sorted(set(leaks)))
+        result.reason = f"a source header value survived in {tags}; report this"
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _actions_table(results: list[FileResult]) -> dict[str, dict[str, int]]:
+    totals: Counter = Counter()
+    for r in results:
+        totals.update(r.counts)
+    table: dict[str, dict[str, int]] = {}
+    for (tag, action), count in sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
+        name = "private attributes" if tag == PRIVATE else f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword_for_tag(tag) or 'unknown'}"
+        table.setdefault(name, {})[Action(action).value] = count
+    return table

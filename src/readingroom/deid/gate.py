@@ -1,0 +1,39 @@
+"""The last check before a file is written: no value from the source's headers survives.
+
+The profile decides what to do with each attribute; this gate does not trust that it was
+enough. Every text value left in the output, at any depth, is searched for the source's
+own names, identifiers, places and dates; a hit holds the file back.
+"""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+
+from readingroom.deid.textscan import PhiValues
+
+_SKIPPED_VRS = frozenset({"UI", "SQ", "OB", "OW", "OF", "OD", "OL", "OV", "UN", "US", "SS", "UL", "SL", "FL", "FD",
+                          "AT", "UV", "SV", "US or SS", "US or OW", "OB or OW", "US or SS or OW"})
+
+
+def find_leaks(ds: Dataset, phi: PhiValues) -> list[int]:
+    """Tags (at any depth) whose value contains one of ``phi``; empty when the file is clean."""
+    if phi.is_empty():
+        return []
+    leaks: list[int] = []
+    _search(ds, phi, leaks)
+    if "file_meta" in ds.__dict__ or getattr(ds, "file_meta", None) is not None:
+        _search(ds.file_meta, phi, leaks)
+    return leaks
+
+
+def _search(ds: Dataset, phi: PhiValues, leaks: list[int]) -> None:
+    for elem in ds:
+        vr = elem.VR
+        if vr == "SQ":
+            for item in elem.value or []:
+                _search(item, phi, leaks)
+        elif vr not in _SKIPPED_VRS and elem.value not in (None, ""):
+            value = elem.value
+            text = "\\".join(map(str, value)) if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else str(value)
+            if phi.scan(text):
+                leaks.append(int(elem.tag))

@@ -1,0 +1,183 @@
+"""Find PHI in free text: the case's own header values, and patterns that look like PHI.
+
+Used on descriptors during de-identification (Clean Descriptors option) and on case
+narratives by ``readingroom check``. A :class:`Finding` gives where and why, never the
+matched text itself, so a caller cannot log PHI by printing findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from pydicom.dataset import Dataset
+from pydicom.valuerep import PersonName
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "e-mail address": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+    "phone number": re.compile(
+        r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}(?![\w.])"
+    ),
+    "medical record number": re.compile(
+        r"\b(?:MRN|MR#|MR\s*no\.?|medical\s+record(?:\s+(?:number|no\.?))?|patient\s+id|hospital\s+(?:number|no\.?))"
+        r"\s*[:#]?\s*[A-Z0-9-]{3,}\b|(?<![\w.])\d{7,12}(?![\w.])",
+        re.IGNORECASE,
+    ),
+    "street address": re.compile(
+        r"\b\d{1,5}\s+(?:[A-Z][\w'-]*\.?\s+){1,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|"
+        r"court|ct|way|place|pl|terrace|close|crescent|square|highway|hwy)\b\.?",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        r"\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|"
+        rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+\d{{4}}|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+        r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))\b",
+        re.IGNORECASE,
+    ),
+}
+
+# Header attributes whose values are PHI wherever they turn up again in text.
+_IDENTIFIER_KEYWORDS = (
+    "PatientID", "OtherPatientIDs", "AccessionNumber", "StudyID", "IssuerOfPatientID",
+    "MedicalRecordLocator", "PatientTelephoneNumbers", "DeviceSerialNumber", "StationName",
+    "FillerOrderNumberImagingServiceRequest", "PlacerOrderNumberImagingServiceRequest",
+)
+_PLACE_KEYWORDS = (
+    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "PatientAddress",
+    "RegionOfResidence", "CountryOfResidence",
+)
+_DATE_KEYWORDS = ("PatientBirthDate", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
+_MIN_PART = 2  # name parts shorter than this ("J") would match everywhere
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Possible PHI at ``text[start:end]``; ``rule`` says why (no PHI in it)."""
+
+    start: int
+    end: int
+    rule: str
+
+
+@dataclass(frozen=True)
+class PhiValues:
+    """PHI values taken from a case's own source headers, to look for in its text."""
+
+    names: frozenset[str] = frozenset()  # whole names and their parts
+    identifiers: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()  # YYYYMMDD
+
+    @classmethod
+    def from_datasets(cls, datasets: Iterable[Dataset]) -> PhiValues:
+        """Collect from every header given, nested sequences and every PN included."""
+        names: set[str] = set()
+        identifiers: set[str] = set()
+        places: set[str] = set()
+        dates: set[str] = set()
+        for ds in datasets:
+            for elem in _walk(ds):
+                if elem.VR == "PN":
+                    for value in _values(elem.value):
+                        names.update(_name_parts(value))
+                keyword = elem.keyword
+                if keyword in _IDENTIFIER_KEYWORDS:
+                    identifiers.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) >= 3)
+                elif keyword in _PLACE_KEYWORDS:
+                    places.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) >= 3)
+                elif keyword in _DATE_KEYWORDS:
+                    dates.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) == 8)
+        return cls(frozenset(names), frozenset(identifiers), frozenset(places), frozenset(dates))
+
+    def is_empty(self) -> bool:
+        return not (self.names or self.identifiers or self.places or self.dates)
+
+    @cached_property
+    def _matchers(self) -> list[tuple[str, re.Pattern[str]]]:
+        matchers = []
+        for rule, values in (("name from the headers", self.names), ("identifier from the headers", self.identifiers),
+                             ("place from the headers", self.places)):
+            if values:
+                alternatives = "|".join(_flexible(v) for v in sorted(values, key=len, reverse=True))
+                matchers.append((rule, re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)))
+        if self.dates:
+            forms = sorted({form for d in self.dates for form in date_forms(d)}, key=len, reverse=True)
+            alternatives = "|".join(re.escape(f) for f in forms)
+            matchers.append(("date from the headers", re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)))
+        return matchers
+
+    def scan(self, text: str) -> list[Finding]:
+        """Findings for this case's own values in ``text``."""
+        return [Finding(m.start(), m.end(), rule) for rule, pattern in self._matchers for m in pattern.finditer(text)]
+
+
+def scan_text(text: str, phi: PhiValues | None = None) -> list[Finding]:
+    """Every span of ``text`` that is, or looks like, PHI, in text order.
+
+    ``phi`` adds the case's own header values (see :meth:`PhiValues.from_datasets`).
+    """
+    findings = phi.scan(text) if phi is not None else []
+    for rule, pattern in PATTERNS.items():
+        findings.extend(Finding(m.start(), m.end(), rule) for m in pattern.finditer(text))
+    return sorted(set(findings), key=lambda f: (f.start, f.end, f.rule))
+
+
+def date_forms(yyyymmdd: str) -> set[str]:
+    """The ways people write a date: 20240315, 2024-03-15, 15/03/2024, 03/15/2024, 15 Mar 2024, ..."""
+    y, m, d = yyyymmdd[:4], yyyymmdd[4:6], yyyymmdd[6:8]
+    if not (y.isdigit() and m.isdigit() and d.isdigit()) or not 1 <= int(m) <= 12:
+        return {yyyymmdd}
+    month = ("January February March April May June July August September October November "
+             "December").split()[int(m) - 1]
+    di, mi = str(int(d)), str(int(m))
+    forms = {yyyymmdd, f"{y}-{m}-{d}", f"{y}/{m}/{d}", f"{y}.{m}.{d}"}
+    for dd, mm in ((d, m), (di, mi)):
+        for sep in "/-.":
+            forms |= {f"{dd}{sep}{mm}{sep}{y}", f"{mm}{sep}{dd}{sep}{y}", f"{dd}{sep}{mm}{sep}{y[2:]}", f"{mm}{sep}{dd}{sep}{y[2:]}"}
+    for name in (month, month[:3]):
+        forms |= {f"{di} {name} {y}", f"{name} {di}, {y}", f"{name} {di} {y}", f"{d} {name} {y}"}
+    return forms
+
+
+def _flexible(value: str) -> str:
+    """A value as a pattern where any run of spaces, ^, commas or dashes matches any other."""
+    parts = [re.escape(p) for p in re.split(r"[\s^,-]+", value.strip()) if p]
+    return r"[\s^,-]+".join(parts)
+
+
+def _name_parts(value) -> set[str]:
+    text = str(value).strip()
+    if not text:
+        return set()
+    parts = {text.replace("^", " ").strip()}
+    try:
+        pn = value if isinstance(value, PersonName) else PersonName(text)
+        components = [pn.family_name, pn.given_name, pn.middle_name]
+    except Exception:  # an unparseable name still yields its words
+        components = []
+    words = set(components) | set(re.split(r"[\s^,=]+", text))
+    parts.update(w.strip() for w in words if w and len(w.strip(". ")) >= _MIN_PART)
+    return {p for p in parts if p}
+
+
+def _values(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return [v for v in value if v not in (None, "")]
+    return [value] if value != "" else []
+
+
+def _walk(ds: Dataset):
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value or []:
+                yield from _walk(item)
+        else:
+            yield elem
