@@ -19,9 +19,11 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every figure in benchmarks/README.md; one script per figure (BENCH=name runs one).
+BENCH ?= *
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/python benchmarks/dicom_decode.py
+	for script in benchmarks/$(BENCH).py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
