@@ -143,7 +143,7 @@ def jupyterlab(workdir, notebook_dir, frame_cache):
     server = Server(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
          f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.news_url=", "--allow-root", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          f"--ServerApp.root_dir={notebook_dir}"],
         _jupyter_env(workdir, frame_cache, "lab"), notebook_dir, workdir / "jupyterlab.log", port, f"api/status?token={TOKEN}")
     yield server

@@ -8,6 +8,9 @@ Visitors can only send comm messages to the kernel, never code.
 from __future__ import annotations
 
 import os
+import re
+import tempfile
+from pathlib import Path
 
 from traitlets import Unicode
 from voila.app import Voila
@@ -26,6 +29,20 @@ class ReadingroomVoila(Voila):
         help="Frame cache folder (default: $READINGROOM_CACHE or ~/.cache/readingroom/frames). "
         "Example: readingroom-voila --ReadingroomVoila.frame_cache=/srv/frames case.ipynb",
     )
+
+    def setup_template_dirs(self) -> None:
+        """Voila's templates, minus the stylesheets they fetch from a CDN (the page must work offline)."""
+        super().setup_template_dirs()
+        for folder in self.template_paths:
+            index = Path(folder) / "index.html.j2"
+            if index.is_file():
+                text = index.read_text(encoding="utf-8")
+                local = re.sub(r'^\s*<link[^>]+href="https?://[^"]+"[^>]*>\s*$\n?', "", text, flags=re.M)
+                if local != text:
+                    override = Path(tempfile.mkdtemp(prefix="readingroom-voila-templates-"))
+                    (override / "index.html.j2").write_text(local, encoding="utf-8")
+                    self.template_paths.insert(0, str(override))
+                break
 
     def init_handlers(self) -> list:
         if self.frame_cache:  # kernels inherit the environment: they encode where we serve from
