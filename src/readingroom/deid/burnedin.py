@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 _ULTRASOUND = ("1.2.840.10008.5.1.4.1.1.6.", "1.2.840.10008.5.1.4.1.1.3.1")
 _MARGIN = 2  # pixels around each word box, for anti-aliased edges
+_MAX_ROUNDS = 3  # OCR passes per frame; text still found after the last one holds the image back
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def pixel_check_reason(ds: Dataset) -> str | None:
 
 def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
     """Mask text in ``ds``'s pixels in place; the outcome says what was done or why to hold back."""
-    from readingroom.deid.ocr import OcrUnavailable, find_text
+    from readingroom.deid.ocr import REMAINS_CONFIDENCE, OcrUnavailable, find_text
 
     try:
         frames = _frames(ds)
@@ -69,11 +70,16 @@ def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
                 if outside.any():
                     frame[outside] = fill
                     changed = True
-            for box in find_text(_to_gray(frame, photometric)):
-                frame[max(0, box.top - _MARGIN): box.bottom + _MARGIN, max(0, box.left - _MARGIN): box.right + _MARGIN] = fill
-                words += 1
-                changed = True
-            if changed and find_text(_to_gray(frame, photometric)):
+            # Masking a word can expose a fainter one next to it: read again until clean.
+            for _ in range(_MAX_ROUNDS):
+                boxes = find_text(_for_ocr(frame, photometric))
+                for box in boxes:
+                    frame[max(0, box.top - _MARGIN): box.bottom + _MARGIN, max(0, box.left - _MARGIN): box.right + _MARGIN] = fill
+                words += len(boxes)
+                changed = changed or bool(boxes)
+                if not boxes or not find_text(_for_ocr(frame, photometric), REMAINS_CONFIDENCE):
+                    break
+            else:
                 return PixelOutcome(checked=True, masked_words=words, held_reason="burned-in text remains after masking")
     except OcrUnavailable as error:
         return PixelOutcome(held_reason=str(error))
@@ -116,16 +122,9 @@ def _fill_value(frame: np.ndarray, photometric: str):
     return 0
 
 
-def _to_gray(frame: np.ndarray, photometric: str) -> np.ndarray:
-    """8-bit grayscale where text drawn in any bright colour is bright."""
-    data = frame.max(axis=-1) if frame.ndim == 3 else frame
-    data = data.astype(np.float32)
-    if photometric == "MONOCHROME1":
-        data = data.max() - data
-    low, high = float(data.min()), float(data.max())
-    if high <= low:
-        return np.zeros(data.shape, dtype=np.uint8)
-    return ((data - low) * (255.0 / (high - low))).astype(np.uint8)
+def _for_ocr(frame: np.ndarray, photometric: str) -> np.ndarray:
+    """The frame with bright meaning bright: MONOCHROME1 is inverted."""
+    return frame.max() - frame if photometric == "MONOCHROME1" else frame
 
 
 def _ultrasound_regions(ds: Dataset, rows: int, columns: int) -> list[tuple[int, int, int, int]] | None:

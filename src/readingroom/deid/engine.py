@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import struct
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -93,13 +94,13 @@ def deidentify(
     *,
     key_path: str | os.PathLike | None = None,
     workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DeidReport:
     """De-identify every file of ``source`` (file, folder, zip or DICOMDIR) into ``dest``.
 
     Raises :class:`InputError` for unusable input before anything is written. Files that
-    cannot be made safe are held back and listed in the report; ``progress`` is called
-    with the number of files finished since the last call.
+    cannot be made safe are held back and listed in the report; ``progress(done, total)``
+    is called as files finish.
     """
     source, dest = Path(source), Path(dest)
     files = list_source_files(source)
@@ -164,7 +165,7 @@ def _run(files: list[SourceFile], dest: Path, key: bytes, workers: int, progress
         for job in jobs:
             results.append(_process(job))
             if progress:
-                progress(1)
+                progress(len(results), len(jobs))
         return results
     chunks = [jobs[i: i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
     results = []
@@ -172,7 +173,7 @@ def _run(files: list[SourceFile], dest: Path, key: bytes, workers: int, progress
         for chunk_results in pool.map(_process_chunk, chunks):
             results.extend(chunk_results)
             if progress:
-                progress(len(chunk_results))
+                progress(len(results), len(jobs))
     return results
 
 
@@ -181,7 +182,16 @@ def _process_chunk(chunk: list[tuple[int, SourceFile]]) -> list[FileResult]:
 
 
 def _process(job: tuple[int, SourceFile]) -> FileResult:
-    index, source = job
+    """One input to one output, or a held-back reason; pydicom's warnings quoted values, so they are muted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _process_file(*job)
+        except Exception as error:  # one odd file must not stop a run of thousands
+            return FileResult(index=job[0], reason=f"unexpected {type(error).__name__} while de-identifying; report this")
+
+
+def _process_file(index: int, source: SourceFile) -> FileResult:
     deidentifier, dest = _worker
     result = FileResult(index=index)
     try:
@@ -196,6 +206,10 @@ def _process(job: tuple[int, SourceFile]) -> FileResult:
     except (EOFError, struct.error, ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         result.reason = f"damaged DICOM file ({type(error).__name__}); re-export it"
         return result
+    missing = [f"{tag} {kw}" for tag, kw in (("(0008,0016)", "SOPClassUID"), ("(0008,0018)", "SOPInstanceUID")) if not ds.get(kw)]
+    if missing:
+        result.reason = f"lacks {' and '.join(missing)}, so it cannot be written as a DICOM file; re-export it"
+        return result
     names = deidentifier.pseudonyms
     study = names.short_name("study", str(ds.get("StudyInstanceUID", "")))
     series = names.short_name("series", str(ds.get("SeriesInstanceUID", "")))
@@ -207,7 +221,7 @@ def _process(job: tuple[int, SourceFile]) -> FileResult:
     relpath = output_relpath(ds.PatientID, study, series, number, instance)
     try:
         write_dataset(ds, dest / relpath)
-    except (ValueError, TypeError, struct.error) as error:  # pydicom cannot encode a value
+    except (ValueError, TypeError, AttributeError, struct.error) as error:  # pydicom cannot encode it
         result.reason = f"cannot be written after de-identification ({type(error).__name__})"
         return result
     result.written = relpath.as_posix()

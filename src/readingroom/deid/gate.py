@@ -11,12 +11,16 @@ from pydicom.dataset import Dataset
 
 from readingroom.deid.textscan import PhiValues
 
-_SKIPPED_VRS = frozenset({"UI", "SQ", "OB", "OW", "OF", "OD", "OL", "OV", "UN", "US", "SS", "UL", "SL", "FL", "FD",
+# Vocabulary, not free text: coded values, enumerations, the maker's names, our own method.
+_VOCABULARY = frozenset({0x00080100, 0x00080102, 0x00080104, 0x00080070, 0x00081090, 0x00120063, 0x00180010})
+_MIN_GATE_LENGTH = 3
+_SKIPPED_VRS = frozenset({"UI", "SQ", "CS", "OB", "OW", "OF", "OD", "OL", "OV", "UN", "US", "SS", "UL", "SL", "FL", "FD",
                           "AT", "UV", "SV", "US or SS", "US or OW", "OB or OW", "US or SS or OW"})
 
 
 def find_leaks(ds: Dataset, phi: PhiValues) -> list[int]:
     """Tags (at any depth) whose value contains one of ``phi``; empty when the file is clean."""
+    phi = phi.at_least(_MIN_GATE_LENGTH)
     if phi.is_empty():
         return []
     leaks: list[int] = []
@@ -32,7 +36,7 @@ def _search(ds: Dataset, phi: PhiValues, leaks: list[int]) -> None:
         if vr == "SQ":
             for item in elem.value or []:
                 _search(item, phi, leaks)
-        elif vr not in _SKIPPED_VRS and elem.value not in (None, ""):
+        elif vr not in _SKIPPED_VRS and elem.tag not in _VOCABULARY and elem.value not in (None, ""):
             value = elem.value
             text = "\\".join(map(str, value)) if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else str(value)
             if phi.scan(text):

@@ -13,14 +13,19 @@ pytesseract is imported on first use only: importing ``readingroom.deid`` stays 
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 
 import numpy as np
 
-_MIN_CONFIDENCE = 30.0
-_SURE_CONFIDENCE = 70.0
-_MIN_SIDE = 600  # small frames are enlarged first: Tesseract wants letters >= ~20 px high
+# Small burned-in fonts are read with low confidence (a clinic name at 5 px scores ~20), so
+# masking takes anything word-like; "text remains" after masking asks for a confident word.
+MASK_CONFIDENCE = 10.0
+REMAINS_CONFIDENCE = 60.0
+_BLOCK_CONFIDENCE = 40.0  # the block reading invents words in speckle; only its surer ones count
+_MAX_LINE_FRACTION = 0.08  # a word taller than this share of the frame is speckle read as letters
+_MIN_SIDE = 720  # small frames are enlarged first: Tesseract wants letters >= ~20 px high
 
 
 @dataclass(frozen=True)
@@ -46,29 +51,44 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def find_text(gray: np.ndarray) -> list[Box]:
-    """Boxes of words in an 8-bit grayscale frame where text is brighter than its background.
+def find_text(frame: np.ndarray, min_confidence: float = MASK_CONFIDENCE) -> list[Box]:
+    """Boxes of words in a frame (rows x columns, or x 3 for colour), in its own coordinates.
 
     Burned-in annotations are drawn light on dark, so the frame is inverted (Tesseract reads
-    dark on light) and enlarged when small; boxes come back in the frame's own coordinates.
+    dark on light) and enlarged; it is read twice, as sparse text and as a block of lines,
+    because small fonts are found by one reading and missed by the other.
     """
     if not ocr_available():
         raise OcrUnavailable("no OCR engine: install Debian's tesseract-ocr and pytesseract")
+    image8 = 255 - to_gray(frame)
+    return _read(image8, min_confidence, psm=11) + _read(image8, max(min_confidence, _BLOCK_CONFIDENCE), psm=6)
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """8-bit grayscale stretched to 0..255, where text in any bright colour is bright."""
+    data = (frame.max(axis=-1) if frame.ndim == 3 else frame).astype(np.float32)
+    low, high = float(data.min()), float(data.max())
+    if high <= low:
+        return np.zeros(data.shape, dtype=np.uint8)
+    return ((data - low) * (255.0 / (high - low))).astype(np.uint8)
+
+
+def _read(image8: np.ndarray, min_confidence: float, psm: int) -> list[Box]:
     import pytesseract
     from PIL import Image
 
-    scale = max(1, int(np.ceil(_MIN_SIDE / max(1, min(gray.shape)))))
-    scale = min(scale, 4)
-    image = Image.fromarray(255 - gray)
+    scale = min(4, max(1, int(np.ceil(_MIN_SIDE / max(1, min(image8.shape))))))
+    image = Image.fromarray(image8)
     if scale > 1:
-        image = image.resize((gray.shape[1] * scale, gray.shape[0] * scale), Image.Resampling.BICUBIC)
-    data = pytesseract.image_to_data(image, config="--psm 11 --oem 1", output_type=pytesseract.Output.DICT)
+        image = image.resize((image8.shape[1] * scale, image8.shape[0] * scale), Image.Resampling.BICUBIC)
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per OCR: runs already use a process per core
+    max_height = max(12, int(image8.shape[0] * _MAX_LINE_FRACTION)) * scale
+    data = pytesseract.image_to_data(image, config=f"--psm {psm} --oem 1", output_type=pytesseract.Output.DICT)
     boxes = []
     for text, conf, left, top, width, height in zip(
         data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"]
     ):
-        alnum = sum(ch.isalnum() for ch in text)
-        conf = float(conf)
-        if (alnum >= 2 and conf >= _MIN_CONFIDENCE) or (alnum >= 1 and conf >= _SURE_CONFIDENCE):
-            boxes.append(Box(left // scale, top // scale, -(-(left + width) // scale), -(-(top + height) // scale)))
+        if height > max_height or sum(ch.isalnum() for ch in text) < 2 or float(conf) < min_confidence:
+            continue
+        boxes.append(Box(left // scale, top // scale, -(-(left + width) // scale), -(-(top + height) // scale)))
     return boxes

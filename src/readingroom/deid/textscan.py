@@ -54,6 +54,10 @@ _PLACE_KEYWORDS = (
 )
 _DATE_KEYWORDS = ("PatientBirthDate", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 _MIN_PART = 2  # name parts shorter than this ("J") would match everywhere
+# Values that stand for "no value": a source already anonymized says ANONYMIZED, and
+# finding that word again is no leak.
+PLACEHOLDERS = frozenset({"anonymized", "anonymised", "anonymous", "anon", "removed", "unknown", "none", "n/a",
+                          "na", "null", "nil", "not available", "deidentified", "de-identified"})
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,13 @@ class PhiValues:
                     places.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) >= 3)
                 elif keyword in _DATE_KEYWORDS:
                     dates.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) == 8)
-        return cls(frozenset(names), frozenset(identifiers), frozenset(places), frozenset(dates))
+        keep = lambda values: frozenset(v for v in values if v.strip() and v.strip().lower() not in PLACEHOLDERS)  # noqa: E731
+        return cls(keep(names), keep(identifiers), keep(places), frozenset(dates))
+
+    def at_least(self, length: int) -> PhiValues:
+        """Only values of ``length`` characters or more: short name parts match too much in headers."""
+        keep = lambda values: frozenset(v for v in values if len(v) >= length)  # noqa: E731
+        return PhiValues(keep(self.names), keep(self.identifiers), keep(self.places), self.dates)
 
     def is_empty(self) -> bool:
         return not (self.names or self.identifiers or self.places or self.dates)
@@ -103,8 +113,9 @@ class PhiValues:
         matchers = []
         for rule, values in (("name from the headers", self.names), ("identifier from the headers", self.identifiers),
                              ("place from the headers", self.places)):
-            if values:
-                alternatives = "|".join(_flexible(v) for v in sorted(values, key=len, reverse=True))
+            patterns = [p for p in (_flexible(v) for v in sorted(values, key=len, reverse=True)) if p.strip()]
+            if patterns:
+                alternatives = "|".join(patterns)
                 matchers.append((rule, re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)))
         if self.dates:
             forms = sorted({form for d in self.dates for form in date_forms(d)}, key=len, reverse=True)
@@ -148,7 +159,7 @@ def date_forms(yyyymmdd: str) -> set[str]:
 def _flexible(value: str) -> str:
     """A value as a pattern where any run of spaces, ^, commas or dashes matches any other."""
     parts = [re.escape(p) for p in re.split(r"[\s^,-]+", value.strip()) if p]
-    return r"[\s^,-]+".join(parts)
+    return r"[\s^,-]+".join(parts) or re.escape(value)
 
 
 def _name_parts(value) -> set[str]:
