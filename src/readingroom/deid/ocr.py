@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Small burned-in fonts are read with low confidence (a clinic name at 5 px scores ~20), so
-# masking takes anything word-like; "text remains" after masking asks for a confident word.
-MASK_CONFIDENCE = 10.0
+# Small burned-in fonts are read with low confidence (a clinic name at 5 px scores 20-50), so
+# masking takes anything word-like above a floor that keeps most speckle out; "text remains" after masking asks for a confident word.
+MASK_CONFIDENCE = 25.0
 REMAINS_CONFIDENCE = 60.0
-_BLOCK_CONFIDENCE = 40.0  # the block reading invents words in speckle; only its surer ones count
+_BRIGHT = 200  # of 255: annotation pixels; speckle seldom reaches it
 _MAX_LINE_FRACTION = 0.08  # a word taller than this share of the frame is speckle read as letters
 _MIN_SIDE = 720  # small frames are enlarged first: Tesseract wants letters >= ~20 px high
 
@@ -54,14 +54,15 @@ def ocr_available() -> bool:
 def find_text(frame: np.ndarray, min_confidence: float = MASK_CONFIDENCE) -> list[Box]:
     """Boxes of words in a frame (rows x columns, or x 3 for colour), in its own coordinates.
 
-    Burned-in annotations are drawn light on dark, so the frame is inverted (Tesseract reads
-    dark on light) and enlarged; it is read twice, as sparse text and as a block of lines,
-    because small fonts are found by one reading and missed by the other.
+    Burned-in annotations are drawn light on dark at (or near) full brightness, so the frame
+    is read twice: inverted to dark on light (what Tesseract reads best), and as a mask of its
+    brightest pixels, which lifts letters out of the speckle they are drawn over.
     """
     if not ocr_available():
         raise OcrUnavailable("no OCR engine: install Debian's tesseract-ocr and pytesseract")
-    image8 = 255 - to_gray(frame)
-    return _read(image8, min_confidence, psm=11) + _read(image8, max(min_confidence, _BLOCK_CONFIDENCE), psm=6)
+    gray = to_gray(frame)
+    bright = np.where(gray >= _BRIGHT, 0, 255).astype(np.uint8)
+    return _read(255 - gray, min_confidence) + _read(bright, min_confidence)
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -73,7 +74,7 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     return ((data - low) * (255.0 / (high - low))).astype(np.uint8)
 
 
-def _read(image8: np.ndarray, min_confidence: float, psm: int) -> list[Box]:
+def _read(image8: np.ndarray, min_confidence: float) -> list[Box]:
     import pytesseract
     from PIL import Image
 
@@ -83,7 +84,7 @@ def _read(image8: np.ndarray, min_confidence: float, psm: int) -> list[Box]:
         image = image.resize((image8.shape[1] * scale, image8.shape[0] * scale), Image.Resampling.BICUBIC)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per OCR: runs already use a process per core
     max_height = max(12, int(image8.shape[0] * _MAX_LINE_FRACTION)) * scale
-    data = pytesseract.image_to_data(image, config=f"--psm {psm} --oem 1", output_type=pytesseract.Output.DICT)
+    data = pytesseract.image_to_data(image, config="--psm 11 --oem 1", output_type=pytesseract.Output.DICT)
     boxes = []
     for text, conf, left, top, width, height in zip(
         data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"]
