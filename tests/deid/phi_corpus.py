@@ -231,7 +231,7 @@ def _save(ds: Dataset, path: Path) -> None:
     ds.save_as(path, enforce_file_format=True)
 
 
-def build_corpus(root: Path, slices: int = 10) -> Corpus:
+def build_corpus(root: Path, slices: int = 10, with_images: bool = True) -> Corpus:
     """Patient A: two CT studies 17 days apart, an ultrasound with and without the flag and a
     screenshot; patient B: one CT study. Folder names carry names and IDs."""
     uids: set[str] = set()
@@ -251,6 +251,8 @@ def build_corpus(root: Path, slices: int = 10) -> Corpus:
                 _save(_ct_slice(patient, study_uid, series_uid, frame_uid, study_date, index, sop_uid, previous),
                       folder / f"{patient.family}_{index:03d}.dcm")
                 previous = sop_uid
+    if not with_images:
+        return Corpus(root=root, ct_folder_a1=first, source_uids=frozenset(uids), study_dates=study_dates)
     us_study = generate_uid()
     uids.add(us_study)
     study_dates[us_study] = "20210620"

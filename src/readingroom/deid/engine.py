@@ -108,10 +108,9 @@ def deidentify(
         raise InputError(f"{source}: no files to de-identify; give a DICOM file, folder, zip or DICOMDIR")
     if dest.exists() and not dest.is_dir():
         raise InputError(f"{dest}: exists and is not a folder; give a folder for -o")
-    source_root = source if source.is_dir() else source.parent
     if source.is_dir() and dest.absolute().is_relative_to(source.absolute()):
         raise InputError(f"{dest}: the output folder is inside the source {source}; choose -o outside it")
-    key = load_or_create_key(key_path or default_key_path(), forbidden=(source_root, dest))
+    key = load_or_create_key(key_path or default_key_path(), forbidden=(source, dest) if source.is_dir() else (dest,))
     profile = load_basic_profile()
     sweep_temporaries(dest)
 

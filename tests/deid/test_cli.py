@@ -1,0 +1,97 @@
+"""`readingroom deid` as a user runs it: exit statuses, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from typer.testing import CliRunner
+
+from phi_corpus import PATIENT_A, build_corpus
+from readingroom.cli import app
+
+
+@pytest.fixture
+def small(tmp_path):
+    return build_corpus(tmp_path / "incoming", slices=2, with_images=False)
+
+
+def _run(*args):
+    return CliRunner().invoke(app, ["deid", *map(str, args)])
+
+
+def test_clean_run_exits_0(small, tmp_path):
+    result = _run(small.root, "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 0, result.output
+    assert "6 of 6 files written" in result.stderr
+    assert json.loads((tmp_path / "out" / "deid-report.json").read_text())["counts"]["written"] == 6
+
+
+def test_missing_source_is_one_line_and_writes_nothing(tmp_path):
+    result = _run(tmp_path / "nowhere", "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "nowhere: no such file or folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_folder_without_dicom_is_bad_input(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("not an image")
+    result = _run(tmp_path / "notes", "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 2
+    assert "no DICOM files found" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_key_is_bad_input(small, tmp_path):
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "deid.key").mkdir()
+    result = _run(small.root, "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 2
+    assert "deid.key: cannot read the key file" in result.stderr and "--key" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_inside_source_is_refused(small, tmp_path):
+    result = _run(small.root, "-o", small.root / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 2
+    assert "inside the source" in result.stderr
+
+
+def test_held_back_files_exit_3_listed_by_index_without_names(small, tmp_path):
+    folder = small.root / f"{PATIENT_A.family}_{PATIENT_A.given}"
+    (folder / f"{PATIENT_A.family}_notes.txt").write_text("not DICOM")
+    good = next(folder.rglob("*.dcm"))
+    (folder / f"{PATIENT_A.family}_cut.dcm").write_bytes(good.read_bytes()[:400])  # truncated header
+    result = _run(small.root, "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 3, result.output
+    report = json.loads((tmp_path / "out" / "deid-report.json").read_text())
+    held = {h["index"]: h["reason"] for h in report["held_back"]}
+    assert len(held) == 2 and "not a DICOM file" in held.values()
+    for index in held:
+        assert f"#{index}: " in result.stderr
+    assert PATIENT_A.family not in result.stderr and PATIENT_A.family not in json.dumps(report)
+    assert report["counts"]["written"] == 6
+
+
+def test_zip_gives_the_same_files_as_the_folder(small, tmp_path):
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in small.root.rglob("*.dcm"):
+            zf.write(path, path.relative_to(small.root).as_posix())
+    key = tmp_path / "k" / "deid.key"
+    assert _run(small.root, "-o", tmp_path / "a", "--key", key).exit_code == 0
+    assert _run(archive, "-o", tmp_path / "b", "--key", key).exit_code == 0
+    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*.dcm")}
+    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*.dcm")}
+    assert a == b and len(a) == 6
+
+
+def test_a_killed_runs_temporaries_are_swept(small, tmp_path):
+    out = tmp_path / "out" / "RR0000000000"
+    out.mkdir(parents=True)
+    (out / ".00001-abc.dcm.x1y2.deid-tmp").write_bytes(b"half a file")
+    assert _run(small.root, "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key").exit_code == 0
+    assert not list((tmp_path / "out").rglob("*.deid-tmp"))

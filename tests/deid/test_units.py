@@ -1,0 +1,139 @@
+"""Keyed UIDs, the key file, the text scan and action resolution, each on its own."""
+
+from __future__ import annotations
+
+import re
+import stat
+
+import pytest
+from pydicom.dataset import Dataset
+
+from readingroom.deid import Action, PhiValues, keyed_uid, load_or_create_key, resolve, scan_text
+from readingroom.deid.actions import tag_vr
+from readingroom.errors import InputError
+
+KEY = bytes(range(32))
+
+
+class TestKeyedUid:
+    def test_valid_and_stable(self):
+        uid = keyed_uid(KEY, "1.2.840.113619.2.55.3.604688119.969.1268071029.320")
+        assert uid == keyed_uid(KEY, "1.2.840.113619.2.55.3.604688119.969.1268071029.320")
+        assert len(uid) <= 64 and re.fullmatch(r"2\.25\.[1-9]\d*", uid)
+
+    def test_depends_on_key_and_input(self):
+        uid = "1.2.3.4"
+        assert len({keyed_uid(KEY, uid), keyed_uid(KEY[::-1], uid), keyed_uid(KEY, uid + ".1")}) == 3
+
+
+class TestKeyFile:
+    def test_created_owner_only_and_reused(self, tmp_path):
+        path = tmp_path / "keys" / "deid.key"
+        key = load_or_create_key(path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(key) == 32
+        assert load_or_create_key(path) == key
+
+    def test_refused_inside_a_project(self, tmp_path):
+        (tmp_path / "case-repo" / ".git").mkdir(parents=True)
+        with pytest.raises(InputError, match=r"must not be inside a project .*case-repo has \.git"):
+            load_or_create_key(tmp_path / "case-repo" / "deid.key")
+        assert not (tmp_path / "case-repo" / "deid.key").exists()
+
+    def test_readable_by_others_is_refused(self, tmp_path):
+        path = tmp_path / "deid.key"
+        load_or_create_key(path)
+        path.chmod(0o644)
+        with pytest.raises(InputError, match=r"deid\.key: the key file is readable by others; run `chmod 600"):
+            load_or_create_key(path)
+
+    def test_unreadable(self, tmp_path):
+        path = tmp_path / "deid.key"
+        path.mkdir(mode=0o700)  # unreadable as a file, even for root
+        with pytest.raises(InputError, match=r"deid\.key: cannot read the key file \(Is a directory\); fix"):
+            load_or_create_key(path)
+
+    def test_not_a_key(self, tmp_path):
+        path = tmp_path / "deid.key"
+        path.write_text("hello\n")
+        path.chmod(0o600)
+        with pytest.raises(InputError, match="not a readingroom key"):
+            load_or_create_key(path)
+
+
+class TestScanText:
+    @pytest.fixture
+    def phi(self):
+        ds = Dataset()
+        ds.PatientName = "Quixtable^Marguerite^Ostrava"
+        ds.PatientID = "QX99817263"
+        ds.PatientBirthDate = "19570614"
+        ds.InstitutionName = "Bramblewood Memorial Hospital"
+        ds.ReferringPhysicianName = "Drummond^Percival"
+        return PhiValues.from_datasets([ds])
+
+    @pytest.mark.parametrize(
+        ("text", "rule"),
+        [
+            ("Mrs MARGUERITE QUIXTABLE presented", "name from the headers"),
+            ("referred by Dr. Drummond", "name from the headers"),
+            ("id QX99817263 on file", "identifier from the headers"),
+            ("born June 14, 1957", "date from the headers"),
+            ("born 14/06/1957", "date from the headers"),
+            ("born 1957-06-14", "date from the headers"),
+            ("at Bramblewood  Memorial Hospital", "place from the headers"),
+            ("MRN: 44871236", "medical record number"),
+            ("call (555) 014-2291", "phone number"),
+            ("call +44 20 7946 0958", "phone number"),
+            ("mail m.q@example.org", "e-mail address"),
+            ("lives at 4417 Wistful Vista Lane", "street address"),
+            ("scanned on 3 March 2021", "date"),
+            ("scanned 2021-03-03", "date"),
+        ],
+    )
+    def test_finds(self, phi, text, rule):
+        findings = scan_text(text, phi)
+        assert rule in {f.rule for f in findings}
+        assert all(0 <= f.start < f.end <= len(text) for f in findings)
+
+    def test_clean_narrative_has_no_findings(self, phi):
+        text = ("A 63-year-old woman with a 5 mm nodule in the right upper lobe (series 3, image 42). "
+                "Follow-up CT in 12 months per Fleischner 2017 guidelines; HU 40, W 400.")
+        assert scan_text(text, phi) == []
+
+    def test_placeholders_in_the_headers_are_not_phi(self):
+        ds = Dataset()
+        ds.PatientName = "ANONYMIZED"
+        ds.InstitutionName = "Anonymous"
+        assert PhiValues.from_datasets([ds]).is_empty()
+
+
+class TestResolve:
+    @pytest.mark.parametrize(
+        ("keyword", "code", "expected"),
+        [
+            ("ReviewerName", "X/Z", Action.EMPTY),
+            ("RequestedProcedureDescription", "X/Z", Action.CLEAN),
+            ("ReferencedStudySequence", "X/Z", Action.EMPTY),
+            ("ContrastBolusAgent", "Z/D", Action.EMPTY),
+            ("DeviceSerialNumber", "X/Z/D", Action.DUMMY),
+            ("DetectorID", "X/D", Action.DUMMY),
+            ("InstitutionCodeSequence", "X/Z/D", Action.EMPTY),
+            ("ReferencedImageSequence", "X/Z/U*", Action.RECURSE),
+            ("ContentSequence", "D", Action.RECURSE),
+            ("AcquisitionDateTime", "X/Z/D", Action.SHIFT),
+            ("StudyDate", "Z", Action.SHIFT),
+            ("StudyTime", "Z", Action.KEEP),
+            ("PatientBirthDate", "Z", Action.EMPTY),
+            ("PatientWeight", "X", Action.KEEP),
+            ("PatientName", "Z", Action.PSEUDONYM),
+            ("SeriesDescription", "X", Action.CLEAN),
+            ("PatientComments", "X", Action.REMOVE),
+            ("AnnotationGroupUID", "D", Action.UID),
+            ("Modality", None, Action.KEEP),
+        ],
+    )
+    def test_combined_codes_and_options(self, keyword, code, expected):
+        from pydicom.datadict import tag_for_keyword
+
+        tag = tag_for_keyword(keyword)
+        assert resolve(tag, code, tag_vr(tag)) is expected
