@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from deid_tools import require_tool
 from phi_corpus import Corpus, build_corpus  # noqa: F401  (Corpus: the fixture type)
-
-
-def require_tool(available: bool, what: str) -> None:
-    """Skip on a developer machine without ``what``; fail in CI, which installs it."""
-    if not available:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is missing in CI; .ci/run installs it")
-        pytest.skip(f"{what} not installed (apt-get install it to run this test)")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ table covers, without keeping any original value:
   nothing (the Z/D rows, e.g. Contrast/Bolus Agent, are Type 2 wherever they are used).
 - ``X/D``, ``X/Z/D`` -> dummy (D): a dummy satisfies Type 1 (e.g. Device Serial
   Number in Enhanced General Equipment), where an empty value would fail validation.
-  Sequences under these codes are emptied instead: a dummy sequence item has no meaning.
+  Sequences under X/Z, X/D and X/Z/D are removed instead: a dummy item has no meaning, and
+  an empty sequence is invalid where the attribute is Type 3 with one or more items.
 - ``X/Z/U*`` (Referenced/Source Image Sequence) -> the items are kept and cleaned, so
   their UIDs are remapped with the rest and the references still resolve.
 - ``D`` on a sequence (Content Sequence, ...) -> the items are kept and cleaned likewise.
@@ -119,7 +120,9 @@ def resolve(tag: int, code: str | None, vr: str | None) -> Action:
     if vr == "SQ":
         if code in ("D", "X/Z/U*"):
             return Action.RECURSE
-        return Action.REMOVE if action is Action.REMOVE else Action.EMPTY
+        if code == "Z":
+            return Action.EMPTY
+        return Action.REMOVE if code.startswith("X") else Action.EMPTY
     if vr == "UI" and action is not Action.REMOVE:
         return Action.UID
     if vr in _DATE_VRS:
