@@ -1,0 +1,154 @@
+"""`readingroom check`: everything a case must satisfy before an audience sees it.
+
+Each check returns readable problems; a case with none passes. The checks:
+metadata against the schema, role tags, answers hidden until the first reveal,
+narrative text free of identifiers, every image still de-identified (headers and,
+where text is usually burned in, pixels), and a headless run without errors.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import nbformat.reader
+
+from readingroom.case.metadata import METADATA_KEY, metadata_problems
+from readingroom.case.roles import ANSWER_ROLES, cell_roles, stages, unknown_tags
+
+NOTEBOOK = "case.ipynb"
+IMAGES = "images"
+DEID_REPORT = "deid.json"
+PLACEHOLDER = "TODO"
+
+
+@dataclass
+class CaseCheck:
+    """The verdict for one case folder."""
+
+    folder: Path
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def check_case(folder: Path, *, execute: bool = True, timeout: int = 120) -> CaseCheck:
+    result = CaseCheck(folder)
+    notebook = _read_notebook(folder, result)
+    if notebook is None:
+        return result
+    metadata = notebook.metadata.get(METADATA_KEY)
+    result.problems += metadata_problems(metadata)
+    result.problems += [f"cell {i + 1}: tag {tag!r} is not a role; did you mean one of the role tags?" for i, tag in unknown_tags(notebook)]
+    result.problems += placeholders(notebook, metadata)
+    result.problems += spoilers(notebook, metadata if isinstance(metadata, dict) else {})
+    result.problems += narrative_phi(notebook)
+    result.problems += image_problems(folder)
+    if execute and not result.problems:
+        result.problems += execution_errors(folder, notebook, timeout)
+    return result
+
+
+def _read_notebook(folder: Path, result: CaseCheck):
+    path = folder / NOTEBOOK
+    if not path.is_file():
+        result.problems.append(f"{NOTEBOOK} is missing; create the case with `readingroom new`")
+        return None
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except (nbformat.reader.NotJSONError, json.JSONDecodeError, nbformat.ValidationError, UnicodeDecodeError) as error:
+        result.problems.append(f"{NOTEBOOK} is not a valid notebook: {str(error).splitlines()[0]}")
+        return None
+    return notebook
+
+
+def placeholders(notebook, metadata) -> list[str]:
+    """Template text the educator has not replaced yet (marked TODO)."""
+    problems = [f"metadata {where} still holds the template's TODO" for where in _todo_paths(metadata, "")]
+    for index, cell in enumerate(notebook.cells):
+        if PLACEHOLDER in cell.get("source", ""):
+            problems.append(f"cell {index + 1} still holds the template's TODO text")
+    return problems
+
+
+def _todo_paths(value, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [where.lstrip(".")] if PLACEHOLDER in value else []
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _todo_paths(item, f"{where}.{key}")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _todo_paths(item, f"{where}.{i}")]
+    return []
+
+
+def spoilers(notebook, metadata: dict) -> list[str]:
+    """Answers visible in the unknown (before the first reveal point)."""
+    unknown = stages(notebook)[0].cell_indices
+    problems = []
+    candidates = (metadata.get("diagnosis"), metadata.get("title"))
+    secrets = list({s.lower(): s for s in candidates if isinstance(s, str) and len(s) >= 4}.values())
+    for index in unknown:
+        cell = notebook.cells[index]
+        for role in sorted(set(cell_roles(cell)) & ANSWER_ROLES):
+            problems.append(f"cell {index + 1} ({role}) comes before the first reveal point, so the audience sees the answer; move it after a cell tagged 'reveal'")
+        text = _visible_text(cell).lower()
+        for secret in secrets:
+            if secret.lower() in text:
+                problems.append(f"cell {index + 1} shows {secret!r} before the first reveal point; the unknown would be given away")
+    return problems
+
+
+def narrative_phi(notebook) -> list[str]:
+    """Identifiers in the text an audience reads (sources and outputs)."""
+    from readingroom.deid import scan_text
+
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        for finding in scan_text(_visible_text(cell)):
+            problems.append(f"cell {index + 1}: possible identifier ({finding.rule}) in the narrative; remove it")
+    return problems
+
+
+def image_problems(folder: Path) -> list[str]:
+    """Every image must open and still pass the de-identification checks."""
+    from readingroom.case.images import verify_images
+
+    images = folder / IMAGES
+    if not images.is_dir():
+        return [f"{IMAGES}/ is missing; a case needs its de-identified images"]
+    if not (folder / DEID_REPORT).is_file():
+        return [f"{DEID_REPORT} is missing; images must come through `readingroom new` or `readingroom deid`"]
+    return verify_images(images)
+
+
+def execution_errors(folder: Path, notebook, timeout: int) -> list[str]:
+    """Run the notebook headless in its folder, as Voila will."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        return [f"the notebook fails when run: {error.ename}: {error.evalue}"]
+    except DeadKernelError:
+        return ["the notebook's kernel died while running it"]
+    except TimeoutError:
+        return [f"a cell ran longer than {timeout} s"]
+    return []
+
+
+def _visible_text(cell) -> str:
+    parts = [cell.get("source", "")]
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", "") if isinstance(output.get("text"), str) else "")
+        for mime in ("text/plain", "text/markdown", "text/html"):
+            value = output.get("data", {}).get(mime)
+            if value:
+                parts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(parts)

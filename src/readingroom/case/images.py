@@ -1,0 +1,38 @@
+"""A case's images must open and must still pass the de-identification checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydicom import dcmread
+
+from readingroom.dicom import decode_frame, open_path
+from readingroom.errors import InputError
+
+
+def verify_images(images: Path) -> list[str]:
+    from readingroom.deid.verify import header_problems, pixel_problems
+
+    try:
+        collection = open_path(images)
+    except InputError as error:
+        return [f"images/: {error}"]
+    problems = [f"images/{p.message}" for p in collection.problems]
+    for series in collection.series:
+        by_file: dict[str, list] = {}
+        for frame in series.frames:
+            by_file.setdefault(frame.instance.label, []).append(frame)
+        for label, frames in by_file.items():
+            header = dcmread(frames[0].instance.source.path, stop_before_pixels=True)
+            found = header_problems(header)
+            checked = _sample(frames)
+            found += pixel_problems(header, ((f.index + 1, decode_frame(f)) for f in checked))
+            problems += [f"images/{label}: {message}" for message in found]
+    return problems
+
+
+def _sample(frames: list) -> list:
+    """First, middle and last frame: text overlays sit on every frame of a clip."""
+    if len(frames) <= 3:
+        return frames
+    return [frames[0], frames[len(frames) // 2], frames[-1]]

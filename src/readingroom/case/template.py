@@ -1,0 +1,48 @@
+"""A new case notebook: the unknown first, then staged reveals, one viewer per series."""
+
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from readingroom.case.metadata import METADATA_KEY
+from readingroom.case.roles import REVEAL
+
+
+def _cell(kind, source: str, *roles: str):
+    cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+    cell.metadata["tags"] = list(roles)
+    return cell
+
+
+def _viewers(series_count: int) -> str:
+    lines = ["from readingroom.widgets import Viewer", ""]
+    if series_count == 1:
+        lines.append('Viewer("images")')
+    else:
+        lines.append("from ipywidgets import VBox")
+        lines.append("VBox([" + ", ".join(f'Viewer("images", series={k})' for k in range(series_count)) + "])")
+    return "\n".join(lines)
+
+
+def case_notebook(metadata: dict, series_count: int) -> nbformat.NotebookNode:
+    """The case skeleton an educator fills in: sections carry their roles as cell tags."""
+    age = metadata.get("age", {})
+    patient = " ".join(p for p in (f"{age.get('value')} {age.get('unit', '')}".strip() if age else "", metadata.get("sex", "")) if p)
+    cells = [
+        _cell("md", f"## Presentation\n\n{metadata.get('presentation', 'TODO: one or two sentences of history.')}\n\n{patient}", "history"),
+        _cell("code", _viewers(series_count), "images"),
+        _cell("md", "## Question\n\nWhat are the findings? What is your differential?", "question"),
+        _cell("md", "---\n\n### Findings", REVEAL),
+        _cell("md", "TODO: describe only what is visible on these images.", "findings"),
+        _cell("md", "## Differential\n\nTODO: a short, case-specific differential.", "differential"),
+        _cell("md", "---\n\n### Diagnosis", REVEAL),
+        _cell("md", f"## Diagnosis\n\n{metadata.get('diagnosis') or metadata.get('title', '')}", "diagnosis"),
+        _cell("md", "## Discussion\n\nTODO: why this diagnosis; what to look for next time.", "discussion"),
+        _cell("md", "## Teaching points\n\n- TODO", "teaching-points"),
+        _cell("md", "## References\n\n1. TODO", "references"),
+    ]
+    notebook = new_notebook(cells=cells)
+    notebook.metadata[METADATA_KEY] = metadata
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
