@@ -23,6 +23,9 @@ def decode_frame(frame: Frame) -> np.ndarray:
     reader tolerates) are retried through a full parse before giving up.
     """
     instance = frame.instance
+    direct = _read_native_monochrome(frame)
+    if direct is not None:
+        return direct
     try:
         if not instance.transfer_syntax.is_deflated:
             try:
@@ -36,6 +39,35 @@ def decode_frame(frame: Frame) -> np.ndarray:
         raise DecodeError(
             f"{frame.label}: cannot decode {instance.transfer_syntax.name} pixel data: {_first_line(error)}"
         ) from error
+
+
+def _read_native_monochrome(frame: Frame) -> np.ndarray | None:
+    """Uncompressed little-endian greyscale read straight from the known offset.
+
+    The common case (CT, MR, CR from disk) needs no header parse per frame; any
+    other layout returns None and goes through pydicom. Unused high bits are
+    shifted out exactly as pydicom does (PS3.5 8.1.1).
+    """
+    instance, ds = frame.instance, frame.instance.header
+    ts = instance.transfer_syntax
+    path = instance.source.local_path
+    bits = int(ds.get("BitsAllocated", 0))
+    if (instance.pixel_offset is None or path is None or ts.is_compressed or ts.is_deflated
+            or not ts.is_little_endian or bits not in (8, 16, 32) or int(ds.get("SamplesPerPixel", 1)) != 1
+            or not str(ds.get("PhotometricInterpretation", "")).startswith("MONOCHROME")):
+        return None
+    dtype = np.dtype(f"<{'i' if int(ds.get('PixelRepresentation', 0)) else 'u'}{bits // 8}")
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    count = rows * columns
+    offset = instance.pixel_offset + frame.index * count * dtype.itemsize
+    arr = np.fromfile(path, dtype=dtype, count=count, offset=offset)
+    if arr.size != count:
+        return None  # short read: let pydicom report it in its own words
+    unused = bits - int(ds.get("BitsStored", bits))
+    if unused > 0:
+        np.left_shift(arr, unused, out=arr)
+        np.right_shift(arr, unused, out=arr)
+    return arr.reshape(rows, columns)
 
 
 def _first_line(error: Exception) -> str:

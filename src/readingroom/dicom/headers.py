@@ -30,6 +30,7 @@ class Instance:
 
     source: SourceFile
     header: Dataset
+    pixel_offset: int | None = None  # where native Pixel Data's value starts, when known
 
     @property
     def label(self) -> str:
@@ -49,11 +50,11 @@ def read_instance(source: SourceFile) -> Instance:
     try:
         with source.open() as fp:
             header = _parse_header(fp, source.label)
-            _check_pixel_data(fp, header, source.label)
+            pixel_offset = _check_pixel_data(fp, header, source.label)
         _check_image_pixel_module(header, source.label)
     except OSError as error:
         raise InputError(f"{source.label}: cannot read ({error.strerror or error})") from None
-    return Instance(source=source, header=header)
+    return Instance(source=source, header=header, pixel_offset=pixel_offset)
 
 
 def _parse_header(fp: BinaryIO, label: str) -> Dataset:
@@ -68,13 +69,17 @@ def _parse_header(fp: BinaryIO, label: str) -> Dataset:
     return header
 
 
-def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> None:
-    """Confirm a pixel data element follows the header and is as long as it must be."""
+def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> int | None:
+    """Confirm a pixel data element follows the header and is as long as it must be.
+
+    Returns the file offset of a native (uncompressed) Pixel Data value, so frames
+    can later be read straight from there without parsing the header again.
+    """
     ts = header.file_meta.TransferSyntaxUID
     if ts.is_deflated:  # the stream is inflated on the fly: the header is all we can judge
         if "Rows" not in header:
             raise NotAnImageError(f"{label}: {_kind(header)} has no pixel data; nothing to show")
-        return
+        return None
     start = fp.tell()
     element_header = fp.read(12)
     if len(element_header) < 8 or _tag(element_header, ts) not in _PIXEL_TAGS:
@@ -85,11 +90,12 @@ def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> None:
     if ts.is_compressed or length == _UNDEFINED_LENGTH:  # encapsulated: checked when decoded
         if available <= 0:
             raise InputError(f"{label}: truncated file: compressed pixel data is missing")
-        return
+        return None
     if available < length:
         raise InputError(
             f"{label}: truncated file: pixel data needs {length} bytes but only {available} remain"
         )
+    return start + header_size if _tag(element_header, ts) == 0x7FE00010 else None
 
 
 _REQUIRED_PIXEL_ATTRIBUTES = (

@@ -60,9 +60,12 @@ def apply_modality(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     slope, intercept = rescale(ds)
     if slope == 1 and intercept == 0:
         return arr
-    if slope.is_integer() and intercept.is_integer():
-        return arr.astype(np.int32) * int(slope) + int(intercept)
-    return arr.astype(np.float32) * np.float32(slope) + np.float32(intercept)
+    whole = slope.is_integer() and intercept.is_integer()
+    out = arr.astype(np.int32 if whole else np.float32)  # one new array, then in place
+    if slope != 1:
+        out *= out.dtype.type(slope)
+    out += out.dtype.type(intercept)
+    return out
 
 
 def header_windows(ds: Dataset) -> list[Window]:

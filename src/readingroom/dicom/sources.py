@@ -78,7 +78,7 @@ def _folder_files(root: Path) -> list[SourceFile]:
             if name in _IGNORED_NAMES or name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            if is_dicomdir(path):
+            if name.upper() == "DICOMDIR":  # the CD's index; judged by name to avoid opening every file twice
                 continue
             files.append(SourceFile(label=str(path.relative_to(root)), path=path))
     return files
