@@ -11,9 +11,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from readingroom.deid.actions import (
     CODE_MEANINGS,
@@ -32,7 +33,6 @@ PRIVATE = -1  # the report's key for "all private attributes"
 DUMMY_TEXT = "ANONYMIZED"
 _NUMERIC_VRS = frozenset({"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
 _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "AT", "UR"})
-_META_REMOVED = (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102)  # AE titles, private info
 METHOD = (
     "readingroom deid: PS3.15 E.1 Basic Profile",
     "Retain Longitudinal Temporal Info Modified Dates",
@@ -82,15 +82,7 @@ class DatasetDeidentifier:
         if pixels_cleaned:
             codes.append(OptionCode.CLEAN_PIXEL_DATA)
         ds.DeidentificationMethodCodeSequence = Sequence([_code(c) for c in codes])
-        meta = getattr(ds, "file_meta", None)
-        if meta is not None:
-            for tag in _META_REMOVED:
-                if tag in meta:
-                    del meta[tag]
-            if "SOPInstanceUID" in ds:
-                meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-            if "SOPClassUID" in ds:
-                meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta = _new_file_meta(ds)
 
     def _clean(self, ds: Dataset, ctx: Context) -> None:
         profile = self.profile
@@ -177,3 +169,16 @@ def _code(code: OptionCode) -> Dataset:
     item.CodingSchemeDesignator = "DCM"
     item.CodeMeaning = CODE_MEANINGS[code]
     return item
+
+
+def _new_file_meta(ds: Dataset) -> FileMetaDataset:
+    """A fresh file meta group: the source's AE titles and private information do not follow."""
+    meta = FileMetaDataset()
+    old = getattr(ds, "file_meta", None) or FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.get("SOPClassUID") or old.get("MediaStorageSOPClassUID")
+    meta.MediaStorageSOPInstanceUID = ds.get("SOPInstanceUID") or old.get("MediaStorageSOPInstanceUID")
+    if "TransferSyntaxUID" in old:
+        meta.TransferSyntaxUID = old.TransferSyntaxUID
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = "READINGROOM_DEID"
+    return meta

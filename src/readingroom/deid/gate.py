@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 
 from readingroom.deid.textscan import PhiValues
+from readingroom.deid.walk import iter_elements, text_values
 
 # Vocabulary, not free text: coded values, enumerations, the maker's names, our own method.
 _VOCABULARY = frozenset({0x00080100, 0x00080102, 0x00080104, 0x00080070, 0x00081090, 0x00120063, 0x00180010})
@@ -31,13 +32,9 @@ def find_leaks(ds: Dataset, phi: PhiValues) -> list[int]:
 
 
 def _search(ds: Dataset, phi: PhiValues, leaks: list[int]) -> None:
-    for elem in ds:
-        vr = elem.VR
-        if vr == "SQ":
-            for item in elem.value or []:
-                _search(item, phi, leaks)
-        elif vr not in _SKIPPED_VRS and elem.tag not in _VOCABULARY and elem.value not in (None, ""):
-            value = elem.value
-            text = "\\".join(map(str, value)) if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else str(value)
-            if phi.scan(text):
-                leaks.append(int(elem.tag))
+    for owner, tag, vr, elem in iter_elements(ds):
+        if vr in _SKIPPED_VRS or tag in _VOCABULARY:
+            continue
+        values = text_values(owner, elem)
+        if values and phi.scan("\\".join(values)):
+            leaks.append(int(tag))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
@@ -53,6 +54,9 @@ _PLACE_KEYWORDS = (
     "RegionOfResidence", "CountryOfResidence",
 )
 _DATE_KEYWORDS = ("PatientBirthDate", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
+_IDENTIFIER_TAGS = frozenset(tag_for_keyword(k) for k in _IDENTIFIER_KEYWORDS)
+_PLACE_TAGS = frozenset(tag_for_keyword(k) for k in _PLACE_KEYWORDS)
+_DATE_TAGS = frozenset(tag_for_keyword(k) for k in _DATE_KEYWORDS)
 _MIN_PART = 2  # name parts shorter than this ("J") would match everywhere
 # Values that stand for "no value": a source already anonymized says ANONYMIZED, and
 # finding that word again is no leak.
@@ -81,22 +85,23 @@ class PhiValues:
     @classmethod
     def from_datasets(cls, datasets: Iterable[Dataset]) -> PhiValues:
         """Collect from every header given, nested sequences and every PN included."""
+        from readingroom.deid.walk import iter_elements, text_values
+
         names: set[str] = set()
         identifiers: set[str] = set()
         places: set[str] = set()
         dates: set[str] = set()
         for ds in datasets:
-            for elem in _walk(ds):
-                if elem.VR == "PN":
-                    for value in _values(elem.value):
+            for owner, tag, vr, elem in iter_elements(ds):
+                if vr == "PN":
+                    for value in text_values(owner, elem):
                         names.update(_name_parts(value))
-                keyword = elem.keyword
-                if keyword in _IDENTIFIER_KEYWORDS:
-                    identifiers.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) >= 3)
-                elif keyword in _PLACE_KEYWORDS:
-                    places.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) >= 3)
-                elif keyword in _DATE_KEYWORDS:
-                    dates.update(v.strip() for v in map(str, _values(elem.value)) if len(v.strip()) == 8)
+                elif tag in _IDENTIFIER_TAGS:
+                    identifiers.update(v for v in text_values(owner, elem) if len(v) >= 3)
+                elif tag in _PLACE_TAGS:
+                    places.update(v for v in text_values(owner, elem) if len(v) >= 3)
+                elif tag in _DATE_TAGS:
+                    dates.update(v for v in text_values(owner, elem) if len(v) == 8)
         keep = lambda values: frozenset(v for v in values if v.strip() and v.strip().lower() not in PLACEHOLDERS)  # noqa: E731
         return cls(keep(names), keep(identifiers), keep(places), frozenset(dates))
 
@@ -175,20 +180,3 @@ def _name_parts(value) -> set[str]:
     words = set(components) | set(re.split(r"[\s^,=]+", text))
     parts.update(w.strip() for w in words if w and len(w.strip(". ")) >= _MIN_PART)
     return {p for p in parts if p}
-
-
-def _values(value) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [v for v in value if v not in (None, "")]
-    return [value] if value != "" else []
-
-
-def _walk(ds: Dataset):
-    for elem in ds:
-        if elem.VR == "SQ":
-            for item in elem.value or []:
-                yield from _walk(item)
-        else:
-            yield elem
