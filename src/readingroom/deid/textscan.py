@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
@@ -113,24 +113,29 @@ class PhiValues:
     def is_empty(self) -> bool:
         return not (self.names or self.identifiers or self.places or self.dates)
 
-    @cached_property
+    @property
     def _matchers(self) -> list[tuple[str, re.Pattern[str]]]:
-        matchers = []
-        for rule, values in (("name from the headers", self.names), ("identifier from the headers", self.identifiers),
-                             ("place from the headers", self.places)):
-            patterns = [p for p in (_flexible(v) for v in sorted(values, key=len, reverse=True)) if p.strip()]
-            if patterns:
-                alternatives = "|".join(patterns)
-                matchers.append((rule, re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)))
-        if self.dates:
-            forms = sorted({form for d in self.dates for form in date_forms(d)}, key=len, reverse=True)
-            alternatives = "|".join(re.escape(f) for f in forms)
-            matchers.append(("date from the headers", re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)))
-        return matchers
+        return _compile(self.names, self.identifiers, self.places, self.dates)
 
     def scan(self, text: str) -> list[Finding]:
         """Findings for this case's own values in ``text``."""
         return [Finding(m.start(), m.end(), rule) for rule, pattern in self._matchers for m in pattern.finditer(text)]
+
+
+@lru_cache(maxsize=64)  # the files of one series share their values: compile once
+def _compile(names, identifiers, places, dates) -> list[tuple[str, re.Pattern[str]]]:
+    matchers = []
+    for rule, values in (("name from the headers", names), ("identifier from the headers", identifiers),
+                         ("place from the headers", places)):
+        patterns = [p for p in (_flexible(v) for v in sorted(values, key=len, reverse=True)) if p.strip()]
+        if patterns:
+            alternatives = "|".join(patterns)
+            matchers.append((rule, re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)))
+    if dates:
+        forms = sorted({form for d in dates for form in date_forms(d)}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(f) for f in forms)
+        matchers.append(("date from the headers", re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)))
+    return matchers
 
 
 def scan_text(text: str, phi: PhiValues | None = None) -> list[Finding]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from pydicom import dcmwrite
@@ -49,11 +48,11 @@ def sweep_temporaries(root: Path) -> int:
 
 
 def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")  # one writer per process: no clash
     try:
-        with os.fdopen(fd, "wb") as fp:
+        with open(tmp, "wb") as fp:
             write(fp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
