@@ -95,3 +95,29 @@ def test_a_killed_runs_temporaries_are_swept(small, tmp_path):
     (out / ".00001-abc.dcm.x1y2.deid-tmp").write_bytes(b"half a file")
     assert _run(small.root, "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key").exit_code == 0
     assert not list((tmp_path / "out").rglob("*.deid-tmp"))
+
+
+def test_dicomdir_source(small, tmp_path):
+    import pydicom
+    from pydicom.fileset import FileSet
+
+    fileset = FileSet()
+    for path in sorted(small.root.rglob("*.dcm")):
+        fileset.add(pydicom.dcmread(path))
+    fileset.write(tmp_path / "cd")  # a CD layout: DICOMDIR plus files under PT000000/...
+    result = _run(tmp_path / "cd" / "DICOMDIR", "-o", tmp_path / "out", "--key", tmp_path / "k" / "deid.key")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out").rglob("*.dcm"))) == 6
+
+
+def test_library_dataset_copy_leaves_the_input_alone(small):
+    import pydicom
+
+    from readingroom.deid import deidentify_dataset
+
+    source = pydicom.dcmread(next(small.root.rglob("*.dcm")))
+    name = str(source.PatientName)
+    out = deidentify_dataset(source, bytes(range(32)))
+    assert str(source.PatientName) == name and "ACME PHI CREATOR" in str(source)
+    assert out.PatientName != name and out.PatientIdentityRemoved == "YES"
+    assert not [e for e in out.iterall() if e.tag.is_private]

@@ -138,3 +138,27 @@ class TestResolve:
 
         tag = tag_for_keyword(keyword)
         assert resolve(tag, code, tag_vr(tag)) is expected
+
+
+def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path):
+    """The raw-copy writer is an optimisation only: its output must equal pydicom's dcmwrite."""
+    import io
+
+    import pydicom
+    from pydicom import dcmwrite
+
+    from phi_corpus import build_corpus
+    from readingroom.deid.dataset import DatasetDeidentifier
+    from readingroom.deid.profile import load_basic_profile
+    from readingroom.deid.writer import _fast_path_applies, _write_explicit_le
+
+    corpus = build_corpus(tmp_path / "c", slices=2, with_images=False)
+    deidentifier = DatasetDeidentifier(KEY, load_basic_profile())
+    for path in sorted(corpus.root.rglob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        deidentifier.apply(ds, deidentifier.context_for(ds))
+        assert _fast_path_applies(ds)
+        fast, reference = io.BytesIO(), io.BytesIO()
+        _write_explicit_le(fast, ds)
+        dcmwrite(reference, ds, enforce_file_format=True)
+        assert fast.getvalue() == reference.getvalue()

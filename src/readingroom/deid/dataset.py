@@ -100,10 +100,12 @@ class DatasetDeidentifier:
                 elif vr in ("DA", "DT"):
                     self._shift(ds[tag], ctx)
                 continue
-            elem = ds[tag]
-            action = resolve(tag, code, elem.VR)
+            raw = ds.get_item(tag)  # parsed only when the action needs the old value
+            vr = raw.VR if raw.VR not in (None, "UN") else (tag_vr(tag) or "UN")
+            action = resolve(tag, code, vr)
             if action is Action.CLEAN:
-                if elem.value in (None, "") or not scan_text(str(elem.value), ctx.phi):
+                value = ds[tag].value
+                if value in (None, "") or not scan_text(str(value), ctx.phi):
                     ctx.counts[(tag, Action.KEEP)] += 1
                     continue
                 action = basic_action(code)
@@ -113,17 +115,18 @@ class DatasetDeidentifier:
             if action is Action.REMOVE:
                 del ds[tag]
             elif action is Action.EMPTY:
-                elem.value = Sequence() if elem.VR == "SQ" else None
+                ds.add_new(tag, vr, Sequence() if vr == "SQ" else None)
             elif action is Action.DUMMY:
-                elem.value = _dummy(elem.VR)
+                ds.add_new(tag, vr, _dummy(vr))
+            elif action is Action.PSEUDONYM:
+                ds.add_new(tag, vr, ctx.pseudonym)
             elif action is Action.UID:
+                elem = ds[tag]
                 elem.value = _map_values(elem.value, self.uids)
             elif action is Action.SHIFT:
-                self._shift(elem, ctx)
-            elif action is Action.PSEUDONYM:
-                elem.value = ctx.pseudonym
+                self._shift(ds[tag], ctx)
             elif action is Action.RECURSE:
-                self._recurse(elem, ctx)
+                self._recurse(ds[tag], ctx)
 
     def _recurse(self, elem, ctx: Context) -> None:
         for item in elem.value or []:
@@ -165,9 +168,9 @@ def _dummy(vr: str):
 
 def _code(code: OptionCode) -> Dataset:
     item = Dataset()
-    item.CodeValue = code.value
-    item.CodingSchemeDesignator = "DCM"
-    item.CodeMeaning = CODE_MEANINGS[code]
+    item.add_new(0x00080100, "SH", code.value)  # Code Value
+    item.add_new(0x00080102, "SH", "DCM")  # Coding Scheme Designator
+    item.add_new(0x00080104, "LO", CODE_MEANINGS[code])  # Code Meaning
     return item
 
 
