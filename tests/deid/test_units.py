@@ -140,9 +140,11 @@ class TestResolve:
         assert resolve(tag, code, tag_vr(tag)) is expected
 
 
-def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path):
-    """The raw-copy writer is an optimisation only: its output must equal pydicom's dcmwrite."""
+def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path, pydicom_files, data_store_files):
+    """The raw-copy writer is an optimisation only: its output must equal pydicom's dcmwrite,
+    for the synthetic corpus and for every public file it applies to."""
     import io
+    import warnings
 
     import pydicom
     from pydicom import dcmwrite
@@ -153,12 +155,24 @@ def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path):
     from readingroom.deid.writer import _fast_path_applies, _write_explicit_le
 
     corpus = build_corpus(tmp_path / "c", slices=2, with_images=False)
+    paths = sorted(corpus.root.rglob("*.dcm")) + sorted(pydicom_files.glob("*.dcm")) + sorted(data_store_files.glob("*.dcm"))
     deidentifier = DatasetDeidentifier(KEY, load_basic_profile())
-    for path in sorted(corpus.root.rglob("*.dcm")):
-        ds = pydicom.dcmread(path)
-        deidentifier.apply(ds, deidentifier.context_for(ds))
-        assert _fast_path_applies(ds)
-        fast, reference = io.BytesIO(), io.BytesIO()
+    compared, different = 0, []
+    for path in paths:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(path)
+                deidentifier.apply(ds, deidentifier.context_for(ds))
+                reference = io.BytesIO()
+                dcmwrite(reference, ds, enforce_file_format=True)
+            except Exception:  # broken public files: not what this test is about
+                continue
+        if not _fast_path_applies(ds):
+            continue
+        fast = io.BytesIO()
         _write_explicit_le(fast, ds)
-        dcmwrite(reference, ds, enforce_file_format=True)
-        assert fast.getvalue() == reference.getvalue()
+        compared += 1
+        if fast.getvalue() != reference.getvalue():
+            different.append(path.name)
+    assert compared >= 50 and different == []

@@ -10,8 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
@@ -74,15 +79,10 @@ class DatasetDeidentifier:
             if tag not in ds:
                 setattr(ds, keyword, ctx.pseudonym)
                 ctx.counts[(tag, Action.PSEUDONYM)] += 1
-        ds.PatientIdentityRemoved = "YES"
-        ds.LongitudinalTemporalInformationModified = "MODIFIED"
-        ds.DeidentificationMethod = list(METHOD)
-        codes = [OptionCode.BASIC_PROFILE, OptionCode.RETAIN_LONGITUDINAL_MODIFIED_DATES,
-                 OptionCode.RETAIN_PATIENT_CHARACTERISTICS, OptionCode.CLEAN_DESCRIPTORS]
-        if pixels_cleaned:
-            codes.append(OptionCode.CLEAN_PIXEL_DATA)
-        ds.DeidentificationMethodCodeSequence = Sequence([_code(c) for c in codes])
+        for raw in _marking_elements(pixels_cleaned):
+            ds[raw.tag] = raw
         ds.file_meta = _new_file_meta(ds)
+        ds.preamble = bytes(128)  # a preamble may hold anything (a TIFF header, a name): zeroed
 
     def _clean(self, ds: Dataset, ctx: Context) -> None:
         profile = self.profile
@@ -164,6 +164,27 @@ def _dummy(vr: str):
     if vr == "DT":
         return "19000101000000"
     return DUMMY_TEXT
+
+
+@lru_cache(maxsize=2)
+def _marking_elements(pixels_cleaned: bool) -> tuple[RawDataElement, ...]:
+    """Patient Identity Removed, Longitudinal Temporal Information Modified, De-identification
+    Method and its Code Sequence: the same in every file, so encoded once, as raw elements
+    (Explicit VR Little Endian) that the writer copies."""
+    ds = Dataset()
+    ds.PatientIdentityRemoved = "YES"
+    ds.LongitudinalTemporalInformationModified = "MODIFIED"
+    ds.DeidentificationMethod = list(METHOD)
+    codes = [OptionCode.BASIC_PROFILE, OptionCode.RETAIN_LONGITUDINAL_MODIFIED_DATES,
+             OptionCode.RETAIN_PATIENT_CHARACTERISTICS, OptionCode.CLEAN_DESCRIPTORS]
+    if pixels_cleaned:
+        codes.append(OptionCode.CLEAN_PIXEL_DATA)
+    ds.DeidentificationMethodCodeSequence = Sequence([_code(c) for c in codes])
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    write_dataset(buffer, ds)
+    parsed = read_dataset(DicomBytesIO(buffer.getvalue()), is_implicit_VR=False, is_little_endian=True)
+    return tuple(parsed.get_item(tag) for tag in sorted(parsed.keys()))
 
 
 def _code(code: OptionCode) -> Dataset:

@@ -13,6 +13,7 @@ import hmac
 
 UID_ROOT = "2.25"
 MAX_UID_LENGTH = 64
+_CACHE_LIMIT = 65536
 
 
 class UidMapper:
@@ -26,6 +27,8 @@ class UidMapper:
         uid = str(uid).strip().rstrip("\x00")
         mapped = self._cache.get(uid)
         if mapped is None:
+            if len(self._cache) >= _CACHE_LIMIT:  # a run's UIDs repeat within a series; bound the memory
+                self._cache.clear()
             mapped = self._cache[uid] = keyed_uid(self._key, uid)
         return mapped
 

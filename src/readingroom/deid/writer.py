@@ -18,11 +18,14 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.valuerep import PersonName
 
 TEMP_SUFFIX = ".deid-tmp"
 REPORT_NAME = "deid-report.json"
 _UNDEFINED = 0xFFFFFFFF
+_SHORT_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI"})  # 2-byte lengths
 _LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 
 
@@ -62,7 +65,11 @@ def _write_explicit_le(fp, ds: Dataset) -> None:
     out = DicomFileLike(fp)
     out.is_little_endian, out.is_implicit_VR = True, False
     fp.write(b"\0" * 128 + b"DICM")
-    write_file_meta_info(out, ds.file_meta, enforce_standard=True)
+    meta = _encode_file_meta(ds.file_meta)
+    if meta is None:
+        write_file_meta_info(out, ds.file_meta, enforce_standard=True)
+    else:
+        fp.write(meta)
     encoding = ds.get("SpecificCharacterSet", default_encoding)
     pack = struct.pack
     for tag in sorted(ds.keys()):
@@ -85,7 +92,12 @@ def _write_explicit_le(fp, ds: Dataset) -> None:
                 fp.write(pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, len(elem.value)))
             fp.write(elem.value)
         else:
-            write_data_element(out, ds[tag], encoding)
+            elem = ds[tag]
+            value = _plain_text(elem)
+            if value is None:
+                write_data_element(out, elem, encoding)
+            else:
+                fp.write(pack("<HH2sH", tag >> 16, tag & 0xFFFF, elem.VR.encode("ascii"), len(value)) + value)
 
 
 def write_report(report: dict, path: Path) -> None:
@@ -103,6 +115,43 @@ def sweep_temporaries(root: Path) -> int:
             stale.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _plain_text(elem) -> bytes | None:
+    """The encoded value of a short-text element whose text is ASCII, else None (pydicom writes it)."""
+    if elem.VR not in _SHORT_TEXT_VRS:
+        return None
+    value = elem.value
+    if value is None or value == "":
+        return b""
+    if isinstance(value, (str, PersonName)):
+        text = str(value)
+    elif isinstance(value, MultiValue) and all(isinstance(v, (str, PersonName)) for v in value):
+        text = "\\".join(map(str, value))
+    else:
+        return None
+    if not text.isascii():
+        return None
+    data = text.encode("ascii")
+    if len(data) % 2:
+        data += b"\0" if elem.VR == "UI" else b" "
+    return data
+
+
+def _encode_file_meta(meta) -> bytes | None:
+    """The file meta group as pydicom writes it, for the plain meta we build; None otherwise."""
+    body = bytearray(struct.pack("<HH2sHL", 0x0002, 0x0001, b"OB", 0, 2) + b"\x00\x01")
+    for tag in sorted(meta.keys()):
+        if tag in (0x00020000, 0x00020001):
+            continue
+        elem = meta[tag]
+        if elem.VR not in ("UI", "SH") or not isinstance(elem.value, str) or not elem.value:
+            return None
+        value = elem.value.encode("ascii")
+        if len(value) % 2:
+            value += b"\0" if elem.VR == "UI" else b" "
+        body += struct.pack("<HH2sH", 0x0002, tag & 0xFFFF, elem.VR.encode(), len(value)) + value
+    return struct.pack("<HH2sHL", 0x0002, 0x0000, b"UL", 4, len(body)) + bytes(body)
 
 
 def _atomic(path: Path, write) -> None:
