@@ -1,0 +1,36 @@
+"""`readingroom serve`: the catalog and case pages on standalone Voila (visitors send no code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from readingroom.cli.app import app
+from readingroom.errors import InputError
+
+
+@app.command()
+def serve(
+    cases: Annotated[Path, typer.Argument(help="Folder holding the cases (cases/<slug>/case.ipynb).")] = Path("cases"),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
+    ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+    pool_size: Annotated[int, typer.Option("--pool-size", help="Kernels kept preheated per case (0: none).")] = 1,
+    cull_idle: Annotated[int, typer.Option("--cull-idle", help="Shut kernels down after this many idle seconds.")] = 600,
+) -> None:
+    """Serve the catalog at / and each case at /cases/<slug>/; cases failing the PHI checks are withheld."""
+    if not cases.is_dir():
+        raise InputError(f"{cases}: no such folder; give the folder that holds your cases, e.g. `readingroom serve cases`")
+    if not any(cases.glob("*/case.ipynb")):
+        raise InputError(f"{cases}: no cases found (expected {cases}/<slug>/case.ipynb); create one with `readingroom new`")
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port} is not a port number (1-65535)")
+    if pool_size < 0 or cull_idle < 0:
+        raise InputError("--pool-size and --cull-idle must be 0 or more")
+    from readingroom.server.serve_app import ServeVoila
+
+    ServeVoila.launch_instance([
+        str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+        f"--ServeVoila.pool_size={pool_size}", f"--ServeVoila.cull_idle_timeout={cull_idle}",
+    ])

@@ -1,0 +1,84 @@
+"""The catalog: one card per servable case, as a page and as a JSON index.
+
+Two indexes exist. The *unknown* index (the default) holds only what a trainee
+may see before reading a case: presentation, modality, region, system,
+difficulty and minutes; no title, diagnosis or tags (tags such as "normal"
+give the answer away). The *known* index adds them. Cases failing the PHI
+gate are in neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from readingroom.case.metadata import METADATA_KEY
+from readingroom.server.gate import CaseGate, folder_signature
+
+UNKNOWN_FIELDS = ("presentation", "modalities", "region", "system", "difficulty", "minutes")
+KNOWN_FIELDS = UNKNOWN_FIELDS + ("title", "diagnosis", "certainty", "tags")
+
+
+def public_id(slug: str) -> str:
+    """The case's name in URLs: slugs are made from the title, i.e. the diagnosis, so URLs never carry them."""
+    return hashlib.sha256(slug.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Card:
+    slug: str
+    version: str
+    metadata: dict
+
+    @property
+    def id(self) -> str:
+        return public_id(self.slug)
+
+    def entry(self, base: str, known: bool) -> dict:
+        fields = KNOWN_FIELDS if known else UNKNOWN_FIELDS
+        entry = {k: self.metadata[k] for k in fields if k in self.metadata}
+        entry.update(id=self.id, url=f"{base}cases/{self.id}/",
+                     thumbnail=f"{base}readingroom/thumbnails/{self.id}-{self.version}.jpg")
+        if known:
+            entry["slug"] = self.slug
+        return entry
+
+
+def version_of(signature: tuple) -> str:
+    return hashlib.sha256(repr(signature).encode()).hexdigest()[:12]
+
+
+class Catalog:
+    """The servable cases under a folder, read afresh when their files change."""
+
+    def __init__(self, gate: CaseGate):
+        self.gate = gate
+        self._cards: dict[str, Card] = {}
+
+    def card(self, slug: str) -> Card | None:
+        """The case's card, or None when it does not exist or fails the gate."""
+        if self.gate.problems(slug):
+            return None
+        version = version_of(folder_signature(self.gate.cases_dir / slug))
+        cached = self._cards.get(slug)
+        if cached is None or cached.version != version:
+            notebook = json.loads((self.gate.cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
+            cached = Card(slug, version, notebook.get("metadata", {}).get(METADATA_KEY) or {})
+            self._cards[slug] = cached
+        return cached
+
+    def by_id(self, case_id: str) -> Card | None:
+        """The servable case with this public id, or None."""
+        slug = self.slug_of(case_id)
+        return self.card(slug) if slug else None
+
+    def slug_of(self, case_id: str) -> str | None:
+        return next((s for s in self.gate.slugs() if public_id(s) == case_id), None)
+
+    def cards(self) -> list[Card]:
+        return [card for card in map(self.card, self.gate.slugs()) if card is not None]
+
+    def index(self, base: str, known: bool) -> list[dict]:
+        return [card.entry(base, known) for card in self.cards()]

@@ -1,0 +1,168 @@
+"""Our catalog and case-page resources; every route is built in :func:`catalog_routes`.
+
+- ``/``: the catalog page (cards, filters, search, unknown mode), HTML with its index inline
+- ``/readingroom/catalog.json?known=1``: the index (unknown by default)
+- ``/readingroom/thumbnails/<id>-<version>.jpg``: key-image thumbnails, immutable
+- ``/cases/<id>/``: the case page, rendered by Voila from the unknown view
+- ``/readingroom/cases/<id>/stages/<k>?key=...``: stage k's HTML, with the key from stage k-1
+- ``<id>`` is :func:`public_id` of the slug: slugs spell the diagnosis, so URLs never carry them
+- anything else under ``/cases/``, and Voila's file, tree, render and contents routes: 404
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+from tornado import web
+from voila.tornado.handler import TornadoVoilaHandler
+
+from readingroom.server.catalog import Catalog, public_id  # noqa: F401  (named in the docstring)
+from readingroom.server.gate import WITHHELD
+from readingroom.server.stages import render_stage, stage_key
+from readingroom.server.thumbs import ThumbnailCache
+
+TEMPLATES = Path(__file__).parent / "templates"
+IMMUTABLE = "public, max-age=31536000, immutable"
+CASE_ID = r"[0-9a-f]{10}"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+
+
+def _base(handler: web.RequestHandler) -> str:
+    url = handler.settings.get("base_url", "/")
+    return url if url.endswith("/") else url + "/"
+
+
+class _Plain(web.RequestHandler):
+    """Errors as one readable line of HTML, never a traceback."""
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        error = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(error, "log_message", None) or self._reason
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(f"<!doctype html><title>{status_code}</title><p>{web.escape.xhtml_escape(message)}</p>")
+
+
+class CatalogPageHandler(_Plain):
+    """GET ``/``: the catalog, cards built client-side from the unknown index embedded in the page."""
+
+    def initialize(self, catalog: Catalog, environment: jinja2.Environment) -> None:
+        self.catalog, self.environment = catalog, environment
+
+    def get(self) -> None:
+        index = self.catalog.index(_base(self), known=False)
+        page = self.environment.get_template("catalog.html").render(
+            base=_base(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index))
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(page)
+
+
+class CatalogIndexHandler(_Plain):
+    """GET ``/readingroom/catalog.json``: the unknown index; ``?known=1`` adds titles and diagnoses."""
+
+    def initialize(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def get(self) -> None:
+        known = self.get_argument("known", "0") == "1"
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(json.dumps(self.catalog.index(_base(self), known=known)))
+
+
+class ThumbnailHandler(_Plain):
+    """GET ``/readingroom/thumbnails/<id>-<version>.jpg``: immutable, the version is in the URL."""
+
+    def initialize(self, catalog: Catalog, thumbnails: ThumbnailCache) -> None:
+        self.catalog, self.thumbnails = catalog, thumbnails
+
+    async def get(self, case_id: str, version: str) -> None:
+        card = self.catalog.by_id(case_id)
+        if card is None or card.version != version:
+            raise web.HTTPError(404, "no such thumbnail")
+        slug = card.slug
+        folder = self.catalog.gate.cases_dir / slug / "images"
+        from tornado.ioloop import IOLoop
+
+        data = await IOLoop.current().run_in_executor(None, self.thumbnails.get, slug, version, folder)
+        self.set_header("Content-Type", "image/jpeg")
+        self.set_header("Cache-Control", IMMUTABLE)
+        self.finish(data)
+
+
+class StageHandler(_Plain):
+    """GET ``/readingroom/cases/<id>/stages/<k>?key=``: one later stage, only with the previous stage's key."""
+
+    def initialize(self, catalog: Catalog, secret: bytes) -> None:
+        self.catalog, self.secret = catalog, secret
+
+    def get(self, case_id: str, number: str) -> None:
+        card = self.catalog.by_id(case_id)
+        if card is None:
+            _refuse(self.catalog, case_id)
+        slug = card.slug
+        notebook = json.loads((self.catalog.gate.cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
+        from readingroom.case.roles import stages
+
+        k = int(number)
+        if not 1 <= k < len(stages(notebook)):
+            raise web.HTTPError(404, f"this case has no stage {k}")
+        if self.get_argument("key", "") != stage_key(self.secret, case_id, k, card.version):
+            raise web.HTTPError(403, "Reveal the earlier stages first (or reload the case page: it has changed).")
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)))
+
+
+class CasePageHandler(TornadoVoilaHandler):
+    """GET ``/cases/<id>/``: Voila renders the case's unknown view, once the case passes the gate."""
+
+    def initialize(self, catalog: Catalog, **kwargs) -> None:
+        super().initialize(**kwargs)
+        self.catalog = catalog
+
+    async def get(self, case_id: str) -> None:
+        card = self.catalog.by_id(case_id)
+        if card is None:
+            _refuse(self.catalog, case_id)
+        await super().get(path=f"{card.slug}/case.ipynb")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        _Plain.write_error(self, status_code, **kwargs)
+
+
+class NotServedHandler(_Plain):
+    """Files next to the notebooks, Voila's tree/render/contents views: never served."""
+
+    def get(self, *args) -> None:
+        raise web.HTTPError(404, "Not served: case files are only reachable through the case pages.")
+
+    head = post = put = delete = patch = get
+
+
+def _refuse(catalog: Catalog, case_id: str) -> None:
+    slug = catalog.slug_of(case_id)
+    if slug is None:
+        raise web.HTTPError(404, "No such case.")
+    raise web.HTTPError(403, WITHHELD.format(slug=slug))
+
+
+def catalog_routes(base_url: str, catalog: Catalog, secret: bytes, voila_kwargs: dict) -> list[tuple]:
+    """The tornado rules for the catalog, case pages and what must not be served, under ``base_url``."""
+    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    environment = _environment()
+    blocked = [r"voila/files/.*", r"voila/tree.*", r"voila/render/.*", r"voila/api/contents.*", r"files/.*",
+               r"cases", r"cases/.*", r"tree.*", r"api/contents.*"]
+    return [
+        (rf"{base}", CatalogPageHandler, {"catalog": catalog, "environment": environment}),
+        (rf"{base}readingroom/catalog\.json", CatalogIndexHandler, {"catalog": catalog}),
+        (rf"{base}readingroom/thumbnails/({CASE_ID})-([0-9a-f]+)\.jpg", ThumbnailHandler,
+         {"catalog": catalog, "thumbnails": ThumbnailCache()}),
+        (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler, {"catalog": catalog, "secret": secret}),
+        (rf"{base}cases/({CASE_ID})/", CasePageHandler, {"catalog": catalog, **voila_kwargs}),
+        (rf"{base}cases/({CASE_ID})", web.RedirectHandler, {"url": base + "cases/{0}/"}),
+    ] + [(rf"{base}{pattern}", NotServedHandler) for pattern in blocked]

@@ -1,0 +1,98 @@
+"""``readingroom serve``: the public serving app, ReadingroomVoila plus the catalog and case pages.
+
+A subclass rather than edits to :mod:`readingroom.server.voila_app`: the frames
+app stays usable alone (one notebook), and everything public-facing is set here
+with safe defaults: no files served next to notebooks, the case-page template,
+the unknown view of each case (see :mod:`readingroom.server.stages`), kernels
+preheated for the catalog's cases and culled when idle.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+from jupyter_server.services.contents.largefilemanager import LargeFileManager
+from traitlets import Bytes, Int, Unicode
+
+from readingroom.server.catalog import Catalog, public_id, version_of
+from readingroom.server.gate import CaseGate, folder_signature
+from readingroom.server.pages import TEMPLATES, catalog_routes
+from readingroom.server.stages import unknown_view
+from readingroom.server.voila_app import ReadingroomVoila
+
+CASE_TEMPLATE = TEMPLATES / "voila" / "readingroom"
+
+
+class UnknownCaseContents(LargeFileManager):
+    """Hands Voila the unknown view of ``<slug>/case.ipynb``: later stages never reach the kernel or the page."""
+
+    secret = Bytes(b"")
+
+    def get(self, path, content=True, type=None, format=None, **kwargs):
+        model = super().get(path, content=content, type=type, format=format, **kwargs)
+        parts = Path(path.strip("/")).parts
+        if content and model.get("type") == "notebook" and len(parts) == 2 and parts[1] == "case.ipynb":
+            slug = parts[0]
+            version = version_of(folder_signature(Path(self.root_dir) / slug))
+            view = unknown_view(model["content"], case_id=public_id(slug), secret=self.secret, version=version)
+            model["content"] = nbformat.from_dict(view)
+        return model
+
+
+class ServeVoila(ReadingroomVoila):
+    name = "readingroom-serve"
+    description = "The readingroom catalog and case pages, on standalone Voila."
+
+    pool_size = Int(1, config=True, help="Kernels kept preheated per catalog case (0 turns preheating off). "
+                    "Example: readingroom serve cases --ServeVoila.pool_size=2")
+    cull_idle_timeout = Int(600, config=True, help="Seconds a kernel may sit idle with no page open before it is "
+                            "shut down. Example: --ServeVoila.cull_idle_timeout=300")
+    cull_interval = Int(60, config=True, help="Seconds between idle-kernel sweeps. Example: --ServeVoila.cull_interval=30")
+    reveal_secret = Unicode("", config=True, help="Secret signing the reveal keys; share it between processes behind "
+                            "a load balancer (default: random per process). Example: --ServeVoila.reveal_secret=$SECRET")
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        conf = self.voila_configuration
+        conf.file_allowlist, conf.file_denylist = [], [".*"]  # nothing next to a notebook is served raw
+        conf.strip_sources, conf.show_tracebacks = True, False
+        conf.allow_template_override = conf.allow_theme_override = "NO"
+        self._secret = self.reveal_secret.encode() or os.urandom(32)
+        self.catalog = Catalog(CaseGate(Path(self.root_dir)))
+
+    def setup_template_dirs(self) -> None:
+        super().setup_template_dirs()
+        self.template_paths.insert(0, str(CASE_TEMPLATE))
+
+    def init_settings(self) -> dict:
+        conf = self.voila_configuration
+        conf.preheat_kernel = self.pool_size > 0
+        conf.default_pool_size = self.pool_size
+        self.config.MappingKernelManager.cull_idle_timeout = self.cull_idle_timeout
+        self.config.MappingKernelManager.cull_interval = self.cull_interval
+        self.config.MappingKernelManager.cull_connected = False
+        servable = [re.escape(card.slug) for card in self.catalog.cards()]
+        # Preheat only servable cases: a pattern matching every other notebook (Voila matches it
+        # against the absolute path at startup and the relative one later, hence the optional prefix).
+        self.config.VoilaKernelManager.preheat_denylist = [rf"^(?!(.*/)?({'|'.join(servable) or '$^'})/case\.ipynb$)"]
+        settings = super().init_settings()
+        self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
+        settings["contents_manager"] = self.contents_manager
+        self.log.info("readingroom: %d case(s) served from %s; %d withheld", len(servable), self.root_dir,
+                      len(self.catalog.gate.slugs()) - len(servable))
+        return settings
+
+    def init_handlers(self) -> list:
+        voila_kwargs = {"template_paths": self.template_paths, "config": self.config,
+                        "voila_configuration": self.voila_configuration}
+        ours = catalog_routes(self.server_url or self.base_url, self.catalog, self._secret, voila_kwargs)
+        return ours + super().init_handlers()
+
+
+main = ServeVoila.launch_instance
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+// Reveal: fetch the next stage's HTML from the server (it is not in this page until asked for).
+(function () {
+  "use strict";
+  const button = document.getElementById("rr-reveal");
+  if (!button) return;
+  const target = document.getElementById("rr-revealed");
+  button.addEventListener("click", async () => {
+    const { base, case: caseId, stage, key } = button.dataset;
+    button.disabled = true;
+    try {
+      const reply = await fetch(`${base}readingroom/cases/${caseId}/stages/${stage}?key=${encodeURIComponent(key)}`);
+      if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
+      const found = await reply.json();
+      const section = document.createElement("div");
+      section.className = "rr-stage";
+      section.dataset.stage = String(found.number);
+      section.innerHTML = found.html;
+      target.append(section);
+      const heading = section.querySelector("h1, h2, h3");
+      if (heading) { heading.tabIndex = -1; heading.focus(); }
+      if (found.next) {
+        Object.assign(button.dataset, { stage: String(found.next.number), key: found.next.key });
+        button.textContent = `Reveal ${found.next.label}`;
+        button.disabled = false;
+      } else {
+        button.parentElement.remove();
+      }
+    } catch (error) {
+      button.disabled = false;
+      const note = document.createElement("p");
+      note.className = "rr-error";
+      note.textContent = `Reveal failed (${error.message}); try again.`;
+      target.append(note);
+    }
+  });
+})();

@@ -1,0 +1,46 @@
+"""One real `readingroom serve` per session, on a free port, over a copy of cases/ plus a case that fails the PHI checks.
+
+Browser fixtures (Debian's Chromium via Playwright) come from tests/browser/conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import Server, _jupyter_env, browser, free_port, page  # noqa: F401  (fixtures)
+
+CASES = Path(__file__).resolve().parents[2] / "cases"
+WITHHELD_SLUG = "withheld-bone-scan"
+HEAD_CT = "chronic-subdural-haematoma-with-mass-effect"
+
+
+@pytest.fixture(scope="session")
+def serve_dir(tmp_path_factory) -> Path:
+    """cases/ copied, plus a case whose narrative carries a medical record number."""
+    root = tmp_path_factory.mktemp("serve") / "cases"
+    shutil.copytree(CASES, root)
+    withheld = root / WITHHELD_SLUG
+    shutil.copytree(root / "whole-body-bone-scan-the-normal-pattern", withheld)
+    notebook = json.loads((withheld / "case.ipynb").read_text())
+    notebook["cells"].insert(0, {"cell_type": "markdown", "id": "leak", "metadata": {"tags": ["history"]},
+                                 "source": "Seen in clinic, MRN 12345678."})
+    (withheld / "case.ipynb").write_text(json.dumps(notebook))
+    return root
+
+
+@pytest.fixture(scope="session")
+def served(serve_dir, tmp_path_factory):
+    """`readingroom serve` exactly as a user starts it, kernels preheated for the catalog."""
+    workdir = tmp_path_factory.mktemp("serve-run")
+    port = free_port()
+    env = _jupyter_env(workdir, workdir / "frame-cache", "serve")
+    server = Server([sys.executable, "-m", "readingroom", "serve", str(serve_dir), f"--port={port}"],
+                    env, workdir, workdir / "serve.log", port, "readingroom/catalog.json")
+    server.dir = serve_dir
+    yield server
+    server.stop()
