@@ -100,6 +100,17 @@ class TestScanText:
                 "Follow-up CT in 12 months per Fleischner 2017 guidelines; HU 40, W 400.")
         assert scan_text(text, phi) == []
 
+    def test_from_files_reads_the_source_headers(self, tmp_path):
+        from phi_corpus import PATIENT_B, build_corpus
+
+        corpus = build_corpus(tmp_path / "c", slices=1, with_images=False)
+        phi = PhiValues.from_files(sorted(corpus.root.rglob("*.dcm")))
+        text = f"Case of {PATIENT_B.given} {PATIENT_B.family}, {PATIENT_B.patient_id}"
+        assert [f.rule for f in scan_text(text, phi)].count("name from the headers") == 2
+        (tmp_path / "notes.txt").write_text("x")
+        with pytest.raises(InputError, match=r"notes\.txt: cannot read its DICOM header"):
+            PhiValues.from_files([tmp_path / "notes.txt"])
+
     def test_placeholders_in_the_headers_are_not_phi(self):
         ds = Dataset()
         ds.PatientName = "ANONYMIZED"

@@ -7,6 +7,7 @@ matched text itself, so a caller cannot log PHI by printing findings.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,6 +110,22 @@ class PhiValues:
         """Only values of ``length`` characters or more: short name parts match too much in headers."""
         keep = lambda values: frozenset(v for v in values if len(v) >= length)  # noqa: E731
         return PhiValues(keep(self.names), keep(self.identifiers), keep(self.places), self.dates)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | os.PathLike]) -> PhiValues:
+        """Collect from the headers of DICOM files (pixels are not read)."""
+        from pydicom import dcmread
+        from pydicom.errors import InvalidDicomError
+
+        from readingroom.errors import InputError
+
+        datasets = []
+        for path in paths:
+            try:
+                datasets.append(dcmread(path, stop_before_pixels=True))
+            except (InvalidDicomError, OSError) as error:
+                raise InputError(f"{path}: cannot read its DICOM header for the PHI check ({type(error).__name__})") from None
+        return cls.from_datasets(datasets)
 
     def is_empty(self) -> bool:
         return not (self.names or self.identifiers or self.places or self.dates)
