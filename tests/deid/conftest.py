@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deid_tools import require_tool
-from phi_corpus import Corpus, build_corpus  # noqa: F401  (Corpus: the fixture type)
+from .deid_tools import require_tool
+from .phi_corpus import Corpus, build_corpus  # noqa: F401  (Corpus: the fixture type)
 
 
 @pytest.fixture(scope="session")

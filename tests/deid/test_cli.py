@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
-from phi_corpus import PATIENT_A, build_corpus
+from .phi_corpus import PATIENT_A, build_corpus
 from readingroom.cli import app
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from phi_corpus import BURNED_TEXT, INSIDE_TEXT_AT, PATIENT_A, PHI_STRINGS, US_IMAGE
+from .phi_corpus import BURNED_TEXT, INSIDE_TEXT_AT, PATIENT_A, PHI_STRINGS, US_IMAGE
 
 OUTPUT_PATH = re.compile(r"^RR[0-9A-F]{10}/[0-9a-f]{8}/[0-9a-f]{8}/\d{5}-[0-9a-f]{8}\.dcm$")
 

@@ -101,7 +101,7 @@ class TestScanText:
         assert scan_text(text, phi) == []
 
     def test_from_files_reads_the_source_headers(self, tmp_path):
-        from phi_corpus import PATIENT_B, build_corpus
+        from .phi_corpus import PATIENT_B, build_corpus
 
         corpus = build_corpus(tmp_path / "c", slices=1, with_images=False)
         phi = PhiValues.from_files(sorted(corpus.root.rglob("*.dcm")))
@@ -160,7 +160,7 @@ def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path, pydicom_files, data
     import pydicom
     from pydicom import dcmwrite
 
-    from phi_corpus import build_corpus
+    from .phi_corpus import build_corpus
     from readingroom.deid.dataset import DatasetDeidentifier
     from readingroom.deid.profile import load_basic_profile
     from readingroom.deid.writer import _fast_path_applies, _write_explicit_le

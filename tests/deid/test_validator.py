@@ -23,7 +23,7 @@ def _errors(path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def validator():
-    from deid_tools import require_tool
+    from .deid_tools import require_tool
 
     require_tool(shutil.which("dciodvfy") is not None, "dciodvfy (Debian package dicom3tools)")
     require_tool(ocr_available(), "Tesseract OCR")
