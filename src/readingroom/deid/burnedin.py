@@ -54,7 +54,10 @@ def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
     try:
         frames = _frames(ds)
     except Exception as error:  # any decoder failure: we cannot look, so we cannot write
-        return PixelOutcome(held_reason=f"pixel data cannot be decoded for the burned-in text check ({type(error).__name__})")
+        return PixelOutcome(held_reason=(
+            f"(7FE0,0010) Pixel Data cannot be decoded for the burned-in text check ({type(error).__name__}); "
+            "convert it to an uncompressed transfer syntax (e.g. gdcmconv --raw) and rerun"
+        ))
     photometric = str(ds.get("PhotometricInterpretation", ""))
     regions = _ultrasound_regions(ds, frames.shape[1], frames.shape[2])
     changed = False
@@ -80,7 +83,9 @@ def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
                 if not boxes or not find_text(_for_ocr(frame, photometric), REMAINS_CONFIDENCE):
                     break
             else:
-                return PixelOutcome(checked=True, masked_words=words, held_reason="burned-in text remains after masking")
+                return PixelOutcome(checked=True, masked_words=words, held_reason=(
+                    "(7FE0,0010) Pixel Data: burned-in text remains after masking; leave the image out or mask it by hand"
+                ))
     except OcrUnavailable as error:
         return PixelOutcome(held_reason=str(error))
     if changed:

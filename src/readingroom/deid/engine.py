@@ -33,7 +33,7 @@ from readingroom.deid.writer import REPORT_NAME, output_relpath, sweep_temporari
 from readingroom.dicom.sources import SourceFile, list_source_files
 from readingroom.errors import InputError
 
-NOT_DICOM = "not a DICOM file"
+NOT_DICOM = "not a DICOM file (no DICM header); remove it from the source if it is not an image"
 _PARALLEL_MIN_FILES = 16
 _CHUNK = 8
 
@@ -221,7 +221,7 @@ def _process_file(index: int, source: SourceFile) -> FileResult:
     try:
         write_dataset(ds, dest / relpath)
     except (ValueError, TypeError, AttributeError, struct.error) as error:  # pydicom cannot encode it
-        result.reason = f"cannot be written after de-identification ({type(error).__name__})"
+        result.reason = f"cannot be encoded after de-identification ({type(error).__name__}); report this"
         return result
     result.written = relpath.as_posix()
     return result

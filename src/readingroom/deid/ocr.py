@@ -59,7 +59,7 @@ def find_text(frame: np.ndarray, min_confidence: float = MASK_CONFIDENCE) -> lis
     brightest pixels, which lifts letters out of the speckle they are drawn over.
     """
     if not ocr_available():
-        raise OcrUnavailable("no OCR engine: install Debian's tesseract-ocr and pytesseract")
+        raise OcrUnavailable("no OCR engine to check burned-in text: apt-get install tesseract-ocr, pip install pytesseract")
     gray = to_gray(frame)
     bright = np.where(gray >= _BRIGHT, 0, 255).astype(np.uint8)
     return _read(255 - gray, min_confidence) + _read(bright, min_confidence)
