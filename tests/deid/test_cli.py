@@ -121,3 +121,19 @@ def test_library_dataset_copy_leaves_the_input_alone(small):
     assert str(source.PatientName) == name and "ACME PHI CREATOR" in str(source)
     assert out.PatientName != name and out.PatientIdentityRemoved == "YES"
     assert not [e for e in out.iterall() if e.tag.is_private]
+
+
+def test_without_ocr_images_needing_it_are_held_back_never_written(tmp_path, monkeypatch):
+    from readingroom.deid import deidentify
+
+    corpus = build_corpus(tmp_path / "incoming", slices=1, with_images=True)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))  # no tesseract to be found
+    report = deidentify(corpus.root, tmp_path / "out", key_path=tmp_path / "k" / "deid.key", workers=1)
+    assert report.written == 3  # the CT slices
+    reasons = sorted(h.reason.split(":")[0] for h in report.held_back)
+    assert reasons == ["flagged BurnedInAnnotation", "secondary capture", "ultrasound"]
+    assert all("no OCR engine" in h.reason for h in report.held_back)
+    import pydicom
+
+    written = [pydicom.dcmread(p, stop_before_pixels=True).Modality for p in (tmp_path / "out").rglob("*.dcm")]
+    assert written == ["CT"] * 3
