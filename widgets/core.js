@@ -115,13 +115,22 @@ export class FrameStore {
     this.closed = false;
   }
 
+  /**
+   * Start loading at ``focus``: its small preview alone (so the first image is not
+   * sharing the link), then its lossless frame alone, then outwards several at a time.
+   */
   async start(focus) {
     this.focus = focus;
+    const limit = this.concurrency;
+    this.concurrency = 1;
     if (this.m.kind === "palette" && this.m.palette) {
       const buf = await this.transport.fetch(this.m.palette, "bin");
       this.palette = await decodeLossless(buf, 1, this.m.palette_size, 3, "uint8");
     }
-    this.want(focus);
+    await this.load(focus, "preview", false);
+    await this.load(this.focus, "lossless", false);
+    this.concurrency = limit;
+    this.pump();
   }
 
   close() { this.closed = true; }
@@ -151,8 +160,9 @@ export class FrameStore {
     }
   }
 
-  async load(k, tier) {
+  async load(k, tier, pump = true) {
     const tag = `${tier[0]}${k}`;
+    if (this.pending.has(tag) || (tier === "lossless" && this.values[k])) return;
     this.pending.add(tag);
     try {
       if (tier === "preview") {
@@ -170,7 +180,7 @@ export class FrameStore {
       console.warn(String(error));
     } finally {
       this.pending.delete(tag);
-      if (!this.closed) this.pump();
+      if (!this.closed && pump) this.pump();
     }
   }
 

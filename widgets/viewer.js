@@ -100,7 +100,8 @@ export function render({ model, el, transport: mode = "probe" }) {
   let raf = 0;
   let lastCursor = null;
 
-  const saveFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 300);
+  // The kernel learns where the user stopped, not every step on the way.
+  const saveFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
   const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
   const saveWindow = () => { model.set("window", [st.center, st.width]); model.save_changes(); };
 
@@ -138,6 +139,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   function paint() {
     raf = 0;
     if (!m) return;
+    const t0 = performance.now();
     const k = st.frame;
     const values = store && store.values[k];
     const t = transform();
@@ -165,6 +167,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     paintedFrame = k; paintedTier = tier;
     drawMarks(t);
     updateText(t, tier);
+    root.dataset.paintMs = (performance.now() - t0).toFixed(2); // work per painted frame (benchmarks)
   }
 
   function updateText(t, tier) {

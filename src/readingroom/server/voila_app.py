@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from tornado.web import GZipContentEncoding
 from traitlets import Unicode
 from voila.app import Voila
 
@@ -49,6 +50,12 @@ class ReadingroomVoila(Voila):
             os.environ["READINGROOM_CACHE"] = self.frame_cache
         cache = FrameCache(self.frame_cache or default_cache_dir())
         self.log.info("readingroom: frames served from %s", cache.root)
+        # Voila's page is ~5 MB of JavaScript: gzip cuts what a rural link must carry before
+        # anything shows. Tornado compresses text types only, so frames (already deflated) and
+        # JPEG previews go out as they are. Voila builds its Application before reading
+        # tornado_settings, so the transform is added here, where the app exists.
+        if self.app is not None and GZipContentEncoding not in self.app.transforms:
+            self.app.transforms.append(GZipContentEncoding)
         return routes(self.server_url or self.base_url, cache) + super().init_handlers()
 
 
