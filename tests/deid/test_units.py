@@ -187,3 +187,17 @@ def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path, pydicom_files, data
         if fast.getvalue() != reference.getvalue():
             different.append(path.name)
     assert compared >= 50 and different == []
+
+
+def test_gate_finds_a_name_in_an_attribute_the_table_keeps():
+    """SR text, or an attribute newer than the dictionary (read as UN), is kept by the profile:
+    the gate is what stops a name in it."""
+    from readingroom.deid.gate import find_leaks
+
+    source = Dataset()
+    source.PatientName = "Quixtable^Marguerite"
+    output = Dataset()
+    output.TextValue = "Discussed with Mrs Quixtable"  # (0040,A160) UT, K in Table E.1-1
+    output.add_new(0x0018FFF0, "UN", b"QUIXTABLE ")  # a public tag this pydicom does not know
+    output.BodyPartExamined = "CHEST"
+    assert sorted(find_leaks(output, PhiValues.from_datasets([source]))) == [0x0018FFF0, 0x0040A160]

@@ -15,7 +15,8 @@ from readingroom.deid.walk import iter_elements, text_values
 # Vocabulary, not free text: coded values, enumerations, the maker's names, our own method.
 _VOCABULARY = frozenset({0x00080100, 0x00080102, 0x00080104, 0x00080070, 0x00081090, 0x00120063, 0x00180010})
 _MIN_GATE_LENGTH = 3
-_SKIPPED_VRS = frozenset({"UI", "SQ", "CS", "OB", "OW", "OF", "OD", "OL", "OV", "UN", "US", "SS", "UL", "SL", "FL", "FD",
+# UN is searched: an attribute newer than the reader's dictionary may hold text.
+_SKIPPED_VRS = frozenset({"UI", "SQ", "CS", "OB", "OW", "OF", "OD", "OL", "OV", "US", "SS", "UL", "SL", "FL", "FD",
                           "AT", "UV", "SV", "US or SS", "US or OW", "OB or OW", "US or SS or OW"})
 
 
@@ -33,7 +34,7 @@ def find_leaks(ds: Dataset, phi: PhiValues) -> list[int]:
 
 def _search(ds: Dataset, phi: PhiValues, leaks: list[int]) -> None:
     for owner, tag, vr, elem in iter_elements(ds):
-        if vr in _SKIPPED_VRS or tag in _VOCABULARY:
+        if vr in _SKIPPED_VRS or tag in _VOCABULARY or tag == 0x7FE00010:
             continue
         values = text_values(owner, elem)
         if values and phi.scan("\\".join(values)):
