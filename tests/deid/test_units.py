@@ -201,3 +201,12 @@ def test_gate_finds_a_name_in_an_attribute_the_table_keeps():
     output.add_new(0x0018FFF0, "UN", b"QUIXTABLE ")  # a public tag this pydicom does not know
     output.BodyPartExamined = "CHEST"
     assert sorted(find_leaks(output, PhiValues.from_datasets([source]))) == [0x0018FFF0, 0x0040A160]
+
+
+def test_importing_deid_does_not_import_ocr():
+    import subprocess
+    import sys
+
+    code = "import sys, readingroom.deid; print(sorted(m for m in ('pytesseract', 'readingroom.deid.ocr') if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
