@@ -19,7 +19,7 @@ const CSS = `
 [data-rr-viewer] .rr-tl{left:6px;top:4px}[data-rr-viewer] .rr-tr{right:6px;top:4px;text-align:right}
 [data-rr-viewer] .rr-bl{left:6px;bottom:4px}[data-rr-viewer] .rr-br{right:6px;bottom:4px;text-align:right}
 [data-rr-viewer] .rr-o{position:absolute;pointer-events:none;font-weight:bold;color:#ffd75e;text-shadow:0 0 3px #000}
-[data-rr-viewer] .rr-scale{position:absolute;bottom:22px;left:50%;height:6px;border:2px solid #fff;border-top:0;pointer-events:none}
+[data-rr-viewer] .rr-scale{position:absolute;bottom:24px;right:12px;height:6px;border:2px solid #fff;border-top:0;pointer-events:none}
 [data-rr-viewer] .rr-scale span{position:absolute;top:-16px;left:0;right:0;text-align:center;font-size:11px}
 [data-rr-viewer][data-overlay=hidden] .rr-ov,[data-rr-viewer][data-overlay=hidden] .rr-o,[data-rr-viewer][data-overlay=hidden] .rr-scale{display:none}
 [data-rr-viewer] .rr-status{display:flex;gap:12px;padding:3px 6px;min-height:1.3em;background:#1c1c1c}
@@ -200,7 +200,6 @@ export function render({ model, el, transport: mode = "probe" }) {
       const mm = niceLength((t.w / 5) * mmPerCss);
       scaleBar.style.display = "";
       scaleBar.style.width = `${mm / mmPerCss}px`;
-      scaleBar.style.marginLeft = `${-mm / mmPerCss / 2}px`;
       scaleLabel.textContent = `${mm} mm${m.detector_plane ? " (detector)" : ""}`;
     } else scaleBar.style.display = "none";
   }
@@ -229,6 +228,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     mctx.clearRect(0, 0, marks.width, marks.height);
     const P = (p) => [t.ox + p[0] * t.sx, t.oy + p[1] * t.sy];
     const items = visibleAnnotations();
+    root.dataset.annotations = String(items.length); // how many are drawn on this frame
     if (draft) items.push(draft);
     mctx.lineWidth = 2;
     mctx.font = "12px system-ui,sans-serif";

@@ -20,9 +20,10 @@ def test_viewer_runs_on_a_plain_page_with_a_stub_model(page, static_site):
     checks.check_windowing(root)
     checks.check_value_under_cursor(root)
     checks.check_length(root)
+    checks.check_ellipse_roi(root)
     checks.check_cine(root)
     saved = page.evaluate("window.rrModel.saved")
-    assert saved[-1]["annotations"][-1]["kind"] == "length"
+    assert [a["kind"] for a in saved[-1]["annotations"]] == ["length", "ellipse"]
     assert [-600, 1500] in [s["window"] for s in saved]
     assert page.console.errors == []
 
@@ -57,3 +58,22 @@ def test_only_cached_digests_are_served(page, static_site):
     assert escape.status == 404
     stale = page.request.get(static_site["url"] + "readingroom/static/000000000000/viewer.js")
     assert stale.status == 404
+
+
+def test_annotations_follow_their_frame_and_group(page, static_site):
+    page.goto(static_site["url"])
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    expect(root).to_have_attribute("data-annotations", "0")
+    page.evaluate("""window.rrModel.set("annotations", [
+        {kind: "arrow", frame: 12, points: [[40, 40], [100, 120]], text: "lesion", group: "finding"},
+        {kind: "text", frame: null, points: [[10, 240]], text: "teaching note", group: ""},
+        {kind: "ellipse", frame: 3, points: [[50, 50], [90, 90]], text: "", group: "finding"}])""")
+    expect(root).to_have_attribute("data-annotations", "2")  # arrow on this frame + text on every frame
+    page.evaluate("window.rrModel.set('hidden_groups', ['finding'])")
+    expect(root).to_have_attribute("data-annotations", "1")
+    page.evaluate("window.rrModel.set('hidden_groups', [])")
+    expect(root).to_have_attribute("data-annotations", "2")
+    root.focus()
+    page.keyboard.press("a")  # hide all
+    expect(root).to_have_attribute("data-annotations", "0")

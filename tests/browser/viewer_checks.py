@@ -112,3 +112,17 @@ def check_cine(root) -> None:
     page.wait_for_function("([el, f]) => el.dataset.frame !== f", arg=[root.element_handle(), second])
     root.get_by_label("Pause cine").click()
     expect(root).to_have_attribute("data-playing", "false")
+
+
+def check_ellipse_roi(root) -> None:
+    """An ellipse drawn in the air outside the body reads exactly -1000 HU with no spread."""
+    page = root.page
+    root.focus()
+    page.keyboard.press("e")
+    page.mouse.move(*client_point(root, 2, 2))
+    page.mouse.down()
+    page.mouse.move(*client_point(root, 22, 22), steps=4)
+    page.mouse.up()
+    readout = root.locator(".rr-readout")
+    expect(readout).to_contain_text(f"mean {AIR_HU:.1f} HU SD 0.0 min {AIR_HU} max {AIR_HU}")
+    page.keyboard.press("w")
