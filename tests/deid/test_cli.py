@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
-from .phi_corpus import PATIENT_A, build_corpus
 from readingroom.cli import app
+
+from .phi_corpus import PATIENT_A, build_corpus
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-import pytest
 
 from .phi_corpus import BURNED_TEXT, INSIDE_TEXT_AT, PATIENT_A, PHI_STRINGS, US_IMAGE
 
@@ -104,8 +103,8 @@ def test_teaching_attributes_and_ct_pixels_are_retained(two_runs, corpus):
     sources = {pydicom.dcmread(p).InstanceNumber: pydicom.dcmread(p) for p in sorted(corpus.ct_folder_a1.glob("*.dcm"))}
     source_pixels = {n: ds.PixelData for n, ds in sources.items()}
     study_uid = next(iter(sources.values())).StudyInstanceUID
-    from readingroom.deid.uids import keyed_uid
     from readingroom.deid.keyfile import load_or_create_key
+    from readingroom.deid.uids import keyed_uid
 
     new_study = keyed_uid(load_or_create_key(two_runs[4]), study_uid)
     outputs = [ds for ds in _read_all(run1).values() if ds.StudyInstanceUID == new_study]

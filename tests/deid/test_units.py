@@ -160,10 +160,11 @@ def test_fast_writer_matches_pydicom_byte_for_byte(tmp_path, pydicom_files, data
     import pydicom
     from pydicom import dcmwrite
 
-    from .phi_corpus import build_corpus
     from readingroom.deid.dataset import DatasetDeidentifier
     from readingroom.deid.profile import load_basic_profile
     from readingroom.deid.writer import _fast_path_applies, _write_explicit_le
+
+    from .phi_corpus import build_corpus
 
     corpus = build_corpus(tmp_path / "c", slices=2, with_images=False)
     paths = sorted(corpus.root.rglob("*.dcm")) + sorted(pydicom_files.glob("*.dcm")) + sorted(data_store_files.glob("*.dcm"))

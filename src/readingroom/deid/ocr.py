@@ -87,7 +87,7 @@ def _read(image8: np.ndarray, min_confidence: float) -> list[Box]:
     data = pytesseract.image_to_data(image, config="--psm 11 --oem 1", output_type=pytesseract.Output.DICT)
     boxes = []
     for text, conf, left, top, width, height in zip(
-        data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"]
+        data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"], strict=True
     ):
         if height > max_height or sum(ch.isalnum() for ch in text) < 2 or float(conf) < min_confidence:
             continue
