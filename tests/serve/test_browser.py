@@ -21,6 +21,17 @@ def title_of(served, slug: str) -> str:
     return json.loads((served.dir / slug / "case.ipynb").read_text())["metadata"]["readingroom"]["title"]
 
 
+def save_screenshot(page, name: str) -> None:
+    """Small PNGs for the README (128 colours): docs/screenshots/<name>.png."""
+    import io
+
+    from PIL import Image
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    picture = Image.open(io.BytesIO(page.screenshot(type="png"))).convert("RGB").quantize(colors=128)
+    picture.save(SCREENSHOTS / f"{name}.png", optimize=True)
+
+
 def open_catalog(page, served):
     page.goto(served.url)
     expect(page.locator(".card")).to_have_count(6)
@@ -60,8 +71,7 @@ def test_unknown_mode_hides_titles_until_turned_off(page, served):
     expect(page.get_by_text(title)).to_have_count(0)
     expect(page.locator(".card img").first).to_have_js_property("complete", True)
     page.wait_for_function("[...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "catalog.png"), type="png")
+    save_screenshot(page, "catalog")
     assert page.console.errors == []
 
 
@@ -81,7 +91,7 @@ def test_a_case_opens_as_an_unknown_and_reveals_in_stages(page, served):
     expect(page.get_by_role("button", name="Reveal", exact=False)).to_have_count(0)
     page.set_viewport_size({"width": 1000, "height": 1100})
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / "case.png"), type="png")
+    save_screenshot(page, "case")
     assert page.console.errors == []
 
 
@@ -95,6 +105,7 @@ def test_case_page_is_usable_at_1_5_mbit_and_300_ms(browser, served):
              "downloadThroughput": 1_500_000 / 8, "uploadThroughput": 750_000 / 8})
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     timings = []
     for _ in ("cold", "warm"):
         started = time.monotonic()
