@@ -30,6 +30,28 @@ def public_files() -> list[Path]:
     return [p for p in files if p.name.upper() != "DICOMDIR" and "__pycache__" not in p.parts and p.suffix != ".py"]
 
 
+# Synthetic identifiers planted by fixtures: none may ever reach an output, a log or a page.
+FAKE_PHI = {
+    "PatientName": "Fakename^Dorothea",
+    "PatientID": "MRN-99-123456",
+    "PatientBirthDate": "19470312",
+    "InstitutionName": "Cedar Hollow Rural Clinic",
+    "AccessionNumber": "ACC7731905",
+    "ReferringPhysicianName": "Referrer^Quentin",
+    "StudyDate": "20240611",
+}
+
+
+def plant_phi(folder: Path, **extra) -> Path:
+    """Write FAKE_PHI (and ``extra`` attributes) into every file of ``folder``."""
+    for path in folder.iterdir():
+        ds = pydicom.dcmread(path)
+        for keyword, value in {**FAKE_PHI, **extra}.items():
+            setattr(ds, keyword, value)
+        ds.save_as(path)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def pydicom_files() -> Path:
     return PYDICOM_FILES

@@ -1,9 +1,9 @@
-import pydicom
 import pytest
 
 from readingroom.case import new_case
 
-FAKE_PHI = {"PatientName": "Fakename^Dorothea", "PatientID": "MRN-99-123456", "InstitutionName": "Cedar Hollow Rural Clinic"}
+from ..conftest import plant_phi
+
 
 
 def fill_in(notebook) -> None:
@@ -24,14 +24,7 @@ def fill_in(notebook) -> None:
 
 @pytest.fixture
 def study_with_phi(small_ct):
-    for path in small_ct.iterdir():
-        ds = pydicom.dcmread(path)
-        for keyword, value in FAKE_PHI.items():
-            setattr(ds, keyword, value)
-        ds.PatientAge = "047Y"
-        ds.PatientSex = "F"
-        ds.save_as(path)
-    return small_ct
+    return plant_phi(small_ct, PatientAge="047Y", PatientSex="F")
 
 
 @pytest.fixture

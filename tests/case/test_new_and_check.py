@@ -10,7 +10,7 @@ from readingroom.case import check_case, new_case, stages
 from readingroom.cli import app
 from readingroom.errors import InputError
 
-from .conftest import FAKE_PHI
+from ..conftest import FAKE_PHI
 
 
 def _notebook(folder):

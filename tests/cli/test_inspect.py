@@ -3,7 +3,7 @@ import shutil
 import subprocess
 import sys
 
-from .conftest import FAKE_PHI
+from ..conftest import FAKE_PHI
 
 
 def test_lists_series_with_geometry_and_encoding(run, small_ct):
