@@ -101,7 +101,10 @@ export function render({ model, el, transport: mode = "probe" }) {
   let lastCursor = null;
 
   // The kernel learns where the user stopped, not every step on the way.
-  const saveFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
+  // The model (and anything linked to it in the browser) follows at once; the kernel
+  // is told only where the user stopped, not every step on the way.
+  const syncFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
+  const saveFrame = Object.assign(() => { model.set("frame", st.frame); syncFrame(); }, { cancel: syncFrame.cancel });
   const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
   const saveWindow = () => { model.set("window", [st.center, st.width]); model.save_changes(); };
 

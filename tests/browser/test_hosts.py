@@ -68,5 +68,19 @@ def test_jupyterlab_runs_the_viewer_with_the_server_extension(page, jupyterlab):
         "0 [480.0, 2500.0] ['length']")
     expect(root).to_have_attribute("data-frame", "5")
     expect(root).to_have_attribute("data-window-center", "-600")
+    # two viewers side by side scroll together, linked in the browser
+    page.locator(".jp-Cell .jp-InputArea-editor").nth(2).click()
+    page.keyboard.insert_text("from readingroom.widgets import side_by_side\n"
+                              "side_by_side(Viewer(viewer.current_series), Viewer(viewer.current_series))")
+    page.keyboard.press("Shift+Enter")
+    pair = page.locator(checks.ROOT)
+    expect(pair).to_have_count(3, timeout=60_000)
+    left, right = pair.nth(1), pair.nth(2)
+    checks.wait_painted(left)
+    left.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(left).to_have_attribute("data-frame", "14")
+    expect(right).to_have_attribute("data-frame", "14")
     errors = [e for e in page.console.errors if not e.startswith("Failed to load resource")]
     assert errors == []

@@ -23,7 +23,7 @@ CANVAS_NON_BLANK = """(root) => {
 
 def viewer(scope):
     root = scope.locator(ROOT)
-    expect(root).to_have_count(1, timeout=60_000)
+    expect(root).to_have_count(1, timeout=60_000)  # one viewer on the page
     return root
 
 

@@ -107,3 +107,17 @@ def test_source_without_images_is_an_input_error(tmp_path):
         Viewer(Collection(studies=[], problems=[]), cache=tmp_path / "cache")
     with pytest.raises(InputError, match="must be a path, Collection, Series or list of Series, got int"):
         Viewer(3, cache=tmp_path / "cache")
+
+
+def test_side_by_side_links_only_series_of_equal_length(phantom, tmp_path):
+    from readingroom.widgets import side_by_side
+
+    a = Viewer(phantom / "ct", cache=phantom / "cache")
+    b = Viewer(phantom / "ct", cache=phantom / "cache")
+    row = side_by_side(a, b)
+    assert list(row.children) == [a, b]
+    write_ct_phantom(tmp_path / "short", slices=3, size=32)
+    short = Viewer(tmp_path / "short", cache=tmp_path / "cache")
+    with pytest.raises(InputError, match=r"same number of frames, got \[3, 8\]; pass link=False"):
+        side_by_side(a, short)
+    assert list(side_by_side(a, short, link=False).children) == [a, short]

@@ -4,12 +4,12 @@
 server) does not import Jupyter widget machinery.
 """
 
-__all__ = ["Viewer"]
+__all__ = ["Viewer", "side_by_side"]
 
 
 def __getattr__(name):
-    if name == "Viewer":
-        from readingroom.widgets.viewer import Viewer
+    if name in ("Viewer", "side_by_side"):
+        from readingroom.widgets import viewer
 
-        return Viewer
+        return getattr(viewer, name)
     raise AttributeError(f"module 'readingroom.widgets' has no attribute {name!r}")

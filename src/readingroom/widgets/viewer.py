@@ -214,6 +214,25 @@ class Viewer(anywidget.AnyWidget):
         return allowed
 
 
+def side_by_side(*viewers: Viewer, link: bool = True):
+    """Viewers in a row (prior vs current, pre vs post contrast); ``link`` scrolls them together.
+
+    Linking happens in the browser (no kernel round trip) and is by frame index, so
+    linked series must have the same number of frames.
+    """
+    import ipywidgets
+
+    if len(viewers) < 2:
+        raise InputError(f"side_by_side needs at least two viewers, got {len(viewers)}")
+    if link:
+        counts = {v._manifest["count"] for v in viewers}
+        if len(counts) != 1:
+            raise InputError(f"linked scrolling needs series with the same number of frames, got {sorted(counts)}; pass link=False")
+        for a, b in zip(viewers, viewers[1:]):
+            ipywidgets.jslink((a, "frame"), (b, "frame"))
+    return ipywidgets.HBox(list(viewers), layout=ipywidgets.Layout(grid_gap="8px", align_items="flex-start"))
+
+
 def _as_series_list(source) -> list[Series]:
     if isinstance(source, Series):
         found = [source]
