@@ -45,11 +45,17 @@ def write_dataset(ds: Dataset, path: Path) -> None:
 
 
 def _fast_path_applies(ds: Dataset) -> bool:
-    """Explicit VR Little Endian in and out, same character set: raw elements can be copied."""
+    """Explicit VR Little Endian encoding in and out (native or encapsulated pixels), same
+    character set: raw elements can be copied. Raw elements read without a VR are parsed
+    and written by pydicom, so a file mislabelled as explicit VR still comes out right."""
     meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     return (
-        meta is not None
-        and meta.get("TransferSyntaxUID") == ExplicitVRLittleEndian
+        syntax is not None
+        and (syntax == ExplicitVRLittleEndian or (syntax.is_transfer_syntax and syntax.is_encapsulated))
+        and not syntax.is_implicit_VR
+        and syntax.is_little_endian
+        and not syntax.is_deflated
         and ds.original_encoding == (False, True)
         and ds.original_character_set == ds._character_set
     )
