@@ -47,7 +47,7 @@ def test_manifest_describes_kind_inversion_and_palette(pydicom_files, data_store
     cr = encode_series(open_path(data_store_files / "RG1_UNCR.dcm").series[0], cache)
     assert (cr["kind"], cr["invert"]) == ("grey", True)
     us = encode_series(open_path(data_store_files / "gdcm-US-ALOKA-16.dcm").series[0], cache)
-    assert us["kind"] == "palette"
+    assert us["kind"] == "palette" and us["palette_size"] == 65536
     lut = decode_lossless(cache.get(us["palette"], "bin"), (1, 65536, 3), "uint8")
     assert lut.shape == (1, 65536, 3) and lut.max() > 0
     rgb = encode_series(open_path(data_store_files / "US1_UNCR.dcm").series[0], cache)

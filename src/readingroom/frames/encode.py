@@ -20,7 +20,7 @@ from readingroom.dicom.processing import to_display_color
 from readingroom.frames.cache import FrameCache
 from readingroom.frames.codec import LOSSLESS_ENCODING, encode_lossless
 
-ENCODER_VERSION = 1
+ENCODER_VERSION = 2  # 2: manifest carries palette_size
 PREVIEW_SIDE = 256
 PREVIEW_QUALITY = 70
 
@@ -114,6 +114,7 @@ def encode_series(series: Series, cache: FrameCache | None = None, workers: int 
             for i, p in enumerate(presets_for(series.modality)[:9])
         ],
         "palette": _palette_blob(series, cache) if kind == "palette" else None,
+        "palette_size": _palette_size(series) if kind == "palette" else 0,
         "lossless": [r[1] for r in results],
         "preview": [r[2] for r in results],
         "encoding": {"lossless": LOSSLESS_ENCODING, "preview": f"jpeg, longest side <= {PREVIEW_SIDE}"},
@@ -150,7 +151,14 @@ def _preview_jpeg(display: np.ndarray) -> bytes:
 def _palette_blob(series: Series, cache: FrameCache) -> str:
     """Every possible stored index through the palette, as uint8 RGB (lossless tier encoding)."""
     ds = series.first
-    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
-    indices = np.arange(2 ** min(bits, 16), dtype=np.uint16 if bits > 8 else np.uint8)
+    size = _palette_size(series)
+    indices = np.arange(size, dtype=np.uint16 if size > 256 else np.uint8)
     rgb = to_display_color(indices.reshape(1, -1), ds)  # (1, N, 3) uint8
     return cache.put(encode_lossless(np.ascontiguousarray(rgb)), "bin")
+
+
+def _palette_size(series: Series) -> int:
+    """Entries of the palette table: one per possible stored index."""
+    ds = series.first
+    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
+    return 2 ** min(bits, 16)
