@@ -188,15 +188,26 @@ def static_site(phantom_dir, frame_cache):
     from readingroom.server import routes
     from readingroom.widgets.assets import modules_version
 
+    import data_store
+
     cache = FrameCache(frame_cache)
     manifest = encode_series(open_path(phantom_dir).series[0], cache)
-    page = (Path(__file__).parent / "stub_page.html").read_text()
-    page = page.replace("__VERSION__", modules_version()).replace("__MANIFEST__", json.dumps(manifest))
+    data_store_files = Path(data_store.__file__).parent / "data"
+    manifests = {
+        "phantom": manifest,
+        "palette": encode_series(open_path(data_store_files / "gdcm-US-ALOKA-16.dcm").series[0], cache),
+        "rgb": encode_series(open_path(data_store_files / "US1_UNCR.dcm").series[0], cache),
+        "mr-clip": encode_series(open_path(data_store_files / "emri_small.dcm").series[0], cache),
+    }
+    template = (Path(__file__).parent / "stub_page.html").read_text().replace("__VERSION__", modules_version())
 
     class PageHandler(web.RequestHandler):
         def get(self):
+            name = self.get_argument("series", "phantom")
+            if name not in manifests:
+                raise web.HTTPError(404)
             self.set_header("Content-Type", "text/html")
-            self.finish(page)
+            self.finish(template.replace("__MANIFEST__", json.dumps(manifests[name])))
 
     port = free_port()
     started = threading.Event()

@@ -77,3 +77,28 @@ def test_annotations_follow_their_frame_and_group(page, static_site):
     root.focus()
     page.keyboard.press("a")  # hide all
     expect(root).to_have_attribute("data-annotations", "0")
+
+
+@pytest.mark.parametrize("series", ["palette", "rgb"])
+def test_colour_ultrasound_is_painted_in_colour(page, static_site, series):
+    page.goto(static_site["url"] + f"?series={series}")
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    coloured = page.evaluate("""(root) => {
+      const c = root.querySelector("canvas");
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 1]) > 30 || Math.abs(d[i + 1] - d[i + 2]) > 30) n++;
+      return n;
+    }""", root.element_handle())
+    assert coloured > 100
+    assert page.console.errors == []
+
+
+def test_multiframe_clip_plays_from_its_first_frame(page, static_site):
+    page.goto(static_site["url"] + "?series=mr-clip")
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    expect(root).to_have_attribute("data-frame", "0")
+    expect(root).to_have_attribute("data-frames", "10")
+    checks.check_cine(root)
