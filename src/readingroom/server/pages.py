@@ -129,6 +129,10 @@ class CasePageHandler(TornadoVoilaHandler):
         card = self.catalog.by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
+        # Voila's page shuts its kernel down on leaving with a beacon carrying the _xsrf
+        # cookie; Voila never sets that cookie, so every shutdown was refused (403) and
+        # kernels lingered until culled. Reading the token makes tornado set it.
+        self.xsrf_token  # noqa: B018
         await super().get(path=f"{card.slug}/case.ipynb")
 
     def write_error(self, status_code: int, **kwargs) -> None:
