@@ -4,7 +4,7 @@
 server) does not import Jupyter widget machinery.
 """
 
-__all__ = ["Viewer", "side_by_side"]
+__all__ = ["Question", "Viewer", "side_by_side"]
 
 
 def __getattr__(name):
@@ -12,4 +12,8 @@ def __getattr__(name):
         from readingroom.widgets import viewer
 
         return getattr(viewer, name)
+    if name == "Question":
+        from readingroom.widgets.question import Question
+
+        return Question
     raise AttributeError(f"module 'readingroom.widgets' has no attribute {name!r}")

@@ -1,0 +1,393 @@
+"""``Question``: single/multiple choice, free text and "locate the finding", scored in the kernel.
+
+The answer key (correct options, per-option feedback, explanation, model answer,
+the author's region) lives only in private Python attributes, never in a synced
+trait: the browser sends the learner's choice, the kernel scores it and sets
+``result``, and only then does the feedback (and, once the question is settled,
+the answer) reach the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+from functools import lru_cache
+from typing import Callable
+
+import anywidget
+import traitlets as t
+
+from readingroom.errors import InputError
+from readingroom.widgets.assets import MODULES, modules_version, widgets_dir
+
+KINDS = ("single", "multiple", "free_text", "locate")
+MODULE = "question.js"
+_MAX_TEXT = 20_000  # characters of free text the kernel accepts
+_MAX_SIDE = 1024  # longest side of the PNG shown for a locate question
+
+_LOADER = """// Sent with each question's state: imports the real module once per page, from its
+// versioned URL where the readingroom handler serves it, else from the kernel over the comm.
+const VERSION = "__VERSION__";
+const HTTP = __HTTP__;
+
+function baseUrl() {
+  const el = document.getElementById("jupyter-config-data");
+  let base = "/";
+  if (el) { try { base = JSON.parse(el.textContent || "{}").baseUrl || "/"; } catch (_) { /* "/" */ } }
+  return base.endsWith("/") ? base : base + "/";
+}
+
+function viaComm(model) {
+  return new Promise((resolve, reject) => {
+    const onMsg = async (msg) => {
+      if (!msg || msg.type !== "module") return;
+      model.off("msg:custom", onMsg);
+      try {
+        resolve(await import(URL.createObjectURL(new Blob([msg.source], { type: "text/javascript" }))));
+      } catch (error) { reject(error); }
+    };
+    model.on("msg:custom", onMsg);
+    model.send({ type: "module" });
+  });
+}
+
+function load(model) {
+  const cache = (globalThis.__readingroomQuestion ||= {});
+  if (!cache[VERSION]) {
+    const url = new URL(`${baseUrl()}readingroom/static/${VERSION}/question.js`, document.baseURI).href;
+    cache[VERSION] = HTTP ? import(url).catch(() => viaComm(model)) : viaComm(model);
+    cache[VERSION].catch(() => { delete cache[VERSION]; });
+  }
+  return cache[VERSION];
+}
+
+export default {
+  async render({ model, el }) {
+    const mod = await load(model);
+    return mod.render({ model, el });
+  },
+};
+"""
+
+
+@lru_cache(maxsize=1)
+def _module_source() -> str:
+    return (widgets_dir() / MODULE).read_text(encoding="utf-8")
+
+
+def loader_source() -> str:
+    """The small ES module each Question carries as ``_esm``.
+
+    Where the readingroom handler serves ``question.js`` (it is listed in
+    ``assets.MODULES``) the module comes from the versioned URL; otherwise it is
+    fetched once per page over the comm, so no request is made that would 404.
+    """
+    served = MODULE in MODULES
+    version = modules_version() if served else hashlib.blake2b(_module_source().encode(), digest_size=6).hexdigest()
+    return _LOADER.replace("__VERSION__", version).replace("__HTTP__", "true" if served else "false")
+
+
+class Question(anywidget.AnyWidget):
+    """A question a learner answers in the page and the kernel scores.
+
+    Build one with :meth:`single`, :meth:`multiple`, :meth:`free_text` or :meth:`locate`.
+    ``result`` is empty until the learner answers; then it holds ``state``
+    (``correct``, ``incorrect`` or ``answered``), the feedback for the options they
+    chose, and, once the question is settled (correct, or no attempts left), the
+    answer and the explanation.
+    """
+
+    _esm = t.Unicode(loader_source()).tag(sync=True)
+
+    kind = t.Unicode("single", help="single, multiple, free_text or locate.").tag(sync=True)
+    prompt = t.Unicode("").tag(sync=True)
+    options = t.List(t.Unicode(), help="Choices shown for single/multiple questions.").tag(sync=True)
+    attempts = t.Int(2, help="Tries allowed for choice and locate questions; 0 allows any number.").tag(sync=True)
+    attempts_used = t.Int(0).tag(sync=True)
+    response = t.Any(None, allow_none=True, help="The learner's last submitted answer.").tag(sync=True)
+    result = t.Dict(help="Empty until answered; then the scored result shown to the learner.").tag(sync=True)
+
+    _image = t.Bytes(b"").tag(sync=True)  # locate: PNG of the shown frame
+    _image_info = t.Dict().tag(sync=True)  # locate: {"frame", "width", "height"} in image pixels
+
+    def __init__(self, kind: str, prompt: str, *, options=(), attempts: int = 2, viewer=None,
+                 key=None, feedback=None, explanation: str = "", model_answer: str = "", **kwargs) -> None:
+        if kind not in KINDS:
+            raise InputError(f"Question kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        super().__init__(kind=kind, prompt=str(prompt), options=[str(o) for o in options],
+                         attempts=int(attempts), **kwargs)
+        # The key: private attributes only, never traits.
+        self._key = key
+        self._feedback = {int(k): str(v) for k, v in (feedback or {}).items()}
+        self._explanation = str(explanation or "")
+        self._model_answer = str(model_answer or "")
+        self._viewer = viewer
+        self._callbacks: list[Callable] = []
+        if viewer is not None:
+            viewer.observe(self._viewer_changed, names=["frame", "window", "series", "invert"])
+            self._show_viewer_frame()
+        self.on_msg(self._on_custom_message)
+
+    # ---- the four kinds ----
+    @classmethod
+    def single(cls, prompt: str, options, answer: int, *, feedback=None, explanation: str = "",
+               attempts: int = 2, **kwargs) -> "Question":
+        """One correct option, ``answer`` (0-based); ``feedback`` maps option index to text."""
+        options = _options(options, 2)
+        answer = _index(answer, options)
+        return cls("single", prompt, options=options, key=answer, feedback=_feedback(feedback, options),
+                   explanation=explanation, attempts=attempts, **kwargs)
+
+    @classmethod
+    def multiple(cls, prompt: str, options, answers, *, feedback=None, explanation: str = "",
+                 attempts: int = 2, **kwargs) -> "Question":
+        """Any number of correct options (the set ``answers``); correct only when exactly those are chosen."""
+        options = _options(options, 2)
+        try:
+            key = frozenset(_index(a, options) for a in answers)
+        except TypeError:
+            raise InputError(f"answers must be a collection of option indices, got {answers!r}") from None
+        return cls("multiple", prompt, options=options, key=key, feedback=_feedback(feedback, options),
+                   explanation=explanation, attempts=attempts, **kwargs)
+
+    @classmethod
+    def free_text(cls, prompt: str, model_answer: str = "", *, explanation: str = "", **kwargs) -> "Question":
+        """The learner writes an answer; the model answer is shown once they submit."""
+        return cls("free_text", prompt, model_answer=model_answer, explanation=explanation, attempts=1, **kwargs)
+
+    @classmethod
+    def locate(cls, prompt: str, viewer, region: dict, *, explanation: str = "", attempts: int = 2,
+               **kwargs) -> "Question":
+        """Click the finding on the viewer's current frame; a hit is inside ``region``.
+
+        ``region`` is ``{"frame": k, "center": [x, y], "radius": [rx, ry]}`` in image
+        pixels of the viewer's current series (an ellipse on frame ``k``).
+        """
+        if viewer is None or not hasattr(viewer, "current_series"):
+            raise InputError("a locate question needs the Viewer whose image the learner clicks")
+        return cls("locate", prompt, viewer=viewer, key=_region(region, viewer),
+                   explanation=explanation, attempts=attempts, **kwargs)
+
+    # ---- answering ----
+    @property
+    def settled(self) -> bool:
+        """True once nothing more can change: correct, answered, or no attempts left."""
+        return bool(self.result.get("final"))
+
+    @property
+    def correct(self) -> bool | None:
+        """Whether the last answer was correct (None before answering, and for free text)."""
+        state = self.result.get("state")
+        return None if state in (None, "answered") else state == "correct"
+
+    def on_answer(self, callback: Callable[["Question", dict], None]) -> None:
+        """Call ``callback(question, result)`` after each scored answer (e.g. to record progress)."""
+        self._callbacks.append(callback)
+
+    def submit(self, choice) -> dict:
+        """Score ``choice`` as if the learner had sent it and show the result; returns ``result``."""
+        if self.settled:
+            raise InputError("this question has been answered; call reset() to ask it again")
+        if self.result:
+            raise InputError("retry first: the last answer is still shown")
+        choice = self._checked_choice(choice)
+        state, extra = self._score(choice)
+        self.attempts_used += 1
+        final = state != "incorrect" or (self.attempts > 0 and self.attempts_used >= self.attempts)
+        result = {"state": state, "final": final, **extra}
+        if self.attempts > 0 and self.kind != "free_text":
+            result["attempts_left"] = max(self.attempts - self.attempts_used, 0)
+        if final:
+            result.update(self._reveal())
+        with self.hold_sync():
+            self.response = choice
+            self.result = result
+        for callback in self._callbacks:
+            callback(self, result)
+        return result
+
+    def retry(self) -> None:
+        """Clear a wrong answer so the learner can try again (while attempts remain)."""
+        if self.result and not self.settled:
+            with self.hold_sync():
+                self.result = {}
+                self.response = None
+        if self._viewer is not None:
+            self._show_viewer_frame()
+
+    def reset(self) -> None:
+        """Ask the question afresh: no answer, all attempts available."""
+        with self.hold_sync():
+            self.result = {}
+            self.response = None
+            self.attempts_used = 0
+        if self._viewer is not None:
+            self._show_viewer_frame()
+
+    def _checked_choice(self, choice):
+        n = len(self.options)
+        if self.kind == "single":
+            if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < n:
+                raise InputError(f"a single-choice answer is one option index 0-{n - 1}, got {choice!r}")
+            return choice
+        if self.kind == "multiple":
+            if not isinstance(choice, (list, tuple, set, frozenset)) or not all(
+                    isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n for c in choice):
+                raise InputError(f"a multiple-choice answer is a list of option indices 0-{n - 1}, got {choice!r}")
+            return sorted(set(choice))
+        if self.kind == "free_text":
+            if not isinstance(choice, str):
+                raise InputError(f"a free-text answer is a string, got {type(choice).__name__}")
+            return choice[:_MAX_TEXT]
+        try:
+            frame, x, y = int(choice["frame"]), float(choice["x"]), float(choice["y"])
+        except (TypeError, KeyError, ValueError):
+            raise InputError(f'a locate answer is {{"frame": k, "x": x, "y": y}} in image pixels, got {choice!r}') from None
+        return {"frame": frame, "x": x, "y": y}
+
+    def _score(self, choice) -> tuple[str, dict]:
+        if self.kind == "single":
+            chosen = [choice]
+            ok = choice == self._key
+        elif self.kind == "multiple":
+            chosen = choice
+            ok = frozenset(choice) == self._key
+        elif self.kind == "free_text":
+            return "answered", {}
+        else:
+            r = self._key
+            dx = (choice["x"] - r["center"][0]) / r["radius"][0]
+            dy = (choice["y"] - r["center"][1]) / r["radius"][1]
+            hit = choice["frame"] == r["frame"] and dx * dx + dy * dy <= 1.0
+            extra = {"hit": hit}
+            if choice["frame"] != r["frame"]:
+                extra["hint"] = "The finding is not on this image: scroll the viewer to find it."
+            return ("correct" if hit else "incorrect"), extra
+        feedback = {str(i): self._feedback[i] for i in chosen if i in self._feedback}
+        return ("correct" if ok else "incorrect"), {"feedback": feedback}
+
+    def _reveal(self) -> dict:
+        out = {}
+        if self._explanation:
+            out["explanation"] = self._explanation
+        if self.kind == "single":
+            out["answer"] = [self._key]
+        elif self.kind == "multiple":
+            out["answer"] = sorted(self._key)
+        elif self.kind == "free_text":
+            out["model_answer"] = self._model_answer
+        elif self.kind == "locate":
+            out["region"] = dict(self._key)
+            self._show_frame(self._key["frame"])
+        return out
+
+    def _on_custom_message(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "module":
+            self.send({"type": "module", "source": _module_source()})
+        elif kind == "answer":
+            try:
+                self.submit(content.get("choice"))
+            except InputError as error:
+                self.send({"type": "error", "message": str(error)})
+        elif kind == "retry":
+            self.retry()
+
+    # ---- locate: the viewer's frame as a PNG in the question's own canvas ----
+    def _viewer_changed(self, _change) -> None:
+        if not self.result:
+            self._show_viewer_frame()
+
+    def _show_viewer_frame(self) -> None:
+        self._show_frame(self._viewer.frame)
+
+    def _show_frame(self, frame: int) -> None:
+        from PIL import Image
+
+        from readingroom.dicom import render_frame
+
+        viewer = self._viewer
+        series = viewer.current_series
+        display = render_frame(series.frames[frame], None if series.is_color else tuple(viewer.window))
+        if viewer.invert and display.ndim == 2:
+            display = 255 - display
+        image = Image.fromarray(display)
+        width, height = image.size
+        image.thumbnail((_MAX_SIDE, _MAX_SIDE))
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        with self.hold_sync():
+            self._image = out.getvalue()
+            self._image_info = {"frame": int(frame), "width": width, "height": height}
+
+    # ---- static output ----
+    def to_html(self) -> str:
+        """Prompt and options as HTML, never the answer (for nbconvert and static pages)."""
+        parts = [f'<div class="rr-question-static" data-kind="{self.kind}">',
+                 f"<p><strong>Question.</strong> {html.escape(self.prompt)}</p>"]
+        if self.options:
+            tag = "ol" if self.kind == "single" else "ul"
+            parts.append(f"<{tag}>" + "".join(f"<li>{html.escape(o)}</li>" for o in self.options) + f"</{tag}>")
+        if self.kind == "multiple":
+            parts.append("<p><em>Choose all that apply.</em></p>")
+        if self.kind == "locate" and self._image:
+            src = base64.b64encode(self._image).decode("ascii")
+            parts.append(f'<img alt="Image for this question" src="data:image/png;base64,{src}" style="max-width:384px">')
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/html"] = self.to_html()
+        data["text/plain"] = f"Question: {self.prompt}" + "".join(f"\n  - {o}" for o in self.options)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"Question.{self.kind}({self.prompt!r})"
+
+
+def _options(options, minimum: int) -> list[str]:
+    if isinstance(options, str) or not hasattr(options, "__iter__"):
+        raise InputError(f"options must be a list of strings, got {options!r}")
+    options = [str(o) for o in options]
+    if len(options) < minimum:
+        raise InputError(f"a choice question needs at least {minimum} options, got {len(options)}")
+    return options
+
+
+def _index(value, options) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(options):
+        raise InputError(f"an answer is an option index 0-{len(options) - 1}, got {value!r}")
+    return value
+
+
+def _feedback(feedback, options) -> dict[int, str]:
+    feedback = dict(feedback or {})
+    for k in feedback:
+        _index(k, options)
+    return feedback
+
+
+def _region(region, viewer) -> dict:
+    try:
+        frame = int(region["frame"])
+        cx, cy = (float(v) for v in region["center"])
+        rx, ry = (float(v) for v in region["radius"])
+    except (TypeError, KeyError, ValueError):
+        raise InputError('region must be {"frame": k, "center": [x, y], "radius": [rx, ry]} in image pixels, '
+                         f"got {region!r}") from None
+    count = viewer.current_series.frame_count
+    if not 0 <= frame < count:
+        raise InputError(f"region frame {frame} is outside the viewer's frames 0-{count - 1}")
+    if not (rx > 0 and ry > 0):
+        raise InputError(f"region radius must be positive, got {[rx, ry]}")
+    return {"frame": frame, "center": [cx, cy], "radius": [rx, ry]}
+
+
+__all__ = ["Question", "loader_source"]
+
