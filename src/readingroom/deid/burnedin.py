@@ -49,7 +49,7 @@ def pixel_check_reason(ds: Dataset) -> str | None:
 
 def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
     """Mask text in ``ds``'s pixels in place; the outcome says what was done or why to hold back."""
-    from readingroom.deid.ocr import REMAINS_CONFIDENCE, OcrUnavailable, find_text
+    from readingroom.deid.ocr import REMAINS_CONFIDENCE, OcrUnavailable, find_text, looks_drawn
 
     try:
         frames = _frames(ds)
@@ -75,7 +75,8 @@ def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
                     changed = True
             # Masking a word can expose a fainter one next to it: read again until clean.
             for _ in range(_MAX_ROUNDS):
-                boxes = find_text(_for_ocr(frame, photometric))
+                image = _for_ocr(frame, photometric)
+                boxes = [b for b in find_text(image) if b.confidence >= REMAINS_CONFIDENCE or looks_drawn(image, b)]
                 for box in boxes:
                     frame[max(0, box.top - _MARGIN): box.bottom + _MARGIN, max(0, box.left - _MARGIN): box.right + _MARGIN] = fill
                 words += len(boxes)

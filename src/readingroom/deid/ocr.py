@@ -24,6 +24,7 @@ import numpy as np
 MASK_CONFIDENCE = 25.0
 REMAINS_CONFIDENCE = 60.0
 _BRIGHT = 200  # of 255: annotation pixels; speckle seldom reaches it
+_NEUTRAL_SPREAD = 48  # max channel spread (of 255) of a grey/white annotation pixel
 _MAX_LINE_FRACTION = 0.08  # a word taller than this share of the frame is speckle read as letters
 _MIN_SIDE = 720  # small frames are enlarged first: Tesseract wants letters >= ~20 px high
 
@@ -36,6 +37,7 @@ class Box:
     top: int
     right: int
     bottom: int
+    confidence: float = 100.0
 
 
 class OcrUnavailable(RuntimeError):
@@ -65,6 +67,20 @@ def find_text(frame: np.ndarray, min_confidence: float = MASK_CONFIDENCE) -> lis
     return _read(255 - gray, min_confidence) + _read(bright, min_confidence)
 
 
+def looks_drawn(frame: np.ndarray, box: Box, min_fraction: float = 0.04) -> bool:
+    """True when a box holds strokes at annotation brightness; speckle read as letters does not.
+
+    Low-confidence reads are masked only when this holds, so anatomy is not blacked out;
+    confident reads are always masked, and text left readable still holds the file back.
+    """
+    window = (slice(box.top, box.bottom), slice(box.left, box.right))
+    strokes = to_gray(frame)[window] >= _BRIGHT
+    if frame.ndim == 3:  # lettering is grey or white; Doppler flow is bright but coloured
+        channels = frame[window].astype(np.int16)
+        strokes &= (channels.max(axis=-1) - channels.min(axis=-1)) <= _NEUTRAL_SPREAD
+    return strokes.size > 0 and float(np.mean(strokes)) >= min_fraction
+
+
 def to_gray(frame: np.ndarray) -> np.ndarray:
     """8-bit grayscale stretched to 0..255, where text in any bright colour is bright."""
     data = (frame.max(axis=-1) if frame.ndim == 3 else frame).astype(np.float32)
@@ -91,5 +107,5 @@ def _read(image8: np.ndarray, min_confidence: float) -> list[Box]:
     ):
         if height > max_height or sum(ch.isalnum() for ch in text) < 2 or float(conf) < min_confidence:
             continue
-        boxes.append(Box(left // scale, top // scale, -(-(left + width) // scale), -(-(top + height) // scale)))
+        boxes.append(Box(left // scale, top // scale, -(-(left + width) // scale), -(-(top + height) // scale), float(conf)))
     return boxes
