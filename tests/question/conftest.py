@@ -1,0 +1,77 @@
+"""A Voila page (our serving app) with one question of each kind under a phantom Viewer.
+
+Reuses the browser fixtures (Debian's Chromium via Playwright) and server helpers
+from tests/browser/conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests.browser.conftest import PHANTOM, Server, _jupyter_env, browser, free_port, page  # noqa: F401
+
+FRAME = 12
+
+
+def lesion_region() -> dict:
+    """The phantom's lesion on FRAME as an ellipse in image pixels (ground truth from its geometry)."""
+    from readingroom.dicom.synthetic import phantom_geometry
+
+    g = phantom_geometry(PHANTOM["size"], PHANTOM["pixel_spacing"], PHANTOM["slices"], PHANTOM["slice_spacing"])
+    sx, sy = PHANTOM["pixel_spacing"]
+    mid = (PHANTOM["size"] - 1) / 2
+    r = g.lesion_radius_mm * 0.9
+    return {"frame": FRAME, "center": [mid + g.lesion_center_mm[0] / sx, mid + g.lesion_center_mm[1] / sy],
+            "radius": [r / sx, r / sy]}
+
+
+def _cell(i: int, source: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
+
+
+@pytest.fixture(scope="session")
+def question_workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("question-e2e")
+
+
+@pytest.fixture(scope="session")
+def question_notebook(question_workdir):
+    from readingroom.dicom.synthetic import write_ct_phantom
+
+    phantom = question_workdir / "phantom"
+    write_ct_phantom(phantom, **PHANTOM)
+    folder = question_workdir / "notebooks"
+    folder.mkdir()
+    cells = [
+        f"from readingroom.widgets import Question, Viewer\nviewer = Viewer({str(phantom)!r}, frame={FRAME})\nviewer",
+        'Question.single("Where is the collection?", options=["Subdural", "Extradural", "Subarachnoid"], answer=1,\n'
+        '    feedback={0: "A subdural collection is crescentic.", 1: "Lentiform and limited by sutures."},\n'
+        '    explanation="EXPLANATION-SINGLE: lentiform shape.", attempts=2)',
+        'Question.multiple("Signs of mass effect?", options=["Midline shift", "Effaced sulci", "Calcification"],\n'
+        '    answers={0, 1}, feedback={2: "Calcification is not mass effect."}, explanation="EXPLANATION-MULTIPLE")',
+        'Question.free_text("Describe the findings.", model_answer="MODEL-ANSWER: a round lesion in the right lobe.")',
+        f"Question.locate(\"Click the lesion.\", viewer=viewer, region={lesion_region()!r},\n"
+        '    explanation="EXPLANATION-LOCATE", attempts=2)',
+    ]
+    nb = {"cells": [_cell(i, s) for i, s in enumerate(cells)],
+          "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path = folder / "questions.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+@pytest.fixture(scope="session")
+def question_voila(question_workdir, question_notebook):
+    """Our serving app (Voila + readingroom handlers) on the questions notebook."""
+    port = free_port()
+    server = Server(
+        [sys.executable, "-m", "readingroom.server.voila_app", str(question_notebook), "--no-browser",
+         f"--port={port}", "--Voila.ip=127.0.0.1"],
+        _jupyter_env(question_workdir, question_workdir / "frame-cache", "voila"), question_notebook.parent,
+        question_workdir / "voila.log", port, "voila/static/voila.js")
+    yield server
+    server.stop()
