@@ -15,6 +15,15 @@ import pytest
 from tests.browser.conftest import Server, _jupyter_env, browser, free_port, page  # noqa: F401  (fixtures)
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
+# A fixed set, so the catalog's expected counts do not change as sample cases are added.
+SERVED = (
+    "chronic-subdural-haematoma-with-mass-effect",
+    "multiple-pulmonary-masses-probably-metastases",
+    "non-ossifying-fibroma-of-the-distal-tibia",
+    "normal-shoulder-anatomy-on-coronal-oblique-t1",
+    "point-of-care-echo-apical-four-chamber-view",
+    "whole-body-bone-scan-the-normal-pattern",
+)
 WITHHELD_SLUG = "withheld-bone-scan"
 HEAD_CT = "chronic-subdural-haematoma-with-mass-effect"
 
@@ -23,7 +32,8 @@ HEAD_CT = "chronic-subdural-haematoma-with-mass-effect"
 def serve_dir(tmp_path_factory) -> Path:
     """cases/ copied, plus a case whose narrative carries a medical record number."""
     root = tmp_path_factory.mktemp("serve") / "cases"
-    shutil.copytree(CASES, root)
+    for slug in SERVED:
+        shutil.copytree(CASES / slug, root / slug)
     withheld = root / WITHHELD_SLUG
     shutil.copytree(root / "whole-body-bone-scan-the-normal-pattern", withheld)
     notebook = json.loads((withheld / "case.ipynb").read_text())
