@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from readingroom.cli.app import app, err_console
+from readingroom.cli.progress import progress_bar
 from readingroom.deid import deidentify
 from readingroom.deid.writer import REPORT_NAME
 
@@ -31,13 +31,8 @@ def deid(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Processes to use; default: one per core.")] = None,
 ) -> None:
     """De-identify SOURCE into OUTPUT: PS3.15 Basic Profile, keyed pseudonyms, burned-in text masked."""
-    columns = (TextColumn("de-identifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-        task = bar.add_task("deid", total=None)
-        report = deidentify(
-            source, output, key_path=key, workers=workers,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with progress_bar("de-identifying") as update:
+        report = deidentify(source, output, key_path=key, workers=workers, progress=update)
     err_console.print(
         f"{report.written} of {report.inputs} files written to {escape(str(output))}; "
         f"report: {escape(str(output / REPORT_NAME))}"
