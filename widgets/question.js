@@ -114,6 +114,9 @@ export function render({ model, el }) {
   }
   form.append(actions, status);
   root.append(form);
+  for (const control of root.querySelectorAll("input, textarea, button, canvas")) {
+    control.setAttribute("data-lm-suppress-shortcuts", "true");  // checked on the focused element itself
+  }
   el.append(root);
 
   /** The learner's current choice, or null when nothing is chosen yet. */

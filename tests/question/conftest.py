@@ -75,3 +75,21 @@ def question_voila(question_workdir, question_notebook):
         question_workdir / "voila.log", port, "voila/static/voila.js")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def question_lab(question_workdir, question_notebook):
+    """JupyterLab with the readingroom server extension, rooted at the questions notebook."""
+    from tests.browser.conftest import TOKEN
+
+    port = free_port()
+    folder = question_notebook.parent
+    server = Server(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
+         "--LabApp.news_url=", "--allow-root", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--ServerApp.root_dir={folder}"],
+        _jupyter_env(question_workdir, question_workdir / "frame-cache", "lab"), folder,
+        question_workdir / "jupyterlab.log", port, f"api/status?token={TOKEN}")
+    yield server
+    server.stop()

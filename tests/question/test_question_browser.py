@@ -135,3 +135,27 @@ def test_keyboard_alone_answers_choice_and_locate(page, question_voila):
     expect(locate.get_by_role("status")).to_contain_text("EXPLANATION-LOCATE")
 
     assert page.console.errors == []
+
+
+def test_jupyterlab_runs_the_questions(page, question_lab):
+    from tests.browser.conftest import TOKEN
+
+    page.goto(f"{question_lab.url}lab/tree/questions.ipynb?token={TOKEN}")
+    page.locator(".jp-Notebook").wait_for(timeout=LOAD)
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=LOAD)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    locate = question(page, "locate")  # the last cell: Run All has finished moving the focus
+    expect(locate.locator("canvas")).to_have_attribute("data-painted", "true", timeout=LOAD)
+    expect(page.locator(".jp-InputPrompt").filter(has_text="[*]")).to_have_count(0, timeout=LOAD)
+    single = question(page, "single")
+    single.get_by_label("Subdural").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")  # answered, not swallowed by JupyterLab's shortcuts
+    expect(single).to_have_attribute("data-state", "correct")
+    expect(single.get_by_role("status")).to_contain_text("EXPLANATION-SINGLE")
+    click_image(locate.locator("canvas"), 20, 20)
+    locate.get_by_role("button", name="Submit").click()
+    expect(locate).to_have_attribute("data-state", "incorrect")
+    # JupyterLab itself asks for a few resources that 404 (as in tests/browser/test_hosts.py)
+    assert [e for e in page.console.errors if not e.startswith("Failed to load resource")] == []
