@@ -57,6 +57,8 @@ export function render({ model, el, transport: mode = "probe" }) {
   // ---- controls (all labelled; every one also has a key) ----
   const seriesSelect = h("select", { "aria-label": "Series" });
   const presetSelect = h("select", { "aria-label": "Window preset" });
+  const planeSelect = h("select", { "aria-label": "Plane", title: "Plane: axial (x), coronal (c), sagittal (s)" },
+    h("option", { value: "axial", text: "Acquired" }), h("option", { value: "coronal", text: "Coronal" }), h("option", { value: "sagittal", text: "Sagittal" }));
   const toolButtons = Object.fromEntries(TOOLS.map(([name, label, key]) => [name,
     h("button", { type: "button", "aria-label": label, title: `${label} (${key})`, "aria-pressed": "false", "data-tool": name, text: label })]));
   const invertButton = h("button", { type: "button", "aria-label": "Invert", title: "Invert (i)", "aria-pressed": "false", text: "Invert" });
@@ -68,7 +70,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   const fpsInput = h("input", { type: "number", min: "1", max: "60", step: "1", value: "10", "aria-label": "Frames per second", style: "width:4em" });
   const slider = h("input", { type: "range", min: "0", max: "0", value: "0", step: "1", class: "rr-slider", "aria-label": "Frame" });
   const bar = h("div", { class: "rr-bar", role: "toolbar", "aria-label": "Viewer tools" },
-    seriesSelect, presetSelect, ...Object.values(toolButtons), invertButton, fitButton, resetButton,
+    seriesSelect, presetSelect, planeSelect, ...Object.values(toolButtons), invertButton, fitButton, resetButton,
     overlayButton, annotationsButton, playButton, fpsInput);
 
   const canvas = h("canvas", { "aria-hidden": "true" });
@@ -116,18 +118,73 @@ export function render({ model, el, transport: mode = "probe" }) {
     for (const c of [canvas, marks]) if (c.width !== w || c.height !== hgt) { c.width = w; c.height = hgt; }
     return { w: r.width, h: r.height, dpr };
   }
+  // ---- planes: the acquired one, and coronal/sagittal reformats of regular volumes ----
+  let plane = "axial";
+  const planeIndex = { coronal: 0, sagittal: 0 };
+  let mprCache = null;
+  function mprAllowed() {
+    if (!m || m.kind !== "grey" || !m.regular || m.count < 2 || !m.slice_spacing) return false;
+    const [s0, i0] = rescaleOf(0);
+    return m.rescale.every(([s1, i1]) => s1 === s0 && i1 === i0);
+  }
+  /** Size, frame count and (row, column) spacing of the plane on screen. */
+  function geom() {
+    if (plane === "axial") return { rows: m.rows, columns: m.columns, count: m.count, kind: m.kind, pixel_spacing: m.pixel_spacing, detector_plane: m.detector_plane };
+    const z = m.slice_spacing, ps = m.pixel_spacing;
+    if (plane === "coronal") return { rows: m.count, columns: m.columns, count: m.rows, kind: m.kind, pixel_spacing: ps ? [z, ps[1]] : null, detector_plane: false };
+    return { rows: m.count, columns: m.rows, count: m.columns, kind: m.kind, pixel_spacing: ps ? [z, ps[0]] : null, detector_plane: false };
+  }
+  function cur() { return plane === "axial" ? st.frame : planeIndex[plane]; }
+  /** Stored values of the slice on screen (reformatted from the loaded frames; head at the top). */
+  function viewValues() {
+    if (!store) return null;
+    if (plane === "axial") return store.values[st.frame];
+    const k = planeIndex[plane];
+    if (mprCache && mprCache.plane === plane && mprCache.k === k && mprCache.loaded === store.loaded) return mprCache.values;
+    const any = store.values.find(Boolean);
+    if (!any) return null;
+    const g = geom();
+    const out = new any.constructor(g.rows * g.columns);
+    for (let z = 0; z < m.count; z++) {
+      const src = store.values[z];
+      if (!src) continue;
+      const row = (m.count - 1 - z) * g.columns;
+      if (plane === "coronal") out.set(src.subarray(k * m.columns, (k + 1) * m.columns), row);
+      else for (let y = 0; y < m.rows; y++) out[row + y] = src[y * m.columns + k];
+    }
+    mprCache = { plane, k, loaded: store.loaded, values: out };
+    return out;
+  }
+  function rangeOf(values) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < values.length; i++) { const x = values[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
+    return [lo, hi];
+  }
+  function setPlane(name) {
+    if (name !== "axial" && !mprAllowed()) return;
+    if (name !== "axial" && plane === "axial") { planeIndex.coronal ||= Math.floor(m.rows / 2); planeIndex.sagittal ||= Math.floor(m.columns / 2); }
+    plane = name;
+    planeSelect.value = name;
+    const g = geom();
+    imageData = new ImageData(g.columns, g.rows);
+    offscreen.width = g.columns; offscreen.height = g.rows;
+    st.pan = [0, 0];
+    paintedFrame = -1; frameDirty = true; schedule();
+  }
   function aspect() {
-    if (!m.pixel_spacing) return [1, 1];
-    const [rs, cs] = m.pixel_spacing, s = Math.min(rs, cs);
+    const ps = geom().pixel_spacing;
+    if (!ps) return [1, 1];
+    const [rs, cs] = ps, s = Math.min(rs, cs);
     return [cs / s, rs / s];
   }
   /** CSS-pixel transform: screen = origin + image * scale */
   function transform() {
     const { w, h: hh } = layout();
     const [ax, ay] = aspect();
-    const fit = Math.min(w / (m.columns * ax), hh / (m.rows * ay));
+    const g = geom();
+    const fit = Math.min(w / (g.columns * ax), hh / (g.rows * ay));
     const sx = fit * st.zoom * ax, sy = fit * st.zoom * ay;
-    const ox = w / 2 - (m.columns / 2 - st.pan[0]) * sx, oy = hh / 2 - (m.rows / 2 - st.pan[1]) * sy;
+    const ox = w / 2 - (g.columns / 2 - st.pan[0]) * sx, oy = hh / 2 - (g.rows / 2 - st.pan[1]) * sy;
     return { sx, sy, ox, oy, w, h: hh };
   }
   function toImage(evt) {
@@ -143,8 +200,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     raf = 0;
     if (!m) return;
     const t0 = performance.now();
-    const k = st.frame;
-    const values = store && store.values[k];
+    const k = cur();
+    const axial = plane === "axial";
+    const values = viewValues();
     const t = transform();
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -154,15 +212,16 @@ export function render({ model, el, transport: mode = "probe" }) {
     ctx.imageSmoothingEnabled = st.zoom < 2;
     let tier = "";
     if (values) {
-      if (frameDirty || paintedFrame !== k || paintedTier !== "lossless") {
-        const [slope, intercept] = rescaleOf(k);
-        paintValues(imageData, values, m.kind === "grey" ? store.range(k) : null, m,
+      if (frameDirty || paintedFrame !== k || paintedTier !== "lossless" || !axial) {
+        const [slope, intercept] = rescaleOf(axial ? k : 0);
+        const range = m.kind !== "grey" ? null : axial ? store.range(k) : rangeOf(values);
+        paintValues(imageData, values, range, geom(),
           { center: st.center, width: st.width, fn: st.fn, invert: st.invert !== !!m.invert, slope, intercept }, store.palette);
         octx.putImageData(imageData, 0, 0);
       }
       ctx.drawImage(offscreen, 0, 0);
       tier = "lossless";
-    } else if (store && store.previews[k]) {
+    } else if (axial && store && store.previews[k]) {
       ctx.drawImage(store.previews[k], 0, 0, m.columns, m.rows);
       tier = "preview";
     }
@@ -175,8 +234,10 @@ export function render({ model, el, transport: mode = "probe" }) {
 
   function updateText(t, tier) {
     root.dataset.series = m.uid;
-    root.dataset.frame = String(st.frame);
-    root.dataset.frames = String(m.count);
+    const g = geom(), k = cur();
+    root.dataset.frame = String(k);
+    root.dataset.frames = String(g.count);
+    root.dataset.plane = plane;
     root.dataset.windowCenter = String(Math.round(st.center * 100) / 100);
     root.dataset.windowWidth = String(Math.round(st.width * 100) / 100);
     root.dataset.tier = tier || "loading";
@@ -185,21 +246,22 @@ export function render({ model, el, transport: mode = "probe" }) {
     root.dataset.playing = String(st.playing);
     root.dataset.zoom = String(Math.round(st.zoom * 1000) / 1000);
     root.dataset.overlay = st.overlay ? "shown" : "hidden";
-    slider.max = String(m.count - 1);
-    slider.value = String(st.frame);
-    slider.setAttribute("aria-valuetext", `frame ${st.frame + 1} of ${m.count}`);
+    slider.max = String(g.count - 1);
+    slider.value = String(k);
+    slider.setAttribute("aria-valuetext", `${plane} frame ${k + 1} of ${g.count}`);
     corners.tl.textContent = [m.modality, m.description, m.body_part].filter(Boolean).join("  ");
-    corners.tr.textContent = `Im ${st.frame + 1}/${m.count}${tier === "preview" ? "\npreview" : tier ? "" : "\nloading"}`;
+    corners.tr.textContent = `${{ axial: "Im", coronal: "Cor", sagittal: "Sag" }[plane]} ${k + 1}/${g.count}${tier === "preview" ? "\npreview" : tier ? "" : "\nloading"}`;
     corners.bl.textContent = m.kind === "grey" ? `W ${Math.round(st.width)} L ${Math.round(st.center)}${st.invert ? "  inverted" : ""}` : (st.invert ? "inverted" : "");
     corners.br.textContent = `zoom ${Math.round(st.zoom * 100)}%`;
-    const labels = m.edge_labels;
+    const e = m.edge_labels;
+    const labels = !e || plane === "axial" ? e : plane === "coronal" ? { left: e.left, right: e.right, top: "H", bottom: "F" } : { left: e.top, right: e.bottom, top: "H", bottom: "F" };
     const pos = { left: [6, t.h / 2 - 8], right: [t.w - 22, t.h / 2 - 8], top: [t.w / 2 - 4, 20], bottom: [t.w / 2 - 4, t.h - 40] };
     for (const side of Object.keys(orient)) {
       orient[side].textContent = labels ? labels[side] : "";
       orient[side].style.left = `${pos[side][0]}px`; orient[side].style.top = `${pos[side][1]}px`;
     }
-    if (m.pixel_spacing) {
-      const mmPerCss = m.pixel_spacing[1] / t.sx;
+    if (g.pixel_spacing) {
+      const mmPerCss = g.pixel_spacing[1] / t.sx;
       const mm = niceLength((t.w / 5) * mmPerCss);
       scaleBar.style.display = "";
       scaleBar.style.width = `${mm / mmPerCss}px`;
@@ -208,16 +270,17 @@ export function render({ model, el, transport: mode = "probe" }) {
   }
 
   function visibleAnnotations() {
-    if (!model.get("show_annotations")) return [];
+    if (!model.get("show_annotations") || plane !== "axial") return [];
     const hidden = new Set(model.get("hidden_groups") || []);
     return (model.get("annotations") || []).filter((a) => (a.frame === null || a.frame === undefined || a.frame === st.frame) && !hidden.has(a.group || ""));
   }
 
   function describe(a) {
-    if (a.kind === "length") return formatLength(segmentLength(m, a.points[0], a.points[1]));
-    if (a.kind === "ellipse" && store && store.values[st.frame] && m.kind === "grey") {
-      const [slope, intercept] = rescaleOf(st.frame);
-      const s = ellipseStats(store.values[st.frame], m, slope, intercept, a.points[0], a.points[1]);
+    if (a.kind === "length") return formatLength(segmentLength(geom(), a.points[0], a.points[1]));
+    const values = viewValues();
+    if (a.kind === "ellipse" && values && m.kind === "grey") {
+      const [slope, intercept] = rescaleOf(plane === "axial" ? st.frame : 0);
+      const s = ellipseStats(values, geom(), slope, intercept, a.points[0], a.points[1]);
       if (!s) return a.text || "";
       const u = m.units ? ` ${m.units}` : "";
       return `mean ${s.mean.toFixed(1)}${u} SD ${s.sd.toFixed(1)} min ${s.min.toFixed(0)} max ${s.max.toFixed(0)} (${s.n} px)`;
@@ -263,6 +326,11 @@ export function render({ model, el, transport: mode = "probe" }) {
   // ---- state changes ----
   function setFrame(k, save = true) {
     if (!m) return;
+    if (plane !== "axial") {
+      planeIndex[plane] = Math.max(0, Math.min(geom().count - 1, Math.round(k)));
+      schedule();
+      return;
+    }
     k = Math.max(0, Math.min(m.count - 1, Math.round(k)));
     if (k === st.frame && paintedFrame === k) return;
     st.frame = k;
@@ -304,7 +372,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   function cineTick(now) {
     if (!st.playing) return;
     const fps = Math.max(1, Math.min(60, Number(fpsInput.value) || 10));
-    if (now - cineLast >= 1000 / fps) { cineLast = now; setFrame((st.frame + 1) % m.count, false); }
+    if (now - cineLast >= 1000 / fps) { cineLast = now; setFrame((cur() + 1) % geom().count, false); }
     requestAnimationFrame(cineTick);
   }
   function setPlaying(v) {
@@ -324,9 +392,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     evt.preventDefault();
     if (evt.ctrlKey || evt.metaKey) { zoomAt(Math.exp(-evt.deltaY / 300), evt); return; }
     const d = evt.deltaMode === 1 ? evt.deltaY * 40 : evt.deltaY;
-    if (Math.abs(d) >= 40) { wheelAcc = 0; setFrame(st.frame + Math.sign(d)); return; }
+    if (Math.abs(d) >= 40) { wheelAcc = 0; setFrame(cur() + Math.sign(d)); return; }
     wheelAcc += d;
-    if (Math.abs(wheelAcc) >= 40) { setFrame(st.frame + Math.sign(wheelAcc)); wheelAcc = 0; }
+    if (Math.abs(wheelAcc) >= 40) { setFrame(cur() + Math.sign(wheelAcc)); wheelAcc = 0; }
   }
 
   let drag = null;
@@ -335,8 +403,8 @@ export function render({ model, el, transport: mode = "probe" }) {
     root.focus({ preventScroll: true });
     stage.setPointerCapture(evt.pointerId);
     const tool = evt.pointerType === "touch" ? "scroll" : evt.button === 1 || evt.shiftKey ? "pan" : evt.button === 2 ? "zoom" : st.tool;
-    drag = { tool, x: evt.clientX, y: evt.clientY, center: st.center, width: st.width, zoom: st.zoom, pan: [...st.pan], frame: st.frame, start: toImage(evt) };
-    if (tool === "length" || tool === "ellipse") draft = { kind: tool, frame: st.frame, points: [drag.start, drag.start], group: "measurements" };
+    drag = { tool, x: evt.clientX, y: evt.clientY, center: st.center, width: st.width, zoom: st.zoom, pan: [...st.pan], frame: cur(), start: toImage(evt) };
+    if (tool === "length" || tool === "ellipse") draft = { kind: tool, frame: plane === "axial" ? st.frame : null, plane, points: [drag.start, drag.start], group: "measurements" };
   }
   function onMove(evt) {
     if (!m) return;
@@ -369,8 +437,11 @@ export function render({ model, el, transport: mode = "probe" }) {
       if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) >= 1) {
         a.points = a.points.map((p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100]);
         readout.textContent = `${a.kind === "length" ? "Length" : "ROI"}: ${describe(a)}`;
-        model.set("annotations", [...(model.get("annotations") || []), a]);
-        model.save_changes();
+        if (a.plane === "axial") {
+          delete a.plane;
+          model.set("annotations", [...(model.get("annotations") || []), a]);
+          model.save_changes();
+        }
       }
       schedule();
     }
@@ -378,13 +449,14 @@ export function render({ model, el, transport: mode = "probe" }) {
   function showProbe(evt) {
     const [x, y] = toImage(evt);
     const c = Math.floor(x), r = Math.floor(y);
-    const values = store && store.values[st.frame];
-    if (!values || c < 0 || r < 0 || c >= m.columns || r >= m.rows) { probe.textContent = ""; delete root.dataset.probe; return; }
-    const i = r * m.columns + c;
+    const values = viewValues();
+    const g = geom();
+    if (!values || c < 0 || r < 0 || c >= g.columns || r >= g.rows) { probe.textContent = ""; delete root.dataset.probe; return; }
+    const i = r * g.columns + c;
     let text;
     if (m.kind === "rgb") text = `RGB ${values[i * 3]} ${values[i * 3 + 1]} ${values[i * 3 + 2]}`;
     else {
-      const [slope, intercept] = rescaleOf(st.frame);
+      const [slope, intercept] = rescaleOf(plane === "axial" ? st.frame : 0);
       const v = values[i] * slope + intercept;
       text = `${m.units || "value"} ${Number.isInteger(v) ? v : v.toFixed(2)}`;
       root.dataset.probe = String(v);
@@ -396,9 +468,12 @@ export function render({ model, el, transport: mode = "probe" }) {
     const k = evt.key;
     const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 }[k];
     let handled = true;
-    if (step) setFrame(st.frame + step);
+    if (step) setFrame(cur() + step);
     else if (k === "Home") setFrame(0);
-    else if (k === "End") setFrame(m.count - 1);
+    else if (k === "End") setFrame(geom().count - 1);
+    else if (k === "x") setPlane("axial");
+    else if (k === "c") setPlane("coronal");
+    else if (k === "s") setPlane("sagittal");
     else if (/^[1-9]$/.test(k) && m.presets.find((p) => p.key === k)) applyPreset(m.presets.find((p) => p.key === k));
     else if (k === "0") defaultWindow();
     else if (k === "i") setInvert(!st.invert);
@@ -423,6 +498,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (!manifest || !manifest.count) return;
     if (store) store.close();
     m = manifest;
+    plane = "axial"; mprCache = null; planeIndex.coronal = planeIndex.sagittal = 0;
+    planeSelect.value = "axial";
+    planeSelect.disabled = !mprAllowed();
     imageData = new ImageData(m.columns, m.rows);
     offscreen.width = m.columns; offscreen.height = m.rows;
     const w = model.get("window");
@@ -447,7 +525,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     playButton.disabled = m.count < 2;
     slider.max = String(m.count - 1);
     paintedFrame = -1; frameDirty = true;
-    store = new FrameStore(m, transport, (k) => { if (k === st.frame) { frameDirty = true; schedule(); if (lastCursor) showProbe(lastCursor); } else root.dataset.loaded = String(store.loaded); });
+    store = new FrameStore(m, transport, (k) => { if (k === st.frame || plane !== "axial") { frameDirty = true; schedule(); if (lastCursor) showProbe(lastCursor); } else root.dataset.loaded = String(store.loaded); });
     store.start(st.frame).catch((e) => console.warn(String(e)));
     schedule();
   }
@@ -470,6 +548,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   on(stage, "contextmenu", (e) => e.preventDefault());
   on(root, "keydown", onKey);
   on(slider, "input", () => setFrame(Number(slider.value)));
+  on(planeSelect, "change", () => setPlane(planeSelect.value));
   on(presetSelect, "change", () => {
     const v = presetSelect.value;
     if (v === "0") defaultWindow(); else applyPreset(m.presets.find((p) => p.key === v));

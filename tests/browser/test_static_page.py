@@ -102,3 +102,21 @@ def test_multiframe_clip_plays_from_its_first_frame(page, static_site):
     expect(root).to_have_attribute("data-frame", "0")
     expect(root).to_have_attribute("data-frames", "10")
     checks.check_cine(root)
+
+
+def test_regular_volume_reformats_to_coronal_and_sagittal(page, static_site):
+    page.goto(static_site["url"])
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    checks.check_reformats(root)
+    assert page.console.errors == []
+
+
+def test_reformats_are_offered_only_for_regular_greyscale_volumes(page, static_site):
+    page.goto(static_site["url"] + "?series=rgb")
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    expect(root.get_by_label("Plane")).to_be_disabled()
+    root.focus()
+    page.keyboard.press("c")
+    expect(root).to_have_attribute("data-plane", "axial")

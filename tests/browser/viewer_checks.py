@@ -126,3 +126,32 @@ def check_ellipse_roi(root) -> None:
     readout = root.locator(".rr-readout")
     expect(readout).to_contain_text(f"mean {AIR_HU:.1f} HU SD 0.0 min {AIR_HU} max {AIR_HU}")
     page.keyboard.press("w")
+
+
+def check_reformats(root) -> None:
+    """Coronal and sagittal reformats of the regular phantom: right size, right mm, right HU."""
+    page = root.page
+    expect(root).to_have_attribute("data-loaded", "24", timeout=60_000)
+    root.focus()
+    page.keyboard.press("c")
+    expect(root).to_have_attribute("data-plane", "coronal")
+    expect(root).to_have_attribute("data-frames", "256")  # one coronal slice per image row
+    expect(root).to_have_attribute("data-frame", "128")
+    wait_painted(root)
+    page.keyboard.press("m")
+    # along the slice direction: 20 slices of 2 mm
+    page.mouse.move(*client_point(root, 128, 2))
+    page.mouse.down()
+    page.mouse.move(*client_point(root, 128, 22), steps=4)
+    page.mouse.up()
+    expect(root.locator(".rr-readout")).to_have_text("Length: 40.0 mm")
+    page.keyboard.press("w")
+    page.mouse.move(*client_point(root, 3.5, 10.5))
+    expect(root).to_have_attribute("data-probe", str(AIR_HU))
+    page.keyboard.press("s")
+    expect(root).to_have_attribute("data-plane", "sagittal")
+    page.keyboard.press("ArrowDown")
+    expect(root).to_have_attribute("data-frame", "129")
+    page.keyboard.press("x")
+    expect(root).to_have_attribute("data-plane", "axial")
+    expect(root).to_have_attribute("data-frames", "24")
