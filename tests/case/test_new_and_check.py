@@ -21,6 +21,11 @@ def _save(folder, notebook):
     nbformat.write(notebook, folder / "case.ipynb")
 
 
+def _index(notebook, role: str) -> int:
+    """0-based index of the first cell tagged ``role``."""
+    return next(i for i, cell in enumerate(notebook.cells) if role in cell.metadata.get("tags", []))
+
+
 class TestNew:
     def test_builds_a_deidentified_case_with_derived_metadata(self, new_case_folder):
         assert sorted(p.name for p in new_case_folder.iterdir()) == ["case.ipynb", "deid.json", "images"]
@@ -44,6 +49,13 @@ class TestNew:
         assert len(parts) == 3
         unknown_tags = {t for i in parts[0].cell_indices for t in notebook.cells[i].metadata["tags"]}
         assert unknown_tags == {"history", "images", "question"}
+
+    def test_a_multiple_choice_may_name_the_diagnosis_among_its_options(self, finished_case):
+        notebook = _notebook(finished_case)
+        question = next(c for c in notebook.cells if c.cell_type == "code" and "question" in c.metadata["tags"])
+        question.source = question.source.replace("option B", "Phantom lesion")
+        _save(finished_case, notebook)
+        assert check_case(finished_case, execute=True).problems == []
 
     def test_existing_case_is_not_overwritten(self, tmp_path, new_case_folder, study_with_phi):
         with pytest.raises(InputError, match="already exists; choose another title or remove that folder"):
@@ -69,7 +81,8 @@ class TestCheck:
         problems = check_case(new_case_folder, execute=False).problems
         assert "metadata: 'system' is a required property" in problems
         assert "metadata presentation still holds the template's TODO" in problems
-        assert any(p.startswith("cell 5 still holds the template's TODO") for p in problems)
+        findings = _index(_notebook(new_case_folder), "findings") + 1
+        assert f"cell {findings} still holds the template's TODO text" in problems
 
     def test_a_finished_case_passes_and_runs_headless(self, finished_case):
         assert check_case(finished_case, execute=True).problems == []
@@ -93,10 +106,11 @@ class TestCheck:
 
     def test_identifier_in_the_narrative(self, finished_case):
         notebook = _notebook(finished_case)
-        notebook.cells[4].source += "\n\nCall the clinic on (555) 201-3344 or email dr.who@clinic.example.org."
+        findings = _index(notebook, "findings")
+        notebook.cells[findings].source += "\n\nCall the clinic on (555) 201-3344 or email dr.who@clinic.example.org."
         _save(finished_case, notebook)
         problems = check_case(finished_case, execute=False).problems
-        assert len(problems) >= 1 and all(p.startswith("cell 5: possible identifier") for p in problems)
+        assert len(problems) >= 1 and all(p.startswith(f"cell {findings + 1}: possible identifier") for p in problems)
 
     def test_identified_image_is_caught(self, finished_case, small_ct):
         intruder = next(small_ct.iterdir())
@@ -126,15 +140,16 @@ class TestCheck:
 
     def test_a_role_typo_is_reported(self, finished_case):
         notebook = _notebook(finished_case)
-        notebook.cells[9].metadata["tags"] = ["teaching-point"]
+        points = _index(notebook, "teaching-points")
+        notebook.cells[points].metadata["tags"] = ["teaching-point"]
         _save(finished_case, notebook)
         assert check_case(finished_case, execute=False).problems == [
-            "cell 10: tag 'teaching-point' is not a role; did you mean one of the role tags?"
+            f"cell {points + 1}: tag 'teaching-point' is not a role; did you mean one of the role tags?"
         ]
 
     def test_a_failing_notebook_is_reported(self, finished_case):
         notebook = _notebook(finished_case)
-        notebook.cells[1].source = "Viewer('images')"  # forgot the import
+        notebook.cells[_index(notebook, "images")].source = "Viewer('images')"  # forgot the import
         _save(finished_case, notebook)
         assert check_case(finished_case, execute=True).problems == ["the notebook fails when run: NameError: name 'Viewer' is not defined"]
 

@@ -16,13 +16,26 @@ def _cell(kind, source: str, *roles: str):
 
 
 def _viewers(series_count: int) -> str:
+    """``viewer`` (or ``viewers``) stay named so a locate question can point at them."""
     lines = ["from readingroom.widgets import Viewer", ""]
     if series_count == 1:
-        lines.append('Viewer("images")')
+        lines += ['viewer = Viewer("images")', "viewer"]
     else:
         lines.append("from ipywidgets import VBox")
-        lines.append("VBox([" + ", ".join(f'Viewer("images", series={k})' for k in range(series_count)) + "])")
+        lines.append("viewers = [" + ", ".join(f'Viewer("images", series={k})' for k in range(series_count)) + "]")
+        lines.append("VBox(viewers)")
     return "\n".join(lines)
+
+
+QUESTION = """from readingroom.widgets import Question
+
+Question.single(
+    "What is the most likely diagnosis?",
+    options=["TODO: option A", "TODO: option B", "TODO: option C"],
+    answer=0,
+    feedback={0: "TODO: why this fits", 1: "TODO: why not", 2: "TODO: why not"},
+    explanation="TODO: the key imaging features",
+)"""
 
 
 def case_notebook(metadata: dict, series_count: int) -> nbformat.NotebookNode:
@@ -33,6 +46,7 @@ def case_notebook(metadata: dict, series_count: int) -> nbformat.NotebookNode:
         _cell("md", f"## Presentation\n\n{metadata.get('presentation', 'TODO: one or two sentences of history.')}\n\n{patient}", "history"),
         _cell("code", _viewers(series_count), "images"),
         _cell("md", "## Question\n\nWhat are the findings? What is your differential?", "question"),
+        _cell("code", QUESTION, "question"),
         _cell("md", "---\n\n### Findings", REVEAL),
         _cell("md", "TODO: describe only what is visible on these images.", "findings"),
         _cell("md", "## Differential\n\nTODO: a short, case-specific differential.", "differential"),
