@@ -26,6 +26,10 @@ const CSS = `
 [data-rr-viewer] .rr-slider{flex:1;min-width:120px}
 `;
 
+// 8/16-bit samples window through one table over every possible value: built once per
+// window, shared by all frames, so scrolling does no per-frame scan or table work.
+const FULL_RANGE = { uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767] };
+
 const TOOLS = [
   ["window", "Window/level", "w"], ["pan", "Pan", "p"], ["zoom", "Zoom", "z"],
   ["length", "Length", "m"], ["ellipse", "Ellipse ROI", "e"],
@@ -108,7 +112,8 @@ export function render({ model, el, transport: mode = "probe" }) {
   const syncFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
   const saveFrame = Object.assign(() => { model.set("frame", st.frame); syncFrame(); }, { cancel: syncFrame.cancel });
   const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
-  const saveWindow = () => { model.set("window", [st.center, st.width]); model.save_changes(); };
+  const syncWindow = debounce(() => model.save_changes(), 800);
+  const saveWindow = () => { model.set("window", [st.center, st.width]); syncWindow(); };
 
   // ---- geometry ----
   function layout() {
@@ -214,7 +219,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (values) {
       if (frameDirty || paintedFrame !== k || paintedTier !== "lossless" || !axial) {
         const [slope, intercept] = rescaleOf(axial ? k : 0);
-        const range = m.kind !== "grey" ? null : axial ? store.range(k) : rangeOf(values);
+        const range = m.kind !== "grey" ? null : FULL_RANGE[m.dtype] || (axial ? store.range(k) : rangeOf(values));
         paintValues(imageData, values, range, geom(),
           { center: st.center, width: st.width, fn: st.fn, invert: st.invert !== !!m.invert, slope, intercept }, store.palette);
         octx.putImageData(imageData, 0, 0);
@@ -586,7 +591,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (store) store.close();
     transport.close();
     resize.disconnect();
-    saveFrame.cancel(); saveView.cancel();
+    saveFrame.cancel(); saveView.cancel(); syncWindow.cancel();
     listeners.forEach((off) => off());
     for (const [ev, fn] of Object.entries(modelHandlers)) model.off(ev, fn);
     root.remove();
