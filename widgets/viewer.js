@@ -45,10 +45,11 @@ function h(tag, attrs = {}, ...children) {
 }
 
 function debounce(fn, ms) {
-  let t = 0;
-  const run = () => { clearTimeout(t); t = setTimeout(fn, ms); };
-  run.flush = () => { clearTimeout(t); fn(); };
-  run.cancel = () => clearTimeout(t);
+  let t = 0, pending = false;
+  const fire = () => { pending = false; fn(); };
+  const run = () => { clearTimeout(t); pending = true; t = setTimeout(fire, ms); };
+  run.flush = () => { clearTimeout(t); if (pending) fire(); };
+  run.cancel = () => { clearTimeout(t); pending = false; };
   return run;
 }
 
@@ -110,7 +111,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   // The model (and anything linked to it in the browser) follows at once; the kernel
   // is told only where the user stopped, not every step on the way.
   const syncFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
-  const saveFrame = Object.assign(() => { model.set("frame", st.frame); syncFrame(); }, { cancel: syncFrame.cancel });
+  const saveFrame = Object.assign(() => { model.set("frame", st.frame); syncFrame(); }, { cancel: syncFrame.cancel, flush: syncFrame.flush });
   const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
   const syncWindow = debounce(() => model.save_changes(), 800);
   const saveWindow = () => { model.set("window", [st.center, st.width]); syncWindow(); };
@@ -552,6 +553,8 @@ export function render({ model, el, transport: mode = "probe" }) {
   on(stage, "pointerleave", () => { probe.textContent = ""; });
   on(stage, "contextmenu", (e) => e.preventDefault());
   on(root, "keydown", onKey);
+  // Leaving the viewer (clicking elsewhere, tabbing out) tells the kernel the view at once.
+  on(root, "focusout", (evt) => { if (!root.contains(evt.relatedTarget)) { saveFrame.flush(); syncWindow.flush(); saveView.flush(); } });
   on(slider, "input", () => setFrame(Number(slider.value)));
   on(planeSelect, "change", () => setPlane(planeSelect.value));
   on(presetSelect, "change", () => {
