@@ -22,7 +22,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server, _jupyter_env, free_port  # noqa: E402
+from tests.browser.conftest import Server, _jupyter_env, free_port  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 CASE = "chronic-subdural-haematoma-with-mass-effect"
 LINK = {"offline": False, "latency": 300, "downloadThroughput": 1_500_000 / 8, "uploadThroughput": 750_000 / 8}

@@ -7,6 +7,8 @@ lookup helpers try the network for files they do not hold.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pydicom
@@ -80,3 +82,42 @@ def small_ct(tmp_path) -> Path:
     folder = tmp_path / "ct"
     write_ct_phantom(folder, slices=12, size=64, pixel_spacing=(0.5, 0.5), slice_spacing=2.0)
     return folder
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright, one for the whole run (Playwright cannot download its own here)."""
+    if not Path(CHROMIUM).exists():
+        message = "Chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a missing browser is a broken set-up, not a reason to skip
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class ConsoleLog:
+    """Console errors and uncaught page errors, for tests that assert a clean console."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.console = ConsoleLog(page)
+    yield page
+    context.close()

@@ -2,13 +2,14 @@
 
 JupyterLab, our Voila app and plain Voila start once per session, each with
 its own config/data/runtime folders so the machine's Jupyter config stays out.
+The `browser` and `page` fixtures live in tests/conftest.py: one Playwright
+instance serves every test package (two sync instances cannot run at once).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,9 +20,6 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 TOKEN = "readingroom-test-token"
 PHANTOM = {"slices": 24, "size": 256, "pixel_spacing": (0.5, 0.5), "slice_spacing": 2.0}
 
@@ -30,34 +28,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-class ConsoleLog:
-    def __init__(self, page):
-        self.errors: list[str] = []
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.console = ConsoleLog(page)
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,4 @@
 import numpy as np
-import pydicom
 import pytest
 from pydicom.dataset import Dataset
 

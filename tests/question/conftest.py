@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import PHANTOM, Server, _jupyter_env, browser, free_port, page  # noqa: F401
+from tests.browser.conftest import PHANTOM, Server, _jupyter_env, free_port
 
 FRAME = 12
 

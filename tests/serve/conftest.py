@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import Server, _jupyter_env, browser, free_port, page  # noqa: F401  (fixtures)
+from tests.browser.conftest import Server, _jupyter_env, free_port
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 # A fixed set, so the catalog's expected counts do not change as sample cases are added.

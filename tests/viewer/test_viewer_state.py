@@ -94,7 +94,7 @@ def test_comm_fallback_sends_only_this_series_blobs(viewer, phantom):
     assert buffers[0] == FrameCache(phantom / "cache").get(digest, "bin") and len(buffers[0]) > 100
     assert buffers[1] == b""  # unknown digest: nothing
     viewer._on_custom_message(viewer, {"type": "modules"}, [])
-    assert set(sent[-1][0]["sources"]) == {"core.js", "viewer.js"}
+    assert set(sent[-1][0]["sources"]) == {"core.js", "viewer.js", "question.js"}
 
 
 def test_widget_state_carries_a_small_loader_not_the_viewer_code(viewer):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from readingroom.case.metadata import METADATA_KEY
 from readingroom.server.gate import CaseGate, folder_signature

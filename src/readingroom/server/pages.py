@@ -18,7 +18,7 @@ import jinja2
 from tornado import web
 from voila.tornado.handler import TornadoVoilaHandler
 
-from readingroom.server.catalog import Catalog, public_id  # noqa: F401  (named in the docstring)
+from readingroom.server.catalog import Catalog
 from readingroom.server.gate import WITHHELD
 from readingroom.server.stages import render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
