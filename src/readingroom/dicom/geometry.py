@@ -51,6 +51,22 @@ def _frame_value(ds: Dataset, frame_index: int, sequence: str, keyword: str):
     item = functional_group_item(ds, frame_index, sequence)
     if item is not None and keyword in item:
         return item[keyword].value
+    return _raw_decimal_strings(ds, keyword)
+
+
+def _raw_decimal_strings(ds: Dataset, keyword: str):
+    """A DS value still unparsed in ``ds``, split from its text; else pydicom's value.
+
+    Opening a 300-slice series reads position and orientation from every file; letting
+    pydicom build validated DSfloat objects for them was most of the assembly time.
+    """
+    element = ds.get_item(keyword) if keyword in ds else None
+    raw = getattr(element, "value", None)
+    if isinstance(raw, bytes) and getattr(element, "VR", None) in ("DS", None):
+        try:
+            return [float(part) for part in raw.split(b"\\")]
+        except ValueError:
+            pass  # padding or odd text: pydicom's own conversion decides
     return ds.get(keyword)
 
 
