@@ -1,0 +1,99 @@
+"""SQLAlchemy tables of the records store (private: the store returns ``values`` instead).
+
+No table has a column for patient data; cases are referred to only by slug.
+Schema changes have no migrations yet: tables are made with ``create_all``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in and out, naive UTC stored, so SQLite and PostgreSQL compare alike."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return require_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def require_utc(value: datetime) -> datetime:
+    """Refuse naive datetimes rather than guess their zone; convert aware ones to UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"records: timestamps must be timezone-aware (UTC), got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participant"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    licence_id: Mapped[str | None] = mapped_column(String(100))
+    username: Mapped[str | None] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+
+
+class SessionRow(Base):
+    __tablename__ = "conference_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AttendanceEventRow(Base):
+    __tablename__ = "attendance_event"
+    __table_args__ = (Index("ix_attendance_session_participant", "session_id", "participant_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("conference_session.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PollAnswerRow(Base):
+    __tablename__ = "poll_answer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("conference_session.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    poll_id: Mapped[str] = mapped_column(String(100))
+    answer: Mapped[Any] = mapped_column(JSON)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class QuestionAnswerRow(Base):
+    __tablename__ = "question_answer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("conference_session.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    case_slug: Mapped[str] = mapped_column(String(200))
+    question_id: Mapped[str] = mapped_column(String(100))
+    answer: Mapped[Any] = mapped_column(JSON)
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CertificateRow(Base):
+    __tablename__ = "certificate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    activity: Mapped[str] = mapped_column(String(200))
+    quarter_hours: Mapped[int] = mapped_column(Integer)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)

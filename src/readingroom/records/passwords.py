@@ -1,0 +1,26 @@
+"""Local-account passwords hashed with Argon2id (argon2-cffi), never stored in clear."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_HASHER = PasswordHasher()  # stateless; RFC 9106 low-memory defaults
+
+
+def hash_password(password: str) -> str:
+    if not password:
+        raise ValueError("records: a local account needs a non-empty password")
+    return _HASHER.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when the hash was made with older parameters than today's defaults."""
+    return _HASHER.check_needs_rehash(stored_hash)

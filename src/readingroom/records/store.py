@@ -1,0 +1,370 @@
+"""The records store: one object per database URL, injected where needed, no module globals.
+
+SQLite file by default (one machine), a ``postgresql+psycopg://`` URL for deployments;
+the same calls behave the same on both. Tables are created with ``create_all`` on first
+use; there are no migrations yet. Never any patient data (DESIGN.md, data path 6).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy.orm import Session
+
+from . import passwords
+from .attendance import time_present
+from .models import (
+    AttendanceEventRow,
+    Base,
+    CertificateRow,
+    ParticipantRow,
+    PollAnswerRow,
+    QuestionAnswerRow,
+    SessionRow,
+    require_utc,
+)
+from .retention import check_cutoff
+from .values import (
+    AttendanceKind,
+    AttendanceRow,
+    Certificate,
+    ConferenceSession,
+    Participant,
+    PollAnswer,
+    PurgeCounts,
+    QuestionAnswer,
+)
+
+SESSION_KINDS = ("case", "module")
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed from paper
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The URL of a SQLite file, e.g. for ``--records records.sqlite``."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+class NotFoundError(LookupError):
+    """A participant or session id that is not in the store."""
+
+
+class RecordsStore:
+    """Attendance, answers, accounts and certificates behind one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine = create_engine(url)
+        if self._engine.dialect.name == "sqlite":
+            event.listen(self._engine, "connect", _sqlite_foreign_keys)
+        self._schema_ready = False
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> RecordsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        if not self._schema_ready:
+            Base.metadata.create_all(self._engine)
+            self._schema_ready = True
+        with Session(self._engine) as session, session.begin():
+            yield session
+
+    # Participants and local accounts
+
+    def add_participant(
+        self,
+        display_name: str,
+        *,
+        licence_id: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> Participant:
+        """A participant; with ``username`` and ``password``, also a local account."""
+        if not display_name.strip():
+            raise ValueError("records: a participant needs a display name")
+        if (username is None) != (password is None):
+            raise ValueError("records: a local account needs both a username and a password")
+        row = ParticipantRow(
+            display_name=display_name,
+            licence_id=licence_id,
+            username=username,
+            password_hash=passwords.hash_password(password) if password is not None else None,
+        )
+        with self._session() as s:
+            s.add(row)
+            s.flush()
+            return _participant(row)
+
+    def participant(self, participant_id: int) -> Participant:
+        with self._session() as s:
+            return _participant(_get(s, ParticipantRow, participant_id))
+
+    def authenticate(self, username: str, password: str) -> Participant | None:
+        """The account's participant if the password matches, else None (no hint which was wrong)."""
+        with self._session() as s:
+            row = s.scalars(select(ParticipantRow).where(ParticipantRow.username == username)).first()
+            if row is None or row.password_hash is None:
+                return None
+            if not passwords.verify_password(row.password_hash, password):
+                return None
+            if passwords.needs_rehash(row.password_hash):
+                row.password_hash = passwords.hash_password(password)
+            return _participant(row)
+
+    # Conference sessions and attendance
+
+    def create_session(
+        self, kind: str, ref: str, starts_at: datetime, ends_at: datetime | None = None
+    ) -> ConferenceSession:
+        """A conference on one case (``kind="case"``, ref = slug) or a module (ref = module name)."""
+        if kind not in SESSION_KINDS:
+            raise ValueError(f"records: session kind must be one of {SESSION_KINDS}, got {kind!r}")
+        starts_at = require_utc(starts_at)
+        ends_at = None if ends_at is None else require_utc(ends_at)
+        _check_order(starts_at, ends_at)
+        row = SessionRow(kind=kind, ref=ref, starts_at=starts_at, ends_at=ends_at)
+        with self._session() as s:
+            s.add(row)
+            s.flush()
+            return _conference(row)
+
+    def end_session(self, session_id: int, ends_at: datetime) -> ConferenceSession:
+        with self._session() as s:
+            row = _get(s, SessionRow, session_id)
+            _check_order(row.starts_at, ends_at)
+            row.ends_at = require_utc(ends_at)
+            return _conference(row)
+
+    def session(self, session_id: int) -> ConferenceSession:
+        with self._session() as s:
+            return _conference(_get(s, SessionRow, session_id))
+
+    def record_join(self, session_id: int, participant_id: int, at: datetime) -> None:
+        self._record(session_id, participant_id, AttendanceKind.JOIN, at)
+
+    def record_leave(self, session_id: int, participant_id: int, at: datetime) -> None:
+        self._record(session_id, participant_id, AttendanceKind.LEAVE, at)
+
+    def record_reconnect(self, session_id: int, participant_id: int, at: datetime) -> None:
+        """A dropped link came back; presence resumes from ``at``."""
+        self._record(session_id, participant_id, AttendanceKind.RECONNECT, at)
+
+    def _record(self, session_id: int, participant_id: int, kind: AttendanceKind, at: datetime) -> None:
+        at = require_utc(at)
+        with self._session() as s:
+            _get(s, SessionRow, session_id)
+            _get(s, ParticipantRow, participant_id)
+            s.add(AttendanceEventRow(session_id=session_id, participant_id=participant_id, kind=kind.value, at=at))
+
+    def minutes_present(self, session_id: int, participant_id: int, *, until: datetime | None = None) -> float:
+        """Minutes inside the session; an interval still open is closed at the session's end.
+
+        ``until`` stands in for the end of a session that has not ended yet.
+        """
+        with self._session() as s:
+            conf = _conference(_get(s, SessionRow, session_id))
+            events = _events(s, session_id, participant_id)
+        end = _end(conf, until)
+        return time_present(events, conf.starts_at, end).total_seconds() / 60
+
+    def attendance_report(self, session_id: int, *, until: datetime | None = None) -> list[AttendanceRow]:
+        """One row per participant who joined, ordered by display name."""
+        with self._session() as s:
+            conf = _conference(_get(s, SessionRow, session_id))
+            end = _end(conf, until)
+            rows = s.execute(
+                select(AttendanceEventRow.participant_id, AttendanceEventRow.kind, AttendanceEventRow.at)
+                .where(AttendanceEventRow.session_id == session_id)
+                .order_by(AttendanceEventRow.at, AttendanceEventRow.id)
+            ).all()
+            by_participant: dict[int, list[tuple[AttendanceKind, datetime]]] = {}
+            for pid, kind, at in rows:
+                by_participant.setdefault(pid, []).append((AttendanceKind(kind), at))
+            people = {p.id: p for p in s.scalars(select(ParticipantRow).where(ParticipantRow.id.in_(by_participant)))}
+            report = [
+                AttendanceRow(
+                    participant_id=pid,
+                    display_name=people[pid].display_name,
+                    licence_id=people[pid].licence_id,
+                    first_join=events[0][1],
+                    last_event=events[-1][1],
+                    reconnects=sum(1 for kind, _ in events if kind is AttendanceKind.RECONNECT),
+                    minutes_present=time_present(events, conf.starts_at, end).total_seconds() / 60,
+                )
+                for pid, events in by_participant.items()
+            ]
+        return sorted(report, key=lambda r: (r.display_name.casefold(), r.participant_id))
+
+    # Answers
+
+    def record_poll_answer(
+        self, session_id: int, participant_id: int, poll_id: str, answer: Any, at: datetime
+    ) -> PollAnswer:
+        """A poll answer: a choice, or ``{"x": .., "y": .., "frame": ..}`` for locate polls."""
+        at = require_utc(at)
+        with self._session() as s:
+            _get(s, SessionRow, session_id)
+            _get(s, ParticipantRow, participant_id)
+            row = PollAnswerRow(
+                session_id=session_id, participant_id=participant_id, poll_id=poll_id, answer=answer, answered_at=at
+            )
+            s.add(row)
+            s.flush()
+            return PollAnswer(session_id, participant_id, poll_id, row.answer, at)
+
+    def poll_answers(self, session_id: int, poll_id: str | None = None) -> list[PollAnswer]:
+        with self._session() as s:
+            query = select(PollAnswerRow).where(PollAnswerRow.session_id == session_id)
+            if poll_id is not None:
+                query = query.where(PollAnswerRow.poll_id == poll_id)
+            return [
+                PollAnswer(r.session_id, r.participant_id, r.poll_id, r.answer, r.answered_at)
+                for r in s.scalars(query.order_by(PollAnswerRow.answered_at, PollAnswerRow.id))
+            ]
+
+    def record_question_answer(
+        self,
+        participant_id: int,
+        case_slug: str,
+        question_id: str,
+        answer: Any,
+        correct: bool | None,
+        at: datetime,
+        *,
+        session_id: int | None = None,
+    ) -> QuestionAnswer:
+        """An answer to a case question; ``correct`` is None for free text not yet marked."""
+        at = require_utc(at)
+        with self._session() as s:
+            _get(s, ParticipantRow, participant_id)
+            if session_id is not None:
+                _get(s, SessionRow, session_id)
+            row = QuestionAnswerRow(
+                session_id=session_id,
+                participant_id=participant_id,
+                case_slug=case_slug,
+                question_id=question_id,
+                answer=answer,
+                correct=correct,
+                answered_at=at,
+            )
+            s.add(row)
+            s.flush()
+            return _question_answer(row, at)
+
+    def question_answers(self, participant_id: int, case_slug: str | None = None) -> list[QuestionAnswer]:
+        with self._session() as s:
+            query = select(QuestionAnswerRow).where(QuestionAnswerRow.participant_id == participant_id)
+            if case_slug is not None:
+                query = query.where(QuestionAnswerRow.case_slug == case_slug)
+            rows = s.scalars(query.order_by(QuestionAnswerRow.answered_at, QuestionAnswerRow.id))
+            return [_question_answer(r, r.answered_at) for r in rows]
+
+    # Certificates
+
+    def issue_certificate(
+        self, participant_id: int, activity: str, quarter_hours: int, completed_at: datetime
+    ) -> Certificate:
+        """A certificate with a fresh verification code (12 characters, about 60 bits)."""
+        if quarter_hours < 0:
+            raise ValueError(f"records: credit must be >= 0 quarter hours, got {quarter_hours}")
+        completed_at = require_utc(completed_at)
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+        with self._session() as s:
+            _get(s, ParticipantRow, participant_id)
+            s.add(
+                CertificateRow(
+                    code=code,
+                    participant_id=participant_id,
+                    activity=activity,
+                    quarter_hours=quarter_hours,
+                    completed_at=completed_at,
+                )
+            )
+        return Certificate(code, participant_id, activity, quarter_hours, completed_at)
+
+    def certificate(self, code: str) -> Certificate | None:
+        """The certificate a ``/verify/<code>`` page confirms, or None."""
+        with self._session() as s:
+            row = s.scalars(select(CertificateRow).where(CertificateRow.code == code.strip().upper())).first()
+            if row is None:
+                return None
+            return Certificate(row.code, row.participant_id, row.activity, row.quarter_hours, row.completed_at)
+
+    # Retention
+
+    def purge_before(self, cutoff: datetime, *, now: datetime | None = None) -> PurgeCounts:
+        """Delete attendance events and answers older than ``cutoff``; refuses under six years."""
+        cutoff = check_cutoff(cutoff, now or datetime.now(UTC))
+        with self._session() as s:
+            counts = [
+                s.execute(delete(table).where(column < cutoff)).rowcount
+                for table, column in (
+                    (AttendanceEventRow, AttendanceEventRow.at),
+                    (PollAnswerRow, PollAnswerRow.answered_at),
+                    (QuestionAnswerRow, QuestionAnswerRow.answered_at),
+                )
+            ]
+        return PurgeCounts(*counts)
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite ignores foreign keys unless asked, PostgreSQL always enforces them."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _get(s: Session, table: type[Any], row_id: int) -> Any:
+    row = s.get(table, row_id)
+    if row is None:
+        raise NotFoundError(f"records: no {table.__tablename__} with id {row_id}")
+    return row
+
+
+def _events(s: Session, session_id: int, participant_id: int) -> list[tuple[AttendanceKind, datetime]]:
+    rows = s.execute(
+        select(AttendanceEventRow.kind, AttendanceEventRow.at)
+        .where(AttendanceEventRow.session_id == session_id, AttendanceEventRow.participant_id == participant_id)
+        .order_by(AttendanceEventRow.at, AttendanceEventRow.id)
+    ).all()
+    return [(AttendanceKind(kind), at) for kind, at in rows]
+
+
+def _end(conf: ConferenceSession, until: datetime | None) -> datetime:
+    if until is not None:
+        return require_utc(until)
+    if conf.ends_at is None:
+        raise ValueError(f"records: session {conf.id} has not ended; pass until= to count up to a moment")
+    return conf.ends_at
+
+
+def _check_order(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and require_utc(ends_at) < require_utc(starts_at):
+        raise ValueError(
+            f"records: a session cannot end ({ends_at.isoformat()}) before it starts ({starts_at.isoformat()})"
+        )
+
+
+def _participant(row: ParticipantRow) -> Participant:
+    return Participant(row.id, row.display_name, row.licence_id, row.username)
+
+
+def _conference(row: SessionRow) -> ConferenceSession:
+    return ConferenceSession(row.id, row.kind, row.ref, row.starts_at, row.ends_at)
+
+
+def _question_answer(row: QuestionAnswerRow, at: datetime) -> QuestionAnswer:
+    return QuestionAnswer(row.participant_id, row.case_slug, row.question_id, row.answer, row.correct, at, row.session_id)

@@ -1,0 +1,90 @@
+"""Plain values the store takes and returns, so no ORM object or session leaks out.
+
+None of these has a field for patient data, by design (DESIGN.md, data path 6): records
+are about people attending and answering, never about the patients in the cases.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+class AttendanceKind(str, enum.Enum):
+    """What a participant's websocket did; reconnect means a dropped link came back."""
+
+    JOIN = "join"
+    LEAVE = "leave"
+    RECONNECT = "reconnect"
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    display_name: str
+    licence_id: str | None
+    username: str | None
+
+
+@dataclass(frozen=True)
+class ConferenceSession:
+    """A live conference on one case or one module (``kind`` says which)."""
+
+    id: int
+    kind: str
+    ref: str
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    """One line of ``readingroom records attendance SESSION``."""
+
+    participant_id: int
+    display_name: str
+    licence_id: str | None
+    first_join: datetime
+    last_event: datetime
+    reconnects: int
+    minutes_present: float
+
+
+@dataclass(frozen=True)
+class PollAnswer:
+    session_id: int
+    participant_id: int
+    poll_id: str
+    answer: Any
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionAnswer:
+    participant_id: int
+    case_slug: str
+    question_id: str
+    answer: Any
+    correct: bool | None
+    answered_at: datetime
+    session_id: int | None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Credit is kept in quarter hours (CME's unit), so no rounding happens in storage."""
+
+    code: str
+    participant_id: int
+    activity: str
+    quarter_hours: int
+    completed_at: datetime
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    attendance_events: int
+    poll_answers: int
+    question_answers: int

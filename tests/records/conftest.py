@@ -1,0 +1,104 @@
+"""A real PostgreSQL for the store tests, started once per run from Debian's server binaries.
+
+Tests run as root and initdb refuses root, so the server runs as the ``postgres`` user,
+with its data and socket in a temporary folder, on a free port of 127.0.0.1. Outside CI,
+missing binaries skip the PostgreSQL params; under CI (env CI set) they fail the run.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from readingroom.records import RecordsStore, sqlite_url
+
+
+def _server_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(*args: str) -> list[str]:
+    return list(args) if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *args]
+
+
+def _run(command: list[str]) -> None:
+    """Run a server command; on failure show its own output, which names the cause."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI (env CI set) must run the PostgreSQL tests, but: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A running server; yields the admin URL (trust auth, local only)."""
+    bin_dir = _server_bin()
+    if bin_dir is None:
+        _unavailable("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+    if os.geteuid() == 0:
+        try:
+            pg_user = pwd.getpwnam("postgres")
+        except KeyError:
+            _unavailable("no `postgres` user to run the server as (initdb refuses root)")
+    root = Path(tempfile.mkdtemp(prefix="readingroom-pg-"))
+    data, sockets = root / "data", root / "sockets"
+    data.mkdir()
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        for path in (root, data, sockets):
+            os.chown(path, pg_user.pw_uid, pg_user.pw_gid)
+    port = _free_port()
+    _run(_as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"))
+    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"
+    # -w waits until the server accepts connections, so no polling or sleeping here.
+    _run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", options, "-w", "start"))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"), capture_output=True
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordsStore]:
+    """An empty store on a fresh SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "records.sqlite")
+    else:
+        import psycopg
+
+        server = request.getfixturevalue("postgres_server")
+        name = f"records_{next(_database_numbers)}"
+        plain = server.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(f"{plain}/postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        url = f"{server}/{name}"
+    with RecordsStore(url) as records:
+        yield records
