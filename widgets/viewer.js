@@ -35,6 +35,12 @@ const TOOLS = [
   ["length", "Length", "m"], ["ellipse", "Ellipse ROI", "e"],
 ];
 
+// Measuring by keyboard alone: with a measuring tool active, Enter on the viewer shows a
+// crosshair; while it is shown the arrows move it instead of scrolling frames.
+const MEASURING = new Set(["length", "ellipse"]);
+const KEYBOARD_HINT = "; Enter: crosshair, arrows move it (Shift: 10 px), Enter places each point, Escape ends";
+const CROSSHAIR_MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -65,7 +71,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   const planeSelect = h("select", { "aria-label": "Plane", title: "Plane: axial (x), coronal (c), sagittal (s)" },
     h("option", { value: "axial", text: "Acquired" }), h("option", { value: "coronal", text: "Coronal" }), h("option", { value: "sagittal", text: "Sagittal" }));
   const toolButtons = Object.fromEntries(TOOLS.map(([name, label, key]) => [name,
-    h("button", { type: "button", "aria-label": label, title: `${label} (${key})`, "aria-pressed": "false", "data-tool": name, text: label })]));
+    h("button", { type: "button", "aria-label": label, title: `${label} (${key})${MEASURING.has(name) ? KEYBOARD_HINT : ""}`, "aria-pressed": "false", "data-tool": name, text: label })]));
   const invertButton = h("button", { type: "button", "aria-label": "Invert", title: "Invert (i)", "aria-pressed": "false", text: "Invert" });
   const fitButton = h("button", { type: "button", "aria-label": "Fit", title: "Fit to view (f)", text: "Fit" });
   const resetButton = h("button", { type: "button", "aria-label": "Reset", title: "Reset view (r)", text: "Reset" });
@@ -101,6 +107,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   const transport = new Transport(model, mode);
   const st = { frame: 0, center: 40, width: 400, fn: "LINEAR", invert: false, zoom: 1, pan: [0, 0], tool: "window", overlay: true, playing: false };
   let draft = null; // measurement being drawn
+  let crosshair = null; // [x, y] image point while measuring by keyboard
   let imageData = null;
   let paintedFrame = -1, paintedTier = "";
   let frameDirty = true;
@@ -168,6 +175,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   }
   function setPlane(name) {
     if (name !== "axial" && !mprAllowed()) return;
+    if (crosshair) endCrosshair();
     if (name !== "axial" && plane === "axial") { planeIndex.coronal ||= Math.floor(m.rows / 2); planeIndex.sagittal ||= Math.floor(m.columns / 2); }
     plane = name;
     planeSelect.value = name;
@@ -302,6 +310,11 @@ export function render({ model, el, transport: mode = "probe" }) {
     const items = visibleAnnotations();
     root.dataset.annotations = String(items.length); // how many are drawn on this frame
     if (draft) items.push(draft);
+    if (crosshair) {
+      const [cx, cy] = P(crosshair);
+      mctx.strokeStyle = "#4a9eff"; mctx.lineWidth = 1;
+      mctx.beginPath(); mctx.moveTo(cx - 12, cy); mctx.lineTo(cx + 12, cy); mctx.moveTo(cx, cy - 12); mctx.lineTo(cx, cy + 12); mctx.stroke();
+    }
     mctx.lineWidth = 2;
     mctx.font = "12px system-ui,sans-serif";
     for (const a of items) {
@@ -353,6 +366,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   function applyPreset(p) { if (p) setWindow(p.center, p.width); }
   function defaultWindow() { const w = m.windows[0]; st.fn = w.function || "LINEAR"; st.center = w.center; st.width = w.width; frameDirty = true; schedule(); saveWindow(); }
   function setTool(name) {
+    if (crosshair) endCrosshair();
     st.tool = name;
     for (const [n, b] of Object.entries(toolButtons)) b.setAttribute("aria-pressed", String(n === name));
     root.dataset.tool = name;
@@ -404,16 +418,41 @@ export function render({ model, el, transport: mode = "probe" }) {
   }
 
   let drag = null;
+  // Touch: one finger scrolls frames; two fingers pinch-zoom around their centre (and pan with it).
+  const touches = new Map(); // pointerId -> [clientX, clientY]
+  function pinchGeometry() {
+    const [[x0, y0], [x1, y1]] = [...touches.values()];
+    return { dist: Math.max(1, Math.hypot(x1 - x0, y1 - y0)), centre: { clientX: (x0 + x1) / 2, clientY: (y0 + y1) / 2 } };
+  }
+  function startPinch() {
+    if (drag && drag.tool === "scroll") setFrame(drag.frame); // the first finger was not a swipe
+    const p = pinchGeometry();
+    drag = { tool: "pinch", dist: p.dist, zoom: st.zoom, anchor: toImage(p.centre) };
+  }
+  function movePinch() {
+    const p = pinchGeometry();
+    st.zoom = Math.max(0.1, Math.min(40, drag.zoom * p.dist / drag.dist));
+    const at = toImage(p.centre); // keep the image point first under the centre under it now
+    st.pan[0] += at[0] - drag.anchor[0]; st.pan[1] += at[1] - drag.anchor[1];
+    schedule();
+  }
   function onDown(evt) {
     if (!m) return;
     root.focus({ preventScroll: true });
     stage.setPointerCapture(evt.pointerId);
+    if (evt.pointerType === "touch") {
+      touches.set(evt.pointerId, [evt.clientX, evt.clientY]);
+      if (touches.size === 2) startPinch();
+      if (touches.size >= 2) return;
+    }
     const tool = evt.pointerType === "touch" ? "scroll" : evt.button === 1 || evt.shiftKey ? "pan" : evt.button === 2 ? "zoom" : st.tool;
     drag = { tool, x: evt.clientX, y: evt.clientY, center: st.center, width: st.width, zoom: st.zoom, pan: [...st.pan], frame: cur(), start: toImage(evt) };
     if (tool === "length" || tool === "ellipse") draft = { kind: tool, frame: plane === "axial" ? st.frame : null, plane, points: [drag.start, drag.start], group: "measurements" };
   }
   function onMove(evt) {
     if (!m) return;
+    if (touches.has(evt.pointerId)) touches.set(evt.pointerId, [evt.clientX, evt.clientY]);
+    if (drag && drag.tool === "pinch") { if (touches.size === 2) movePinch(); return; }
     lastCursor = evt;
     showProbe(evt);
     if (!drag) return;
@@ -433,27 +472,68 @@ export function render({ model, el, transport: mode = "probe" }) {
     }
   }
   function onUp(evt) {
+    touches.delete(evt.pointerId);
+    if (drag && drag.tool === "pinch") { drag = null; saveView(); return; } // lift both fingers before the next gesture
     if (!drag) return;
     const d = drag; drag = null;
     if (d.tool === "window" && m.kind === "grey" && (evt.clientX !== d.x || evt.clientY !== d.y)) saveWindow();
     if (d.tool === "pan" || d.tool === "zoom") saveView();
-    if (draft) {
-      const a = draft; draft = null;
-      const [p0, p1] = a.points;
-      if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) >= 1) {
-        a.points = a.points.map((p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100]);
-        readout.textContent = `${a.kind === "length" ? "Length" : "ROI"}: ${describe(a)}`;
-        if (a.plane === "axial") {
-          delete a.plane;
-          model.set("annotations", [...(model.get("annotations") || []), a]);
-          model.save_changes();
-        }
-      }
-      schedule();
-    }
+    if (draft) commitDraft();
   }
-  function showProbe(evt) {
-    const [x, y] = toImage(evt);
+  /** Keep the measurement being drawn (mouse or keyboard): announce it, and save it on the acquired plane. */
+  function commitDraft() {
+    const a = draft; draft = null;
+    const [p0, p1] = a.points;
+    if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) >= 1) {
+      a.points = a.points.map((p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100]);
+      readout.textContent = `${a.kind === "length" ? "Length" : "ROI"}: ${describe(a)}`;
+      if (a.plane === "axial") {
+        delete a.plane;
+        model.set("annotations", [...(model.get("annotations") || []), a]);
+        model.save_changes();
+      }
+    }
+    schedule();
+  }
+
+  // ---- measuring by keyboard ----
+  function showCrosshair() {
+    root.dataset.crosshair = crosshair.join(",");
+    probeAt(crosshair);
+    if (draft) draft.points = [draft.points[0], [...crosshair]];
+    schedule();
+  }
+  function endCrosshair() {
+    crosshair = null; draft = null;
+    delete root.dataset.crosshair;
+    schedule();
+  }
+  /** Enter with a measuring tool: show the crosshair, then place the first point, then the second. */
+  function crosshairEnter() {
+    const what = st.tool === "length" ? "length" : "ellipse";
+    if (!crosshair) {
+      const g = geom();
+      crosshair = [Math.floor(g.columns / 2), Math.floor(g.rows / 2)];
+      readout.textContent = `Measuring ${what} by keyboard: arrows move the crosshair, Shift+arrows 10 px, Enter places the first point, Escape ends`;
+    } else if (!draft) {
+      draft = { kind: st.tool, frame: plane === "axial" ? st.frame : null, plane, points: [[...crosshair], [...crosshair]], group: "measurements" };
+      readout.textContent = `First point at (${crosshair.join(", ")}): move to the second and press Enter`;
+    } else {
+      draft.points = [draft.points[0], [...crosshair]];
+      commitDraft();
+      crosshair = null;
+      delete root.dataset.crosshair;
+      return;
+    }
+    showCrosshair();
+  }
+  function moveCrosshair([dx, dy], big) {
+    const g = geom(), n = big ? 10 : 1;
+    crosshair = [Math.max(0, Math.min(g.columns - 1, crosshair[0] + dx * n)), Math.max(0, Math.min(g.rows - 1, crosshair[1] + dy * n))];
+    showCrosshair();
+  }
+  function showProbe(evt) { probeAt(toImage(evt)); }
+  function probeAt([x, y]) {
     const c = Math.floor(x), r = Math.floor(y);
     const values = viewValues();
     const g = geom();
@@ -474,7 +554,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     const k = evt.key;
     const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 }[k];
     let handled = true;
-    if (step) setFrame(cur() + step);
+    if (crosshair && CROSSHAIR_MOVES[k]) moveCrosshair(CROSSHAIR_MOVES[k], evt.shiftKey);
+    else if (k === "Enter" && evt.target === root && MEASURING.has(st.tool)) crosshairEnter();
+    else if (step) setFrame(cur() + step);
     else if (k === "Home") setFrame(0);
     else if (k === "End") setFrame(geom().count - 1);
     else if (k === "x") setPlane("axial");
@@ -490,7 +572,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     else if (k === " ") setPlaying(!st.playing);
     else if (k === "+" || k === "=") zoomAt(1.25);
     else if (k === "-") zoomAt(0.8);
-    else if (k === "Escape") { draft = null; drag = null; schedule(); }
+    else if (k === "Escape") { draft = null; drag = null; if (crosshair) endCrosshair(); schedule(); }
     else {
       const tool = TOOLS.find((t) => t[2] === k);
       if (tool) setTool(tool[0]); else handled = false;

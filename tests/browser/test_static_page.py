@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import viewer_checks as checks
+from tests.browser.conftest import PHANTOM
+from tests.conftest import ConsoleLog
 
 pytestmark = pytest.mark.browser
 
@@ -120,3 +122,52 @@ def test_reformats_are_offered_only_for_regular_greyscale_volumes(page, static_s
     root.focus()
     page.keyboard.press("c")
     expect(root).to_have_attribute("data-plane", "axial")
+
+
+def test_length_by_keyboard_alone(page, static_site):
+    page.goto(static_site["url"])
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    checks.check_keyboard_length(root, PHANTOM["pixel_spacing"][1])
+    saved = page.evaluate("window.rrModel.saved")
+    assert saved[-1]["annotations"] == [
+        {"kind": "length", "frame": 12, "points": [[28, 128], [228, 128]], "group": "measurements"}]
+    assert page.console.errors == []
+
+
+def _touch(cdp, kind: str, points) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+        {"x": x, "y": y, "id": i, "radiusX": 1, "radiusY": 1, "force": 1} for i, (x, y) in enumerate(points)]})
+
+
+def test_touch_pinch_zooms_around_its_centre_and_a_swipe_scrolls(browser, static_site):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, has_touch=True)
+    try:
+        page = context.new_page()
+        console = ConsoleLog(page)
+        page.goto(static_site["url"])
+        root = checks.viewer(page)
+        checks.wait_painted(root)
+        expect(root).to_have_attribute("data-zoom", "1")
+        cdp = context.new_cdp_session(page)
+        # pinch out by 2x around image point (80, 100), off the image centre
+        cx, cy = checks.client_point(root, 80, 100)
+        _touch(cdp, "touchStart", [(cx - 40, cy), (cx + 40, cy)])
+        for d in (50, 60, 70, 80):
+            _touch(cdp, "touchMove", [(cx - d, cy), (cx + d, cy)])
+        _touch(cdp, "touchEnd", [])
+        expect(root).to_have_attribute("data-zoom", "2")
+        expect(root).to_have_attribute("data-frame", "12")  # a pinch is not a swipe
+        x, y = checks.client_point(root, 80, 100)
+        assert abs(x - cx) < 0.5 and abs(y - cy) < 0.5  # the point under the fingers stayed there
+        # one finger up the screen: frames scroll (12 px a frame)
+        _touch(cdp, "touchStart", [(cx, cy)])
+        for dy in (12, 24, 36):
+            _touch(cdp, "touchMove", [(cx, cy - dy)])
+        _touch(cdp, "touchEnd", [])
+        expect(root).to_have_attribute("data-frame", "15")
+        expect(root).to_have_attribute("data-zoom", "2")
+        page.wait_for_function("window.rrState.zoom === 2")  # the view is saved for the kernel
+        assert console.errors == []
+    finally:
+        context.close()

@@ -7,6 +7,8 @@ The phantom (see ``conftest.PHANTOM``): 256x256 pixels of 0.5 mm, 24 slices; air
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from readingroom.dicom.synthetic import AIR_HU, BONE_HU
@@ -155,3 +157,32 @@ def check_reformats(root) -> None:
     page.keyboard.press("x")
     expect(root).to_have_attribute("data-plane", "axial")
     expect(root).to_have_attribute("data-frames", "24")
+
+
+def check_keyboard_length(root, pixel_spacing: float) -> None:
+    """Length tool, keyboard only: Enter shows a crosshair at the image centre, Shift+arrows move it
+    10 px, Enter places each point; the readout (aria-live) reads 200 px of the given spacing."""
+    page = root.page
+    root.focus()
+    page.keyboard.press("m")
+    expect(root.get_by_label("Length")).to_have_attribute("aria-pressed", "true")
+    expect(root.locator(".rr-readout")).to_have_attribute("aria-live", "polite")
+    page.keyboard.press("Enter")
+    expect(root).to_have_attribute("data-crosshair", "128,128")
+    frame = root.get_attribute("data-frame")
+    for _ in range(10):
+        page.keyboard.press("Shift+ArrowLeft")
+    expect(root).to_have_attribute("data-crosshair", "28,128")
+    expect(root).to_have_attribute("data-frame", frame)  # the arrows moved the crosshair, not the frame
+    page.keyboard.press("Enter")
+    for _ in range(20):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowDown")
+    expect(root).to_have_attribute("data-crosshair", "228,128")
+    page.keyboard.press("Enter")
+    expect(root.locator(".rr-readout")).to_have_text(f"Length: {200 * pixel_spacing:.1f} mm")
+    expect(root).not_to_have_attribute("data-crosshair", re.compile(".*"))
+    page.keyboard.press("ArrowDown")  # measuring done: arrows scroll frames again
+    expect(root).to_have_attribute("data-frame", str(int(frame) + 1))
+    page.keyboard.press("w")
