@@ -1,7 +1,8 @@
-// The only code sent with each viewer's state: it imports the real module once per
-// page from its versioned URL, or, where no readingroom handler answers (plain
-// `voila notebook.ipynb`), asks the kernel for the module sources over the comm.
+// The only code sent with each widget's state (Viewer, Question): it imports the real
+// module once per page from its versioned URL, or, where no readingroom handler answers
+// (plain `voila notebook.ipynb`), asks the kernel for the module sources over the comm.
 const VERSION = "__RR_VERSION__";
+const MODULE = "__RR_MODULE__";
 
 function baseUrl() {
   const el = document.getElementById("jupyter-config-data");
@@ -18,7 +19,7 @@ function viaComm(model) {
       try {
         const js = (text) => URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
         const core = js(msg.sources["core.js"]);
-        resolve(await import(js(msg.sources["viewer.js"].replace(/from\s+"\.\/core\.js"/, `from "${core}"`))));
+        resolve(await import(js(msg.sources[MODULE].replace(/from\s+"\.\/core\.js"/, `from "${core}"`))));
       } catch (error) { reject(error); }
     };
     model.on("msg:custom", onMsg);
@@ -27,12 +28,13 @@ function viaComm(model) {
 }
 
 async function load(model) {
-  const cache = (globalThis.__readingroomViewer ||= {});
-  if (!cache[VERSION]) {
-    const url = new URL(`${baseUrl()}readingroom/static/${VERSION}/viewer.js`, document.baseURI).href;
-    cache[VERSION] = import(url).then((mod) => ({ mod, http: true }), () => null);
+  const cache = (globalThis.__readingroomModules ||= {});
+  const key = `${VERSION}/${MODULE}`;
+  if (!cache[key]) {
+    const url = new URL(`${baseUrl()}readingroom/static/${VERSION}/${MODULE}`, document.baseURI).href;
+    cache[key] = import(url).then((mod) => ({ mod, http: true }), () => null);
   }
-  const loaded = await cache[VERSION];
+  const loaded = await cache[key];
   return loaded || { mod: await viaComm(model), http: false };
 }
 

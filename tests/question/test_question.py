@@ -111,8 +111,8 @@ def test_browser_message_is_scored_and_errors_reported(monkeypatch):
     assert sent and sent[-1]["type"] == "error" and q.result == {}
     q._on_custom_message(q, {"type": "answer", "choice": 1}, [])
     assert q.result["state"] == "correct"
-    q._on_custom_message(q, {"type": "module"}, [])
-    assert sent[-1]["type"] == "module" and "export default" in sent[-1]["source"]
+    q._on_custom_message(q, {"type": "modules"}, [])
+    assert sent[-1]["type"] == "modules" and "export default" in sent[-1]["sources"]["question.js"]
 
 
 def test_on_answer_callback():

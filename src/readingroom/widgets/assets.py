@@ -41,7 +41,9 @@ def modules_version() -> str:
     return h.hexdigest()
 
 
-def loader_source() -> str:
-    """The small ES module anywidget receives as ``_esm``."""
+def loader_source(module: str) -> str:
+    """The small ES module a widget carries as ``_esm``; it imports ``module`` (one of MODULES)."""
+    if module not in MODULES:
+        raise ValueError(f"{module} is not one of the served modules {MODULES}")
     text = (widgets_dir() / LOADER).read_text(encoding="utf-8")
-    return text.replace("__RR_VERSION__", modules_version())
+    return text.replace("__RR_VERSION__", modules_version()).replace("__RR_MODULE__", module)

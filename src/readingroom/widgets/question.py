@@ -10,83 +10,20 @@ the answer) reach the page.
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import io
-from functools import lru_cache
 from typing import Callable
 
 import anywidget
 import traitlets as t
 
 from readingroom.errors import InputError
-from readingroom.widgets.assets import MODULES, modules_version, widgets_dir
+from readingroom.widgets.assets import loader_source, module_sources
 
 KINDS = ("single", "multiple", "free_text", "locate")
 MODULE = "question.js"
 _MAX_TEXT = 20_000  # characters of free text the kernel accepts
 _MAX_SIDE = 1024  # longest side of the PNG shown for a locate question
-
-_LOADER = """// Sent with each question's state: imports the real module once per page, from its
-// versioned URL where the readingroom handler serves it, else from the kernel over the comm.
-const VERSION = "__VERSION__";
-const HTTP = __HTTP__;
-
-function baseUrl() {
-  const el = document.getElementById("jupyter-config-data");
-  let base = "/";
-  if (el) { try { base = JSON.parse(el.textContent || "{}").baseUrl || "/"; } catch (_) { /* "/" */ } }
-  return base.endsWith("/") ? base : base + "/";
-}
-
-function viaComm(model) {
-  return new Promise((resolve, reject) => {
-    const onMsg = async (msg) => {
-      if (!msg || msg.type !== "module") return;
-      model.off("msg:custom", onMsg);
-      try {
-        resolve(await import(URL.createObjectURL(new Blob([msg.source], { type: "text/javascript" }))));
-      } catch (error) { reject(error); }
-    };
-    model.on("msg:custom", onMsg);
-    model.send({ type: "module" });
-  });
-}
-
-function load(model) {
-  const cache = (globalThis.__readingroomQuestion ||= {});
-  if (!cache[VERSION]) {
-    const url = new URL(`${baseUrl()}readingroom/static/${VERSION}/question.js`, document.baseURI).href;
-    cache[VERSION] = HTTP ? import(url).catch(() => viaComm(model)) : viaComm(model);
-    cache[VERSION].catch(() => { delete cache[VERSION]; });
-  }
-  return cache[VERSION];
-}
-
-export default {
-  async render({ model, el }) {
-    const mod = await load(model);
-    return mod.render({ model, el });
-  },
-};
-"""
-
-
-@lru_cache(maxsize=1)
-def _module_source() -> str:
-    return (widgets_dir() / MODULE).read_text(encoding="utf-8")
-
-
-def loader_source() -> str:
-    """The small ES module each Question carries as ``_esm``.
-
-    Where the readingroom handler serves ``question.js`` (it is listed in
-    ``assets.MODULES``) the module comes from the versioned URL; otherwise it is
-    fetched once per page over the comm, so no request is made that would 404.
-    """
-    served = MODULE in MODULES
-    version = modules_version() if served else hashlib.blake2b(_module_source().encode(), digest_size=6).hexdigest()
-    return _LOADER.replace("__VERSION__", version).replace("__HTTP__", "true" if served else "false")
 
 
 class Question(anywidget.AnyWidget):
@@ -99,7 +36,7 @@ class Question(anywidget.AnyWidget):
     answer and the explanation.
     """
 
-    _esm = t.Unicode(loader_source()).tag(sync=True)
+    _esm = t.Unicode(loader_source(MODULE)).tag(sync=True)
 
     kind = t.Unicode("single", help="single, multiple, free_text or locate.").tag(sync=True)
     prompt = t.Unicode("").tag(sync=True)
@@ -287,8 +224,8 @@ class Question(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         kind = content.get("type")
-        if kind == "module":
-            self.send({"type": "module", "source": _module_source()})
+        if kind == "modules":  # the comm fallback of the shared loader (widgets/loader.js)
+            self.send({"type": "modules", "sources": module_sources()})
         elif kind == "answer":
             try:
                 self.submit(content.get("choice"))

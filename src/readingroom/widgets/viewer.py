@@ -55,7 +55,7 @@ class Viewer(anywidget.AnyWidget):
     >>> viewer.frame = 120; viewer.annotate("arrow", points=[(200, 180), (240, 220)], group="finding")  # doctest: +SKIP
     """
 
-    _esm = t.Unicode(loader_source()).tag(sync=True)
+    _esm = t.Unicode(loader_source("viewer.js")).tag(sync=True)
 
     series = t.Int(0, help="Index of the displayed series in the viewer's series list.").tag(sync=True)
     frame = t.Int(0, help="Displayed frame, 0-based, in the series' display order.").tag(sync=True)
