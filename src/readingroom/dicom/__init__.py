@@ -10,12 +10,12 @@ from readingroom.dicom.model import Collection, Frame, Problem, Series, Study
 from readingroom.dicom.opening import open_path
 from readingroom.dicom.presets import Preset, find_preset, presets_for
 from readingroom.dicom.processing import Window, auto_window, header_windows, rescale
-from readingroom.dicom.render import as_window, default_window, modality_values, render_frame
+from readingroom.dicom.render import as_window, default_window, modality_values, render_frame, render_stored
 from readingroom.dicom.sources import SourceFile, list_source_files
 
 __all__ = [
     "Collection", "Frame", "Instance", "PixelSpacing", "Preset", "Problem", "Series", "SourceFile",
     "Study", "Window", "as_window", "auto_window", "decode_frame", "default_window", "find_preset",
     "header_windows", "list_source_files", "modality_values", "open_path", "presets_for",
-    "read_instance", "render_frame", "rescale",
+    "read_instance", "render_frame", "render_stored", "rescale",
 ]

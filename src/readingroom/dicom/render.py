@@ -44,8 +44,12 @@ def modality_values(frame: Frame) -> np.ndarray:
 
 def render_frame(frame: Frame, window: WindowRequest = None) -> np.ndarray:
     """uint8 pixels ready to show: (rows, columns) grey or (rows, columns, 3) RGB."""
+    return render_stored(decode_frame(frame), frame, window)
+
+
+def render_stored(stored: np.ndarray, frame: Frame, window: WindowRequest = None) -> np.ndarray:
+    """:func:`render_frame` for values already decoded, so callers that keep them decode once."""
     ds = frame.dataset
-    stored = decode_frame(frame)
     if stored.ndim == 3 or str(ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR":
         return to_display_color(stored, ds)
     chosen = as_window(window, str(ds.get("Modality", "")))

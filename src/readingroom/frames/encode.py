@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from readingroom.dicom import Series, decode_frame, default_window, header_windows, presets_for, render_frame, rescale
+from readingroom.dicom import Series, decode_frame, default_window, header_windows, presets_for, render_stored, rescale
 from readingroom.dicom.processing import to_display_color
 from readingroom.frames.cache import FrameCache
 from readingroom.frames.codec import LOSSLESS_ENCODING, encode_lossless
@@ -71,7 +71,7 @@ def encode_series(series: Series, cache: FrameCache | None = None, workers: int 
         frame = series.frames[k]
         stored = decode_frame(frame)
         lossless = cache.put(encode_lossless(stored), "bin")
-        preview = cache.put(_preview_jpeg(render_frame(frame, None if kind != "grey" else window)), "jpg")
+        preview = cache.put(_preview_jpeg(render_stored(stored, frame, None if kind != "grey" else window)), "jpg")
         return stored.dtype, lossless, preview, rescale(frame.dataset)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # zlib and decoders release the GIL
