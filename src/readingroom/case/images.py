@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydicom import dcmread
-
 from readingroom.dicom import decode_frame, open_path
 from readingroom.errors import InputError
 
@@ -23,7 +21,7 @@ def verify_images(images: Path) -> list[str]:
         for frame in series.frames:
             by_file.setdefault(frame.instance.label, []).append(frame)
         for label, frames in by_file.items():
-            header = dcmread(frames[0].instance.source.path, stop_before_pixels=True)
+            header = frames[0].instance.header  # open_path already read it, without pixels
             found = header_problems(header)
             checked = _sample(frames)
             found += pixel_problems(header, ((f.index + 1, decode_frame(f)) for f in checked))
