@@ -74,6 +74,7 @@ def _jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["JUPYTER_NO_CONFIG"] = "1"
     env["READINGROOM_CACHE"] = str(frame_cache)
+    env["READINGROOM_RECORDS"] = f"sqlite:///{home / 'records.sqlite'}"  # never the user's own store
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     return env
 

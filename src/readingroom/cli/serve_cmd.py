@@ -18,6 +18,8 @@ def serve(
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
     pool_size: Annotated[int, typer.Option("--pool-size", help="Kernels kept preheated per case (0: none).")] = 1,
     cull_idle: Annotated[int, typer.Option("--cull-idle", help="Shut kernels down after this many idle seconds.")] = 600,
+    records: Annotated[str, typer.Option("--records", help="Records store URL (default: $READINGROOM_RECORDS or "
+                                         "~/.local/share/readingroom/records.sqlite), e.g. postgresql+psycopg://rr@db/rr.")] = "",
 ) -> None:
     """Serve the catalog at / and each case at /cases/<slug>/; cases failing the PHI checks are withheld."""
     if not cases.is_dir():
@@ -33,4 +35,5 @@ def serve(
     ServeVoila.launch_instance([
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
         f"--ServeVoila.pool_size={pool_size}", f"--ServeVoila.cull_idle_timeout={cull_idle}",
+        *([f"--ServeVoila.records_url={records}"] if records else []),
     ])

@@ -5,7 +5,7 @@ callers get plain dataclasses, never ORM objects or sessions.
 """
 
 from .retention import RETENTION_YEARS, RetentionError
-from .store import NotFoundError, RecordsStore, sqlite_url
+from .store import NotFoundError, RecordsStore, default_url, sqlite_url
 from .values import (
     AttendanceKind,
     AttendanceRow,
@@ -30,5 +30,6 @@ __all__ = [
     "QuestionAnswer",
     "RecordsStore",
     "RetentionError",
+    "default_url",
     "sqlite_url",
 ]

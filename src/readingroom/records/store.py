@@ -7,6 +7,7 @@ use; there are no migrations yet. Never any patient data (DESIGN.md, data path 6
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,16 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are ty
 def sqlite_url(path: str | Path) -> str:
     """The URL of a SQLite file, e.g. for ``--records records.sqlite``."""
     return f"sqlite:///{Path(path).resolve()}"
+
+
+def default_url() -> str:
+    """``$READINGROOM_RECORDS`` if set, else a SQLite file in the user's data folder (never in the repo)."""
+    if os.environ.get("READINGROOM_RECORDS"):
+        return os.environ["READINGROOM_RECORDS"]
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    folder = data_home / "readingroom"
+    folder.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(folder / "records.sqlite")
 
 
 class NotFoundError(LookupError):

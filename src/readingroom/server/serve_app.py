@@ -17,6 +17,7 @@ import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from traitlets import Bytes, Int, Unicode
 
+from readingroom.records import RecordsStore, default_url
 from readingroom.server.catalog import Catalog, public_id, version_of
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.pages import TEMPLATES, catalog_routes
@@ -54,6 +55,10 @@ class ServeVoila(ReadingroomVoila):
     reveal_secret = Unicode("", config=True, help="Secret signing the reveal keys; share it between processes behind "
                             "a load balancer (default: random per process). Example: --ServeVoila.reveal_secret=$SECRET")
 
+    records_url = Unicode("", config=True, help="Records store (attendance, answers, accounts, certificates): a "
+                          "SQLAlchemy URL; default $READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite. "
+                          "Example: --ServeVoila.records_url=postgresql+psycopg://rr@db/readingroom")
+
     def initialize(self, argv=None):
         super().initialize(argv)
         conf = self.voila_configuration
@@ -62,6 +67,7 @@ class ServeVoila(ReadingroomVoila):
         conf.allow_template_override = conf.allow_theme_override = "NO"
         self._secret = self.reveal_secret.encode() or os.urandom(32)
         self.catalog = Catalog(CaseGate(Path(self.root_dir)))
+        self.records = RecordsStore(self.records_url or default_url())
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
