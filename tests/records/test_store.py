@@ -151,6 +151,12 @@ class TestAccountsAndCertificates:
             stored = s.get(models.ParticipantRow, dana.id).password_hash
         assert stored.startswith("$argon2id$") and "correct horse" not in stored
 
+    def test_only_accounts_made_as_educators_are_educators(self, store):
+        store.add_participant("Dr Lee", username="lee", password="presenter pass", is_educator=True)
+        store.add_participant("Sam Roe", username="sam", password="trainee pass")
+        assert store.authenticate("lee", "presenter pass").is_educator
+        assert not store.authenticate("sam", "trainee pass").is_educator
+
     def test_certificate_verification_code(self, store, conference):
         _, ana, _ = conference
         cert = store.issue_certificate(ana.id, "chest-basics", 5, at(60))

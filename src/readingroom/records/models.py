@@ -46,6 +46,7 @@ class ParticipantRow(Base):
     licence_id: Mapped[str | None] = mapped_column(String(100))
     username: Mapped[str | None] = mapped_column(String(200), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_educator: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SessionRow(Base):

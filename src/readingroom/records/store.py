@@ -101,6 +101,7 @@ class RecordsStore:
         licence_id: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        is_educator: bool = False,
     ) -> Participant:
         """A participant; with ``username`` and ``password``, also a local account."""
         if not display_name.strip():
@@ -112,6 +113,7 @@ class RecordsStore:
             licence_id=licence_id,
             username=username,
             password_hash=passwords.hash_password(password) if password is not None else None,
+            is_educator=is_educator,
         )
         with self._session() as s:
             s.add(row)
@@ -370,7 +372,7 @@ def _check_order(starts_at: datetime, ends_at: datetime | None) -> None:
 
 
 def _participant(row: ParticipantRow) -> Participant:
-    return Participant(row.id, row.display_name, row.licence_id, row.username)
+    return Participant(row.id, row.display_name, row.licence_id, row.username, bool(row.is_educator))
 
 
 def _conference(row: SessionRow) -> ConferenceSession:

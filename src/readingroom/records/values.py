@@ -26,6 +26,7 @@ class Participant:
     display_name: str
     licence_id: str | None
     username: str | None
+    is_educator: bool = False  # may start conferences and see every record; set only from the CLI
 
 
 @dataclass(frozen=True)
