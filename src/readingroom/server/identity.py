@@ -1,0 +1,35 @@
+"""Who is signed in: one signed cookie holding the records store's participant id.
+
+Shared by the learning pages (which sign people in) and the conference (an educator
+starts one; a signed-in participant joins as their account, so attendance counts for
+their CME credit). Tornado signs the cookie with the app's ``cookie_secret``.
+"""
+
+from __future__ import annotations
+
+from tornado import web
+
+from readingroom.records import NotFoundError, Participant, RecordsStore
+
+USER_COOKIE = "rr_user"
+SIGNED_IN_DAYS = 1  # a shared hospital computer should not stay signed in for long
+
+
+def current_user(handler: web.RequestHandler, store: RecordsStore) -> Participant | None:
+    """The signed-in participant, or None (no cookie, a forged one, or an account since removed)."""
+    value = handler.get_signed_cookie(USER_COOKIE, max_age_days=SIGNED_IN_DAYS)
+    if not value or not value.isdigit():
+        return None
+    try:
+        return store.participant(int(value))
+    except NotFoundError:
+        return None
+
+
+def sign_in(handler: web.RequestHandler, participant: Participant) -> None:
+    handler.set_signed_cookie(USER_COOKIE, str(participant.id), expires_days=SIGNED_IN_DAYS, httponly=True,
+                              samesite="Lax", secure=handler.request.protocol == "https")
+
+
+def sign_out(handler: web.RequestHandler) -> None:
+    handler.clear_cookie(USER_COOKIE)
