@@ -1,0 +1,53 @@
+"""Curriculum modules: self-study and live CME activities over teaching cases.
+
+A module is ``curriculum/<name>.yaml`` (schema: ``module.schema.json``). Public API:
+
+- ``load_module(path, *, cases_root=None) -> Module`` (InputError: one line naming file, field, fix);
+  ``find_modules(folder, *, cases_root=None) -> list[Module]``; ``module_problems(path, *, cases_root=None)``
+  lists every problem for ``readingroom check``.
+- ``Module``: name, title, audience, practice_gap, objectives, cases, pre_test, post_test, pass_mark,
+  credit (``CreditDesignation``: max_credits, credit_type, statement, max_quarter_hours), faculty
+  (``Faculty``: name, role, disclosure), minutes, provider, evaluation (``EVALUATION_QUESTIONS``),
+  ``statement(format)``; ``TestQuestion``: id, prompt, options, answer (server only), case.
+- ``public_questions(questions)``, ``check_answers(questions, answers)``, ``score(questions, answers) -> Score``.
+- ``check_evaluation(answers)`` validates the fixed evaluation.
+"""
+
+from readingroom.curriculum.evaluation import EVALUATION_QUESTIONS, EvaluationQuestion, check_evaluation
+from readingroom.curriculum.loader import find_modules, load_module, module_problems
+from readingroom.curriculum.model import (
+    DEFAULT_PASS_MARK,
+    FORMATS,
+    LIVE,
+    SELF_STUDY,
+    CreditDesignation,
+    Faculty,
+    Module,
+    TestQuestion,
+    credits_text,
+    designation_statement,
+)
+from readingroom.curriculum.scoring import Score, check_answers, public_questions, score
+
+__all__ = [
+    "DEFAULT_PASS_MARK",
+    "EVALUATION_QUESTIONS",
+    "FORMATS",
+    "LIVE",
+    "SELF_STUDY",
+    "CreditDesignation",
+    "EvaluationQuestion",
+    "Faculty",
+    "Module",
+    "Score",
+    "TestQuestion",
+    "check_answers",
+    "check_evaluation",
+    "credits_text",
+    "designation_statement",
+    "find_modules",
+    "load_module",
+    "module_problems",
+    "public_questions",
+    "score",
+]
