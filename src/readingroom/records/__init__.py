@@ -1,33 +1,45 @@
-"""The records store: attendance, answers, local accounts and certificates, never patient data.
+"""The records store: attendance, answers, module progress, accounts and certificates, never patient data.
 
 SQLAlchemy behind one injected URL (a SQLite file by default, PostgreSQL for deployments);
 callers get plain dataclasses, never ORM objects or sessions.
 """
 
 from .retention import RETENTION_YEARS, RetentionError
-from .store import NotFoundError, RecordsStore, default_url, sqlite_url
+from .store import CERTIFICATE_FORMATS, HEARTBEAT_CAP_SECONDS, NotFoundError, RecordsStore, default_url, sqlite_url
 from .values import (
     AttendanceKind,
     AttendanceRow,
     Certificate,
     ConferenceSession,
+    CreditRecord,
+    Evaluation,
+    ModuleProgress,
     Participant,
     PollAnswer,
     PurgeCounts,
     QuestionAnswer,
+    TestAttempt,
+    TestKind,
 )
 
 __all__ = [
+    "CERTIFICATE_FORMATS",
+    "HEARTBEAT_CAP_SECONDS",
     "RETENTION_YEARS",
     "AttendanceKind",
     "AttendanceRow",
     "Certificate",
     "ConferenceSession",
+    "CreditRecord",
+    "Evaluation",
+    "ModuleProgress",
     "NotFoundError",
     "Participant",
     "PollAnswer",
     "PurgeCounts",
     "QuestionAnswer",
+    "TestAttempt",
+    "TestKind",
     "RecordsStore",
     "RetentionError",
     "default_url",

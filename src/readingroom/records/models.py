@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -98,3 +98,47 @@ class CertificateRow(Base):
     activity: Mapped[str] = mapped_column(String(200))
     quarter_hours: Mapped[int] = mapped_column(Integer)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    module: Mapped[str | None] = mapped_column(String(200))
+    credit_type: Mapped[str | None] = mapped_column(String(100))
+    format: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("conference_session.id"))
+
+
+class ModuleProgressRow(Base):
+    """One row per participant and module; modules are referred to by name (their file stem)."""
+
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("participant_id", "module", name="uq_module_progress_participant_module"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    module: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disclosures_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    seconds_on_task: Mapped[float] = mapped_column(Float, default=0.0)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TestAttemptRow(Base):
+    __tablename__ = "test_attempt"
+    __table_args__ = (Index("ix_test_attempt_participant_module", "participant_id", "module"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    module: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    answers: Mapped[Any] = mapped_column(JSON)
+    correct: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class EvaluationRow(Base):
+    __tablename__ = "evaluation"
+    __table_args__ = (Index("ix_evaluation_participant_module", "participant_id", "module"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    module: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[Any] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import passwords
@@ -24,10 +25,13 @@ from .models import (
     AttendanceEventRow,
     Base,
     CertificateRow,
+    EvaluationRow,
+    ModuleProgressRow,
     ParticipantRow,
     PollAnswerRow,
     QuestionAnswerRow,
     SessionRow,
+    TestAttemptRow,
     require_utc,
 )
 from .retention import check_cutoff
@@ -36,13 +40,22 @@ from .values import (
     AttendanceRow,
     Certificate,
     ConferenceSession,
+    CreditRecord,
+    Evaluation,
+    ModuleProgress,
     Participant,
     PollAnswer,
     PurgeCounts,
     QuestionAnswer,
+    TestAttempt,
+    TestKind,
 )
 
 SESSION_KINDS = ("case", "module")
+CERTIFICATE_FORMATS = ("live", "self-study")
+# Time on task grows by the gap between heartbeats, at most this much per heartbeat: pages beat
+# every 30 s while the learner is active, so a tab left open overnight earns one minute, not hours.
+HEARTBEAT_CAP_SECONDS = 60.0
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed from paper
 
 
@@ -116,6 +129,8 @@ class RecordsStore:
             is_educator=is_educator,
         )
         with self._session() as s:
+            if username is not None and s.scalars(select(ParticipantRow.id).where(ParticipantRow.username == username)).first():
+                raise ValueError(f"records: the username {username!r} is taken; choose another")
             s.add(row)
             s.flush()
             return _participant(row)
@@ -288,33 +303,195 @@ class RecordsStore:
     # Certificates
 
     def issue_certificate(
-        self, participant_id: int, activity: str, quarter_hours: int, completed_at: datetime
+        self,
+        participant_id: int,
+        activity: str,
+        quarter_hours: int,
+        completed_at: datetime,
+        *,
+        module: str | None = None,
+        credit_type: str | None = None,
+        format: str | None = None,  # noqa: A002  (the word boards use: live or self-study)
+        started_at: datetime | None = None,
+        session_id: int | None = None,
     ) -> Certificate:
         """A certificate with a fresh verification code (12 characters, about 60 bits)."""
         if quarter_hours < 0:
             raise ValueError(f"records: credit must be >= 0 quarter hours, got {quarter_hours}")
+        if format is not None and format not in CERTIFICATE_FORMATS:
+            raise ValueError(f"records: certificate format must be one of {CERTIFICATE_FORMATS}, got {format!r}")
         completed_at = require_utc(completed_at)
+        started_at = None if started_at is None else require_utc(started_at)
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+        row = CertificateRow(
+            code=code,
+            participant_id=participant_id,
+            activity=activity,
+            quarter_hours=quarter_hours,
+            completed_at=completed_at,
+            module=module,
+            credit_type=credit_type,
+            format=format,
+            started_at=started_at,
+            session_id=session_id,
+        )
         with self._session() as s:
             _get(s, ParticipantRow, participant_id)
-            s.add(
-                CertificateRow(
-                    code=code,
-                    participant_id=participant_id,
-                    activity=activity,
-                    quarter_hours=quarter_hours,
-                    completed_at=completed_at,
-                )
-            )
-        return Certificate(code, participant_id, activity, quarter_hours, completed_at)
+            if session_id is not None:
+                _get(s, SessionRow, session_id)
+            s.add(row)
+            s.flush()
+            return _certificate(row)
 
     def certificate(self, code: str) -> Certificate | None:
         """The certificate a ``/verify/<code>`` page confirms, or None."""
         with self._session() as s:
             row = s.scalars(select(CertificateRow).where(CertificateRow.code == code.strip().upper())).first()
-            if row is None:
-                return None
-            return Certificate(row.code, row.participant_id, row.activity, row.quarter_hours, row.completed_at)
+            return None if row is None else _certificate(row)
+
+    def certificates(self, participant_id: int, module: str | None = None) -> list[Certificate]:
+        """A participant's certificates, oldest first; with ``module``, only that module's."""
+        with self._session() as s:
+            query = select(CertificateRow).where(CertificateRow.participant_id == participant_id)
+            if module is not None:
+                query = query.where(CertificateRow.module == module)
+            return [_certificate(r) for r in s.scalars(query.order_by(CertificateRow.completed_at, CertificateRow.id))]
+
+    def credit_export(self, *, since: datetime | None = None, until: datetime | None = None) -> list[CreditRecord]:
+        """Every certificate with its holder's name and licence, by completion date (``since`` <= date < ``until``)."""
+        query = select(CertificateRow, ParticipantRow).join(ParticipantRow, CertificateRow.participant_id == ParticipantRow.id)
+        if since is not None:
+            query = query.where(CertificateRow.completed_at >= require_utc(since))
+        if until is not None:
+            query = query.where(CertificateRow.completed_at < require_utc(until))
+        with self._session() as s:
+            return [
+                CreditRecord(
+                    display_name=person.display_name,
+                    licence_id=person.licence_id,
+                    activity=cert.activity,
+                    completed_at=cert.completed_at,
+                    credit_type=cert.credit_type,
+                    quarter_hours=cert.quarter_hours,
+                    format=cert.format,
+                    code=cert.code,
+                )
+                for cert, person in s.execute(query.order_by(CertificateRow.completed_at, CertificateRow.id))
+            ]
+
+    # Curriculum modules: progress, tests, evaluations (modules are referred to by name)
+
+    def start_module(self, participant_id: int, module: str, at: datetime) -> ModuleProgress:
+        """The participant's progress in ``module``, begun at ``at`` on the first call; later calls change nothing."""
+        at = require_utc(at)
+        try:
+            with self._session() as s:
+                return _progress(_progress_row(s, participant_id, module, at))
+        except IntegrityError:  # a second request started it at the same moment: read the winner's row
+            progress = self.module_progress(participant_id, module)
+            if progress is None:
+                raise
+            return progress
+
+    def module_progress(self, participant_id: int, module: str) -> ModuleProgress | None:
+        with self._session() as s:
+            row = _find_progress(s, participant_id, module)
+            return None if row is None else _progress(row)
+
+    def record_disclosures_seen(self, participant_id: int, module: str, at: datetime) -> ModuleProgress:
+        """The faculty disclosures were shown; the first time counts (credit needs it before the content)."""
+        at = require_utc(at)
+        self.start_module(participant_id, module, at)
+        with self._session() as s:
+            row = _progress_row(s, participant_id, module, at)
+            if row.disclosures_seen_at is None:
+                row.disclosures_seen_at = at
+            return _progress(row)
+
+    def record_heartbeat(
+        self, participant_id: int, module: str, at: datetime, *, position: int | None = None
+    ) -> ModuleProgress:
+        """The learner is active: add the time since the last heartbeat (at most HEARTBEAT_CAP_SECONDS).
+
+        With ``position``, also remember the step they are on, so they resume there.
+        """
+        at = require_utc(at)
+        self.start_module(participant_id, module, at)
+        with self._session() as s:
+            row = _progress_row(s, participant_id, module, at)
+            last = row.last_heartbeat_at
+            if last is None or at > last:
+                if last is not None:
+                    row.seconds_on_task += min((at - last).total_seconds(), HEARTBEAT_CAP_SECONDS)
+                row.last_heartbeat_at = at
+            if position is not None:
+                row.position = _check_position(position)
+            return _progress(row)
+
+    def record_position(self, participant_id: int, module: str, position: int, at: datetime) -> ModuleProgress:
+        """The step the learner is on (index into the module's steps), where they resume."""
+        at = require_utc(at)
+        self.start_module(participant_id, module, at)
+        with self._session() as s:
+            row = _progress_row(s, participant_id, module, at)
+            row.position = _check_position(position)
+            return _progress(row)
+
+    def record_test_attempt(
+        self,
+        participant_id: int,
+        module: str,
+        kind: TestKind | str,
+        answers: dict[str, int],
+        *,
+        correct: int,
+        total: int,
+        passed: bool,
+        at: datetime,
+    ) -> TestAttempt:
+        """A submitted pre- or post-test, already scored on the server."""
+        kind = TestKind(kind)
+        at = require_utc(at)
+        if not 0 <= correct <= total:
+            raise ValueError(f"records: a score needs 0 <= correct <= total, got {correct}/{total}")
+        with self._session() as s:
+            _get(s, ParticipantRow, participant_id)
+            row = TestAttemptRow(
+                participant_id=participant_id, module=module, kind=kind.value, answers=dict(answers),
+                correct=correct, total=total, passed=passed, at=at,
+            )
+            s.add(row)
+            s.flush()
+            return _attempt(row)
+
+    def test_attempts(self, participant_id: int, module: str, kind: TestKind | str | None = None) -> list[TestAttempt]:
+        """Attempts oldest first; with ``kind``, only pre- or only post-tests."""
+        with self._session() as s:
+            query = select(TestAttemptRow).where(
+                TestAttemptRow.participant_id == participant_id, TestAttemptRow.module == module
+            )
+            if kind is not None:
+                query = query.where(TestAttemptRow.kind == TestKind(kind).value)
+            return [_attempt(r) for r in s.scalars(query.order_by(TestAttemptRow.at, TestAttemptRow.id))]
+
+    def record_evaluation(self, participant_id: int, module: str, answers: dict[str, Any], at: datetime) -> Evaluation:
+        """The activity evaluation (validated by the curriculum layer before it gets here)."""
+        at = require_utc(at)
+        with self._session() as s:
+            _get(s, ParticipantRow, participant_id)
+            row = EvaluationRow(participant_id=participant_id, module=module, answers=dict(answers), at=at)
+            s.add(row)
+            s.flush()
+            return Evaluation(participant_id, module, row.answers, at)
+
+    def evaluations(self, participant_id: int, module: str) -> list[Evaluation]:
+        with self._session() as s:
+            rows = s.scalars(
+                select(EvaluationRow)
+                .where(EvaluationRow.participant_id == participant_id, EvaluationRow.module == module)
+                .order_by(EvaluationRow.at, EvaluationRow.id)
+            )
+            return [Evaluation(r.participant_id, r.module, r.answers, r.at) for r in rows]
 
     # Retention
 
@@ -328,6 +505,8 @@ class RecordsStore:
                     (AttendanceEventRow, AttendanceEventRow.at),
                     (PollAnswerRow, PollAnswerRow.answered_at),
                     (QuestionAnswerRow, QuestionAnswerRow.answered_at),
+                    (TestAttemptRow, TestAttemptRow.at),
+                    (EvaluationRow, EvaluationRow.at),
                 )
             ]
         return PurgeCounts(*counts)
@@ -377,6 +556,52 @@ def _participant(row: ParticipantRow) -> Participant:
 
 def _conference(row: SessionRow) -> ConferenceSession:
     return ConferenceSession(row.id, row.kind, row.ref, row.starts_at, row.ends_at)
+
+
+def _certificate(row: CertificateRow) -> Certificate:
+    return Certificate(
+        row.code, row.participant_id, row.activity, row.quarter_hours, row.completed_at,
+        row.module, row.credit_type, row.format, row.started_at, row.session_id,
+    )
+
+
+def _find_progress(s: Session, participant_id: int, module: str) -> ModuleProgressRow | None:
+    return s.scalars(
+        select(ModuleProgressRow).where(
+            ModuleProgressRow.participant_id == participant_id, ModuleProgressRow.module == module
+        )
+    ).first()
+
+
+def _progress_row(s: Session, participant_id: int, module: str, at: datetime) -> ModuleProgressRow:
+    row = _find_progress(s, participant_id, module)
+    if row is None:
+        _get(s, ParticipantRow, participant_id)
+        if not module.strip():
+            raise ValueError("records: a module name must not be empty")
+        row = ModuleProgressRow(participant_id=participant_id, module=module, started_at=at, position=0, seconds_on_task=0.0)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def _check_position(position: int) -> int:
+    if position < 0:
+        raise ValueError(f"records: a module position is a step index >= 0, got {position}")
+    return position
+
+
+def _progress(row: ModuleProgressRow) -> ModuleProgress:
+    return ModuleProgress(
+        row.participant_id, row.module, row.started_at, row.disclosures_seen_at, row.position,
+        row.seconds_on_task, row.last_heartbeat_at,
+    )
+
+
+def _attempt(row: TestAttemptRow) -> TestAttempt:
+    return TestAttempt(
+        row.participant_id, row.module, TestKind(row.kind), dict(row.answers), row.correct, row.total, row.passed, row.at
+    )
 
 
 def _question_answer(row: QuestionAnswerRow, at: datetime) -> QuestionAnswer:

@@ -75,13 +75,80 @@ class QuestionAnswer:
 
 @dataclass(frozen=True)
 class Certificate:
-    """Credit is kept in quarter hours (CME's unit), so no rounding happens in storage."""
+    """Credit is kept in quarter hours (CME's unit), so no rounding happens in storage.
+
+    ``module``, ``credit_type``, ``format`` ("live" or "self-study"), ``started_at`` and
+    ``session_id`` are set for module credit and None on plain activity certificates.
+    """
 
     code: str
     participant_id: int
     activity: str
     quarter_hours: int
     completed_at: datetime
+    module: str | None = None
+    credit_type: str | None = None
+    format: str | None = None
+    started_at: datetime | None = None
+    session_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    """Where one participant is in one module: resume point, time on task, disclosures seen."""
+
+    participant_id: int
+    module: str
+    started_at: datetime
+    disclosures_seen_at: datetime | None
+    position: int
+    seconds_on_task: float
+    last_heartbeat_at: datetime | None
+
+
+class TestKind(str, enum.Enum):
+    __test__ = False  # not a pytest class despite the name
+
+    PRE = "pre"
+    POST = "post"
+
+
+@dataclass(frozen=True)
+class TestAttempt:
+    """One submitted pre- or post-test, scored on the server against the module's key."""
+
+    __test__ = False
+
+    participant_id: int
+    module: str
+    kind: TestKind
+    answers: dict[str, int]
+    correct: int
+    total: int
+    passed: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    participant_id: int
+    module: str
+    answers: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    """One line of ``readingroom records export``: the fields licensing boards ask for."""
+
+    display_name: str
+    licence_id: str | None
+    activity: str
+    completed_at: datetime
+    credit_type: str | None
+    quarter_hours: int
+    format: str | None
+    code: str
 
 
 @dataclass(frozen=True)
@@ -89,3 +156,5 @@ class PurgeCounts:
     attendance_events: int
     poll_answers: int
     question_answers: int
+    test_attempts: int = 0
+    evaluations: int = 0
