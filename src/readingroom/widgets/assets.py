@@ -11,7 +11,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-MODULES = ("core.js", "viewer.js", "question.js")  # the only files the server will hand out
+MODULES = ("core.js", "viewer.js", "question.js", "conference.js", "presenter.js", "follower.js")  # the only files the server will hand out
 LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
 
 

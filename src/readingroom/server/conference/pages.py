@@ -1,7 +1,162 @@
-"""The presenter console and the participant page (being built; see docs/conference-protocol.md)."""
+"""The conference pages: the join form, the presenter console, the participant page, revealed stages.
+
+- ``/join`` and ``/join/<CODE>``: display name, optional licence or board ID; the form posts
+  to the join API (:mod:`.join`) and then opens the participant page
+- ``/readingroom/conference/<id>/present?token=``: the presenter console
+- ``/readingroom/conference/<id>/follow?ticket=``: the participant page; no kernel, only the
+  viewer module and a websocket, so hundreds can follow from one small machine
+- ``/readingroom/conference/<id>/stages/<k>?ticket=|token=``: stage k of the case on screen,
+  only once the presenter has revealed it (the presenter may read any stage of the agenda)
+
+The pages are a few kilobytes of HTML with their CSS inline; the scripts are the widget
+modules at their versioned, cache-forever URL, so a tablet on a rural link loads them once.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 
-def page_routes(base: str, conferences, catalog, secret: bytes) -> list[tuple]:
-    return []
+import jinja2
+from tornado import web
+
+from readingroom.server.catalog import Catalog
+from readingroom.server.conference.sessions import Conference, Conferences
+from readingroom.server.pages import CASE_ID, _base, _environment, _Plain
+from readingroom.server.stages import render_stage
+from readingroom.widgets.assets import modules_version
+
+SESSION = r"([0-9]{1,12})"
+CODE = r"([A-Za-z0-9-]{1,16})"
+BAD_TOKEN = "This presenter link is not valid: use the link printed when the conference started."
+BAD_TICKET = "This participant link is not valid for this conference: join again with the code."
+
+
+def _config_json(value: dict) -> str:
+    """JSON for a ``<script type="application/json">`` block (no ``</script>`` can close it early)."""
+    return json.dumps(value).replace("</", "<\\/")
+
+
+class _ConferencePage(_Plain):
+    """Shared by the pages of one conference: find it by id, render a template with its settings."""
+
+    def initialize(self, conferences: Conferences, environment: jinja2.Environment) -> None:
+        self.conferences, self.environment = conferences, environment
+
+    def conference(self, session: str) -> Conference:
+        found = self.conferences.by_id(int(session))
+        if found is None:
+            raise web.HTTPError(404, "No such conference: it may have ended when the server restarted.")
+        return found
+
+    def page(self, template: str, config: dict, **values) -> None:
+        base = _base(self)
+        settings = {"base": base, **config}
+        self.set_header("Cache-Control", "no-store")  # the URL carries a secret; keep the page out of caches
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.finish(self.environment.get_template(f"conference/{template}").render(
+            base=base, version=modules_version(), config_json=_config_json(settings), **values))
+
+
+class PresenterPageHandler(_ConferencePage):
+    """GET ``/readingroom/conference/<id>/present?token=``: the console; 403 for a wrong token."""
+
+    def get(self, session: str) -> None:
+        conference = self.conference(session)
+        token = self.get_argument("token", "")
+        if not conference.is_presenter(token):
+            raise web.HTTPError(403, BAD_TOKEN)
+        join_url = f"{self.request.protocol}://{self.request.host}{_base(self)}join/{conference.code}"
+        self.page("presenter.html", {"session": conference.id, "token": token},
+                  code=conference.code, join_url=join_url, qr_svg=_qr_svg(join_url))
+
+
+class FollowerPageHandler(_ConferencePage):
+    """GET ``/readingroom/conference/<id>/follow?ticket=``: the participant page; 403 for a ticket of another session."""
+
+    def get(self, session: str) -> None:
+        conference = self.conference(session)
+        ticket = self.get_argument("ticket", "")
+        if conference.participant_of(ticket) is None:
+            raise web.HTTPError(403, BAD_TICKET)
+        self.page("follower.html", {"session": conference.id, "ticket": ticket})
+
+
+class JoinPageHandler(_Plain):
+    """GET ``/join`` and ``/join/<CODE>``: the join form (it posts JSON with the _xsrf cookie's token)."""
+
+    def initialize(self, environment: jinja2.Environment) -> None:
+        self.environment = environment
+
+    def get(self, code: str = "") -> None:
+        self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the form's script sends back)
+        wanted = "".join(ch for ch in code.upper() if ch.isalnum())[:6]
+        self.set_header("Cache-Control", "no-store")
+        self.finish(self.environment.get_template("conference/join.html").render(base=_base(self), code=wanted))
+
+
+class ConferenceStageHandler(_ConferencePage):
+    """GET ``/readingroom/conference/<id>/stages/<k>``: a revealed stage's HTML as ``{"number", "html", "count"}``.
+
+    A participant (``ticket=``) gets stage k of the case on screen only when k is no later
+    than the stage the presenter revealed; the presenter (``token=``, ``case=``) gets any.
+    """
+
+    def initialize(self, conferences: Conferences, catalog: Catalog, secret: bytes) -> None:
+        self.conferences, self.catalog, self.secret = conferences, catalog, secret
+
+    def get(self, session: str, number: str) -> None:
+        conference = self.conference(session)
+        k = int(number)
+        case_id = self._allowed_case(conference, k)
+        entry = next((e for e in conference.agenda if e["case"] == case_id), None)
+        card = self.catalog.by_id(case_id) if entry else None
+        if card is None:
+            raise web.HTTPError(404, "That case is not on this conference's agenda.")
+        if k >= entry["stages"]:
+            raise web.HTTPError(404, f"This case has no stage {k + 1}.")
+        notebook = json.loads((self.catalog.gate.cases_dir / card.slug / "case.ipynb").read_text(encoding="utf-8"))
+        stage = render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        # Not the stage's "next" key: it would open the public case page's later stages early.
+        self.finish(json.dumps({"number": k, "html": stage["html"], "count": entry["stages"]}))
+
+    def _allowed_case(self, conference: Conference, k: int) -> str:
+        token = self.get_argument("token", "")
+        if token:
+            if not conference.is_presenter(token):
+                raise web.HTTPError(403, BAD_TOKEN)
+            case_id = self.get_argument("case", "")
+            if not re.fullmatch(CASE_ID, case_id):
+                raise web.HTTPError(400, "Missing or malformed case= (the case's public id).")
+            return case_id
+        if conference.participant_of(self.get_argument("ticket", "")) is None:
+            raise web.HTTPError(403, BAD_TICKET)
+        view = conference.room.view
+        if view is None or k > view.get("stage", 0):
+            raise web.HTTPError(403, "The presenter has not revealed that stage yet.")
+        return view["case"]
+
+
+def _qr_svg(url: str) -> str:
+    """The join link as an inline SVG QR code (participants scan it off the projected console)."""
+    import segno
+
+    return segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff", title="QR code of the join link")
+
+
+def page_routes(base: str, conferences: Conferences, catalog: Catalog, secret: bytes) -> list[tuple]:
+    """The tornado rules for the conference pages under ``base`` (which ends with "/")."""
+    environment = _environment()
+    pages = {"conferences": conferences, "environment": environment}
+    conference = rf"{base}readingroom/conference/{SESSION}"
+    return [
+        (rf"{base}join", JoinPageHandler, {"environment": environment}),
+        (rf"{base}join/{CODE}", JoinPageHandler, {"environment": environment}),
+        (rf"{conference}/present", PresenterPageHandler, pages),
+        (rf"{conference}/follow", FollowerPageHandler, pages),
+        (rf"{conference}/stages/([0-9]{{1,3}})", ConferenceStageHandler,
+         {"conferences": conferences, "catalog": catalog, "secret": secret}),
+    ]
+

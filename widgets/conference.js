@@ -1,0 +1,211 @@
+// readingroom conference client, shared by the presenter console and the participant page:
+// the websocket link (reconnects by itself, measures round trips), the host model the
+// viewer module renders from, and the small pieces of page both sides draw (results,
+// questions). Plain ES module, no framework: these pages travel over 1-5 Mbit/s links.
+
+const PING_MS = 5000;
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+
+/** An element with properties (textContent, className, hidden...), attributes (names with "-") and children. */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k.includes("-") || k === "role" || k === "for") node.setAttribute(k, v); else node[k] = v;
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+/** Settings the page handler wrote into ``<script id="rr-conference" type="application/json">``. */
+export function pageConfig() {
+  return JSON.parse(document.getElementById("rr-conference").textContent);
+}
+
+/** ws:// or wss:// URL of this session's socket for a ``token=`` or ``ticket=`` query. */
+export function socketUrl(config, query) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${config.base}readingroom/conference/${config.session}/ws?${query}`;
+}
+
+/**
+ * One websocket that comes back by itself: after a dropped link it reconnects with
+ * backoff and the server's welcome brings the current state (no replay needed).
+ * Close codes 4000-4999 are the server's final word (ended, refused): no retry.
+ */
+export class Link {
+  constructor(url, { onMessage, onStatus }) {
+    this.url = url;
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.attempt = 0;
+    this.reconnects = 0;
+    this.rtt = null;
+    this.stopped = false;
+    this.timer = setInterval(() => this.send({ type: "ping", t: Date.now() }), PING_MS);
+    this.connect();
+  }
+
+  connect() {
+    const ws = new WebSocket(this.url);
+    this.socket = ws;
+    this.onStatus("connecting");
+    ws.onopen = () => { this.attempt = 0; this.onStatus("open"); this.send({ type: "ping", t: Date.now() }); };
+    ws.onmessage = (event) => {
+      let msg;
+      try { msg = JSON.parse(event.data); } catch (_) { return; }
+      if (!msg || typeof msg.type !== "string") return;
+      if (msg.type === "pong" && typeof msg.t === "number") this.rtt = Date.now() - msg.t;
+      this.onMessage(msg);
+    };
+    ws.onclose = (event) => {
+      if (this.socket !== ws) return;
+      if (this.stopped || (event.code >= 4000 && event.code < 5000)) { this.stop(); this.onStatus("closed", event.reason); return; }
+      const wait = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2);
+      this.attempt += 1;
+      this.onStatus("reconnecting");
+      setTimeout(() => { if (!this.stopped) { this.reconnects += 1; this.connect(); } }, wait);
+    };
+  }
+
+  get open() { return this.socket.readyState === WebSocket.OPEN; }
+
+  /** Send one message; false when the link is down (the caller tells the user). */
+  send(msg) {
+    if (!this.open) return false;
+    this.socket.send(JSON.stringify(msg));
+    return true;
+  }
+
+  stop() { this.stopped = true; clearInterval(this.timer); this.socket.close(); }
+}
+
+const VIEW_DEFAULTS = {
+  _manifest: null, _series_list: [], series: 0, frame: null, window: null, zoom: 1, pan: [0, 0], invert: false,
+  show_overlay: true, annotations: [], show_annotations: true, hidden_groups: [],
+};
+
+/**
+ * The host model the viewer renders from (get/set/on/off/save_changes), fed by the page.
+ * ``set`` from the viewer is the user acting (``onUser`` hears it); ``apply`` is the
+ * page writing a snapshot, which the viewer follows without anyone being told.
+ */
+export class ViewModel {
+  constructor() {
+    this.state = { ...VIEW_DEFAULTS };
+    this.handlers = new Map();
+    this.applying = false;
+    this.onUser = () => {};
+  }
+
+  get(key) { return this.state[key]; }
+
+  set(key, value) {
+    this.state[key] = value;
+    for (const f of this.handlers.get(`change:${key}`) || []) f();
+    if (!this.applying) this.onUser(key);
+  }
+
+  on(event, f) { this.handlers.set(event, [...(this.handlers.get(event) || []), f]); }
+
+  off(event, f) { this.handlers.set(event, (this.handlers.get(event) || []).filter((g) => g !== f)); }
+
+  save_changes() {}
+
+  /** Show ``values``: a new series loads once with all of them; otherwise only what changed is set. */
+  apply(values) {
+    this.applying = true;
+    try {
+      if (values._manifest !== this.state._manifest) {
+        Object.assign(this.state, values);
+        this.set("_manifest", values._manifest);
+        return;
+      }
+      for (const [k, v] of Object.entries(values)) if (JSON.stringify(v) !== JSON.stringify(this.state[k])) this.set(k, v);
+    } finally {
+      this.applying = false;
+    }
+  }
+}
+
+/** What the viewer shows for a snapshot of the protocol's ``view`` (null if its case is not on the agenda). */
+export function viewerState(view, agenda) {
+  const entry = agenda.find((e) => e.case === view.case);
+  const manifest = entry && entry.manifests[view.series];
+  if (!manifest) return null;
+  return {
+    _manifest: manifest, _series_list: entry.series, series: view.series, frame: view.frame, window: view.window,
+    zoom: view.zoom, pan: view.pan, invert: view.invert, annotations: view.annotations || [],
+    hidden_groups: view.hidden_groups || [],
+  };
+}
+
+/** Call ``f`` after every paint of the viewer in ``host`` (it stamps each paint on its root). */
+export function onPaint(host, f) {
+  const root = host.querySelector("[data-rr-viewer]");
+  const observer = new MutationObserver(f);
+  observer.observe(root, { attributes: true, attributeFilter: ["data-paint-ms"] });
+  return observer;
+}
+
+/** Image pixel under a client point of the viewer in ``root`` (the inverse of its imageToClient). */
+export function clientToImage(root, clientX, clientY) {
+  const [x0, y0] = root.imageToClient(0, 0), [x1, y1] = root.imageToClient(1, 1);
+  return [(clientX - x0) / (x1 - x0), (clientY - y0) / (y1 - y0)];
+}
+
+/** A bar chart of choice-poll counts in plain HTML/CSS; each bar says its count to screen readers. */
+export function drawBars(target, poll, counts) {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const bars = el("ol", { className: "rr-bars" }, ...poll.options.map((label, i) => {
+    const n = counts[i] || 0, share = total ? Math.round((100 * n) / total) : 0;
+    return el("li", { "data-count": String(n) },
+      el("span", { className: "rr-bar-label", textContent: label }),
+      el("span", { className: "rr-bar-track" }, el("span", { className: "rr-bar-fill", style: `width:${share}%` })),
+      el("span", { className: "rr-bar-count", textContent: `${n} (${share}%)` }));
+  }));
+  target.replaceChildren(el("p", { className: "rr-total", textContent: `${total} answer${total === 1 ? "" : "s"}` }), bars);
+}
+
+/** The Q&A queue in the server's order (unanswered, most upvoted first); ``action(q)`` gives each row its button. */
+export function drawQuestions(target, questions, action) {
+  target.replaceChildren(...questions.map((q) => el("li", { className: q.answered ? "rr-answered" : "", "data-question": String(q.id) },
+    el("p", { className: "rr-q-text", textContent: q.text }),
+    el("span", { className: "rr-q-meta" },
+      el("span", { className: "rr-votes", textContent: `${q.votes} vote${q.votes === 1 ? "" : "s"}` }),
+      ` · ${q.by}${q.answered ? " · answered" : ""} `,
+      action(q)))));
+  if (!questions.length) target.replaceChildren(el("li", { className: "rr-empty", textContent: "No questions yet." }));
+}
+
+/** Stage HTML of the current case, fetched in order and kept until the case changes. */
+export class Stages {
+  constructor(target, url) {
+    this.target = target;
+    this.url = url; // (k) => URL of stage k
+    this.caseId = null;
+    this.shown = 0;
+    this.count = null;
+    this.queue = Promise.resolve();
+  }
+
+  /** Show stages 0..``stage`` of ``caseId``; resolves when they are on the page. */
+  show(caseId, stage) {
+    this.queue = this.queue.then(() => this.fetchUpTo(caseId, stage));
+    return this.queue;
+  }
+
+  async fetchUpTo(caseId, stage) {
+    if (caseId !== this.caseId) { this.caseId = caseId; this.shown = 0; this.count = null; this.target.replaceChildren(); }
+    while (this.shown <= stage) {
+      const reply = await fetch(this.url(this.shown));
+      if (!reply.ok) { this.target.append(el("p", { className: "rr-error", textContent: `Stage ${this.shown + 1} could not be loaded (${reply.status}).` })); return; }
+      const found = await reply.json();
+      if (caseId !== this.caseId) return;
+      const section = el("section", { className: "rr-stage-html", "data-stage": String(found.number) });
+      section.innerHTML = found.html; // rendered server-side from the case notebook (trusted, escaped there)
+      this.target.append(section);
+      this.count = found.count;
+      this.shown += 1;
+    }
+  }
+}

@@ -1,0 +1,201 @@
+// The participant page of a live conference: the presenter's view in the shared viewer
+// module, fed by one websocket (no kernel). Explore on your own, follow again in one
+// click; answer polls (a choice, or a point on the image); ask and upvote questions.
+
+import { render } from "./viewer.js";
+import {
+  Link, Stages, ViewModel, clientToImage, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, viewerState,
+} from "./conference.js";
+
+const LATENCIES_KEPT = 2000;
+const config = pageConfig();
+const $ = (id) => document.getElementById(id);
+const model = new ViewModel();
+const state = { agenda: [], view: null, seq: 0, following: true, poll: null, asked: null, pin: null, ended: false };
+const latencies = [];
+
+const viewerHost = $("viewer");
+render({ model, el: viewerHost, transport: "http" });
+const root = viewerHost.querySelector("[data-rr-viewer]");
+const imageStage = root.querySelector(".rr-stage");
+const stages = new Stages($("stages"), (k) => `${config.base}readingroom/conference/${config.session}/stages/${k}?ticket=${encodeURIComponent(config.ticket)}`);
+const link = new Link(socketUrl(config, `ticket=${encodeURIComponent(config.ticket)}`), { onMessage, onStatus });
+
+// ---- following the presenter ----
+function showPresenterView() {
+  const values = state.view && viewerState(state.view, state.agenda);
+  if (values) model.apply(values);
+}
+
+function setFollowing(value) {
+  state.following = value;
+  const button = $("follow");
+  button.textContent = value ? "Explore on my own" : "Follow presenter";
+  document.body.dataset.following = String(value);
+  $("mode").textContent = value ? "Following the presenter." : "Exploring on your own: the presenter cannot see your view.";
+  link.send({ type: "following", value });
+  if (value) showPresenterView();
+}
+
+$("follow").addEventListener("click", () => setFollowing(!state.following));
+// Scrolling, windowing or zooming while following means "let me look myself".
+model.onUser = () => { if (state.following) setFollowing(false); };
+
+function onView(view) {
+  state.view = view;
+  const position = state.agenda.findIndex((e) => e.case === view.case);
+  $("case-label").textContent = position < 0 ? "" : `Case ${position + 1} of ${state.agenda.length}`;
+  stages.show(view.case, view.stage || 0);
+  if (state.following) showPresenterView();
+}
+
+// ---- polls ----
+function setPoll(poll) {
+  state.poll = poll;
+  if (poll) state.asked = poll; // its options label the final results
+  const panel = $("poll-panel");
+  if (poll) {
+    panel.hidden = false;
+    $("poll-prompt").textContent = poll.prompt;
+    $("poll-results").replaceChildren();
+    $("poll-note").textContent = poll.kind === "locate"
+      ? "Tap or click the image where you see it (or place a marker and move it with the arrow keys, Enter sends)."
+      : "Choose one answer; you can change it until the poll closes.";
+    $("poll-choices").replaceChildren(...(poll.kind === "choice"
+      ? poll.options.map((label, i) => el("button", { type: "button", className: "rr-choice", textContent: label, "aria-pressed": "false",
+        onclick: () => answerChoice(i) }))
+      : [el("button", { type: "button", textContent: "Place a marker by keyboard", onclick: placeByKeyboard })]));
+  } else {
+    $("poll-choices").replaceChildren();
+    $("poll-note").textContent = "The poll is closed.";
+  }
+  removePin();
+}
+
+function answerChoice(index) {
+  if (!send({ type: "answer", poll: state.poll.id, answer: index })) return;
+  $("poll-choices").querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === index)));
+  $("poll-note").textContent = `Answer sent: ${state.poll.options[index]}. You can change it until the poll closes.`;
+}
+
+function showResults(results) {
+  if (!results) return;
+  const closed = state.poll === null || state.poll.id !== results.poll;
+  if (!closed) return; // live results are the presenter's; everyone sees them once the poll closes
+  $("poll-panel").hidden = false;
+  const poll = state.asked && state.asked.id === results.poll ? state.asked : null;
+  if (results.counts) drawBars($("poll-results"), { options: poll ? poll.options : results.counts.map((_, i) => `Option ${i + 1}`) }, results.counts);
+  else $("poll-results").replaceChildren(el("p", { textContent: `${(results.points || []).length} places marked on the image.` }));
+}
+
+// ---- locate polls: a pin on the image ----
+const locating = () => state.poll && state.poll.kind === "locate";
+
+function drawPin() {
+  if (!state.pin) return;
+  const [cx, cy] = root.imageToClient(state.pin.x, state.pin.y);
+  const box = imageStage.getBoundingClientRect();
+  state.pin.node.style.left = `${cx - box.left}px`;
+  state.pin.node.style.top = `${cy - box.top}px`;
+  state.pin.node.setAttribute("aria-label", `Your answer at (${Math.round(state.pin.x)}, ${Math.round(state.pin.y)}): arrow keys move it, Enter sends`);
+}
+
+function setPin(x, y) {
+  if (!state.pin) {
+    const node = el("button", { type: "button", className: "rr-pin", onkeydown: pinKey, onclick: sendPin });
+    imageStage.append(node);
+    state.pin = { node };
+  }
+  Object.assign(state.pin, { x, y });
+  drawPin();
+}
+
+function removePin() { if (state.pin) state.pin.node.remove(); state.pin = null; }
+
+function sendPin() {
+  const answer = { x: Math.round(state.pin.x * 10) / 10, y: Math.round(state.pin.y * 10) / 10, frame: Number(root.dataset.frame) };
+  if (send({ type: "answer", poll: state.poll.id, answer })) $("poll-note").textContent = `Place sent (${Math.round(answer.x)}, ${Math.round(answer.y)}) on image ${answer.frame + 1}; tap again to change it.`;
+}
+
+function placeByKeyboard() {
+  const m = model.get("_manifest");
+  if (!m) return;
+  setPin(m.columns / 2, m.rows / 2);
+  state.pin.node.focus();
+}
+
+const PIN_MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+function pinKey(evt) {
+  const move = PIN_MOVES[evt.key];
+  if (!move) return;
+  evt.preventDefault();
+  evt.stopPropagation(); // the viewer would scroll frames
+  const n = evt.shiftKey ? 10 : 1;
+  setPin(state.pin.x + move[0] * n, state.pin.y + move[1] * n);
+}
+
+root.addEventListener("pointerdown", (evt) => {
+  if (!locating() || !imageStage.contains(evt.target) || evt.target === (state.pin && state.pin.node)) return;
+  evt.stopPropagation(); // a tap answers; it does not window or scroll
+  evt.preventDefault();
+  const [x, y] = clientToImage(root, evt.clientX, evt.clientY);
+  setPin(x, y);
+  sendPin();
+}, true);
+onPaint(viewerHost, drawPin);
+
+// ---- questions ----
+$("ask").addEventListener("submit", (evt) => {
+  evt.preventDefault();
+  const text = $("ask-text").value.trim();
+  if (!text) return;
+  if (send({ type: "ask", text })) { $("ask-text").value = ""; $("ask-note").textContent = "Question sent."; }
+});
+
+function upvoteButton(q) {
+  if (q.answered) return null;
+  return el("button", { type: "button", textContent: "Upvote", "aria-label": `Upvote: ${q.text}`, onclick: (evt) => {
+    if (send({ type: "upvote", question: q.id })) evt.target.disabled = true;
+  } });
+}
+
+// ---- the link ----
+function send(msg) {
+  if (link.send(msg)) return true;
+  $("status").textContent = "Not connected: reconnecting, try again in a moment.";
+  return false;
+}
+
+function onStatus(status, reason) {
+  const text = { connecting: "Connecting…", open: "Connected", reconnecting: "Link lost: reconnecting…",
+    closed: state.ended ? "The conference has ended." : `Disconnected${reason ? `: ${reason}` : ""}.` }[status];
+  $("status").textContent = text;
+  document.body.dataset.link = status;
+}
+
+function onMessage(msg) {
+  if (msg.type === "welcome") {
+    state.agenda = msg.agenda || [];
+    state.seq = msg.seq || 0;
+    $("you").textContent = msg.you ? `You are ${msg.you.name}` : "";
+    setPoll(msg.poll || null);
+    showResults(msg.results);
+    drawQuestions($("questions"), msg.questions || [], upvoteButton);
+    if (!state.following) link.send({ type: "following", value: false });
+    if (msg.view) onView(msg.view);
+  } else if (msg.type === "view") {
+    if (msg.seq <= state.seq) return; // an older snapshot overtaken by the welcome's
+    state.seq = msg.seq;
+    if (typeof msg.t === "number") { latencies.push(Date.now() - msg.t); if (latencies.length > LATENCIES_KEPT) latencies.shift(); }
+    onView(msg.view);
+  } else if (msg.type === "poll") setPoll(msg.poll);
+  else if (msg.type === "results") showResults(msg.results || msg);
+  else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], upvoteButton);
+  else if (msg.type === "ended") { state.ended = true; link.stop(); onStatus("closed"); }
+  else if (msg.type === "pong" && link.rtt !== null) $("status").textContent = `Connected · ${link.rtt} ms`;
+}
+
+window.rrConference = {
+  get socket() { return link.socket; }, get seq() { return state.seq; }, get following() { return state.following; },
+  get reconnects() { return link.reconnects; }, latencies, model,
+};

@@ -1,0 +1,196 @@
+// The presenter console of a live conference: drives every follower's viewer (each change
+// of series, frame, window, zoom, pan or annotations goes out, at most once per animation
+// frame), reveals the case in stages, runs polls with live results, answers the Q&A queue
+// and watches the roster.
+
+import { render } from "./viewer.js";
+import { Link, Stages, ViewModel, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, viewerState } from "./conference.js";
+
+const config = pageConfig();
+const $ = (id) => document.getElementById(id);
+const token = encodeURIComponent(config.token);
+const model = new ViewModel();
+const state = { agenda: [], caseId: null, stage: 0, poll: null, results: null, lastSent: "", queued: false };
+
+const viewerHost = $("viewer");
+render({ model, el: viewerHost, transport: "http" });
+const root = viewerHost.querySelector("[data-rr-viewer]");
+const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true" });
+root.querySelector(".rr-stage").append(heat);
+const stages = new Stages($("stages"), (k) => `${config.base}readingroom/conference/${config.session}/stages/${k}?token=${token}&case=${state.caseId}`);
+const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
+
+// ---- the view every follower sees ----
+/** The protocol's view from what the viewer shows now (its root carries the live frame, window and zoom). */
+function snapshot() {
+  const m = model.get("_manifest");
+  if (!m) return null;
+  const d = root.dataset;
+  const axial = (d.plane || "axial") === "axial";
+  const w = model.get("window") || [m.windows[0].center, m.windows[0].width];
+  return {
+    case: state.caseId, series: model.get("series") || 0, stage: state.stage,
+    frame: axial && d.frame ? Number(d.frame) : model.get("frame") ?? m.start ?? 0,
+    window: d.windowCenter ? [Number(d.windowCenter), Number(d.windowWidth)] : w,
+    zoom: d.zoom ? Number(d.zoom) : model.get("zoom") || 1, pan: model.get("pan") || [0, 0], invert: !!model.get("invert"),
+    annotations: model.get("annotations") || [], hidden_groups: model.get("hidden_groups") || [],
+  };
+}
+
+function publish() {
+  state.queued = false;
+  const view = snapshot();
+  if (!view) return;
+  const text = JSON.stringify(view);
+  if (text !== state.lastSent && link.send({ type: "view", view, t: Date.now() })) state.lastSent = text;
+}
+
+/** At most one view message per animation frame, however fast the presenter scrolls. */
+function publishSoon() {
+  if (state.queued) return;
+  state.queued = true;
+  if (document.hidden) setTimeout(publish, 16); else requestAnimationFrame(publish);
+}
+
+model.onUser = (key) => {
+  if (key === "series") showCase(state.caseId, state.stage, model.get("series"));
+  publishSoon();
+};
+onPaint(viewerHost, () => { publishSoon(); drawHeat(); });
+
+/** Show ``caseId`` from its first image (or ``view`` when restoring the console after a reload). */
+function showCase(caseId, stage, series = 0, view = null) {
+  const start = { case: caseId, series, frame: null, window: null, zoom: 1, pan: [0, 0], invert: false, annotations: [], hidden_groups: [] };
+  const values = viewerState(view || start, state.agenda);
+  if (!values) return;
+  model.apply(values);
+  state.caseId = caseId;
+  state.stage = stage;
+  drawAgenda();
+  stages.show(caseId, stage).then(drawReveal);
+  publishSoon();
+}
+
+function drawAgenda() {
+  $("agenda").replaceChildren(...state.agenda.map((entry, i) => el("li", {},
+    el("button", { type: "button", textContent: `${i + 1}. ${entry.title}`, "aria-current": entry.case === state.caseId ? "true" : "false",
+      onclick: () => { if (entry.case !== state.caseId) showCase(entry.case, 0); } }))));
+}
+
+function drawReveal() {
+  const count = stages.count || 1;
+  $("stage-label").textContent = `Stage ${state.stage + 1} of ${count} shown`;
+  $("reveal").disabled = state.stage + 1 >= count;
+}
+
+$("reveal").addEventListener("click", () => {
+  state.stage += 1;
+  $("reveal").disabled = true;
+  stages.show(state.caseId, state.stage).then(drawReveal);
+  publishSoon();
+});
+
+// ---- polls ----
+$("poll-form").addEventListener("submit", (evt) => {
+  evt.preventDefault();
+  const kind = $("poll-form").elements.kind.value;
+  const poll = { id: `p${Date.now().toString(36)}`, kind, prompt: $("poll-question").value.trim() };
+  if (kind === "choice") poll.options = $("poll-options").value.split("\n").map((s) => s.trim()).filter(Boolean);
+  if (kind === "choice" && poll.options.length < 2) { $("poll-note").textContent = "A choice poll needs at least two options, one per line."; return; }
+  if (link.send({ type: "poll_open", poll })) $("poll-note").textContent = "";
+  else $("poll-note").textContent = "Not connected: the poll was not opened.";
+});
+$("poll-form").addEventListener("change", () => { $("options-field").hidden = $("poll-form").elements.kind.value !== "choice"; });
+$("poll-close").addEventListener("click", () => { if (state.poll) link.send({ type: "poll_close", poll: state.poll.id }); });
+
+function setPoll(poll) {
+  if (poll) state.asked = poll;
+  state.poll = poll;
+  $("poll-live").hidden = !poll;
+  $("poll-form").hidden = !!poll;
+  $("poll-live-prompt").textContent = poll ? `${poll.kind === "locate" ? "Locate" : "Poll"} open: ${poll.prompt}` : "";
+}
+
+function showResults(results) {
+  state.results = results;
+  const poll = state.asked && state.asked.id === results.poll ? state.asked : null;
+  if (!poll) return;
+  $("poll-results-heading").textContent = state.poll ? "Live results" : `Final results: ${poll.prompt}`;
+  if (results.counts) { drawBars($("poll-results"), poll, results.counts); heat.dataset.points = "0"; }
+  else $("poll-results").replaceChildren(el("p", { className: "rr-total", textContent: `${results.points.length} place${results.points.length === 1 ? "" : "s"} marked: see the heat map on the image.` }));
+  drawHeat();
+}
+
+/** Participants' clicks of a locate poll, drawn over the image; those on other frames fainter. */
+function drawHeat() {
+  const points = state.results && state.results.points;
+  const box = heat.parentElement.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  heat.width = Math.round(box.width * dpr); heat.height = Math.round(box.height * dpr);
+  const ctx = heat.getContext("2d");
+  ctx.clearRect(0, 0, heat.width, heat.height);
+  if (!points || !model.get("_manifest")) { heat.dataset.points = "0"; return; }
+  const frame = Number(root.dataset.frame);
+  let here = 0;
+  for (const p of points) {
+    const [cx, cy] = root.imageToClient(p.x, p.y);
+    const x = (cx - box.left) * dpr, y = (cy - box.top) * dpr, r = 18 * dpr;
+    const alpha = p.frame === frame ? 0.55 : 0.15;
+    if (p.frame === frame) here += 1;
+    const g = ctx.createRadialGradient(x, y, 0, x, y, r);
+    g.addColorStop(0, `rgba(255,60,0,${alpha})`);
+    g.addColorStop(1, "rgba(255,60,0,0)");
+    ctx.fillStyle = g;
+    ctx.fillRect(x - r, y - r, 2 * r, 2 * r);
+  }
+  heat.dataset.points = String(here);
+}
+
+// ---- Q&A and roster ----
+function answeredButton(q) {
+  if (q.answered) return null;
+  return el("button", { type: "button", textContent: "Mark answered", "aria-label": `Mark answered: ${q.text}`,
+    onclick: () => link.send({ type: "answered", question: q.id }) });
+}
+
+function drawRoster(roster) {
+  const connected = roster.filter((p) => p.connected);
+  const detached = connected.filter((p) => !p.following).length;
+  $("roster-count").textContent = `${connected.length} connected, ${detached} exploring on their own`;
+  $("roster").replaceChildren(...roster.map((p) => el("tr", { "data-participant": String(p.id) },
+    el("td", { textContent: p.name }),
+    el("td", { textContent: !p.connected ? "offline" : p.following ? "following" : "detached" }),
+    el("td", { textContent: p.rtt_ms === null || p.rtt_ms === undefined ? "–" : `${Math.round(p.rtt_ms)} ms` }))));
+}
+
+$("end").addEventListener("click", () => {
+  if (window.confirm("End the conference for everyone?")) link.send({ type: "end" });
+});
+
+// ---- the link ----
+function onStatus(status, reason) {
+  $("status").textContent = { connecting: "Connecting…", open: "Connected", reconnecting: "Link lost: reconnecting…",
+    closed: `Disconnected${reason ? `: ${reason}` : ""}.` }[status];
+  document.body.dataset.link = status;
+}
+
+function onMessage(msg) {
+  if (msg.type === "welcome") {
+    state.agenda = msg.agenda || [];
+    state.lastSent = "";
+    setPoll(msg.poll || null);
+    if (msg.results) showResults(msg.results);
+    drawQuestions($("questions"), msg.questions || [], answeredButton);
+    const view = msg.view;
+    if (state.caseId) publishSoon(); // back after a dropped link: the console's view is the newest
+    else if (view && viewerState(view, state.agenda)) showCase(view.case, view.stage || 0, view.series, view);
+    else if (state.agenda.length) showCase(state.agenda[0].case, 0);
+    if (msg.ended) onStatus("closed", "this conference has ended");
+  } else if (msg.type === "poll") setPoll(msg.poll);
+  else if (msg.type === "results") showResults(msg);
+  else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], answeredButton);
+  else if (msg.type === "roster") drawRoster(msg.roster || []);
+  else if (msg.type === "ended") { link.stop(); onStatus("closed", "the conference has ended"); }
+}
+
+window.rrPresenter = { get socket() { return link.socket; }, model, snapshot };
