@@ -17,8 +17,11 @@ import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from traitlets import Bytes, Int, Unicode
 
+from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.records import RecordsStore, default_url
 from readingroom.server.catalog import Catalog, public_id, version_of
+from readingroom.server.conference.routes import conference_routes
+from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.pages import TEMPLATES, catalog_routes
 from readingroom.server.stages import unknown_view
@@ -68,6 +71,8 @@ class ServeVoila(ReadingroomVoila):
         self._secret = self.reveal_secret.encode() or os.urandom(32)
         self.catalog = Catalog(CaseGate(Path(self.root_dir)))
         self.records = RecordsStore(self.records_url or default_url())
+        self.conferences = Conferences(self.catalog, self.records, FrameCache(self.frame_cache or default_cache_dir()),
+                                       self._secret)
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -94,7 +99,9 @@ class ServeVoila(ReadingroomVoila):
     def init_handlers(self) -> list:
         voila_kwargs = {"template_paths": self.template_paths, "config": self.config,
                         "voila_configuration": self.voila_configuration}
-        ours = catalog_routes(self.server_url or self.base_url, self.catalog, self._secret, voila_kwargs)
+        ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
+                                 self._secret)
+        ours += catalog_routes(self.server_url or self.base_url, self.catalog, self._secret, voila_kwargs)
         return ours + super().init_handlers()
 
 

@@ -1,0 +1,106 @@
+"""`readingroom conference start`: serve the app with a live conference on a case, print how to join.
+
+The same serving app as `readingroom serve`, with one conference created before it
+listens, so the links printed are live the moment the server is.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import typer
+
+from readingroom.cli.app import app
+from readingroom.cli.progress import progress_bar
+from readingroom.errors import InputError
+
+conference_app = typer.Typer(no_args_is_help=True, help="Live case conferences: a presenter drives every participant's view.")
+app.add_typer(conference_app, name="conference")
+
+
+@conference_app.command()
+def start(
+    what: Annotated[str, typer.Argument(help="The case to present (its folder name under --cases).", show_default=False)],
+    cases: Annotated[Path, typer.Option("--cases", help="Folder holding the cases.")] = Path("cases"),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
+    ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+    records: Annotated[str, typer.Option("--records", help="Records store URL (attendance for CME credit); default "
+                                         "$READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite.")] = "",
+    public_url: Annotated[str, typer.Option("--public-url", help="The address participants use, printed in the links "
+                                            "and the QR code, e.g. https://rr.hospital.org (default http://IP:PORT).")] = "",
+    qr: Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for slides); "
+                                            "default conference-<CODE>.png here.")] = None,
+) -> None:
+    """Start a conference on a case: prints the presenter link (secret), the join link, the code and a QR code."""
+    if not cases.is_dir():
+        raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port} is not a port number (1-65535)")
+    base = _public_url(public_url, ip, port)
+    if qr is not None and (qr.suffix.lower() != ".png" or not qr.parent.is_dir()):
+        raise InputError(f"--qr {qr}: give a .png file in an existing folder")
+    _check_port_free(ip, port)
+    from readingroom.server.serve_app import ServeVoila
+
+    server = ServeVoila.instance()
+    server.initialize([
+        str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
+        "--ServeVoila.pool_size=0",  # followers need no kernel; case pages start one on demand
+        *([f"--ServeVoila.records_url={records}"] if records else []),
+    ])
+    server.conferences.resolve(what)  # an unknown case is one line before anything is written
+    with progress_bar("Encoding the images") as update:
+        conference = server.conferences.start(what, progress=update)
+    join_url = f"{base}/join/{conference.code}"
+    qr_path = qr or Path(f"conference-{conference.code}.png")
+    _print_links(f"{base}/readingroom/conference/{conference.id}/present?token={conference.token}", join_url,
+                 conference.code, qr_path)
+    server.start()
+
+
+def _public_url(given: str, ip: str, port: int) -> str:
+    if not given:
+        host = socket.getfqdn() if ip in ("0.0.0.0", "::", "") else ip
+        return f"http://{host}:{port}"
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(f"--public-url {given}: give the address participants open, e.g. https://rr.hospital.org")
+    return given.rstrip("/")
+
+
+def _check_port_free(ip: str, port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((ip, port))
+        except OSError as error:
+            raise InputError(f"--port {port} on {ip} is not available ({error.strerror}); pick another port") from None
+
+
+def _print_links(presenter_url: str, join_url: str, code: str, qr_path: Path) -> None:
+    import segno
+
+    qr = segno.make(join_url, error="m")
+    _write_atomically(qr_path, lambda out: qr.save(out, kind="png", scale=8))
+    out = sys.stdout
+    out.write(f"Presenter link (secret: whoever opens it drives the conference):\n  {presenter_url}\n")
+    out.write(f"Join link: {join_url}\nJoin code: {code}\n")
+    qr.terminal(out=out, compact=True)
+    out.write(f"QR code of the join link: {qr_path}\n")
+    out.flush()
+
+
+def _write_atomically(path: Path, write) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

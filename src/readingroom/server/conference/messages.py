@@ -1,0 +1,176 @@
+"""Validation of every incoming conference message, by the sender's role (docs/conference-protocol.md).
+
+A message that is not JSON, too large, of an unknown type, not allowed for the sender's
+role, or whose fields have the wrong shape raises :class:`Rejected`. The reason names the
+rule, never the content: the socket logs it and drops the message, so nothing a
+participant typed ever reaches the server log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+MAX_MESSAGE_BYTES = 16 * 1024
+MAX_TEXT = 500  # a question, a poll prompt
+MAX_OPTIONS = 10
+MAX_OPTION_TEXT = 200
+MAX_ID = 64
+MAX_ANNOTATIONS = 200
+MAX_GROUPS = 50
+
+PRESENTER, PARTICIPANT = "presenter", "participant"
+
+
+class Rejected(ValueError):
+    """A message that is dropped; the text says which rule it broke (no content)."""
+
+
+def parse(raw: str | bytes, role: str) -> dict:
+    """The message as a dict of checked fields, or :class:`Rejected`."""
+    if len(raw) > MAX_MESSAGE_BYTES or (isinstance(raw, str) and len(raw.encode()) > MAX_MESSAGE_BYTES):
+        raise Rejected(f"larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected("not JSON") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise Rejected("not an object with a type")
+    kind = message["type"]
+    checks = _PRESENTER if role == PRESENTER else _PARTICIPANT
+    if kind not in checks:
+        other = _PARTICIPANT if role == PRESENTER else _PRESENTER
+        raise Rejected(f"{kind!r} is not allowed for a {role}" if kind in other else "unknown type")
+    fields = checks[kind]
+    extra = set(message) - {"type"} - set(fields)
+    if extra:
+        raise Rejected(f"{kind!r} has unexpected fields")
+    checked = {"type": kind}
+    for name, check in fields.items():
+        try:
+            checked[name] = check(message.get(name))
+        except (TypeError, ValueError) as error:
+            raise Rejected(f"{kind!r} field {name!r}: {error}") from None
+    return checked
+
+
+# Field checks: each returns the checked value or raises ValueError saying what is expected.
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _count(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ValueError("expected a whole number >= 0")
+    return value
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _text(limit: int) -> Callable[[object], str]:
+    def check(value) -> str:
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            raise ValueError(f"expected text of 1-{limit} characters")
+        return value.strip()
+
+    return check
+
+
+def _optional(check: Callable) -> Callable:
+    return lambda value: None if value is None else check(value)
+
+
+def _pair(value) -> list[float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError("expected two numbers")
+    return [_number(v) for v in value]
+
+
+def _list_of(check: Callable, limit: int) -> Callable[[object], list]:
+    def checked(value) -> list:
+        if not isinstance(value, list) or len(value) > limit:
+            raise ValueError(f"expected a list of at most {limit}")
+        return [check(v) for v in value]
+
+    return checked
+
+
+def _annotation(value) -> dict:
+    # The viewer validates annotations fully; here only their shape, so a follower cannot be broken.
+    if not isinstance(value, dict) or not isinstance(value.get("kind"), str):
+        raise ValueError("an annotation is an object with a kind")
+    return value
+
+
+VIEW_FIELDS: dict[str, Callable] = {
+    "case": _text(MAX_ID), "series": _count, "frame": _count, "window": _pair, "zoom": _number, "pan": _pair,
+    "invert": _flag, "annotations": _list_of(_annotation, MAX_ANNOTATIONS),
+    "hidden_groups": _list_of(_text(MAX_ID), MAX_GROUPS), "stage": _count,
+}
+VIEW_REQUIRED = ("case", "series", "frame")
+
+
+def _view(value) -> dict:
+    """The presenter's snapshot: ``case``, ``series`` and ``frame`` required, the other viewer fields optional."""
+    if not isinstance(value, dict):
+        raise ValueError("expected an object")
+    if set(value) - set(VIEW_FIELDS):
+        raise ValueError("unexpected view fields")
+    missing = [name for name in VIEW_REQUIRED if name not in value]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    if "zoom" in value and not _number(value["zoom"]) > 0:
+        raise ValueError("zoom must be > 0")
+    return {name: VIEW_FIELDS[name](v) for name, v in value.items()}
+
+
+def _poll(value) -> dict:
+    if not isinstance(value, dict) or set(value) - {"id", "kind", "prompt", "options"}:
+        raise ValueError("expected {id, kind, prompt, options?}")
+    kind = value.get("kind")
+    if kind not in ("choice", "locate"):
+        raise ValueError("kind must be 'choice' or 'locate'")
+    poll = {"id": _text(MAX_ID)(value.get("id")), "kind": kind, "prompt": _text(MAX_TEXT)(value.get("prompt"))}
+    if kind == "choice":
+        options = _list_of(_text(MAX_OPTION_TEXT), MAX_OPTIONS)(value.get("options"))
+        if len(options) < 2:
+            raise ValueError("a choice poll needs 2 or more options")
+        poll["options"] = options
+    elif "options" in value:
+        raise ValueError("a locate poll has no options")
+    return poll
+
+
+def _answer(value) -> int | dict:
+    """An option index, or ``{"x", "y", "frame"}`` (image pixels) for a locate poll."""
+    if isinstance(value, dict):
+        if set(value) != {"x", "y", "frame"}:
+            raise ValueError("a located answer is {x, y, frame}")
+        return {"x": _number(value["x"]), "y": _number(value["y"]), "frame": _count(value["frame"])}
+    return _count(value)
+
+
+_PRESENTER: dict[str, dict[str, Callable]] = {
+    "view": {"view": _view, "t": _optional(_number)},
+    "poll_open": {"poll": _poll},
+    "poll_close": {"poll": _text(MAX_ID)},
+    "answered": {"question": _count},
+    "end": {},
+    "ping": {"t": _optional(_number)},
+}
+_PARTICIPANT: dict[str, dict[str, Callable]] = {
+    "answer": {"poll": _text(MAX_ID), "answer": _answer},
+    "ask": {"text": _text(MAX_TEXT)},
+    "upvote": {"question": _count},
+    "following": {"value": _flag},
+    "ping": {"t": _optional(_number)},
+}

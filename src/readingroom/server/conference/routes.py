@@ -1,0 +1,27 @@
+"""Every conference route in one place (the socket, the join API, the educator's start, the pages)."""
+
+from __future__ import annotations
+
+from readingroom.records import RecordsStore
+from readingroom.server.catalog import Catalog
+from readingroom.server.conference.join import CodeAttempts, JoinHandler
+from readingroom.server.conference.pages import page_routes
+from readingroom.server.conference.sessions import Conferences
+from readingroom.server.conference.socket import ConferenceSocket, Hubs
+from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
+from readingroom.server.pages import _environment
+
+
+def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, records: RecordsStore,
+                      secret: bytes) -> list[tuple]:
+    """The tornado rules for live conferences under ``base_url``."""
+    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    hubs = Hubs(conferences, records)
+    educator = {"hubs": hubs, "environment": _environment()}
+    root = f"{base}readingroom/conference"
+    return [
+        (rf"{root}/([0-9]{{1,12}})/ws", ConferenceSocket, {"hubs": hubs}),
+        (rf"{root}/join", JoinHandler, {"hubs": hubs, "attempts": CodeAttempts(), "base": base}),
+        (rf"{root}/new", NewConferenceHandler, educator),
+        (rf"{root}/start", StartConferenceHandler, educator),
+    ] + page_routes(base, conferences, catalog, secret)

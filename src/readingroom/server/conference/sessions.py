@@ -1,0 +1,164 @@
+"""Live conferences of one serving process: how they start, who may speak in them, how they are found.
+
+A :class:`Conference` is what the pages and the socket rely on:
+
+- ``id``: the records store's session id (in every URL);
+- ``token``: the presenter's secret (32 url-safe random bytes), checked with :meth:`Conference.is_presenter`;
+- ``code``: the 6-character join code participants type;
+- ``agenda``: one entry per case, in order: ``{"case": public id, "title", "presentation", "stages",
+  "series": [{"uid", "number", "modality", "description", "count"}], "manifests": [frame manifests]}``;
+  :meth:`Conference.agenda_for` gives a participant's copy, without the title (it names the diagnosis);
+- ``room``: the live state (:class:`~.room.Room`: ``seq``, ``view``, ``poll``, ``ended`` ...);
+- :meth:`Conference.ticket` / :meth:`Conference.participant_of`: a participant's ticket, an HMAC of
+  (session, participant) with the server's secret, so it opens this session only and speaks as them only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from readingroom.errors import InputError
+from readingroom.frames import FrameCache, encode_series
+from readingroom.records import ConferenceSession, RecordsStore
+from readingroom.records.store import _CODE_ALPHABET as CODE_ALPHABET
+from readingroom.server.catalog import Catalog, public_id
+from readingroom.server.conference.messages import PRESENTER
+from readingroom.server.conference.room import Room
+
+CODE_LENGTH = 6
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Conference:
+    session: ConferenceSession
+    token: str
+    code: str
+    agenda: list[dict]
+    secret: bytes = field(repr=False)
+    room: Room = field(default_factory=Room)
+
+    @property
+    def id(self) -> int:
+        return self.session.id
+
+    def is_presenter(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.token.encode())
+
+    def ticket(self, participant: int) -> str:
+        return f"{participant}.{self._mac(participant)}"
+
+    def participant_of(self, ticket: str) -> int | None:
+        """The participant a ticket was issued to for *this* session, or None for anything else."""
+        number, _, mac = ticket.partition(".")
+        if not number.isdigit() or len(number) > 18:
+            return None
+        participant = int(number)
+        return participant if hmac.compare_digest(mac.encode(), self._mac(participant).encode()) else None
+
+    def agenda_for(self, role: str) -> list[dict]:
+        if role == PRESENTER:
+            return self.agenda
+        return [{k: v for k, v in entry.items() if k != "title"} for entry in self.agenda]
+
+    def _mac(self, participant: int) -> str:
+        message = f"conference:{self.id}:{participant}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+
+class Conferences:
+    """The registry: start a conference on a case (or a module's cases), find it by id or join code."""
+
+    def __init__(self, catalog: Catalog, records: RecordsStore, cache: FrameCache, secret: bytes,
+                 curriculum_dir: Path | None = None) -> None:
+        self.catalog, self.records, self.cache, self.secret = catalog, records, cache, secret
+        self.curriculum_dir = curriculum_dir
+        self._by_id: dict[int, Conference] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, name: str) -> tuple[str, list[str]]:
+        """``("case", [slug])`` for a servable case; :class:`InputError` naming the fix otherwise."""
+        cases_dir = self.catalog.gate.cases_dir
+        if (cases_dir / name / "case.ipynb").is_file():
+            problems = self.catalog.gate.problems(name)
+            if problems:
+                raise InputError(f"{name}: this case cannot be presented: {problems[0]}; fix it "
+                                 f"(readingroom check {cases_dir / name}) and start again")
+            return "case", [name]
+        known = ", ".join(card.slug for card in self.catalog.cards()) or "none"
+        raise InputError(f"{name}: no such case in {cases_dir}; servable cases: {known}")
+
+    def start(self, name: str, progress: Progress | None = None) -> Conference:
+        """A new conference: every series encoded (cached ones are reused), a session in the records store."""
+        kind, slugs = self.resolve(name)
+        agenda = self._agenda(slugs, progress)
+        session = self.records.create_session(kind, name, datetime.now(UTC))
+        with self._lock:
+            codes = {c.code for c in self._by_id.values()}
+            code = _new_code(codes)
+            conference = Conference(session, secrets.token_urlsafe(32), code, agenda, self.secret)
+            self._by_id[conference.id] = conference
+        return conference
+
+    def by_id(self, session_id: int) -> Conference | None:
+        return self._by_id.get(session_id)
+
+    def by_code(self, code: str) -> Conference | None:
+        """The live conference with this code; spaces, dashes and case are ignored (codes are read aloud)."""
+        wanted = "".join(ch for ch in code.upper() if ch.isalnum())
+        with self._lock:
+            found = [c for c in self._by_id.values() if hmac.compare_digest(c.code, wanted)]
+        return found[0] if found and not found[0].room.ended else None
+
+    def end(self, conference: Conference) -> None:
+        """Record the end; the conference stays findable by id (late sockets hear it ended), not by code."""
+        self.records.end_session(conference.id, datetime.now(UTC))
+
+    def servable_cases(self) -> list[tuple[str, str]]:
+        """``(slug, title)`` of every case a conference can be started on, for the educator's form."""
+        return [(card.slug, str(card.metadata.get("title") or card.slug)) for card in self.catalog.cards()]
+
+    def servable_modules(self) -> list[tuple[str, str]]:
+        """``(name, title)`` of every module a conference can be started on."""
+        return []
+
+    def _agenda(self, slugs: list[str], progress: Progress | None) -> list[dict]:
+        from readingroom.case.roles import stages
+        from readingroom.dicom import open_path
+
+        cases_dir = self.catalog.gate.cases_dir
+        opened = [(slug, open_path(cases_dir / slug / "images").series) for slug in slugs]
+        total, done = sum(len(series) for _, series in opened), 0
+        agenda = []
+        for slug, series in opened:
+            manifests = []
+            for one in series:
+                manifests.append(encode_series(one, self.cache))
+                done += 1
+                if progress:
+                    progress(done, total)
+            card = self.catalog.card(slug)
+            notebook = json.loads((cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
+            agenda.append({
+                "case": public_id(slug), "title": str(card.metadata.get("title") or slug),
+                "presentation": str(card.metadata.get("presentation") or ""), "stages": len(stages(notebook)),
+                "series": [{"uid": s.uid, "number": s.number, "modality": s.modality, "description": s.description,
+                            "count": s.frame_count} for s in series],
+                "manifests": manifests,
+            })
+        return agenda
+
+
+def _new_code(taken: set[str]) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if code not in taken:
+            return code
