@@ -36,30 +36,54 @@ def new(
 
 @app.command()
 def check(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Case folders; default: every folder in cases/.")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Case folders, module .yaml files or curriculum/ folders; "
+                                                       "default: every case in cases/ and module in curriculum/.")] = None,
     execute: Annotated[bool, typer.Option("--execute/--no-execute", help="Run each notebook headless.")] = True,
 ) -> None:
-    """Check cases: metadata, reveal order, identifiers in text and images, a clean run."""
-    from readingroom.case import check_case
-
-    folders = paths or _all_cases(Path("cases"))
-    if not folders:
-        raise InputError("no case folders given and none under ./cases; pass case folders to check")
+    """Check cases (metadata, reveal order, identifiers in text and images, a clean run) and curriculum modules."""
+    targets = _expand(paths) if paths else _all_cases(Path("cases")) + _all_modules(Path("curriculum"))
+    if not targets:
+        raise InputError("nothing to check under ./cases or ./curriculum; pass case folders or module .yaml files")
     failed = 0
-    for folder in folders:
-        if not folder.is_dir():
-            raise InputError(f"{folder}: not a case folder")
-        verdict = check_case(folder, execute=execute)
-        if verdict.passed:
-            out_console.print(f"[green]ok[/]   {escape(str(folder))}")
+    for target in targets:
+        problems = _problems(target, execute)
+        if not problems:
+            out_console.print(f"[green]ok[/]   {escape(str(target))}")
             continue
         failed += 1
-        out_console.print(f"[red]FAIL[/] {escape(str(folder))}")
-        for problem in verdict.problems:
+        out_console.print(f"[red]FAIL[/] {escape(str(target))}")
+        for problem in problems:
             out_console.print(f"       - {escape(problem)}")
     if failed:
-        out_console.print(f"{failed} of {len(folders)} case(s) failed")
+        out_console.print(f"{failed} of {len(targets)} case(s) and module(s) failed")
         raise typer.Exit(CHECK_FAILED_EXIT)
+
+
+def _problems(target: Path, execute: bool) -> list[str]:
+    """A module file is checked against the cases/ folder beside its curriculum/ folder."""
+    from readingroom.case import check_case
+    from readingroom.curriculum import module_problems
+
+    if target.is_file():
+        return module_problems(target, cases_root=target.resolve().parent.parent / "cases")
+    if not target.is_dir():
+        raise InputError(f"{target}: no such case folder or module file")
+    return check_case(target, execute=execute).problems
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """A folder of modules (curriculum/) stands for its .yaml files; a case folder holds case.ipynb."""
+    from readingroom.case.check import NOTEBOOK
+
+    targets: list[Path] = []
+    for path in paths:
+        modules = _all_modules(path) if path.is_dir() and not (path / NOTEBOOK).exists() else []
+        targets += modules or [path]
+    return targets
+
+
+def _all_modules(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def _all_cases(root: Path) -> list[Path]:

@@ -11,8 +11,21 @@ A module is ``curriculum/<name>.yaml`` (schema: ``module.schema.json``). Public 
   ``statement(format)``; ``TestQuestion``: id, prompt, options, answer (server only), case.
 - ``public_questions(questions)``, ``check_answers(questions, answers)``, ``score(questions, answers) -> Score``.
 - ``check_evaluation(answers)`` validates the fixed evaluation.
+- Credit: ``quarter_hours(minutes, max_credits)``, ``live_credit(store, session_id, participant_id, module)``,
+  ``self_study_credit(progress, module)``, ``missing_conditions(store, participant_id, module)``,
+  ``award(store, participant_id, module, *, now, session_id=None) -> Certificate`` (``CreditNotEarned``).
+- ``certificate_pdf(certificate, participant, module, verify_url, *, pagesize="letter") -> bytes``.
 """
 
+from readingroom.curriculum.certificate import certificate_pdf
+from readingroom.curriculum.credit import (
+    CreditNotEarned,
+    award,
+    live_credit,
+    missing_conditions,
+    quarter_hours,
+    self_study_credit,
+)
 from readingroom.curriculum.evaluation import EVALUATION_QUESTIONS, EvaluationQuestion, check_evaluation
 from readingroom.curriculum.loader import find_modules, load_module, module_problems
 from readingroom.curriculum.model import (
@@ -24,6 +37,7 @@ from readingroom.curriculum.model import (
     Faculty,
     Module,
     TestQuestion,
+    credit_phrase,
     credits_text,
     designation_statement,
 )
@@ -36,18 +50,26 @@ __all__ = [
     "LIVE",
     "SELF_STUDY",
     "CreditDesignation",
+    "CreditNotEarned",
     "EvaluationQuestion",
     "Faculty",
     "Module",
     "Score",
     "TestQuestion",
+    "award",
+    "certificate_pdf",
     "check_answers",
     "check_evaluation",
+    "credit_phrase",
     "credits_text",
     "designation_statement",
     "find_modules",
+    "live_credit",
     "load_module",
+    "missing_conditions",
     "module_problems",
     "public_questions",
+    "quarter_hours",
     "score",
+    "self_study_credit",
 ]

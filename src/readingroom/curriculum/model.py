@@ -78,10 +78,14 @@ def designation_statement(provider: str, max_credits: float, activity_format: st
         raise ValueError(f"curriculum: format must be one of {FORMATS}, got {activity_format!r}")
     activity = "live activity" if activity_format == LIVE else "enduring material"
     return (
-        f"{provider} designates this {activity} for a maximum of {credits_text(max_credits)} "
-        f"{AMA_CREDIT}{'' if max_credits == 1 else 's'}\u2122. Physicians should claim only the credit "
-        "commensurate with the extent of their participation in the activity."
+        f"{provider} designates this {activity} for a maximum of {credit_phrase(max_credits)}. "
+        "Physicians should claim only the credit commensurate with the extent of their participation in the activity."
     )
+
+
+def credit_phrase(hours: float, credit_type: str = AMA_CREDIT) -> str:
+    """E.g. "0.75 AMA PRA Category 1 Credits\u2122", singular for exactly one credit."""
+    return f"{credits_text(hours)} {credit_type}{'' if hours == 1 else 's'}\u2122"
 
 
 def credits_text(hours: float) -> str:
