@@ -60,6 +60,7 @@ class JoinHandler(web.RequestHandler):
         self.hubs, self.attempts, self.base = hubs, attempts, base
 
     async def post(self) -> None:
+        self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
         address = self.request.remote_ip or ""
         if self.attempts.blocked(address):
             raise web.HTTPError(429, "Too many wrong codes from this address; wait ten minutes and check the code.")

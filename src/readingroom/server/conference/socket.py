@@ -48,9 +48,9 @@ class Hub:
         self._pinger = PeriodicCallback(self._ping_all, PING_INTERVAL_MS)
         self._pinger.start()
 
-    def deliver(self, sender: ConferenceSocket, outgoing: Outgoing) -> None:
+    def deliver(self, sender: ConferenceSocket | None, outgoing: Outgoing, roster_now: bool = False) -> None:
         for audience, message in outgoing:
-            if message["type"] == "roster":
+            if message["type"] == "roster" and not roster_now:
                 self.roster_soon()
                 continue
             text = json.dumps(message)
@@ -69,12 +69,12 @@ class Hub:
 
     def _send_roster(self) -> None:
         self._roster_due = False
-        self.deliver(None, [(PRESENTER, self.conference.room.roster_message())])  # type: ignore[arg-type]
+        self.deliver(None, [(PRESENTER, self.conference.room.roster_message())], roster_now=True)
 
     def _ping_all(self) -> None:
         payload = struct.pack("!d", time.monotonic())
         for socket in list(self.sockets):
-            if socket.role == PARTICIPANT:
+            if socket.role == PARTICIPANT and not socket._behind():  # a view waiting to drain must not sit behind a ping
                 try:
                     socket.ping(payload)
                 except WebSocketClosedError:
@@ -121,7 +121,6 @@ class ConferenceSocket(WebSocketHandler):
         self.hubs = hubs
         self.role = ""
         self.participant: int | None = None
-        self._pending = None
         self._latest_view: str | None = None
 
     @property
@@ -219,19 +218,24 @@ class ConferenceSocket(WebSocketHandler):
         hub.roster_soon()
 
     def send(self, text: str, kind: str) -> None:
-        """Write now; a ``view`` waits (replacing any older one) while the previous write is still draining."""
-        if kind == "view" and self._pending is not None and not self._pending.done():
+        """Write now; a ``view`` waits (replacing any older one) while earlier data is still unsent."""
+        if kind == "view" and self._behind():
             self._latest_view = text
             return
         try:
-            self._pending = self.write_message(text)
+            written = self.write_message(text)
         except WebSocketClosedError:
             return
-        self._pending.add_done_callback(self._drained)
+        written.add_done_callback(self._drained)
 
-    def _drained(self, future) -> None:
-        if future.exception() is not None:  # the socket closed meanwhile; on_close tidies up
+    def _behind(self) -> bool:
+        """True while the socket's buffer holds data the client has not taken (a slow or stalled link)."""
+        connection = self.ws_connection
+        return connection is not None and connection.stream.writing()  # type: ignore[attr-defined]
+
+    def _drained(self, written) -> None:
+        if written.exception() is not None:  # the socket closed meanwhile; on_close tidies up
             return
-        if self._latest_view is not None and self._pending.done():
+        if self._latest_view is not None and not self._behind():
             text, self._latest_view = self._latest_view, None
             self.send(text, "view")

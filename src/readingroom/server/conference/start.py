@@ -47,6 +47,7 @@ class StartConferenceHandler(_EducatorPage):
     """POST (``what`` = a case slug or module name, ``_xsrf``): start it, then go to the presenter console."""
 
     async def post(self) -> None:
+        self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
         self.educator()
         what = self.get_body_argument("what", "")
         try:

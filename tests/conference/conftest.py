@@ -1,0 +1,157 @@
+"""Real `readingroom conference start` processes on free ports, and real websocket and HTTP clients for them.
+
+One server per records backend (SQLite, and PostgreSQL from tests/records/conftest.py),
+each over a copy of one small sample case. Its Jupyter config sets a known cookie
+secret, so a test can sign in as an educator the way the learning pages do.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from tornado.web import create_signed_value
+from websockets.sync.client import ClientConnection, connect
+
+from tests.browser.conftest import Server, _jupyter_env, free_port
+from tests.records.conftest import postgres_server  # noqa: F401  (the fixture, reused)
+
+CASES = Path(__file__).resolve().parents[2] / "cases"
+CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case: a quick start
+COOKIE_SECRET = "conference-tests-cookie-secret"
+_databases = itertools.count()
+
+
+@dataclass
+class Live:
+    """A running conference server and what `conference start` printed."""
+
+    server: Server
+    records_url: str
+    output: str
+    session: int
+    token: str
+    code: str
+    join_url: str
+    workdir: Path
+
+    @property
+    def base(self) -> str:
+        return self.server.url.rstrip("/")
+
+    def log_text(self) -> str:
+        return self.server.log.read_text()
+
+    def join(self, name: str, code: str | None = None, source: str = "127.0.0.1", cookie: str = "") -> tuple[int, dict]:
+        """POST the join API as a page would (the _xsrf double-submit); (status, JSON body)."""
+        body = json.dumps({"code": code or self.code, "name": name}).encode()
+        headers = {"Content-Type": "application/json", "X-XSRFToken": "t0k3n", "Cookie": f"_xsrf=t0k3n{cookie}"}
+        return request(self.server.port, "POST", "/readingroom/conference/join", body, headers, source)
+
+    def participant(self, name: str) -> Client:
+        status, joined = self.join(name)
+        assert status == 200, joined
+        return Client(self, f"/readingroom/conference/{joined['session']}/ws?ticket={joined['ticket']}", joined)
+
+    def presenter(self, session: int | None = None, token: str | None = None) -> Client:
+        return Client(self, f"/readingroom/conference/{session or self.session}/ws?token={token or self.token}", {})
+
+    def educator_cookie(self, participant_id: int) -> str:
+        return "; rr_user=" + create_signed_value(COOKIE_SECRET, "rr_user", str(participant_id)).decode()
+
+
+class Client:
+    """A websocket to the room; ``welcome`` is the first message it got."""
+
+    def __init__(self, live: Live, path: str, joined: dict) -> None:
+        self.path, self.joined = path, joined
+        self.socket: ClientConnection = connect(f"ws://127.0.0.1:{live.server.port}{path}", proxy=None, legacy=True)
+        self.welcome = self.next()
+
+    def send(self, message: dict) -> None:
+        self.socket.send(json.dumps(message))
+
+    def next(self, kind: str | None = None, timeout: float = 10) -> dict:
+        """The next message (of ``kind``, skipping others)."""
+        while True:
+            message = json.loads(self.socket.recv(timeout=timeout))
+            if kind is None or message["type"] == kind:
+                return message
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+            source: str = "127.0.0.1") -> tuple[int, dict | str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        text = response.read().decode()
+        kind = response.getheader("Content-Type", "")
+        return response.status, json.loads(text) if kind.startswith("application/json") else text
+    finally:
+        connection.close()
+
+
+def wait_for(condition, what: str, timeout: float = 15):
+    """Poll ``condition`` until it returns something truthy (records are written on their own thread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = ()) -> Live:
+    cases = workdir / "cases"
+    shutil.copytree(CASES / CASE, cases / CASE)
+    env = _jupyter_env(workdir, workdir / "frame-cache", "conference")
+    env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
+    Path(env["JUPYTER_CONFIG_DIR"], "voila_config.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
+    port = free_port()
+    server = Server([sys.executable, "-m", "readingroom", "conference", "start", CASE, f"--cases={cases}",
+                     f"--port={port}", f"--records={records_url}", *extra],
+                    env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
+    output = server.log.read_text()
+    presenter = re.search(r"/readingroom/conference/(\d+)/present\?token=(\S+)", output)
+    code = re.search(r"Join code: ([A-Z0-9]{6})", output).group(1)
+    join_url = re.search(r"Join link: (\S+)", output).group(1)
+    return Live(server, records_url, output, int(presenter.group(1)), presenter.group(2), code, join_url, workdir)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory):
+    """`readingroom conference start` on SQLite, run from its own folder (where the QR code lands)."""
+    workdir = tmp_path_factory.mktemp("conference-sqlite")
+    conference = start_conference(workdir, f"sqlite:///{workdir / 'records.sqlite'}")
+    yield conference
+    conference.server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_postgres(tmp_path_factory, postgres_server):  # noqa: F811
+    import psycopg
+
+    name = f"conference_{next(_databases)}"
+    with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    conference = start_conference(tmp_path_factory.mktemp("conference-postgres"), f"{postgres_server}/{name}")
+    yield conference
+    conference.server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_live(request) -> Live:
+    return request.getfixturevalue("live" if request.param == "sqlite" else "live_postgres")

@@ -1,0 +1,141 @@
+"""A real conference server, real websockets: what presenters and participants see, and what they cannot do."""
+
+from __future__ import annotations
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.conference.conftest import Client, request, wait_for
+
+
+def _view(live, frame: int, **extra) -> dict:
+    case = live.presenter_welcome_case
+    return {"case": case, "series": 0, "frame": frame, **extra}
+
+
+@pytest.fixture
+def room(live):
+    """The live conference's presenter, connected; its agenda's case id kept for building views."""
+    presenter = live.presenter()
+    live.presenter_welcome_case = presenter.welcome["agenda"][0]["case"]
+    yield presenter
+    presenter.close()
+
+
+def test_presenter_views_reach_every_participant_in_order_with_their_clock(live, room):
+    people = [live.participant(name) for name in ("Ann", "Bo", "Cy")]
+    start = room.welcome["seq"]
+    for frame in range(5):
+        room.send({"type": "view", "view": _view(live, frame), "t": 1000 + frame})
+    for person in people:
+        got = [person.next("view") for _ in range(5)]
+        assert [m["seq"] for m in got] == list(range(start + 1, start + 6))
+        assert [(m["view"]["frame"], m["t"]) for m in got] == [(f, 1000 + f) for f in range(5)]
+        person.close()
+
+
+def test_participants_never_see_the_case_title_the_presenter_does(live, room):
+    person = live.participant("Di")
+    assert "title" in room.welcome["agenda"][0] and "title" not in person.welcome["agenda"][0]
+    assert person.welcome["agenda"][0]["manifests"][0]["count"] >= 1  # the follower can load the frames
+    person.close()
+
+
+def test_a_joiner_and_a_reconnecting_participant_get_the_last_snapshot(live, room):
+    early = live.participant("Early")
+    for frame in (3, 4, 5):
+        room.send({"type": "view", "view": _view(live, frame, stage=1), "t": frame})
+    last = early.next("view")
+    while last["view"]["frame"] != 5:
+        last = early.next("view")
+    late = live.participant("Late")
+    assert (late.welcome["seq"], late.welcome["view"]) == (last["seq"], last["view"])
+    early.close()
+    again = Client(live, early.path, early.joined)
+    assert (again.welcome["seq"], again.welcome["view"]["frame"], again.welcome["you"]["name"]) == (last["seq"], 5, "Early")
+    again.close()
+    late.close()
+
+
+def test_a_participants_forged_presenter_messages_are_dropped_and_logged_without_content(live, room):
+    forger, bystander = live.participant("Mallory"), live.participant("Bystander")
+    marker = "FORGED-9f3c"
+    forger.send({"type": "view", "view": _view(live, 7, hidden_groups=[marker]), "t": 1})
+    forger.send({"type": "poll_open", "poll": {"id": marker, "kind": "locate", "prompt": marker}})
+    room.send({"type": "view", "view": _view(live, 2), "t": 2})
+    first = bystander.next()
+    assert first["type"] == "view" and first["view"]["frame"] == 2 and marker not in str(first)
+    mallory = forger.joined["participant"]
+    lines = wait_for(lambda: [line for line in live.log_text().splitlines()
+                              if f"dropped a message from participant {mallory}:" in line] or None, "the log lines")
+    assert len(lines) == 2 and "'view' is not allowed" in lines[0] and "'poll_open' is not allowed" in lines[1]
+    assert marker not in live.log_text()
+    forger.close()
+    bystander.close()
+
+
+def test_oversized_and_malformed_messages_are_dropped_and_the_link_stays_open(live, room):
+    person = live.participant("Sam")
+    person.send({"type": "ask", "text": "x" * 20000})
+    person.socket.send("{not json")
+    person.send({"type": "ping", "t": 42})
+    assert person.next() == {"type": "pong", "t": 42}
+    person.close()
+
+
+def test_a_wrong_presenter_token_or_a_forged_ticket_gets_no_socket(live):
+    for query in (f"token={live.token[:-2]}xx", "ticket=1.00ff", "ticket=", "token="):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{live.server.port}/readingroom/conference/{live.session}/ws?{query}", proxy=None, legacy=True)
+        assert refused.value.response.status_code == 403
+
+
+def test_polls_and_questions_between_presenter_and_participants(live, room):
+    ann, bo = live.participant("Ann"), live.participant("Bo")
+    room.send({"type": "poll_open", "poll": {"id": "mcq-1", "kind": "choice", "prompt": "Side?", "options": ["L", "R"]}})
+    assert ann.next("poll")["poll"]["id"] == "mcq-1"
+    ann.send({"type": "answer", "poll": "mcq-1", "answer": 1})
+    bo.send({"type": "answer", "poll": "mcq-1", "answer": 1})
+    assert wait_for(lambda: (r := room.next("results"))["counts"] == [0, 2] and r, "live results")
+    room.send({"type": "poll_close", "poll": "mcq-1"})
+    assert bo.next("results") == {"type": "results", "poll": "mcq-1", "counts": [0, 2]}
+    bo.send({"type": "ask", "text": "Is it acute?"})
+    question = ann.next("questions")["questions"][0]
+    ann.send({"type": "upvote", "question": question["id"]})
+    ann.send({"type": "upvote", "question": question["id"]})
+    room.send({"type": "answered", "question": question["id"]})
+    final = bo.next("questions")
+    while final["questions"][0]["answered"] is False:
+        final = bo.next("questions")
+    assert {k: final["questions"][0][k] for k in ("text", "by", "votes")} == {"text": "Is it acute?", "by": "Bo", "votes": 1}
+    ann.close()
+    bo.close()
+
+
+def test_the_roster_shows_who_is_connected_and_following(live, room):
+    person = live.participant("Roster Rita")
+    person.send({"type": "following", "value": False})
+    me = person.joined["participant"]
+    entry = wait_for(lambda: next((e for e in room.next("roster")["roster"] if e["id"] == me and not e["following"]),
+                                  None), "Rita detached in the roster")
+    assert entry["connected"] is True and entry["name"] == "Roster Rita"
+    person.close()
+    wait_for(lambda: any(e["id"] == me and not e["connected"] for e in room.next("roster")["roster"]), "Rita gone")
+
+
+def test_join_errors_and_the_wrong_code_limit(live):
+    assert live.join("", )[0] == 400
+    assert live.join("A" * 81)[0] == 400
+    source = "127.0.0.2"  # its own address, so the limit does not block the other tests
+    statuses = [live.join("Guesser", code=f"ZZZZZ{c}", source=source)[0] for c in "ABCDEFGHJK"]
+    assert statuses == [404] * 10
+    status, body = live.join("Guesser", source=source)  # even the right code, once blocked
+    assert status == 429 and "Too many wrong codes" in body["error"]
+    assert live.join("Someone else")[0] == 200  # other addresses are not held back
+
+
+def test_the_join_api_needs_the_xsrf_double_submit(live):
+    status, _ = request(live.server.port, "POST", "/readingroom/conference/join",
+                        b'{"code": "%s", "name": "No Cookie"}' % live.code.encode(), {"Content-Type": "application/json"})
+    assert status == 403
