@@ -20,6 +20,9 @@ def serve(
     cull_idle: Annotated[int, typer.Option("--cull-idle", help="Shut kernels down after this many idle seconds.")] = 600,
     records: Annotated[str, typer.Option("--records", help="Records store URL (default: $READINGROOM_RECORDS or "
                                          "~/.local/share/readingroom/records.sqlite), e.g. postgresql+psycopg://rr@db/rr.")] = "",
+    curriculum: Annotated[Path | None, typer.Option(
+        "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases folder.",
+    )] = None,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<slug>/; cases failing the PHI checks are withheld."""
     if not cases.is_dir():
@@ -30,10 +33,18 @@ def serve(
         raise InputError(f"--port {port} is not a port number (1-65535)")
     if pool_size < 0 or cull_idle < 0:
         raise InputError("--pool-size and --cull-idle must be 0 or more")
+    if curriculum is not None and not curriculum.is_dir():
+        raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
+    from readingroom.curriculum import find_modules
+    from readingroom.server.learning import curriculum_folder
     from readingroom.server.serve_app import ServeVoila
+
+    modules_dir = curriculum_folder(str(curriculum or ""), cases.resolve())
+    find_modules(modules_dir, cases_root=cases.resolve())  # a broken module is one line here, not a traceback later
 
     ServeVoila.launch_instance([
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
         f"--ServeVoila.pool_size={pool_size}", f"--ServeVoila.cull_idle_timeout={cull_idle}",
         *([f"--ServeVoila.records_url={records}"] if records else []),
+        f"--ServeVoila.curriculum_dir={modules_dir}",
     ])

@@ -17,12 +17,14 @@ import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from traitlets import Bytes, Int, Unicode
 
+from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.records import RecordsStore, default_url
 from readingroom.server.catalog import Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
+from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.pages import TEMPLATES, catalog_routes
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
@@ -61,6 +63,9 @@ class ServeVoila(ReadingroomVoila):
     records_url = Unicode("", config=True, help="Records store (attendance, answers, accounts, certificates): a "
                           "SQLAlchemy URL; default $READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite. "
                           "Example: --ServeVoila.records_url=postgresql+psycopg://rr@db/readingroom")
+    curriculum_dir = Unicode("", config=True, help="Folder of curriculum modules (<name>.yaml); default the "
+                             "curriculum/ folder next to the cases folder. "
+                             "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -73,6 +78,8 @@ class ServeVoila(ReadingroomVoila):
         self.records = RecordsStore(self.records_url or default_url())
         self.conferences = Conferences(self.catalog, self.records, FrameCache(self.frame_cache or default_cache_dir()),
                                        self._secret)
+        cases = Path(self.root_dir)
+        self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -102,6 +109,7 @@ class ServeVoila(ReadingroomVoila):
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
                                  self._secret)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self._secret, voila_kwargs)
+        ours += learning_routes(self.server_url or self.base_url, self.records, self.catalog, self.modules)
         return ours + super().init_handlers()
 
 

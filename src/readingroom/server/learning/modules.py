@@ -1,0 +1,198 @@
+"""The module pages: the list, one module's steps, and the POSTs that record each step.
+
+Every answer is scored here against the module's key, which never leaves the server;
+the browser gets questions from :func:`public_questions` only. Records get answers and
+times, never patient data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tornado import web
+
+from readingroom.curriculum import Module, check_answers, check_evaluation, public_questions, score
+from readingroom.errors import InputError
+from readingroom.records import Participant, TestKind
+from readingroom.server.learning.base import LearningHandler
+from readingroom.server.learning.certificates import credit_line
+from readingroom.server.learning.steps import Standing
+
+TITLES = {"disclosures": "the faculty disclosures", "pre-test": "the pre-test", "cases": "the cases",
+          "post-test": "the post-test", "evaluation": "the evaluation", "certificate": "the certificate"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _percent(value: float) -> int:
+    return round(value * 100)
+
+
+class ModuleHandler(LearningHandler):
+    """Base for ``/modules/<name>...``: the module, the signed-in participant and where they stand."""
+
+    modules: dict[str, Module]
+
+    def module(self, name: str) -> Module:
+        module = self.modules.get(name)
+        if module is None:
+            raise web.HTTPError(404, "No such module.")
+        return module
+
+    def standing(self, user: Participant, module: Module) -> Standing:
+        progress = self.store.start_module(user.id, module.name, _now())
+        return Standing.of(module, progress.position)
+
+    def require_step(self, standing: Standing, key: str) -> None:
+        """Steps go in order: the disclosures are seen before any content, the cases before the post-test."""
+        if standing.position < standing.index(key):
+            raise web.HTTPError(409, f"Finish {TITLES[standing.current]} first.")
+
+    def advance(self, user: Participant, module: Module, standing: Standing, key: str) -> None:
+        self.store.record_position(user.id, module.name, standing.after(key), _now())
+
+    def back_to(self, module: Module) -> None:
+        self.redirect(f"{self.base}modules/{module.name}")
+
+    def render_module(self, user: Participant, module: Module, *, status: int = 200, **problems: str) -> None:
+        """The module page: facts, disclosures, then each step as done, current or later."""
+        standing = self.standing(user, module)
+        progress = self.store.module_progress(user.id, module.name)
+        pre = self.store.test_attempts(user.id, module.name, TestKind.PRE)
+        post = self.store.test_attempts(user.id, module.name, TestKind.POST)
+        certificates = self.store.certificates(user.id, module.name)
+        self.render_page(
+            "module.html", status=status, module=module, view=standing,
+            designation=module.credit.statement, pass_percent=_percent(module.pass_mark),
+            pre_questions=public_questions(module.pre_test), post_questions=public_questions(module.post_test),
+            pre_score=pre[-1] if pre else None, post_score=post[-1] if post else None,
+            post_percent=_percent(post[-1].correct / post[-1].total) if post else None,
+            minutes=int(progress.seconds_on_task // 60) if progress else 0,
+            certificate=certificates[-1] if certificates else None,
+            certificate_credits=credit_line(certificates[-1]) if certificates else None,
+            evaluation_error=problems.get("evaluation_error"), credit_refused=problems.get("credit_refused"),
+        )
+
+
+class ModuleListHandler(ModuleHandler):
+    """GET ``/modules``: every module, with the signed-in participant's progress in each."""
+
+    def get(self) -> None:
+        user = self.require_user()
+        items = []
+        for module in self.modules.values():
+            progress = self.store.module_progress(user.id, module.name)
+            total = len(Standing.of(module, 0).keys)
+            done = None if progress is None else f"{min(progress.position, total)} of {total} steps done"
+            items.append({"module": module, "credits": module.credit.max_credits, "progress": done})
+        self.render_page("modules.html", modules=items)
+
+
+class ModulePageHandler(ModuleHandler):
+    """GET ``/modules/<name>``: the module page, resuming at the saved step."""
+
+    def get(self, name: str) -> None:
+        self.render_module(self.require_user(), self.module(name))
+
+
+class DisclosuresHandler(ModuleHandler):
+    """POST: the participant acknowledged the faculty disclosures, which the page shows before any content."""
+
+    def post(self, name: str) -> None:
+        user, module = self.require_user(), self.module(name)
+        standing = self.standing(user, module)
+        self.store.record_disclosures_seen(user.id, module.name, _now())
+        self.advance(user, module, standing, "disclosures")
+        self.back_to(module)
+
+
+class TestHandler(ModuleHandler):
+    """POST ``tests/pre`` or ``tests/post``: scored here; a failed post-test shows the score and may be retaken."""
+
+    def post(self, name: str, kind: str) -> None:
+        user, module = self.require_user(), self.module(name)
+        standing = self.standing(user, module)
+        key, questions = ("pre-test", module.pre_test) if kind == "pre" else ("post-test", module.post_test)
+        if not questions:
+            raise web.HTTPError(404, "This module has no pre-test.")
+        self.require_step(standing, key)
+        if standing.step(key).done:
+            raise web.HTTPError(409, f"You have already completed {TITLES[key]}.")
+        answers = self._answers(questions)
+        result = score(questions, answers)
+        passed = result.passed(module.pass_mark)
+        self.store.record_test_attempt(user.id, module.name, TestKind(kind), answers, correct=result.correct,
+                                       total=result.total, passed=passed, at=_now())
+        if kind == "pre" or passed:
+            self.advance(user, module, standing, key)
+        self.back_to(module)
+
+    def _answers(self, questions) -> dict[str, int]:
+        raw = {q.id: self.get_body_argument(q.id, "") for q in questions}
+        try:
+            return check_answers(questions, {k: int(v) if v.isdigit() else None for k, v in raw.items()})
+        except InputError as error:
+            raise web.HTTPError(400, str(error)) from None
+
+
+class CaseOpenHandler(ModuleHandler):
+    """GET ``cases/<id>``: the case counts as opened, then the case page opens in the same tab."""
+
+    def get(self, name: str, case_id: str) -> None:
+        user, module = self.require_user(), self.module(name)
+        standing = self.standing(user, module)
+        if case_id not in standing.case_ids:
+            raise web.HTTPError(404, "That case is not part of this module.")
+        key = f"case-{standing.case_ids.index(case_id)}"
+        self.require_step(standing, key)
+        self.advance(user, module, standing, key)
+        self.redirect(f"{self.base}cases/{case_id}/")
+
+
+class HeartbeatHandler(ModuleHandler):
+    """POST, every 30 s while the page is visible: the store adds the time since the last beat (capped)."""
+
+    def post(self, name: str) -> None:
+        module = self.module(name)
+        user = self.current_user
+        if user is None:
+            raise web.HTTPError(403, "Sign in to record time on task.")
+        self.store.record_heartbeat(user.id, module.name, _now())
+        self.set_status(204)
+        self.finish()
+
+
+class EvaluationHandler(ModuleHandler):
+    """POST: the evaluation (quality, intended change, commercial bias); then credit is awarded if earned."""
+
+    def post(self, name: str) -> None:
+        from readingroom.curriculum import CreditNotEarned, award
+
+        user, module = self.require_user(), self.module(name)
+        standing = self.standing(user, module)
+        self.require_step(standing, "evaluation")
+        try:
+            answers = check_evaluation(self._answers(module))
+        except InputError as error:
+            self.render_module(user, module, status=400, evaluation_error=str(error).removeprefix("evaluation: "))
+            return
+        if not standing.step("evaluation").done:
+            self.store.record_evaluation(user.id, module.name, answers, _now())
+            self.advance(user, module, standing, "evaluation")
+        try:
+            award(self.store, user.id, module, now=_now())
+        except CreditNotEarned as refused:
+            self.render_module(user, module, status=409, credit_refused=str(refused))
+            return
+        self.advance(user, module, Standing.of(module, standing.after("evaluation")), "certificate")
+        self.back_to(module)
+
+    def _answers(self, module: Module) -> dict:
+        answers: dict = {}
+        for question in module.evaluation:
+            value = self.field(question.id, 2000, required=False)
+            if value:
+                answers[question.id] = int(value) if question.options and value.isdigit() else value
+        return answers
