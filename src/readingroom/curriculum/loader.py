@@ -40,7 +40,7 @@ def load_module(path: Path, *, cases_root: Path | None = None) -> Module:
     """The module in ``path``; with ``cases_root``, its cases must exist there too."""
     data, problems = _read(path)
     if not problems:
-        problems = schema_problems(data) or content_problems(data, path, cases_root)
+        problems = schema_problems(data) or content_problems(data, cases_root)
     if problems:
         more = f" (and {len(problems) - 1} more; run `readingroom check {path}`)" if len(problems) > 1 else ""
         raise InputError(f"{path}: {problems[0]}{more}")
@@ -59,7 +59,7 @@ def module_problems(path: Path, *, cases_root: Path | None = None) -> list[str]:
     data, problems = _read(path)
     if problems:
         return problems
-    return schema_problems(data) or content_problems(data, path, cases_root)
+    return schema_problems(data) or content_problems(data, cases_root)
 
 
 def _read(path: Path) -> tuple[Any, list[str]]:
@@ -95,29 +95,34 @@ def schema_problems(data: dict) -> list[str]:
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         where = ".".join(str(p) for p in error.absolute_path)
-        problems += [f"{where + ': ' if where else ''}{what}" for what in _explain(error)]
+        if error.validator == "required":
+            problems += [
+                f"{where + '.' if where else ''}{name}: missing; add a `{name}:` field"
+                for name in error.validator_value
+                if name not in error.instance
+            ]
+        else:
+            problems.append(f"{where + ': ' if where else ''}{_explain(error)}")
     return problems
 
 
-def _explain(error: Any) -> list[str]:
+def _explain(error: Any) -> str:
     field = str(error.absolute_path[-1]) if error.absolute_path else ""
-    if error.validator == "required":
-        return [f"{name}: missing; add a `{name}:` field" for name in error.validator_value if name not in error.instance]
     if error.validator == "additionalProperties":
         unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return [f"unknown field(s) {', '.join(map(repr, unknown))}; remove them or check the spelling"]
+        return f"unknown field(s) {', '.join(map(repr, unknown))}; remove them or check the spelling"
     if field == "pass_mark" and error.validator == "maximum":
-        return [f"{error.instance} is above 1; write the pass mark as a fraction, e.g. 0.75 for 75 %"]
+        return f"{error.instance} is above 1; write the pass mark as a fraction, e.g. 0.75 for 75 %"
     if field == "max_credits" and error.validator == "multipleOf":
-        return [f"{error.instance} is not in quarter hours; use 0.25 steps, e.g. 1.0 or 1.25"]
+        return f"{error.instance} is not in quarter hours; use 0.25 steps, e.g. 1.0 or 1.25"
     if error.validator == "pattern":
-        return [f"{error.instance!r} must be lower case letters, digits and hyphens"]
+        return f"{error.instance!r} must be lower case letters, digits and hyphens"
     if error.validator == "enum":
-        return [f"{error.instance!r} is not one of: {', '.join(map(str, error.validator_value))}"]
-    return [error.message]
+        return f"{error.instance!r} is not one of: {', '.join(map(str, error.validator_value))}"
+    return error.message
 
 
-def content_problems(data: dict, path: Path, cases_root: Path | None) -> list[str]:
+def content_problems(data: dict, cases_root: Path | None) -> list[str]:
     """What the schema cannot say: answer indexes, question ids, case references, credit vs time."""
     problems = []
     cases = data["cases"]

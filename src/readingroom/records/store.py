@@ -401,7 +401,6 @@ class RecordsStore:
     def record_disclosures_seen(self, participant_id: int, module: str, at: datetime) -> ModuleProgress:
         """The faculty disclosures were shown; the first time counts (credit needs it before the content)."""
         at = require_utc(at)
-        self.start_module(participant_id, module, at)
         with self._session() as s:
             row = _progress_row(s, participant_id, module, at)
             if row.disclosures_seen_at is None:
@@ -416,7 +415,6 @@ class RecordsStore:
         With ``position``, also remember the step they are on, so they resume there.
         """
         at = require_utc(at)
-        self.start_module(participant_id, module, at)
         with self._session() as s:
             row = _progress_row(s, participant_id, module, at)
             last = row.last_heartbeat_at
@@ -431,7 +429,6 @@ class RecordsStore:
     def record_position(self, participant_id: int, module: str, position: int, at: datetime) -> ModuleProgress:
         """The step the learner is on (index into the module's steps), where they resume."""
         at = require_utc(at)
-        self.start_module(participant_id, module, at)
         with self._session() as s:
             row = _progress_row(s, participant_id, module, at)
             row.position = _check_position(position)
