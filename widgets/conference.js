@@ -112,19 +112,24 @@ export class ViewModel {
   save_changes() {}
 
   /** Show ``values``: a new series loads once with all of them; otherwise only what changed is set. */
-  apply(values) {
+  apply({ _manifest, _series_list, ...view }) {
     this.applying = true;
     try {
-      if (values._manifest !== this.state._manifest) {
-        Object.assign(this.state, values);
-        this.set("_manifest", values._manifest);
+      if (!sameSeries(_manifest, this.state._manifest)) {
+        Object.assign(this.state, view, { _series_list });
+        this.set("_manifest", _manifest);
         return;
       }
-      for (const [k, v] of Object.entries(values)) if (JSON.stringify(v) !== JSON.stringify(this.state[k])) this.set(k, v);
+      for (const [k, v] of Object.entries(view)) if (JSON.stringify(v) !== JSON.stringify(this.state[k])) this.set(k, v);
     } finally {
       this.applying = false;
     }
   }
+}
+
+/** Manifests of one series (the agenda arrives afresh with each welcome: compare, not identity). */
+function sameSeries(a, b) {
+  return !!a && !!b && a.uid === b.uid && a.count === b.count && a.lossless[0] === b.lossless[0];
 }
 
 /** What the viewer shows for a snapshot of the protocol's ``view`` (null if its case is not on the agenda). */
@@ -190,7 +195,7 @@ export class Stages {
 
   /** Show stages 0..``stage`` of ``caseId``; resolves when they are on the page. */
   show(caseId, stage) {
-    this.queue = this.queue.then(() => this.fetchUpTo(caseId, stage));
+    if (caseId !== this.caseId || stage >= this.shown) this.queue = this.queue.then(() => this.fetchUpTo(caseId, stage));
     return this.queue;
   }
 

@@ -170,6 +170,7 @@ function onStatus(status, reason) {
   const text = { connecting: "Connecting…", open: "Connected", reconnecting: "Link lost: reconnecting…",
     closed: state.ended ? "The conference has ended." : `Disconnected${reason ? `: ${reason}` : ""}.` }[status];
   $("status").textContent = text;
+  if (status !== "open") $("rtt").textContent = "";
   document.body.dataset.link = status;
 }
 
@@ -191,8 +192,8 @@ function onMessage(msg) {
   } else if (msg.type === "poll") setPoll(msg.poll);
   else if (msg.type === "results") showResults(msg.results || msg);
   else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], upvoteButton);
-  else if (msg.type === "ended") { state.ended = true; link.stop(); onStatus("closed"); }
-  else if (msg.type === "pong" && link.rtt !== null) $("status").textContent = `Connected · ${link.rtt} ms`;
+  else if (msg.type === "pong" && link.rtt !== null) $("rtt").textContent = `${link.rtt} ms`;
+  if (msg.type === "ended" || (msg.type === "welcome" && msg.ended)) { state.ended = true; link.stop(); onStatus("closed"); }
 }
 
 window.rrConference = {

@@ -15,7 +15,7 @@ const state = { agenda: [], caseId: null, stage: 0, poll: null, results: null, l
 const viewerHost = $("viewer");
 render({ model, el: viewerHost, transport: "http" });
 const root = viewerHost.querySelector("[data-rr-viewer]");
-const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true" });
+const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true", "data-points": "0" });
 root.querySelector(".rr-stage").append(heat);
 const stages = new Stages($("stages"), (k) => `${config.base}readingroom/conference/${config.session}/stages/${k}?token=${token}&case=${state.caseId}`);
 const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
@@ -116,7 +116,7 @@ function showResults(results) {
   const poll = state.asked && state.asked.id === results.poll ? state.asked : null;
   if (!poll) return;
   $("poll-results-heading").textContent = state.poll ? "Live results" : `Final results: ${poll.prompt}`;
-  if (results.counts) { drawBars($("poll-results"), poll, results.counts); heat.dataset.points = "0"; }
+  if (results.counts) drawBars($("poll-results"), poll, results.counts);
   else $("poll-results").replaceChildren(el("p", { className: "rr-total", textContent: `${results.points.length} place${results.points.length === 1 ? "" : "s"} marked: see the heat map on the image.` }));
   drawHeat();
 }
@@ -124,9 +124,11 @@ function showResults(results) {
 /** Participants' clicks of a locate poll, drawn over the image; those on other frames fainter. */
 function drawHeat() {
   const points = state.results && state.results.points;
+  if (!points && heat.dataset.points === "0") return; // nothing drawn, nothing to draw: scrolling stays cheap
   const box = heat.parentElement.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
-  heat.width = Math.round(box.width * dpr); heat.height = Math.round(box.height * dpr);
+  const w = Math.round(box.width * dpr), h = Math.round(box.height * dpr);
+  if (heat.width !== w || heat.height !== h) { heat.width = w; heat.height = h; }
   const ctx = heat.getContext("2d");
   ctx.clearRect(0, 0, heat.width, heat.height);
   if (!points || !model.get("_manifest")) { heat.dataset.points = "0"; return; }
@@ -153,10 +155,18 @@ function answeredButton(q) {
     onclick: () => link.send({ type: "answered", question: q.id }) });
 }
 
+function drawQuestionQueue(questions) {
+  const waiting = questions.filter((q) => !q.answered).length;
+  const note = `${waiting} question${waiting === 1 ? "" : "s"} waiting`;
+  if ($("qa-note").textContent !== note) $("qa-note").textContent = note; // announced only when it changes
+  drawQuestions($("questions"), questions, answeredButton);
+}
+
 function drawRoster(roster) {
   const connected = roster.filter((p) => p.connected);
   const detached = connected.filter((p) => !p.following).length;
-  $("roster-count").textContent = `${connected.length} connected, ${detached} exploring on their own`;
+  const count = `${connected.length} connected, ${detached} exploring on their own`;
+  if ($("roster-count").textContent !== count) $("roster-count").textContent = count; // rosters come with every ping
   $("roster").replaceChildren(...roster.map((p) => el("tr", { "data-participant": String(p.id) },
     el("td", { textContent: p.name }),
     el("td", { textContent: !p.connected ? "offline" : p.following ? "following" : "detached" }),
@@ -180,7 +190,7 @@ function onMessage(msg) {
     state.lastSent = "";
     setPoll(msg.poll || null);
     if (msg.results) showResults(msg.results);
-    drawQuestions($("questions"), msg.questions || [], answeredButton);
+    drawQuestionQueue(msg.questions || []);
     const view = msg.view;
     if (state.caseId) publishSoon(); // back after a dropped link: the console's view is the newest
     else if (view && viewerState(view, state.agenda)) showCase(view.case, view.stage || 0, view.series, view);
@@ -188,7 +198,7 @@ function onMessage(msg) {
     if (msg.ended) onStatus("closed", "this conference has ended");
   } else if (msg.type === "poll") setPoll(msg.poll);
   else if (msg.type === "results") showResults(msg);
-  else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], answeredButton);
+  else if (msg.type === "questions") drawQuestionQueue(msg.questions || []);
   else if (msg.type === "roster") drawRoster(msg.roster || []);
   else if (msg.type === "ended") { link.stop(); onStatus("closed", "the conference has ended"); }
 }

@@ -67,7 +67,7 @@ class Room:
 
 
 def _page(browser, room_logs: list, **options):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    context = browser.new_context(**options)
     page = context.new_page()
     room_logs.append(ConsoleLog(page))
     return context, page
@@ -86,7 +86,7 @@ def room(browser, conference_server):
     """A presenter and three participants following a live conference."""
     logs: list = []
     contexts = []
-    context, presenter = _page(browser, logs)
+    context, presenter = _page(browser, logs, viewport={"width": 1280, "height": 900})
     contexts.append(context)
     presenter_url = conference_server.presenter_url
     presenter.goto(presenter_url)
@@ -94,7 +94,7 @@ def room(browser, conference_server):
     code = presenter.locator(".rr-code").inner_text()
     participants = []
     for name in PARTICIPANTS:
-        context, page = _page(browser, logs, has_touch=True)
+        context, page = _page(browser, logs, viewport={"width": 820, "height": 1180}, has_touch=True)  # a tablet
         contexts.append(context)
         join(page, conference_server.url, code, name)
         participants.append(page)

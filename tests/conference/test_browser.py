@@ -94,6 +94,7 @@ def test_reveal_next_shows_the_next_stage_to_everyone(room):
 
 def test_a_choice_poll_round_trip_with_live_counts(room):
     p = room.presenter
+    press(p, "0")  # back to the image's own window for the screenshots
     p.get_by_label("Question", exact=True).fill("Where is the collection?")
     p.get_by_label("Options").fill("Subdural\nEpidural\nSubarachnoid")
     p.get_by_role("button", name="Open poll").click()
@@ -105,6 +106,8 @@ def test_a_choice_poll_round_trip_with_live_counts(room):
     expect(bars.nth(0)).to_have_attribute("data-count", "2")
     expect(bars.nth(1)).to_have_attribute("data-count", "0")
     expect(bars.nth(2)).to_have_attribute("data-count", "1")
+    save_screenshot(p, "conference")
+    save_screenshot(room.participants[2], "follower")
     p.get_by_role("button", name="Close poll").click()
     for page in room.participants:
         expect(page.locator("#poll-results li").nth(0)).to_have_attribute("data-count", "2")  # final results for all
@@ -121,7 +124,6 @@ def test_the_roster_shows_who_follows_and_who_explores(room):
     expect(roster.filter(has_text=PARTICIPANTS[0])).to_contain_text("detached")
     expect(room.presenter.locator("#roster-count")).to_have_text("3 connected, 1 exploring on their own")
     expect(roster.filter(has_text=PARTICIPANTS[1])).to_contain_text(re.compile(r"\d+ ms"))  # link quality
-    save_screenshot(room.presenter, "conference")
     explorer.get_by_role("button", name="Follow presenter").click()
     expect(roster.filter(has_text=PARTICIPANTS[0])).to_contain_text("following")
     assert room.errors() == []
