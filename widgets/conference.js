@@ -27,6 +27,11 @@ export function socketUrl(config, query) {
   return `${scheme}//${location.host}${config.base}readingroom/conference/${config.session}/ws?${query}`;
 }
 
+/** URL of stage ``k``'s HTML for a ``token=...&case=`` or ``ticket=`` query. */
+export function stageUrl(config, k, query) {
+  return `${config.base}readingroom/conference/${config.session}/stages/${k}?${query}`;
+}
+
 /**
  * One websocket that comes back by itself: after a dropped link it reconnects with
  * backoff and the server's welcome brings the current state (no replay needed).
@@ -173,7 +178,8 @@ export function drawBars(target, poll, counts) {
 
 /** The Q&A queue in the server's order (unanswered, most upvoted first); ``action(q)`` gives each row its button. */
 export function drawQuestions(target, questions, action) {
-  target.replaceChildren(...questions.map((q) => el("li", { className: q.answered ? "rr-answered" : "", "data-question": String(q.id) },
+  target.replaceChildren(...questions.map((q) => el("li",
+    { className: q.answered ? "rr-answered" : "", "data-question": String(q.id) },
     el("p", { className: "rr-q-text", textContent: q.text }),
     el("span", { className: "rr-q-meta" },
       el("span", { className: "rr-votes", textContent: `${q.votes} vote${q.votes === 1 ? "" : "s"}` }),
@@ -203,7 +209,11 @@ export class Stages {
     if (caseId !== this.caseId) { this.caseId = caseId; this.shown = 0; this.count = null; this.target.replaceChildren(); }
     while (this.shown <= stage) {
       const reply = await fetch(this.url(this.shown));
-      if (!reply.ok) { this.target.append(el("p", { className: "rr-error", textContent: `Stage ${this.shown + 1} could not be loaded (${reply.status}).` })); return; }
+      if (!reply.ok) {
+        const problem = `Stage ${this.shown + 1} could not be loaded (${reply.status}).`;
+        this.target.append(el("p", { className: "rr-error", textContent: problem }));
+        return;
+      }
       const found = await reply.json();
       if (caseId !== this.caseId) return;
       const section = el("section", { className: "rr-stage-html", "data-stage": String(found.number) });

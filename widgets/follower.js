@@ -4,7 +4,7 @@
 
 import { render } from "./viewer.js";
 import {
-  Link, Stages, ViewModel, clientToImage, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, viewerState,
+  Link, Stages, ViewModel, clientToImage, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, stageUrl, viewerState,
 } from "./conference.js";
 
 const LATENCIES_KEPT = 2000;
@@ -18,8 +18,9 @@ const viewerHost = $("viewer");
 render({ model, el: viewerHost, transport: "http" });
 const root = viewerHost.querySelector("[data-rr-viewer]");
 const imageStage = root.querySelector(".rr-stage");
-const stages = new Stages($("stages"), (k) => `${config.base}readingroom/conference/${config.session}/stages/${k}?ticket=${encodeURIComponent(config.ticket)}`);
-const link = new Link(socketUrl(config, `ticket=${encodeURIComponent(config.ticket)}`), { onMessage, onStatus });
+const ticket = `ticket=${encodeURIComponent(config.ticket)}`;
+const stages = new Stages($("stages"), (k) => stageUrl(config, k, ticket));
+const link = new Link(socketUrl(config, ticket), { onMessage, onStatus });
 
 // ---- following the presenter ----
 function showPresenterView() {
@@ -62,8 +63,8 @@ function setPoll(poll) {
       ? "Tap or click the image where you see it (or place a marker and move it with the arrow keys, Enter sends)."
       : "Choose one answer; you can change it until the poll closes.";
     $("poll-choices").replaceChildren(...(poll.kind === "choice"
-      ? poll.options.map((label, i) => el("button", { type: "button", className: "rr-choice", textContent: label, "aria-pressed": "false",
-        onclick: () => answerChoice(i) }))
+      ? poll.options.map((label, i) => el("button",
+        { type: "button", className: "rr-choice", textContent: label, "aria-pressed": "false", onclick: () => answerChoice(i) }))
       : [el("button", { type: "button", textContent: "Place a marker by keyboard", onclick: placeByKeyboard })]));
   } else {
     $("poll-choices").replaceChildren();
@@ -73,9 +74,19 @@ function setPoll(poll) {
 }
 
 function answerChoice(index) {
-  if (!send({ type: "answer", poll: state.poll.id, answer: index })) return;
-  $("poll-choices").querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === index)));
-  $("poll-note").textContent = `Answer sent: ${state.poll.options[index]}. You can change it until the poll closes.`;
+  if (send({ type: "answer", poll: state.poll.id, answer: index })) showOwnAnswer(index);
+}
+
+/** The answer the server holds for this participant (sent now, or before a dropped link). */
+function showOwnAnswer(answer) {
+  if (typeof answer === "number") {
+    $("poll-choices").querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === answer)));
+    $("poll-note").textContent = `Answer sent: ${state.poll.options[answer]}. You can change it until the poll closes.`;
+  } else if (model.get("_manifest")) {
+    setPin(answer.x, answer.y);
+    const where = `(${Math.round(answer.x)}, ${Math.round(answer.y)}) on image ${answer.frame + 1}`;
+    $("poll-note").textContent = `Place sent ${where}; tap again to change it.`;
+  }
 }
 
 function showResults(results) {
@@ -84,7 +95,8 @@ function showResults(results) {
   if (!closed) return; // live results are the presenter's; everyone sees them once the poll closes
   $("poll-panel").hidden = false;
   const poll = state.asked && state.asked.id === results.poll ? state.asked : null;
-  if (results.counts) drawBars($("poll-results"), { options: poll ? poll.options : results.counts.map((_, i) => `Option ${i + 1}`) }, results.counts);
+  const options = poll ? poll.options : (results.counts || []).map((_, i) => `Option ${i + 1}`);
+  if (results.counts) drawBars($("poll-results"), { options }, results.counts);
   else $("poll-results").replaceChildren(el("p", { textContent: `${(results.points || []).length} places marked on the image.` }));
 }
 
@@ -97,7 +109,8 @@ function drawPin() {
   const box = imageStage.getBoundingClientRect();
   state.pin.node.style.left = `${cx - box.left}px`;
   state.pin.node.style.top = `${cy - box.top}px`;
-  state.pin.node.setAttribute("aria-label", `Your answer at (${Math.round(state.pin.x)}, ${Math.round(state.pin.y)}): arrow keys move it, Enter sends`);
+  const where = `(${Math.round(state.pin.x)}, ${Math.round(state.pin.y)})`;
+  state.pin.node.setAttribute("aria-label", `Your answer at ${where}: arrow keys move it, Enter sends`);
 }
 
 function setPin(x, y) {
@@ -114,7 +127,7 @@ function removePin() { if (state.pin) state.pin.node.remove(); state.pin = null;
 
 function sendPin() {
   const answer = { x: Math.round(state.pin.x * 10) / 10, y: Math.round(state.pin.y * 10) / 10, frame: Number(root.dataset.frame) };
-  if (send({ type: "answer", poll: state.poll.id, answer })) $("poll-note").textContent = `Place sent (${Math.round(answer.x)}, ${Math.round(answer.y)}) on image ${answer.frame + 1}; tap again to change it.`;
+  if (send({ type: "answer", poll: state.poll.id, answer })) showOwnAnswer(answer);
 }
 
 function placeByKeyboard() {
@@ -180,6 +193,7 @@ function onMessage(msg) {
     state.seq = msg.seq || 0;
     $("you").textContent = msg.you ? `You are ${msg.you.name}` : "";
     setPoll(msg.poll || null);
+    if (msg.poll && msg.answer !== null && msg.answer !== undefined) showOwnAnswer(msg.answer);
     showResults(msg.results);
     drawQuestions($("questions"), msg.questions || [], upvoteButton);
     if (!state.following) link.send({ type: "following", value: false });

@@ -4,7 +4,9 @@
 // and watches the roster.
 
 import { render } from "./viewer.js";
-import { Link, Stages, ViewModel, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, viewerState } from "./conference.js";
+import {
+  Link, Stages, ViewModel, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, stageUrl, viewerState,
+} from "./conference.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
@@ -17,7 +19,7 @@ render({ model, el: viewerHost, transport: "http" });
 const root = viewerHost.querySelector("[data-rr-viewer]");
 const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true", "data-points": "0" });
 root.querySelector(".rr-stage").append(heat);
-const stages = new Stages($("stages"), (k) => `${config.base}readingroom/conference/${config.session}/stages/${k}?token=${token}&case=${state.caseId}`);
+const stages = new Stages($("stages"), (k) => stageUrl(config, k, `token=${token}&case=${state.caseId}`));
 const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
 
 // ---- the view every follower sees ----
@@ -60,7 +62,9 @@ onPaint(viewerHost, () => { publishSoon(); drawHeat(); });
 
 /** Show ``caseId`` from its first image (or ``view`` when restoring the console after a reload). */
 function showCase(caseId, stage, series = 0, view = null) {
-  const start = { case: caseId, series, frame: null, window: null, zoom: 1, pan: [0, 0], invert: false, annotations: [], hidden_groups: [] };
+  const start = {
+    case: caseId, series, frame: null, window: null, zoom: 1, pan: [0, 0], invert: false, annotations: [], hidden_groups: [],
+  };
   const values = viewerState(view || start, state.agenda);
   if (!values) return;
   model.apply(values);
@@ -73,8 +77,10 @@ function showCase(caseId, stage, series = 0, view = null) {
 
 function drawAgenda() {
   $("agenda").replaceChildren(...state.agenda.map((entry, i) => el("li", {},
-    el("button", { type: "button", textContent: `${i + 1}. ${entry.title}`, "aria-current": entry.case === state.caseId ? "true" : "false",
-      onclick: () => { if (entry.case !== state.caseId) showCase(entry.case, 0); } }))));
+    el("button", {
+      type: "button", textContent: `${i + 1}. ${entry.title}`, "aria-current": String(entry.case === state.caseId),
+      onclick: () => { if (entry.case !== state.caseId) showCase(entry.case, 0); },
+    }))));
 }
 
 function drawReveal() {
@@ -96,7 +102,10 @@ $("poll-form").addEventListener("submit", (evt) => {
   const kind = $("poll-form").elements.kind.value;
   const poll = { id: `p${Date.now().toString(36)}`, kind, prompt: $("poll-question").value.trim() };
   if (kind === "choice") poll.options = $("poll-options").value.split("\n").map((s) => s.trim()).filter(Boolean);
-  if (kind === "choice" && poll.options.length < 2) { $("poll-note").textContent = "A choice poll needs at least two options, one per line."; return; }
+  if (kind === "choice" && poll.options.length < 2) {
+    $("poll-note").textContent = "A choice poll needs at least two options, one per line.";
+    return;
+  }
   if (link.send({ type: "poll_open", poll })) $("poll-note").textContent = "";
   else $("poll-note").textContent = "Not connected: the poll was not opened.";
 });
@@ -117,7 +126,11 @@ function showResults(results) {
   if (!poll) return;
   $("poll-results-heading").textContent = state.poll ? "Live results" : `Final results: ${poll.prompt}`;
   if (results.counts) drawBars($("poll-results"), poll, results.counts);
-  else $("poll-results").replaceChildren(el("p", { className: "rr-total", textContent: `${results.points.length} place${results.points.length === 1 ? "" : "s"} marked: see the heat map on the image.` }));
+  else {
+    const n = results.points.length;
+    const text = `${n} place${n === 1 ? "" : "s"} marked: see the heat map on the image.`;
+    $("poll-results").replaceChildren(el("p", { className: "rr-total", textContent: text }));
+  }
   drawHeat();
 }
 

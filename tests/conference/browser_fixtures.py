@@ -34,14 +34,15 @@ def conference_server(tmp_path_factory):
 
     workdir = tmp_path_factory.mktemp("conference-browser")
     case = workdir / "cases" / SLUG
-    shutil.copytree(CASES / "chronic-subdural-haematoma-with-mass-effect", case, ignore=shutil.ignore_patterns("images"))
+    narrative = CASES / "chronic-subdural-haematoma-with-mass-effect"
+    shutil.copytree(narrative, case, ignore=shutil.ignore_patterns("images"))
     write_ct_phantom(workdir / "phantom", slices=24, size=128, pixel_spacing=(0.8, 0.8), slice_spacing=2.0)
     deidentify(workdir / "phantom", case / "images", key_path=workdir / "deid.key", workers=1)
     (case / "images" / "deid-report.json").replace(case / "deid.json")
     env = _jupyter_env(workdir, workdir / "frame-cache", "conference")
     port = free_port()
-    server = Server([sys.executable, "-m", "readingroom", "conference", "start", SLUG, "--cases", str(workdir / "cases"),
-                     f"--port={port}", "--qr", str(workdir / "join.png")],
+    server = Server([sys.executable, "-m", "readingroom", "conference", "start", SLUG,
+                     "--cases", str(workdir / "cases"), f"--port={port}", "--qr", str(workdir / "join.png")],
                     env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
     server.presenter_url = re.search(r"http://\S+/present\?token=\S+", server.log.read_text()).group(0)
     yield server

@@ -49,13 +49,14 @@ class _ConferencePage(_Plain):
             raise web.HTTPError(404, "No such conference: it may have ended when the server restarted.")
         return found
 
-    def page(self, template: str, config: dict, **values) -> None:
+    def page(self, name: str, config: dict, **values) -> None:
+        """``conference/<name>.html``, running the widget module ``<name>.js`` with ``config``."""
         base = _base(self)
-        settings = {"base": base, **config}
         self.set_header("Cache-Control", "no-store")  # the URL carries a secret; keep the page out of caches
         self.set_header("Referrer-Policy", "no-referrer")
-        self.finish(self.environment.get_template(f"conference/{template}").render(
-            base=base, version=modules_version(), config_json=_config_json(settings), **values))
+        self.finish(self.environment.get_template(f"conference/{name}.html").render(
+            base=base, version=modules_version(), module=f"{name}.js", body_class="rr-page",
+            config_json=_config_json({"base": base, **config}), **values))
 
 
 class PresenterPageHandler(_ConferencePage):
@@ -67,19 +68,19 @@ class PresenterPageHandler(_ConferencePage):
         if not conference.is_presenter(token):
             raise web.HTTPError(403, BAD_TOKEN)
         join_url = f"{self.request.protocol}://{self.request.host}{_base(self)}join/{conference.code}"
-        self.page("presenter.html", {"session": conference.id, "token": token},
+        self.page("presenter", {"session": conference.id, "token": token},
                   code=conference.code, join_url=join_url, qr_svg=_qr_svg(join_url))
 
 
 class FollowerPageHandler(_ConferencePage):
-    """GET ``/readingroom/conference/<id>/follow?ticket=``: the participant page; 403 for a ticket of another session."""
+    """GET ``/readingroom/conference/<id>/follow?ticket=``: the participant page; 403 for another session's ticket."""
 
     def get(self, session: str) -> None:
         conference = self.conference(session)
         ticket = self.get_argument("ticket", "")
         if conference.participant_of(ticket) is None:
             raise web.HTTPError(403, BAD_TICKET)
-        self.page("follower.html", {"session": conference.id, "ticket": ticket})
+        self.page("follower", {"session": conference.id, "ticket": ticket})
 
 
 class JoinPageHandler(_Plain):
@@ -92,7 +93,8 @@ class JoinPageHandler(_Plain):
         self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the form's script sends back)
         wanted = "".join(ch for ch in code.upper() if ch.isalnum())[:6]
         self.set_header("Cache-Control", "no-store")
-        self.finish(self.environment.get_template("conference/join.html").render(base=_base(self), code=wanted))
+        page = self.environment.get_template("conference/join.html")
+        self.finish(page.render(base=_base(self), code=wanted, body_class="rr-join-page"))
 
 
 class ConferenceStageHandler(_ConferencePage):
