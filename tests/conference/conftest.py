@@ -119,7 +119,7 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     shutil.copytree(CASES / CASE, cases / CASE)
     env = _jupyter_env(workdir, workdir / "frame-cache", "conference")
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
-    Path(env["JUPYTER_CONFIG_DIR"], "voila_config.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
+    Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "conference", "start", CASE, f"--cases={cases}",
                      f"--port={port}", f"--records={records_url}", *extra],

@@ -93,8 +93,8 @@ class Conferences:
                 raise InputError(f"{name}: this case cannot be presented: {problems[0]}; fix it "
                                  f"(readingroom check {cases_dir / name}) and start again")
             return "case", [name]
-        known = ", ".join(card.slug for card in self.catalog.cards()) or "none"
-        raise InputError(f"{name}: no such case in {cases_dir}; servable cases: {known}")
+        known = ", ".join(self.catalog.gate.slugs()) or "none"
+        raise InputError(f"{name}: no such case in {cases_dir}; cases there: {known}")
 
     def start(self, name: str, progress: Progress | None = None) -> Conference:
         """A new conference: every series encoded (cached ones are reused), a session in the records store."""

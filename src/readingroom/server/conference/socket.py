@@ -150,6 +150,8 @@ class ConferenceSocket(WebSocketHandler):
         room, hub = self.conference.room, self.hubs.hub(self.conference)
         you = {"id": self.participant, "name": self.name, "role": self.role}
         welcome = room.welcome(you) | {"agenda": self.conference.agenda_for(self.role)}
+        if self.role == PRESENTER:
+            welcome["code"] = self.conference.code  # the console shows it; the code is no secret from the presenter
         self.send(json.dumps(welcome), "welcome")
         if room.ended:
             self.close(1000, "the conference has ended")

@@ -1,0 +1,62 @@
+"""`readingroom conference start` as a user runs it: what it prints, the QR code it writes, how it refuses."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import segno
+from PIL import Image
+
+from tests.conference.conftest import CASE, CASES
+
+
+def test_start_prints_the_secret_presenter_link_the_join_link_the_code_and_a_qr_code(live):
+    lines = live.output.splitlines()
+    assert lines[0] == "Presenter link (secret: whoever opens it drives the conference):"
+    assert lines[1] == f"  http://127.0.0.1:{live.server.port}/readingroom/conference/{live.session}/present?token={live.token}"
+    assert len(live.token) >= 43  # 32 random bytes, url-safe
+    assert lines[2:4] == [f"Join link: http://127.0.0.1:{live.server.port}/join/{live.code}", f"Join code: {live.code}"]
+    qr_rows = lines[4:lines.index(f"QR code of the join link: conference-{live.code}.png")]
+    assert len(qr_rows) > 10 and all(set(row) <= set("█▀▄ ") for row in qr_rows)
+
+
+def test_the_png_is_the_join_links_qr_code_at_scale_8(live):
+    png = Image.open(live.workdir / f"conference-{live.code}.png")
+    assert png.format == "PNG"
+    expected = segno.make(live.join_url, error="m")
+    assert png.size == expected.symbol_size(scale=8)
+    modules = np.array(png.convert("L"))[::8, ::8] < 128  # one sample per module
+    assert (modules == np.array([list(row) for row in expected.matrix_iter(border=4)], dtype=bool)).all()
+    assert not list(live.workdir.glob(".conference-*.tmp"))  # written atomically, no leftovers
+
+
+def _run(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "readingroom", "conference", "start", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"READINGROOM_RECORDS": f"sqlite:///{tmp_path / 'records.sqlite'}", "PATH": "/usr/bin:/bin",
+                               "HOME": str(tmp_path), "JUPYTER_NO_CONFIG": "1"})
+
+
+@pytest.mark.parametrize("args, message", [
+    (("no-such-case", f"--cases={CASES}"), f"error: no-such-case: no such case in {CASES}; cases there: "),
+    ((CASE, f"--cases={CASES}", "--public-url=ftp://example.org"), "error: --public-url ftp://example.org: give the address"),
+    ((CASE, "--cases=/no/such/folder"), "error: /no/such/folder: no such folder"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, message):
+    done = _run(tmp_path, *args)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(message), done.stderr
+    assert done.stdout == "" and not list(tmp_path.glob("*.png")) and not (tmp_path / "records.sqlite").exists()
+
+
+def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        done = _run(tmp_path, CASE, f"--cases={CASES}", f"--port={port}")
+    assert done.returncode == 2 and f"--port {port} on 127.0.0.1 is not available" in done.stderr
+    assert not list(tmp_path.glob("*.png"))

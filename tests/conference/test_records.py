@@ -1,0 +1,48 @@
+"""Attendance and poll answers written by a real conference server, read back from its records store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, select
+
+from readingroom.records import RecordsStore
+from readingroom.records.models import AttendanceEventRow
+from tests.conference.conftest import Client, wait_for
+
+
+def _kinds(url: str, session: int, participant: int) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return list(db.scalars(select(AttendanceEventRow.kind).where(
+                AttendanceEventRow.session_id == session, AttendanceEventRow.participant_id == participant,
+            ).order_by(AttendanceEventRow.at, AttendanceEventRow.id)))
+    finally:
+        engine.dispose()
+
+
+def test_join_leave_reconnect_and_poll_answers_are_recorded(any_live):
+    live = any_live
+    presenter = live.presenter()
+    ann = live.participant("Ann Attendee")
+    me, poll = ann.joined["participant"], f"cme-{uuid.uuid4().hex[:8]}"
+    presenter.send({"type": "poll_open", "poll": {"id": poll, "kind": "choice", "prompt": "Next step?",
+                                                  "options": ["CT", "MRI", "Nothing"]}})
+    ann.next("poll")
+    ann.send({"type": "answer", "poll": poll, "answer": 0})
+    ann.send({"type": "answer", "poll": poll, "answer": 1})  # changed her mind: the last one counts live
+    wait_for(lambda: presenter.next("results")["counts"] == [0, 1, 0], "both answers counted")
+    ann.close()
+    wait_for(lambda: _kinds(live.records_url, live.session, me) == ["join", "leave"], "join and leave rows")
+    again = Client(live, ann.path, ann.joined)
+    again.close()
+    assert wait_for(lambda: (k := _kinds(live.records_url, live.session, me)) == ["join", "leave", "reconnect", "leave"]
+                    and k, "the reconnect and the second leave")
+    with RecordsStore(live.records_url) as store:
+        answers = store.poll_answers(live.session, poll)
+        assert [(a.participant_id, a.answer) for a in answers] == [(me, 0), (me, 1)]
+        row = next(r for r in store.attendance_report(live.session, until=datetime.now(UTC)) if r.participant_id == me)
+        assert (row.display_name, row.reconnects) == ("Ann Attendee", 1)
+    presenter.close()

@@ -1,0 +1,90 @@
+"""A signed-in educator's "Start conference", and what keeps two conferences of one server apart."""
+
+from __future__ import annotations
+
+import http.client
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from readingroom.records import RecordsStore
+from tests.conference.conftest import CASE, request
+
+EDUCATOR_LINE = "Only an educator can start a conference: sign in with an educator account first."
+
+
+def _account(live, educator: bool) -> int:
+    with RecordsStore(live.records_url) as store:
+        name = f"user-{uuid.uuid4().hex[:8]}"
+        return store.add_participant(f"Dr {name}", username=name, password="a long passphrase", is_educator=educator).id
+
+
+@pytest.fixture
+def educator(live) -> str:
+    return live.educator_cookie(_account(live, educator=True))
+
+
+def _start(live, cookie: str, xsrf: str = "abc") -> tuple[int, str]:
+    """POST the educator's form; (status, where it redirects)."""
+    connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=60)
+    try:
+        connection.request("POST", "/readingroom/conference/start", body=f"what={CASE}&_xsrf={xsrf}",
+                           headers={"Cookie": f"_xsrf=abc{cookie}", "Content-Type": "application/x-www-form-urlencoded"})
+        response = connection.getresponse()
+        return response.status, response.getheader("Location") or ""
+    finally:
+        connection.close()
+
+
+def _second_conference(live, cookie: str) -> tuple[int, str]:
+    """Start one through the form; (session, token) from the redirect to the presenter console."""
+    status, location = _start(live, cookie)
+    assert status == 302 and urlsplit(location).path.endswith("/present")
+    return int(urlsplit(location).path.split("/")[-2]), parse_qs(urlsplit(location).query)["token"][0]
+
+
+@pytest.mark.parametrize("who", ["nobody", "participant"])
+def test_only_educators_see_the_form_or_start_one(live, who):
+    cookie = live.educator_cookie(_account(live, educator=False)) if who == "participant" else ""
+    status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": cookie.lstrip("; ")})
+    assert status == 403 and EDUCATOR_LINE in page
+    assert _start(live, cookie)[0] == 403
+
+
+def test_the_form_lists_the_servable_case_and_needs_xsrf(live, educator):
+    status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": educator.lstrip("; ")})
+    assert status == 200 and f'value="{CASE}"' in page and "Chronic subdural" in page
+    assert _start(live, educator, xsrf="forged")[0] == 403
+
+
+def test_a_ticket_opens_its_own_conference_only_and_ending_one_closes_it(live, educator):
+    session, token = _second_conference(live, educator)
+    assert session != live.session
+    status, joined = live.join("Ann")  # a ticket for the first conference
+    assert status == 200
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{live.server.port}/readingroom/conference/{session}/ws?ticket={joined['ticket']}",
+                proxy=None, legacy=True)
+    assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus):  # nor does the first conference's presenter token
+        connect(f"ws://127.0.0.1:{live.server.port}/readingroom/conference/{session}/ws?token={live.token}",
+                proxy=None, legacy=True)
+    presenter = live.presenter(session, token)
+    code = presenter.welcome["code"]
+    with RecordsStore(live.records_url) as store:
+        assert store.session(session).ends_at is None
+    status, joined_b = live.join("Bo", code=code)
+    assert status == 200 and joined_b["session"] == session
+    follower = connect(f"ws://127.0.0.1:{live.server.port}{joined_b['ws_url']}", proxy=None, legacy=True)
+    assert '"welcome"' in follower.recv(timeout=10)
+    presenter.send({"type": "end"})
+    assert presenter.next("ended") == {"type": "ended"}
+    assert '"ended"' in follower.recv(timeout=10)
+    with pytest.raises(ConnectionClosed):
+        follower.recv(timeout=10)
+    assert live.join("Cy", code=code)[0] == 404
+    with RecordsStore(live.records_url) as store:
+        assert store.session(session).ends_at is not None
