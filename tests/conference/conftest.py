@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from tornado.web import create_signed_value
 from websockets.sync.client import ClientConnection, connect
 
@@ -26,6 +27,8 @@ from tests.records.conftest import postgres_server  # noqa: F401  (the fixture, 
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case: a quick start
+SECOND_CASE = "non-ossifying-fibroma-of-the-distal-tibia"
+MODULE = "two-first-looks"  # a sample module cut down to the two cases above
 COOKIE_SECRET = "conference-tests-cookie-secret"
 _databases = itertools.count()
 
@@ -114,9 +117,21 @@ def wait_for(condition, what: str, timeout: float = 15):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _write_module(folder: Path) -> None:
+    """The sample module, its cases and questions cut down to the two cases copied."""
+    module = yaml.safe_load((CASES.parent / "curriculum" / "first-look-emergency-reads.yaml").read_text())
+    module["cases"] = [CASE, SECOND_CASE]
+    for test in ("pre_test", "post_test"):
+        module[test] = [q for q in module[test] if q.get("case") in module["cases"]]
+    folder.mkdir()
+    (folder / f"{MODULE}.yaml").write_text(yaml.safe_dump(module))
+
+
 def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = ()) -> Live:
     cases = workdir / "cases"
-    shutil.copytree(CASES / CASE, cases / CASE)
+    for slug in (CASE, SECOND_CASE):
+        shutil.copytree(CASES / slug, cases / slug)
+    _write_module(workdir / "curriculum")
     env = _jupyter_env(workdir, workdir / "frame-cache", "conference")
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
     Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")

@@ -42,7 +42,7 @@ def _run(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args, message", [
-    (("no-such-case", f"--cases={CASES}"), f"error: no-such-case: no such case in {CASES}; cases there: "),
+    (("no-such-case", f"--cases={CASES}"), f"error: no-such-case: no such case in {CASES} nor module; cases there: "),
     ((CASE, f"--cases={CASES}", "--public-url=ftp://example.org"), "error: --public-url ftp://example.org: give the address"),
     ((CASE, "--cases=/no/such/folder"), "error: /no/such/folder: no such folder"),
 ])

@@ -11,7 +11,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from readingroom.records import RecordsStore
-from tests.conference.conftest import CASE, request
+from readingroom.server.catalog import public_id
+from tests.conference.conftest import CASE, MODULE, SECOND_CASE, request
 
 EDUCATOR_LINE = "Only an educator can start a conference: sign in with an educator account first."
 
@@ -27,11 +28,11 @@ def educator(live) -> str:
     return live.educator_cookie(_account(live, educator=True))
 
 
-def _start(live, cookie: str, xsrf: str = "abc") -> tuple[int, str]:
+def _start(live, cookie: str, xsrf: str = "abc", what: str = CASE) -> tuple[int, str]:
     """POST the educator's form; (status, where it redirects)."""
     connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=60)
     try:
-        connection.request("POST", "/readingroom/conference/start", body=f"what={CASE}&_xsrf={xsrf}",
+        connection.request("POST", "/readingroom/conference/start", body=f"what={what}&_xsrf={xsrf}",
                            headers={"Cookie": f"_xsrf=abc{cookie}", "Content-Type": "application/x-www-form-urlencoded"})
         response = connection.getresponse()
         return response.status, response.getheader("Location") or ""
@@ -88,3 +89,28 @@ def test_a_ticket_opens_its_own_conference_only_and_ending_one_closes_it(live, e
     assert live.join("Cy", code=code)[0] == 404
     with RecordsStore(live.records_url) as store:
         assert store.session(session).ends_at is not None
+
+
+def test_a_module_conference_has_its_cases_on_the_agenda_in_order(live, educator):
+    status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": educator.lstrip("; ")})
+    assert status == 200 and f'value="{MODULE}"' in page
+    status, location = _start(live, educator, what=MODULE)
+    assert status == 302
+    session = int(urlsplit(location).path.split("/")[-2])
+    presenter = live.presenter(session, parse_qs(urlsplit(location).query)["token"][0])
+    assert [entry["case"] for entry in presenter.welcome["agenda"]] == [public_id(CASE), public_id(SECOND_CASE)]
+    assert all(entry["manifests"] and entry["stages"] >= 2 for entry in presenter.welcome["agenda"])
+    with RecordsStore(live.records_url) as store:
+        assert (store.session(session).kind, store.session(session).ref) == ("module", MODULE)
+    presenter.send({"type": "end"})
+    presenter.next("ended")
+
+
+def test_an_unknown_choice_is_refused_with_one_line(live, educator):
+    connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=60)
+    connection.request("POST", "/readingroom/conference/start", body="what=no-such-thing&_xsrf=abc",
+                       headers={"Cookie": f"_xsrf=abc{educator}", "Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    page = response.read().decode()
+    connection.close()
+    assert response.status == 400 and "no-such-thing: no such case in " in page and "modules: two-first-looks" in page

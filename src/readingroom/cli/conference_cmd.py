@@ -26,8 +26,11 @@ app.add_typer(conference_app, name="conference")
 
 @conference_app.command()
 def start(
-    what: Annotated[str, typer.Argument(help="The case to present (its folder name under --cases).", show_default=False)],
+    what: Annotated[str, typer.Argument(help="The case (its folder name under --cases) or the module (a <name>.yaml "
+                                        "under --curriculum, its cases in order) to present.", show_default=False)],
     cases: Annotated[Path, typer.Option("--cases", help="Folder holding the cases.")] = Path("cases"),
+    curriculum: Annotated[Path | None, typer.Option("--curriculum", help="Folder of curriculum modules "
+                                                    "(<name>.yaml); default: curriculum/ next to the cases folder.")] = None,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
     records: Annotated[str, typer.Option("--records", help="Records store URL (attendance for CME credit); default "
@@ -37,9 +40,11 @@ def start(
     qr: Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for slides); "
                                             "default conference-<CODE>.png here.")] = None,
 ) -> None:
-    """Start a conference on a case: prints the presenter link (secret), the join link, the code and a QR code."""
+    """Start a conference on a case or a module: prints the presenter link (secret), the join link, the code and a QR code."""
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
+    if curriculum is not None and not curriculum.is_dir():
+        raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
     if not 0 < port < 65536:
         raise InputError(f"--port {port} is not a port number (1-65535)")
     base = _public_url(public_url, ip, port)
@@ -53,8 +58,9 @@ def start(
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
         "--ServeVoila.pool_size=0",  # followers need no kernel; case pages start one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
+        *([f"--ServeVoila.curriculum_dir={curriculum.resolve()}"] if curriculum else []),
     ])
-    server.conferences.resolve(what)  # an unknown case is one line before anything is written
+    server.conferences.resolve(what)  # an unknown case or module is one line before anything is written
     with progress_bar("Encoding the images") as update:
         conference = server.conferences.start(what, progress=update)
     join_url = f"{base}/join/{conference.code}"

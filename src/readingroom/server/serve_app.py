@@ -76,10 +76,10 @@ class ServeVoila(ReadingroomVoila):
         self._secret = self.reveal_secret.encode() or os.urandom(32)
         self.catalog = Catalog(CaseGate(Path(self.root_dir)))
         self.records = RecordsStore(self.records_url or default_url())
-        self.conferences = Conferences(self.catalog, self.records, FrameCache(self.frame_cache or default_cache_dir()),
-                                       self._secret)
         cases = Path(self.root_dir)
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
+        self.conferences = Conferences(self.catalog, self.records, FrameCache(self.frame_cache or default_cache_dir()),
+                                       self._secret, self.modules)
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()

@@ -20,11 +20,11 @@ import hmac
 import json
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
+from readingroom.curriculum import Module
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
 from readingroom.records import ConferenceSession, RecordsStore
@@ -75,26 +75,32 @@ class Conference:
 
 
 class Conferences:
-    """The registry: start a conference on a case (or a module's cases), find it by id or join code."""
+    """The registry: start a conference on a case (or a module's cases, in order), find it by id or join code."""
 
     def __init__(self, catalog: Catalog, records: RecordsStore, cache: FrameCache, secret: bytes,
-                 curriculum_dir: Path | None = None) -> None:
+                 modules: Sequence[Module] = ()) -> None:
         self.catalog, self.records, self.cache, self.secret = catalog, records, cache, secret
-        self.curriculum_dir = curriculum_dir
+        self.modules = {module.name: module for module in modules}
         self._by_id: dict[int, Conference] = {}
         self._lock = threading.Lock()
 
     def resolve(self, name: str) -> tuple[str, list[str]]:
-        """``("case", [slug])`` for a servable case; :class:`InputError` naming the fix otherwise."""
+        """``("case", [slug])`` or ``("module", its slugs in order)``; :class:`InputError` naming the fix otherwise."""
         cases_dir = self.catalog.gate.cases_dir
         if (cases_dir / name / "case.ipynb").is_file():
-            problems = self.catalog.gate.problems(name)
+            kind, slugs = "case", [name]
+        elif name in self.modules:
+            kind, slugs = "module", list(self.modules[name].cases)
+        else:
+            cases = ", ".join(self.catalog.gate.slugs()) or "none"
+            modules = f"; modules: {', '.join(self.modules)}" if self.modules else ""
+            raise InputError(f"{name}: no such case in {cases_dir} nor module; cases there: {cases}{modules}")
+        for slug in slugs:
+            problems = self.catalog.gate.problems(slug)
             if problems:
-                raise InputError(f"{name}: this case cannot be presented: {problems[0]}; fix it "
-                                 f"(readingroom check {cases_dir / name}) and start again")
-            return "case", [name]
-        known = ", ".join(self.catalog.gate.slugs()) or "none"
-        raise InputError(f"{name}: no such case in {cases_dir}; cases there: {known}")
+                raise InputError(f"{slug}: this case cannot be presented: {problems[0]}; fix it "
+                                 f"(readingroom check {cases_dir / slug}) and start again")
+        return kind, slugs
 
     def start(self, name: str, progress: Progress | None = None) -> Conference:
         """A new conference: every series encoded (cached ones are reused), a session in the records store."""
@@ -127,8 +133,8 @@ class Conferences:
         return [(card.slug, str(card.metadata.get("title") or card.slug)) for card in self.catalog.cards()]
 
     def servable_modules(self) -> list[tuple[str, str]]:
-        """``(name, title)`` of every module a conference can be started on."""
-        return []
+        """``(name, title)`` of every module whose cases can all be presented."""
+        return [(m.name, m.title) for m in self.modules.values() if all(self.catalog.gate.passes(s) for s in m.cases)]
 
     def _agenda(self, slugs: list[str], progress: Progress | None) -> list[dict]:
         from readingroom.case.roles import stages
