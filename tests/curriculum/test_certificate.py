@@ -67,3 +67,15 @@ def test_names_are_printed_literally_not_as_markup(module):
     cert = Certificate("ABCDEFGH2345", 7, "Module <b>bold</b> & more", 1, datetime(2026, 3, 7, tzinfo=UTC))
     text, _ = _text(certificate_pdf(cert, Participant(7, "A <i>B</i>", None, None), module, URL))
     assert "Module <b>bold</b> & more" in text and "A <i>B</i>" in text
+
+
+def test_names_beyond_latin_1_and_long_names_print_whole(module):
+    cert = Certificate("ABCDEFGH2345", 7, "Test module", 1, datetime(2026, 3, 7, tzinfo=UTC))
+    text, _ = _text(certificate_pdf(cert, Participant(7, "\u0141ukasz Nguy\u1ec5n \u00d6zt\u00fcrk", None, None), module, URL))
+    assert "\u0141ukasz Nguy\u1ec5n \u00d6zt\u00fcrk" in text
+    long_name = "Dr " + " ".join(["Maximiliana"] * 12)
+    _, reader = _text(certificate_pdf(cert, Participant(7, long_name, None, None), module, URL))
+    starts = []
+    reader.pages[0].extract_text(visitor_text=lambda t, cm, tm, *_: starts.append((t, tm[4] * cm[0] + cm[4])))
+    [(_, x)] = [(t, x) for t, x in starts if long_name in t]
+    assert x > 27  # starts inside the border, so the centred line is not cut off at either side

@@ -29,6 +29,7 @@ from readingroom.curriculum.credit import (
 from readingroom.curriculum.evaluation import EVALUATION_QUESTIONS, EvaluationQuestion, check_evaluation
 from readingroom.curriculum.loader import find_modules, load_module, module_problems
 from readingroom.curriculum.model import (
+    AMA_CREDIT,
     DEFAULT_PASS_MARK,
     FORMATS,
     LIVE,
@@ -44,6 +45,7 @@ from readingroom.curriculum.model import (
 from readingroom.curriculum.scoring import Score, check_answers, public_questions, score
 
 __all__ = [
+    "AMA_CREDIT",
     "DEFAULT_PASS_MARK",
     "EVALUATION_QUESTIONS",
     "FORMATS",

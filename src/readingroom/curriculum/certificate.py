@@ -8,7 +8,9 @@ the provider, and the verification code and URL.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from io import BytesIO
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from readingroom.curriculum.model import LIVE, Module, credit_phrase, designation_statement
@@ -16,6 +18,8 @@ from readingroom.records import Certificate, Participant
 
 FORMAT_NAMES = {LIVE: "Live activity", "self-study": "Enduring material (self-study)"}
 _MARGIN = 54  # points: 3/4 inch
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+REGULAR, BOLD, ITALIC = "CertificateSans", "CertificateSans-Bold", "CertificateSans-Italic"
 
 
 def certificate_pdf(
@@ -27,18 +31,19 @@ def certificate_pdf(
 
     width, height = landscape({"letter": letter, "a4": A4}[pagesize.lower()])
     buffer = BytesIO()
+    _register_fonts()
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
     canvas.setTitle(f"CME certificate {certificate.code}")
     canvas.setAuthor(module.provider)
     canvas.setSubject(certificate.activity)
     _border(canvas, width, height)
     y = height - _MARGIN - 40
-    y = _centred(canvas, "Certificate of CME Credit", "Helvetica-Bold", 26, width, y)
-    y = _centred(canvas, "This certifies that", "Helvetica", 12, width, y - 12)
-    y = _centred(canvas, participant.display_name, "Helvetica-Bold", 22, width, y - 6)
+    y = _centred(canvas, "Certificate of CME Credit", BOLD, 26, width, y)
+    y = _centred(canvas, "This certifies that", REGULAR, 12, width, y - 12)
+    y = _centred(canvas, participant.display_name, BOLD, 22, width, y - 6)
     if participant.licence_id:
-        y = _centred(canvas, f"Licence / board ID: {participant.licence_id}", "Helvetica", 11, width, y)
-    y = _centred(canvas, "has completed the activity", "Helvetica", 12, width, y - 8)
+        y = _centred(canvas, f"Licence / board ID: {participant.licence_id}", REGULAR, 11, width, y)
+    y = _centred(canvas, "has completed the activity", REGULAR, 12, width, y - 8)
     y = _paragraph(canvas, escape(certificate.activity), 16, width, y - 2, bold=True, centred=True)
     activity_format = certificate.format or "self-study"
     credit_type = certificate.credit_type or module.credit.credit_type
@@ -50,7 +55,7 @@ def certificate_pdf(
     ]
     y -= 18
     for label, value in rows:
-        canvas.setFont("Helvetica-Bold", 12)
+        canvas.setFont(BOLD, 12)
         canvas.drawRightString(width / 2 - 110, y, f"{label}:")
         y = _paragraph(canvas, escape(value), 12, width, y + 12, left=width / 2 - 100) - 8
     statement = designation_statement(module.provider, module.credit.max_credits, activity_format)
@@ -59,6 +64,25 @@ def certificate_pdf(
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _register_fonts() -> None:
+    """Embed a TrueType font: the PDF base fonts cannot print names such as Łukasz or Nguyễn.
+
+    DejaVu Sans where installed (Latin, Greek and Cyrillic scripts), else ReportLab's own Vera.
+    """
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if (_DEJAVU / "DejaVuSans.ttf").is_file():
+        files = [_DEJAVU / f"DejaVuSans{suffix}.ttf" for suffix in ("", "-Bold", "-Oblique")]
+    else:
+        vera = Path(reportlab.__file__).parent / "fonts"
+        files = [vera / name for name in ("Vera.ttf", "VeraBd.ttf", "VeraIt.ttf")]
+    for name, file in zip((REGULAR, BOLD, ITALIC), files, strict=True):
+        pdfmetrics.registerFont(TTFont(name, str(file)))
 
 
 def _dates(started_at: datetime | None, completed_at: datetime) -> str:
@@ -75,6 +99,10 @@ def _border(canvas, width: float, height: float) -> None:
 
 
 def _centred(canvas, text: str, font: str, size: float, width: float, y: float) -> float:
+    """One centred line, in a smaller size if it would not fit between the margins (a long name)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    size = min(size, size * (width - 3 * _MARGIN) / max(stringWidth(text, font, size), 1))
     canvas.setFont(font, size)
     canvas.drawCentredString(width / 2, y, text)
     return y - size * 1.5
@@ -89,7 +117,7 @@ def _paragraph(
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph
 
-    font = "Helvetica-Bold" if bold else "Helvetica-Oblique" if italic else "Helvetica"
+    font = BOLD if bold else ITALIC if italic else REGULAR
     style = ParagraphStyle("cert", fontName=font, fontSize=size, leading=size * 1.3, alignment=TA_CENTER if centred else TA_LEFT)
     x = _MARGIN * 1.5 if left is None else left
     available = width - x - _MARGIN * 1.5
@@ -111,7 +139,7 @@ def _verification(canvas, code: str, url: str, width: float) -> None:
     drawing.add(widget)
     left = _MARGIN * 1.5
     renderPDF.draw(drawing, canvas, left, _MARGIN * 0.75)
-    canvas.setFont("Helvetica-Bold", 11)
+    canvas.setFont(BOLD, 11)
     canvas.drawString(left + side + 12, _MARGIN * 0.75 + 44, f"Verification code: {code}")
-    canvas.setFont("Helvetica", 10)
+    canvas.setFont(REGULAR, 10)
     canvas.drawString(left + side + 12, _MARGIN * 0.75 + 28, f"Verify at {url}")
