@@ -12,7 +12,7 @@ from __future__ import annotations
 from tornado import web
 
 from readingroom.frames.cache import BLOB_KINDS, DIGEST_PATTERN, FrameCache
-from readingroom.widgets.assets import MODULES, module_sources, modules_version
+from readingroom.widgets.assets import MODULES, modules_version, served_sources
 
 FRAMES_PATH = "readingroom/frames"
 STATIC_PATH = "readingroom/static"
@@ -64,7 +64,7 @@ def routes(base_url: str, cache: FrameCache) -> list[tuple]:
         (
             rf"{base}{STATIC_PATH}/([0-9a-f]+)/({names})",
             ModuleHandler,
-            {"version": modules_version(), "sources": module_sources()},
+            {"version": modules_version(), "sources": served_sources()},
         ),
     ]
 

@@ -11,7 +11,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-MODULES = ("core.js", "viewer.js", "question.js", "conference.js", "presenter.js", "follower.js")  # the only files the server will hand out
+WIDGET_MODULES = ("core.js", "viewer.js", "question.js")  # what widgets import (over the comm if no handler serves)
+MODULES = WIDGET_MODULES + ("conference.js", "presenter.js", "follower.js")  # the only files the server will hand out
 LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
 
 
@@ -30,13 +31,19 @@ def _sources(folder: str) -> dict[str, str]:
     return {name: (Path(folder) / name).read_text(encoding="utf-8") for name in MODULES}
 
 
-def module_sources() -> dict[str, str]:
+def served_sources() -> dict[str, str]:
+    """Every module the server hands out: the widgets' and the conference pages'."""
     return _sources(str(widgets_dir()))
+
+
+def module_sources() -> dict[str, str]:
+    """The widgets' modules only: what a widget sends over the comm when no handler serves them."""
+    return {name: text for name, text in served_sources().items() if name in WIDGET_MODULES}
 
 
 def modules_version() -> str:
     h = hashlib.blake2b(digest_size=6)
-    for name, text in sorted(module_sources().items()):
+    for name, text in sorted(served_sources().items()):
         h.update(name.encode() + b"\0" + text.encode())
     return h.hexdigest()
 
