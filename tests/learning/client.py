@@ -9,15 +9,30 @@ import urllib.parse
 import urllib.request
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class Visitor:
     def __init__(self, base_url: str) -> None:
         self.base = base_url
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.stay = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
 
     def get(self, path: str) -> tuple[int, str, bytes]:
         """Status, final URL (after redirects) and body."""
         return self._open(urllib.request.Request(self.base + path.lstrip("/")))
+
+    def redirect_of(self, path: str) -> tuple[int, str]:
+        """Status and Location of a GET, without following it (e.g. into a case page and its kernel)."""
+        request = urllib.request.Request(self.base + path.lstrip("/"))
+        try:
+            with self.stay.open(request, timeout=60) as reply:
+                return reply.status, reply.headers.get("Location", "")
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Location", "")
 
     def post(self, path: str, fields: dict[str, str | int], *, xsrf: bool = True) -> tuple[int, str, bytes]:
         data = {k: str(v) for k, v in fields.items()}

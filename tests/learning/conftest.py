@@ -1,4 +1,4 @@
-"""A real `readingroom serve` over the sample module and its three cases, with one trainee account.
+"""A real `readingroom serve` over the sample module and its three cases, with two trainee accounts.
 
 One server keeps records in SQLite (the isolated test default), one in a real PostgreSQL
 (the server from tests/records/conftest.py). Accounts are made in the same store the server uses.
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,6 +23,17 @@ from tests.records.conftest import postgres_server  # noqa: F401 (a fixture pg_s
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_FILE = ROOT / "curriculum" / "first-look-emergency-reads.yaml"
 TRAINEE = {"display_name": "Dr Test Trainee", "username": "trainee", "password": "correct horse battery staple"}
+OTHER = {"display_name": "Dr Other Trainee", "username": "other", "password": "another long passphrase"}
+STUDIED_MINUTES = 45  # time on task from an earlier visit: a test cannot spend the real three quarter hours
+
+
+def studied_earlier(records_url: str, module: str, person: dict) -> None:
+    """Heartbeats a minute apart, ending an hour ago, as the module page sends them while open."""
+    start = datetime.now(UTC) - timedelta(hours=1, minutes=STUDIED_MINUTES)
+    with RecordsStore(records_url) as store:
+        participant = store.authenticate(person["username"], person["password"])
+        for minute in range(STUDIED_MINUTES + 1):
+            store.record_heartbeat(participant.id, module, start + timedelta(minutes=minute))
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +55,9 @@ def learning_dir(tmp_path_factory, sample_module) -> Path:
 def _serve(root: Path, workdir: Path, records_url: str | None) -> Server:
     env = _jupyter_env(workdir, workdir / "frame-cache", "serve")
     url = records_url or env["READINGROOM_RECORDS"]
-    with RecordsStore(url) as store:
-        store.add_participant(TRAINEE["display_name"], licence_id="TEST-0001", username=TRAINEE["username"],
-                              password=TRAINEE["password"])
+    with RecordsStore(url) as store:  # what `readingroom records add-user` does, without a second process start
+        for person in (TRAINEE, OTHER):
+            store.add_participant(person["display_name"], username=person["username"], password=person["password"])
     port = free_port()
     args = [sys.executable, "-m", "readingroom", "serve", str(root / "cases"), f"--port={port}", "--pool-size=0"]
     server = Server(args + ([f"--records={records_url}"] if records_url else []), env, workdir, workdir / "serve.log",
@@ -53,21 +67,30 @@ def _serve(root: Path, workdir: Path, records_url: str | None) -> Server:
 
 
 @pytest.fixture(scope="session")
-def learning_served(learning_dir, tmp_path_factory):
-    """`readingroom serve cases` as a coordinator starts it, records in the isolated SQLite file."""
-    server = _serve(learning_dir, tmp_path_factory.mktemp("learning-run"), None)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def pg_served(learning_dir, tmp_path_factory, postgres_server):  # noqa: F811
-    """The same, with ``--records`` pointing at a fresh PostgreSQL database."""
+def learning_servers(learning_dir, tmp_path_factory, postgres_server):  # noqa: F811
+    """Both servers, started side by side (each spends most of its start importing Jupyter)."""
     import psycopg
 
     plain = postgres_server.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(f"{plain}/postgres", autocommit=True) as conn:
         conn.execute("CREATE DATABASE learning_flow")
-    server = _serve(learning_dir, tmp_path_factory.mktemp("learning-pg-run"), f"{postgres_server}/learning_flow")
-    yield server
-    server.stop()
+    stores = {"sqlite": None, "postgresql": f"{postgres_server}/learning_flow"}
+    with ThreadPoolExecutor(len(stores)) as pool:
+        starts = {kind: pool.submit(_serve, learning_dir, tmp_path_factory.mktemp(f"learning-{kind}"), url)
+                  for kind, url in stores.items()}
+        servers = {kind: start.result() for kind, start in starts.items()}
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def learning_served(learning_servers):
+    """`readingroom serve cases` as a coordinator starts it, records in the isolated SQLite file."""
+    return learning_servers["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def pg_served(learning_servers):
+    """The same, with ``--records`` pointing at a fresh PostgreSQL database."""
+    return learning_servers["postgresql"]

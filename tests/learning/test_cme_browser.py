@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from readingroom.records import RecordsStore
 from readingroom.server.catalog import public_id
 from tests.conftest import ConsoleLog
-from tests.learning.conftest import TRAINEE
+from tests.learning.conftest import STUDIED_MINUTES, TRAINEE, studied_earlier
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "module.png"
-STUDIED_MINUTES = 45  # time on task from an earlier visit: a test cannot spend the real three quarter hours
-
-
-def studied_earlier(records_url: str, module: str) -> None:
-    """Heartbeats a minute apart, ending an hour ago, as the module page sends them while open."""
-    start = datetime.now(UTC) - timedelta(hours=1, minutes=STUDIED_MINUTES)
-    with RecordsStore(records_url) as store:
-        trainee = store.authenticate(TRAINEE["username"], TRAINEE["password"])
-        for minute in range(STUDIED_MINUTES + 1):
-            store.record_heartbeat(trainee.id, "first-look-emergency-reads", start + timedelta(minutes=minute))
 
 
 def answer(page, form: str, choices: dict[str, int]) -> None:
@@ -39,7 +27,7 @@ def save_screenshot(page) -> None:
     from PIL import Image
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
     picture = Image.open(io.BytesIO(page.screenshot(type="png", full_page=True))).convert("RGB").quantize(colors=64)
     picture.save(SCREENSHOT, optimize=True)
 
@@ -51,17 +39,20 @@ def test_whole_cme_flow(browser, learning_served, sample_module, tmp_path):
     received: list[str] = []
     module_url = f"{learning_served.url}modules/{sample_module.name}"
 
-    studied_earlier(learning_served.records_url, sample_module.name)
+    studied_earlier(learning_served.records_url, sample_module.name, TRAINEE)
 
-    # Not signed in: the module page sends the visitor to sign in, then back.
-    page.goto(module_url)
-    expect(page).to_have_url(re.compile(r"/signin\?next="))
-    page.fill("#username", TRAINEE["username"])
-    page.fill("#password", "not the password")
-    page.click("button[type=submit]")
+    # From the catalog to the modules: signing in first, then back where the trainee was going.
+    page.goto(learning_served.url)
+    page.get_by_role("link", name="Modules").click()
+    expect(page).to_have_url(re.compile(r"/signin\?next=%2Fmodules$"))
+    page.get_by_label("Username").fill(TRAINEE["username"])
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong username or password")
-    page.fill("#password", TRAINEE["password"])
-    page.click("button[type=submit]")
+    page.get_by_label("Password").fill(TRAINEE["password"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{learning_served.url}modules")
+    page.get_by_role("link", name=sample_module.title).click()
     expect(page).to_have_url(module_url)
     received.append(page.content())
 

@@ -1,0 +1,97 @@
+"""The CME flow's server side over real HTTP, with the records in a real PostgreSQL.
+
+Also what a browser test cannot show cheaply: steps refused out of order, another
+account's certificate, a form without its XSRF token, and sign-in rate limiting
+(last, because it locks this test address out for five minutes).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from readingroom.records import RecordsStore, TestKind
+from readingroom.server.catalog import public_id
+from tests.learning.client import Visitor, text_of
+from tests.learning.conftest import OTHER, TRAINEE, studied_earlier
+
+EVALUATION = {"quality": 3, "objectives-met": 2, "practice-change": "Date subdural blood by its density.",
+              "free-of-bias": 0}
+
+
+def signed_in(server, person: dict) -> Visitor:
+    visitor = Visitor(server.url)
+    status, url, _ = visitor.sign_in(person["username"], person["password"])
+    assert status == 200 and url.endswith("/modules")
+    return visitor
+
+
+def test_cme_flow_records_in_postgresql(pg_served, sample_module):
+    name = sample_module.name
+    page = f"modules/{name}"
+    assert pg_served.records_url.startswith("postgresql+psycopg://")
+    status, url, _ = Visitor(pg_served.url).get(page)
+    assert url.endswith(f"/signin?next=%2F{page.replace('/', '%2F')}")
+    studied_earlier(pg_served.records_url, name, TRAINEE)
+    trainee = signed_in(pg_served, TRAINEE)
+
+    status, _, body = trainee.get(page)
+    assert status == 200 and "The post-test pass mark is 75%" in text_of(body)
+    assert "answer" not in body.decode().lower()
+    # Content before the disclosures is refused, whatever the page shows.
+    pre_answers = {q.id: 0 for q in sample_module.pre_test}
+    status, _, body = trainee.post(f"{page}/tests/pre", pre_answers)
+    assert status == 409 and "Finish the faculty disclosures first." in text_of(body)
+
+    assert trainee.post(f"{page}/disclosures", {})[0] == 200
+    assert "Your pre-test score: 1 of 3." in text_of(trainee.post(f"{page}/tests/pre", pre_answers)[2])
+    status, body = trainee.post(f"{page}/tests/post", {q.id: q.answer for q in sample_module.post_test})[::2]
+    assert status == 409 and "Finish the cases first." in text_of(body)
+    for slug in sample_module.cases:
+        assert trainee.redirect_of(f"{page}/cases/{public_id(slug)}") == (302, f"/cases/{public_id(slug)}/")
+
+    wrong = {q.id: (q.answer + 1) % len(q.options) for q in sample_module.post_test}
+    assert "Not passed: 0 of 4 (0%); the pass mark is 75%." in text_of(trainee.post(f"{page}/tests/post", wrong)[2])
+    assert trainee.get(f"{page}/certificate.pdf")[0] == 404
+    right = {q.id: q.answer for q in sample_module.post_test}
+    assert "Passed: 4 of 4 (100%)." in text_of(trainee.post(f"{page}/tests/post", right)[2])
+
+    status, _, body = trainee.post(f"{page}/evaluation", {**EVALUATION, "practice-change": ""})
+    assert status == 400 and "please answer" in text_of(body)
+    status, _, body = trainee.post(f"{page}/evaluation", EVALUATION)
+    code = re.search(r'id="certificate-code">([A-Z0-9]{12})<', body.decode()).group(1)
+    assert "Credit awarded: 0.75 AMA PRA Category 1 Credits" in text_of(body)
+
+    status, _, pdf = trainee.get(f"{page}/certificate.pdf")
+    from pypdf import PdfReader
+
+    words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert status == 200 and TRAINEE["display_name"] in words and code in words and sample_module.title in words
+    assert signed_in(pg_served, OTHER).get(f"{page}/certificate.pdf")[0] == 404  # only the owner's own
+
+    status, _, body = Visitor(pg_served.url).get(f"verify/{code}")
+    assert status == 200 and f"Name {TRAINEE['display_name']} Activity {sample_module.title}" in text_of(body)
+    status, _, body = Visitor(pg_served.url).get("verify/ABCDEFGHJKLM")
+    assert status == 404 and "No certificate with this code" in text_of(body)
+
+    with RecordsStore(pg_served.records_url) as store:
+        holder = store.participant(store.certificate(code).participant_id)
+        attempts = store.test_attempts(holder.id, name, TestKind.POST)
+        evaluation = store.evaluations(holder.id, name)[0]
+    assert holder.username == TRAINEE["username"]
+    assert [(a.answers, a.passed) for a in attempts] == [(wrong, False), (right, True)]
+    assert evaluation.answers["practice-change"] == EVALUATION["practice-change"]
+
+
+def test_a_form_without_its_xsrf_token_is_refused(pg_served, sample_module):
+    trainee = signed_in(pg_served, TRAINEE)
+    assert trainee.post(f"modules/{sample_module.name}/disclosures", {}, xsrf=False)[0] == 403
+
+
+def test_sign_in_is_rate_limited_per_address(pg_served):
+    visitor = Visitor(pg_served.url)
+    for _ in range(10):
+        status, _, body = visitor.sign_in(TRAINEE["username"], "guess")
+        assert status == 200 and "Wrong username or password" in text_of(body)
+    status, _, body = visitor.sign_in(TRAINEE["username"], TRAINEE["password"])
+    assert status == 429 and "Too many sign-in attempts" in text_of(body)
