@@ -195,7 +195,6 @@ export class Stages {
     this.url = url; // (k) => URL of stage k
     this.caseId = null;
     this.shown = 0;
-    this.count = null;
     this.queue = Promise.resolve();
   }
 
@@ -206,7 +205,7 @@ export class Stages {
   }
 
   async fetchUpTo(caseId, stage) {
-    if (caseId !== this.caseId) { this.caseId = caseId; this.shown = 0; this.count = null; this.target.replaceChildren(); }
+    if (caseId !== this.caseId) { this.caseId = caseId; this.shown = 0; this.target.replaceChildren(); }
     while (this.shown <= stage) {
       const reply = await fetch(this.url(this.shown));
       if (!reply.ok) {
@@ -219,7 +218,6 @@ export class Stages {
       const section = el("section", { className: "rr-stage-html", "data-stage": String(found.number) });
       section.innerHTML = found.html; // rendered server-side from the case notebook (trusted, escaped there)
       this.target.append(section);
-      this.count = found.count;
       this.shown += 1;
     }
   }

@@ -71,7 +71,8 @@ function showCase(caseId, stage, series = 0, view = null) {
   state.caseId = caseId;
   state.stage = stage;
   drawAgenda();
-  stages.show(caseId, stage).then(drawReveal);
+  drawReveal();
+  stages.show(caseId, stage);
   publishSoon();
 }
 
@@ -84,15 +85,16 @@ function drawAgenda() {
 }
 
 function drawReveal() {
-  const count = stages.count || 1;
+  const entry = state.agenda.find((e) => e.case === state.caseId);
+  const count = (entry && entry.stages) || 1;
   $("stage-label").textContent = `Stage ${state.stage + 1} of ${count} shown`;
   $("reveal").disabled = state.stage + 1 >= count;
 }
 
 $("reveal").addEventListener("click", () => {
   state.stage += 1;
-  $("reveal").disabled = true;
-  stages.show(state.caseId, state.stage).then(drawReveal);
+  drawReveal();
+  stages.show(state.caseId, state.stage);
   publishSoon();
 });
 

@@ -62,6 +62,15 @@ def test_everyone_follows_the_presenters_frame_and_window(room):
     press(room.presenter, "+")
     for page in room.participants:
         expect(viewer(page)).to_have_attribute("data-zoom", "1.25")
+    press(room.presenter, "m")  # the presenter measures: everyone sees the line
+    start, end = (viewer(room.presenter).evaluate(f"(root) => root.imageToClient({x}, 64)") for x in (30, 90))
+    room.presenter.mouse.move(*start)
+    room.presenter.mouse.down()
+    room.presenter.mouse.move(*end, steps=4)
+    room.presenter.mouse.up()
+    press(room.presenter, "w")
+    for page in room.participants:
+        expect(viewer(page)).to_have_attribute("data-annotations", "1")
     for page in room.participants:
         latencies = page.evaluate("rrConference.latencies")  # presenter-to-participant, for the benchmark
         assert latencies and all(0 <= ms < 60_000 for ms in latencies)
@@ -145,6 +154,13 @@ def test_a_locate_poll_click_lands_on_the_presenters_heat_map(room):
     expect(viewer(clicker)).to_have_attribute("data-frame", frame_before)  # a tap answers, it does not scroll
     heat = p.locator(".rr-heat")
     expect(heat).to_have_attribute("data-points", "1")
+    keyboard_user = room.participants[2]
+    keyboard_user.get_by_role("button", name="Place a marker by keyboard").click()
+    keyboard_user.keyboard.press("ArrowRight")
+    keyboard_user.keyboard.press("Shift+ArrowDown")
+    keyboard_user.keyboard.press("Enter")
+    expect(keyboard_user.locator("#poll-note")).to_contain_text("Place sent (65, 74)")
+    expect(heat).to_have_attribute("data-points", "2")
     red = p.evaluate("""() => {
       const root = document.querySelector("[data-rr-viewer]"), heat = root.querySelector(".rr-heat");
       const [cx, cy] = root.imageToClient(64, 90), box = heat.getBoundingClientRect(), k = heat.width / box.width;
@@ -234,3 +250,12 @@ def test_a_wrong_join_code_or_ticket_is_one_clear_line(browser, room, conference
             "This participant link is not valid for this conference: join again with the code.")
     finally:
         context.close()
+
+
+def test_ending_the_conference_tells_everyone(room):
+    room.presenter.once("dialog", lambda dialog: dialog.accept())
+    room.presenter.get_by_role("button", name="End conference").click()
+    for page in room.participants:
+        expect(page.locator("#status")).to_have_text("The conference has ended.")
+    expect(room.presenter.locator("#status")).to_have_text("Disconnected: the conference has ended.")
+    assert room.errors() == []
