@@ -192,7 +192,7 @@ export function drawQuestions(target, questions, action) {
 export class Stages {
   constructor(target, url) {
     this.target = target;
-    this.url = url; // (k) => URL of stage k
+    this.url = url; // (k, caseId) => URL of stage k of that case
     this.caseId = null;
     this.shown = 0;
     this.queue = Promise.resolve();
@@ -207,7 +207,7 @@ export class Stages {
   async fetchUpTo(caseId, stage) {
     if (caseId !== this.caseId) { this.caseId = caseId; this.shown = 0; this.target.replaceChildren(); }
     while (this.shown <= stage) {
-      const reply = await fetch(this.url(this.shown));
+      const reply = await fetch(this.url(this.shown, caseId));
       if (!reply.ok) {
         const problem = `Stage ${this.shown + 1} could not be loaded (${reply.status}).`;
         this.target.append(el("p", { className: "rr-error", textContent: problem }));

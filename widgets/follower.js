@@ -11,7 +11,9 @@ const LATENCIES_KEPT = 2000;
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
 const model = new ViewModel();
-const state = { agenda: [], view: null, seq: 0, following: true, poll: null, asked: null, pin: null, ended: false };
+const state = {
+  agenda: [], view: null, seq: 0, following: true, poll: null, asked: null, pin: null, ended: false, upvoted: new Set(),
+};
 const latencies = [];
 
 const viewerHost = $("viewer");
@@ -167,9 +169,9 @@ $("ask").addEventListener("submit", (evt) => {
 
 function upvoteButton(q) {
   if (q.answered) return null;
-  return el("button", { type: "button", textContent: "Upvote", "aria-label": `Upvote: ${q.text}`, onclick: (evt) => {
-    if (send({ type: "upvote", question: q.id })) evt.target.disabled = true;
-  } });
+  const done = state.upvoted.has(q.id); // one upvote each: the server ignores a second
+  return el("button", { type: "button", textContent: done ? "Upvoted" : "Upvote", disabled: done, "aria-label": `Upvote: ${q.text}`,
+    onclick: (evt) => { if (send({ type: "upvote", question: q.id })) { state.upvoted.add(q.id); evt.target.disabled = true; } } });
 }
 
 // ---- the link ----
@@ -204,7 +206,7 @@ function onMessage(msg) {
     if (typeof msg.t === "number") { latencies.push(Date.now() - msg.t); if (latencies.length > LATENCIES_KEPT) latencies.shift(); }
     onView(msg.view);
   } else if (msg.type === "poll") setPoll(msg.poll);
-  else if (msg.type === "results") showResults(msg.results || msg);
+  else if (msg.type === "results") showResults(msg);
   else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], upvoteButton);
   else if (msg.type === "pong" && link.rtt !== null) $("rtt").textContent = `${link.rtt} ms`;
   if (msg.type === "ended" || (msg.type === "welcome" && msg.ended)) { state.ended = true; link.stop(); onStatus("closed"); }

@@ -19,7 +19,7 @@ render({ model, el: viewerHost, transport: "http" });
 const root = viewerHost.querySelector("[data-rr-viewer]");
 const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true", "data-points": "0" });
 root.querySelector(".rr-stage").append(heat);
-const stages = new Stages($("stages"), (k) => stageUrl(config, k, `token=${token}&case=${state.caseId}`));
+const stages = new Stages($("stages"), (k, caseId) => stageUrl(config, k, `token=${token}&case=${caseId}`));
 const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
 
 // ---- the view every follower sees ----
