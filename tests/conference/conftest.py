@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import shutil
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -59,10 +60,11 @@ class Live:
         headers = {"Content-Type": "application/json", "X-XSRFToken": "t0k3n", "Cookie": f"_xsrf=t0k3n{cookie}"}
         return request(self.server.port, "POST", "/readingroom/conference/join", body, headers, source)
 
-    def participant(self, name: str) -> Client:
+    def participant(self, name: str, receive_buffer: int | None = None) -> Client:
         status, joined = self.join(name)
         assert status == 200, joined
-        return Client(self, f"/readingroom/conference/{joined['session']}/ws?ticket={joined['ticket']}", joined)
+        path = f"/readingroom/conference/{joined['session']}/ws?ticket={joined['ticket']}"
+        return Client(self, path, joined, receive_buffer)
 
     def presenter(self, session: int | None = None, token: str | None = None) -> Client:
         return Client(self, f"/readingroom/conference/{session or self.session}/ws?token={token or self.token}", {})
@@ -74,9 +76,15 @@ class Live:
 class Client:
     """A websocket to the room; ``welcome`` is the first message it got."""
 
-    def __init__(self, live: Live, path: str, joined: dict) -> None:
+    def __init__(self, live: Live, path: str, joined: dict, receive_buffer: int | None = None) -> None:
+        """``receive_buffer`` (bytes) stands in for a slow link: the kernel holds little for a client that reads late."""
         self.path, self.joined = path, joined
-        self.socket: ClientConnection = connect(f"ws://127.0.0.1:{live.server.port}{path}", proxy=None, legacy=True)
+        sock = socket.socket()
+        if receive_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.connect(("127.0.0.1", live.server.port))
+        self.socket: ClientConnection = connect(f"ws://127.0.0.1:{live.server.port}{path}", sock=sock, proxy=None,
+                                                legacy=True)
         self.welcome = self.next()
 
     def send(self, message: dict) -> None:

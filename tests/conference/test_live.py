@@ -139,3 +139,25 @@ def test_the_join_api_needs_the_xsrf_double_submit(live):
     status, _ = request(live.server.port, "POST", "/readingroom/conference/join",
                         b'{"code": "%s", "name": "No Cookie"}' % live.code.encode(), {"Content-Type": "application/json"})
     assert status == 403
+
+
+def test_a_stalled_follower_holds_nobody_back_and_catches_up_with_the_latest_view(live, room):
+    fast = live.participant("Fast link")
+    stalled = live.participant("Stalled link", receive_buffer=4096)
+    # The stalled client reads nothing: its websocket library stops taking frames after a few, then the
+    # kernel buffers fill (4 MB at most on the server's side), and the server must skip views for it.
+    bulky = [{"kind": "text", "points": [[float(i), 1.0]], "text": "x" * 30} for i in range(170)]  # ~13 KB a view
+    count = 500  # 6.5 MB of views
+    fast_seqs = []
+    for frame in range(count):
+        room.send({"type": "view", "view": _view(live, frame, annotations=bulky), "t": frame})
+        fast_seqs.append(fast.next("view")["seq"])  # the fast link keeps up with each view
+    assert fast_seqs == list(range(fast_seqs[0], fast_seqs[0] + count))  # every view, in order, while the other stalls
+    seen = [stalled.next("view")]
+    while seen[-1]["seq"] != fast_seqs[-1]:
+        seen.append(stalled.next("view"))
+    seqs = [m["seq"] for m in seen]
+    assert seqs == sorted(seqs) and len(seqs) < count  # views were skipped, none out of order
+    assert seen[-1]["view"]["frame"] == count - 1  # and it ends on the presenter's latest view
+    fast.close()
+    stalled.close()

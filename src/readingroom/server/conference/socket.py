@@ -22,7 +22,7 @@ from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from readingroom.records import RecordsStore
+from readingroom.records import NotFoundError, RecordsStore
 from readingroom.server.conference.messages import MAX_MESSAGE_BYTES, PARTICIPANT, PRESENTER, Rejected, parse
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.sessions import Conference, Conferences
@@ -143,7 +143,10 @@ class ConferenceSocket(WebSocketHandler):
         if participant is None:
             raise web.HTTPError(403, "Join with the conference code first.")
         member = conference.room.members.get(participant)
-        self.name = member.name if member else (await self.hubs.read(self.hubs.records.participant, participant)).display_name
+        try:
+            self.name = member.name if member else (await self.hubs.read(self.hubs.records.participant, participant)).display_name
+        except NotFoundError:  # the account was removed since the ticket was issued
+            raise web.HTTPError(403, "Join with the conference code first.") from None
         self.role, self.participant = PARTICIPANT, participant
 
     def open(self, session_id: str) -> None:
@@ -169,8 +172,8 @@ class ConferenceSocket(WebSocketHandler):
             message = parse(raw, self.role)
             outgoing = self._apply(message)
         except Rejected as reason:
-            log.warning("conference %s: dropped a message from %s %s: %s", self.conference.id, self.role,
-                        self.participant or "", reason)
+            sender = self.role if self.participant is None else f"{self.role} {self.participant}"
+            log.warning("conference %s: dropped a message from %s: %s", self.conference.id, sender, reason)
             return
         hub = self.hubs.hub(self.conference)
         hub.deliver(self, outgoing)
