@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from readingroom.records import RecordsStore
 from readingroom.server.catalog import public_id
 from tests.conftest import ConsoleLog
 from tests.learning.conftest import STUDIED_MINUTES, TRAINEE, studied_earlier
@@ -21,6 +23,12 @@ def answer(page, form: str, choices: dict[str, int]) -> None:
     for question_id, option in choices.items():
         page.check(f"#{form} input[name='{question_id}'][value='{option}']")
     page.click(f"#{form} button[type=submit]")
+
+
+def heartbeat_since(records_url: str, module: str, moment: datetime) -> bool:
+    with RecordsStore(records_url) as store:
+        trainee = store.authenticate(TRAINEE["username"], TRAINEE["password"])
+        return store.module_progress(trainee.id, module).last_heartbeat_at >= moment
 
 
 def save_screenshot(page) -> None:
@@ -38,6 +46,7 @@ def test_whole_cme_flow(browser, learning_served, sample_module, tmp_path):
     console = ConsoleLog(page)
     received: list[str] = []
     module_url = f"{learning_served.url}modules/{sample_module.name}"
+    started = datetime.now(UTC)
 
     studied_earlier(learning_served.records_url, sample_module.name, TRAINEE)
 
@@ -88,6 +97,7 @@ def test_whole_cme_flow(browser, learning_served, sample_module, tmp_path):
     expect(page.locator("#post-result")).to_have_text("Passed: 4 of 4 (100%).")
 
     assert int(page.locator("#time-on-task").inner_text()) >= STUDIED_MINUTES
+    assert heartbeat_since(learning_served.records_url, sample_module.name, started)  # this page's own beats
     form = page.locator("#evaluation-form")
     form.get_by_label("Very good").check()
     form.locator("fieldset", has_text="objectives").get_by_label("Yes").check()
