@@ -109,7 +109,7 @@ class ServeVoila(ReadingroomVoila):
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
                                  self._secret)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self._secret, voila_kwargs)
-        ours += learning_routes(self.server_url or self.base_url, self.records, self.catalog, self.modules)
+        ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
         return ours + super().init_handlers()
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from readingroom.curriculum import Module
 from readingroom.records import RecordsStore
-from readingroom.server.catalog import Catalog
 from readingroom.server.learning.base import environment
 from readingroom.server.learning.certificates import CertificateHandler, VerifyHandler
 from readingroom.server.learning.modules import (
@@ -38,11 +37,11 @@ def curriculum_folder(configured: str, cases: Path) -> Path:
     return Path(configured) if configured else cases.parent / "curriculum"
 
 
-def learning_routes(base_url: str, store: RecordsStore, catalog: Catalog, modules: list[Module]) -> list[tuple]:
+def learning_routes(base_url: str, store: RecordsStore, modules: list[Module]) -> list[tuple]:
     """The tornado rules for signing in, modules, certificates and verification, under ``base_url``."""
     base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     common = {"store": store, "environment": environment()}
-    learning = {**common, "modules": {m.name: m for m in modules}, "catalog": catalog}
+    learning = {**common, "modules": {m.name: m for m in modules}}
     return [
         (rf"{base}signin", SignInHandler, {**common, "limiter": AttemptLimiter()}),
         (rf"{base}signout", SignOutHandler, common),

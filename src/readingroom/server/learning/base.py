@@ -21,10 +21,8 @@ def environment() -> jinja2.Environment:
 class LearningHandler(_Plain):
     """A learning page: renders from ``templates/learning``, knows the signed-in participant."""
 
-    def initialize(self, store: RecordsStore, environment: jinja2.Environment, **kwargs) -> None:
+    def initialize(self, store: RecordsStore, environment: jinja2.Environment) -> None:
         self.store, self.environment = store, environment
-        for name, value in kwargs.items():
-            setattr(self, name, value)
 
     def prepare(self) -> None:
         # The serving app does not turn tornado's xsrf_cookies setting on (Voila's own

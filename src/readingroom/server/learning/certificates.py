@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from readingroom.curriculum import credits_text
+from readingroom.curriculum import Module, credits_text
 from readingroom.curriculum.model import AMA_CREDIT
 from readingroom.records import Certificate
 from readingroom.server.learning.base import LearningHandler
@@ -30,7 +30,9 @@ class VerifyHandler(LearningHandler):
 class CertificateHandler(LearningHandler):
     """GET ``/modules/<name>/certificate.pdf``: only the signed-in participant the certificate is for."""
 
-    modules: dict
+    def initialize(self, modules: dict[str, Module], **common) -> None:
+        super().initialize(**common)
+        self.modules = modules
 
     def get(self, name: str) -> None:
         from readingroom.curriculum import certificate_pdf

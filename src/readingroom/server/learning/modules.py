@@ -33,7 +33,9 @@ def _percent(value: float) -> int:
 class ModuleHandler(LearningHandler):
     """Base for ``/modules/<name>...``: the module, the signed-in participant and where they stand."""
 
-    modules: dict[str, Module]
+    def initialize(self, modules: dict[str, Module], **common) -> None:
+        super().initialize(**common)
+        self.modules = modules
 
     def module(self, name: str) -> Module:
         module = self.modules.get(name)
@@ -118,7 +120,7 @@ class TestHandler(ModuleHandler):
         if not questions:
             raise web.HTTPError(404, "This module has no pre-test.")
         self.require_step(standing, key)
-        if standing.step(key).done:
+        if standing.done(key):
             raise web.HTTPError(409, f"You have already completed {TITLES[key]}.")
         answers = self._answers(questions)
         result = score(questions, answers)
@@ -178,7 +180,7 @@ class EvaluationHandler(ModuleHandler):
         except InputError as error:
             self.render_module(user, module, status=400, evaluation_error=str(error).removeprefix("evaluation: "))
             return
-        if not standing.step("evaluation").done:
+        if not standing.done("evaluation"):
             self.store.record_evaluation(user.id, module.name, answers, _now())
             self.advance(user, module, standing, "evaluation")
         try:

@@ -49,7 +49,9 @@ def safe_next(target: str, base: str) -> str:
 class SignInHandler(LearningHandler):
     """GET shows the form; POST checks the password off the event loop (Argon2 is slow on purpose)."""
 
-    limiter: AttemptLimiter
+    def initialize(self, limiter: AttemptLimiter, **common) -> None:
+        super().initialize(**common)
+        self.limiter = limiter
 
     def get(self) -> None:
         self.render_page("signin.html", next=safe_next(self.get_argument("next", ""), self.base), error=None)

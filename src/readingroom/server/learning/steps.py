@@ -28,11 +28,6 @@ def section_of(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class StepState:
-    done: bool
-
-
-@dataclass(frozen=True)
 class CaseLink:
     id: str
     label: str
@@ -54,10 +49,6 @@ class Standing:
         return cls(keys, min(max(position, 0), len(keys)), tuple(public_id(slug) for slug in module.cases))
 
     @property
-    def done_count(self) -> int:
-        return self.position
-
-    @property
     def current(self) -> str | None:
         """The section to resume at; None once every step is done."""
         return section_of(self.keys[self.position]) if self.position < len(self.keys) else None
@@ -65,13 +56,9 @@ class Standing:
     def index(self, key: str) -> int:
         return self.keys.index(key)
 
-    def step(self, section: str) -> StepState:
+    def done(self, section: str) -> bool:
         last = max(i for i, key in enumerate(self.keys) if section_of(key) == section)
-        return StepState(done=self.position > last)
-
-    def reached(self, section: str) -> bool:
-        first = min(i for i, key in enumerate(self.keys) if section_of(key) == section)
-        return self.position >= first
+        return self.position > last
 
     @property
     def cases(self) -> list[CaseLink]:
