@@ -16,19 +16,23 @@ CASES = ("case-one", "case-two")
 def valid_module() -> dict:
     """A small module whose fields each pass; tests change one at a time."""
     question = {"prompt": "Which sign is shown here?", "options": ["A", "B", "C", "D"], "answer": 2}
-    return copy.deepcopy({
-        "title": "Test module",
-        "audience": "Rural generalists",
-        "practice_gap": "Missed findings on first reads",
-        "objectives": ["Identify the sign on CT", "Describe the mass effect"],
-        "cases": list(CASES),
-        "pre_test": [{"id": "pre-1", "case": "case-one", **question}],
-        "post_test": [{"id": f"post-{i}", **question} for i in range(1, 5)],
-        "credit": {"max_credits": 1.0},
-        "faculty": [{"name": "Dr Example", "role": "Course director", "disclosure": "No relevant financial relationships"}],
-        "minutes": 60,
-        "provider": "Example CME Office",
-    })
+    return copy.deepcopy(
+        {
+            "title": "Test module",
+            "audience": "Rural generalists",
+            "practice_gap": "Missed findings on first reads",
+            "objectives": ["Identify the sign on CT", "Describe the mass effect"],
+            "cases": list(CASES),
+            "pre_test": [{"id": "pre-1", "case": "case-one", **question}],
+            "post_test": [{"id": f"post-{i}", **question} for i in range(1, 5)],
+            "credit": {"max_credits": 1.0},
+            "faculty": [
+                {"name": "Dr Example", "role": "Course director", "disclosure": "No relevant financial relationships"}
+            ],
+            "minutes": 60,
+            "provider": "Example CME Office",
+        }
+    )
 
 
 @pytest.fixture

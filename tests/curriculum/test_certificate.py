@@ -29,8 +29,15 @@ def _text(pdf: bytes) -> tuple[str, PdfReader]:
 
 def test_every_field_is_on_the_page(module):
     cert = Certificate(
-        "ABCDEFGH2345", 7, "Test module", 3, datetime(2026, 3, 7, 16, tzinfo=UTC), module.name,
-        "AMA PRA Category 1 Credit", "self-study", datetime(2026, 3, 5, 9, tzinfo=UTC),
+        "ABCDEFGH2345",
+        7,
+        "Test module",
+        3,
+        datetime(2026, 3, 7, 16, tzinfo=UTC),
+        module.name,
+        "AMA PRA Category 1 Credit",
+        "self-study",
+        datetime(2026, 3, 5, 9, tzinfo=UTC),
     )
     text, reader = _text(certificate_pdf(cert, Participant(7, "Ana Ruiz", "NM-12345", "ana"), module, URL))
     assert len(reader.pages) == 1
@@ -53,7 +60,9 @@ def test_every_field_is_on_the_page(module):
 
 def test_live_certificate_on_a4(module):
     day = datetime(2026, 3, 7, 18, tzinfo=UTC)
-    cert = Certificate("LIVE23456789", 8, "Test module", 4, day, module.name, "AMA PRA Category 1 Credit", "live", day, 3)
+    cert = Certificate(
+        "LIVE23456789", 8, "Test module", 4, day, module.name, "AMA PRA Category 1 Credit", "live", day, 3
+    )
     pdf = certificate_pdf(cert, Participant(8, "Bo Chen", None, None), module, URL, pagesize="a4")
     text, reader = _text(pdf)
     assert round(float(reader.pages[0].mediabox.width)) == 842  # A4 landscape, in points
@@ -71,7 +80,9 @@ def test_names_are_printed_literally_not_as_markup(module):
 
 def test_names_beyond_latin_1_and_long_names_print_whole(module):
     cert = Certificate("ABCDEFGH2345", 7, "Test module", 1, datetime(2026, 3, 7, tzinfo=UTC))
-    text, _ = _text(certificate_pdf(cert, Participant(7, "\u0141ukasz Nguy\u1ec5n \u00d6zt\u00fcrk", None, None), module, URL))
+    text, _ = _text(
+        certificate_pdf(cert, Participant(7, "\u0141ukasz Nguy\u1ec5n \u00d6zt\u00fcrk", None, None), module, URL)
+    )
     assert "\u0141ukasz Nguy\u1ec5n \u00d6zt\u00fcrk" in text
     long_name = "Dr " + " ".join(["Maximiliana"] * 12)
     _, reader = _text(certificate_pdf(cert, Participant(7, long_name, None, None), module, URL))

@@ -145,7 +145,12 @@ class TestAward:
     def test_self_study_certificate(self, store, module, ana):
         _complete(store, ana.id, module)
         cert = award(store, ana.id, module, now=at(50))
-        assert (cert.quarter_hours, cert.format, cert.module, cert.activity) == (2, "self-study", module.name, "Test module")
+        assert (cert.quarter_hours, cert.format, cert.module, cert.activity) == (
+            2,
+            "self-study",
+            module.name,
+            "Test module",
+        )
         assert (cert.started_at, cert.completed_at, cert.credit_type) == (at(0), at(50), "AMA PRA Category 1 Credit")
         assert store.certificate(cert.code) == cert
 

@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _set(path: str, value):
     """A change to the valid module: set ``a.b.0.c`` to ``value`` (None deletes it)."""
+
     def change(data: dict) -> dict:
         *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
         target = data
@@ -32,20 +33,39 @@ def _set(path: str, value):
         else:
             target[last] = value
         return data
+
     return change
 
 
 BROKEN = {
     "missing field": (_set("title", None), "title: missing; add a `title:` field"),
     "unknown field": (_set("titel", "x"), "unknown field(s) 'titel'; remove them or check the spelling"),
-    "pass mark as percent": (_set("pass_mark", 75), "pass_mark: 75 is above 1; write the pass mark as a fraction, e.g. 0.75"),
+    "pass mark as percent": (
+        _set("pass_mark", 75),
+        "pass_mark: 75 is above 1; write the pass mark as a fraction, e.g. 0.75",
+    ),
     "credit not in quarter hours": (_set("credit.max_credits", 1.1), "credit.max_credits: 1.1 is not in quarter hours"),
-    "credit above the time": (_set("minutes", 30), "credit.max_credits: 1.0 hours is more than the estimated 30 minutes"),
-    "unknown credit type": (_set("credit.credit_type", "Gold stars"), "credit.credit_type: 'Gold stars' is not one of: AMA PRA"),
-    "answer out of range": (_set("post_test.0.answer", 4), "post_test.0.answer: 4 is out of range; it counts options from 0, so it must be 0 to 3"),
+    "credit above the time": (
+        _set("minutes", 30),
+        "credit.max_credits: 1.0 hours is more than the estimated 30 minutes",
+    ),
+    "unknown credit type": (
+        _set("credit.credit_type", "Gold stars"),
+        "credit.credit_type: 'Gold stars' is not one of: AMA PRA",
+    ),
+    "answer out of range": (
+        _set("post_test.0.answer", 4),
+        "post_test.0.answer: 4 is out of range; it counts options from 0, so it must be 0 to 3",
+    ),
     "duplicate question id": (_set("post_test.1.id", "post-1"), "post_test.1.id: 'post-1' is used twice in post_test"),
-    "question about another case": (_set("pre_test.0.case", "case-three"), "pre_test.0.case: 'case-three' is not one of the module's cases"),
-    "case slug not a slug": (_set("cases.1", "Case Two"), "cases.1: 'Case Two' must be lower case letters, digits and hyphens"),
+    "question about another case": (
+        _set("pre_test.0.case", "case-three"),
+        "pre_test.0.case: 'case-three' is not one of the module's cases",
+    ),
+    "case slug not a slug": (
+        _set("cases.1", "Case Two"),
+        "cases.1: 'Case Two' must be lower case letters, digits and hyphens",
+    ),
     "case missing on disk": (_set("cases.1", "case-three"), "cases.1: no case 'case-three' in"),
     "empty post-test": (_set("post_test", []), "post_test: [] should be non-empty"),
     "no disclosure": (_set("faculty.0.disclosure", None), "faculty.0.disclosure: missing"),
@@ -106,7 +126,13 @@ def test_defaults_and_values(write_module, tree):
     assert module.credit.max_quarter_hours == 4
     assert module.cases == ("case-one", "case-two")
     assert module.pre_test[0].case == "case-one" and module.post_test[0].case is None
-    assert [q.id for q in module.evaluation] == ["quality", "objectives-met", "practice-change", "free-of-bias", "bias-detail"]
+    assert [q.id for q in module.evaluation] == [
+        "quality",
+        "objectives-met",
+        "practice-change",
+        "free-of-bias",
+        "bias-detail",
+    ]
 
 
 def test_find_modules_sorted_by_name(write_module, tree):

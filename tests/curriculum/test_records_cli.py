@@ -46,7 +46,16 @@ class TestExport:
         result = run("records", "export", "--format", "csv", "--records", store.url)
         assert result.exit_code == 0, result.output
         rows = list(csv.reader(io.StringIO(result.stdout)))
-        assert rows[0] == ["name", "licence_id", "activity", "completion_date", "credit_type", "credits", "format", "certificate_code"]
+        assert rows[0] == [
+            "name",
+            "licence_id",
+            "activity",
+            "completion_date",
+            "credit_type",
+            "credits",
+            "format",
+            "certificate_code",
+        ]
         assert rows[1][:7] == ["Ana Ruiz", "NM-12345", "First look", "2026-03-05", AMA, "0.75", "self-study"]
         assert rows[2][:7] == ["'=Bo Chen", "", "Tuesday conference", "2026-03-06", AMA, "1.0", "live"]
         assert [store.certificate(r[7]).participant_id for r in rows[1:]] == [ana.id, bo.id]
@@ -63,7 +72,9 @@ class TestExport:
         assert [r[2] for r in rows[1:]] == ["Late"]
 
     def test_missing_output_folder(self, run, tmp_path):
-        result = run("records", "export", "--out", tmp_path / "absent" / "c.csv", "--records", f"sqlite:///{tmp_path}/r.sqlite")
+        result = run(
+            "records", "export", "--out", tmp_path / "absent" / "c.csv", "--records", f"sqlite:///{tmp_path}/r.sqlite"
+        )
         _one_error_line(result, "does not exist")
 
     @pytest.mark.parametrize(
@@ -71,7 +82,10 @@ class TestExport:
         [
             ("nonsense://x", "is not a database URL"),
             ("sqlite:////nonexistent-folder/records.sqlite", "cannot open the records store"),
-            ("postgresql+psycopg://rr:secret@127.0.0.1:1/rr", "cannot open the records store postgresql+psycopg://rr:***@"),
+            (
+                "postgresql+psycopg://rr:secret@127.0.0.1:1/rr",
+                "cannot open the records store postgresql+psycopg://rr:***@",
+            ),
         ],
     )
     def test_bad_records_url(self, run, url, message):
@@ -106,15 +120,35 @@ class TestAttendance:
 
 class TestAddUser:
     def test_password_from_stdin(self, run, store):
-        result = run("records", "add-user", "ana", "--name", "Dr Ana Ruiz", "--licence", "NM-12345",
-                     "--password-stdin", "--records", store.url, input="a long passphrase\n")
+        result = run(
+            "records",
+            "add-user",
+            "ana",
+            "--name",
+            "Dr Ana Ruiz",
+            "--licence",
+            "NM-12345",
+            "--password-stdin",
+            "--records",
+            store.url,
+            input="a long passphrase\n",
+        )
         assert result.exit_code == 0, result.output
         person = store.authenticate("ana", "a long passphrase")
         assert (person.display_name, person.licence_id, person.is_educator) == ("Dr Ana Ruiz", "NM-12345", False)
 
     def test_hidden_prompt_asks_twice(self, run, store):
-        result = run("records", "add-user", "lee", "--name", "Dr Lee", "--educator", "--records", store.url,
-                     input="first try 1\nmistyped 1\nsecret pass\nsecret pass\n")
+        result = run(
+            "records",
+            "add-user",
+            "lee",
+            "--name",
+            "Dr Lee",
+            "--educator",
+            "--records",
+            store.url,
+            input="first try 1\nmistyped 1\nsecret pass\nsecret pass\n",
+        )
         assert result.exit_code == 0, result.output
         assert "do not match" in result.output and "secret pass" not in result.output
         assert store.authenticate("lee", "secret pass").is_educator
@@ -130,8 +164,17 @@ class TestAddUser:
     )
     def test_refusals(self, run, store, args, password, message):
         store.add_participant("Someone", username="taken", password="whatever1")
-        result = run("records", "add-user", *args, "--name", "Ana", "--password-stdin", "--records", store.url,
-                     input=password + "\n")
+        result = run(
+            "records",
+            "add-user",
+            *args,
+            "--name",
+            "Ana",
+            "--password-stdin",
+            "--records",
+            store.url,
+            input=password + "\n",
+        )
         _one_error_line(result, message)
 
 

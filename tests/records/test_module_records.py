@@ -101,8 +101,14 @@ class TestAttemptsAndEvaluations:
 class TestCertificatesAndExport:
     def test_module_certificate_fields_round_trip(self, store, ana):
         cert = store.issue_certificate(
-            ana.id, "First look", 3, at(3600), module=MODULE, credit_type="AMA PRA Category 1 Credit",
-            format="self-study", started_at=at(0),
+            ana.id,
+            "First look",
+            3,
+            at(3600),
+            module=MODULE,
+            credit_type="AMA PRA Category 1 Credit",
+            format="self-study",
+            started_at=at(0),
         )
         assert store.certificate(cert.code) == cert
         assert (cert.module, cert.format, cert.started_at, cert.quarter_hours) == (MODULE, "self-study", at(0), 3)
@@ -116,7 +122,9 @@ class TestCertificatesAndExport:
     def test_export_has_the_fields_boards_ask_for(self, store, ana):
         bo = store.add_participant("Bo Chen")
         store.issue_certificate(bo.id, "Live", 4, at(7200), credit_type="AMA PRA Category 1 Credit", format="live")
-        store.issue_certificate(ana.id, "First look", 3, at(3600), credit_type="AMA PRA Category 1 Credit", format="self-study")
+        store.issue_certificate(
+            ana.id, "First look", 3, at(3600), credit_type="AMA PRA Category 1 Credit", format="self-study"
+        )
         rows = store.credit_export()
         assert [(r.display_name, r.licence_id, r.activity, r.quarter_hours, r.format) for r in rows] == [
             ("Ana Ruiz", "NM-12345", "First look", 3, "self-study"),

@@ -25,9 +25,22 @@ records_app = typer.Typer(no_args_is_help=True, help="CME records: credit export
 app.add_typer(records_app, name="records")
 
 RecordsOption = Annotated[
-    str, typer.Option("--records", help="Records store URL; default $READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite.")
+    str,
+    typer.Option(
+        "--records",
+        help="Records store URL; default $READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite.",
+    ),
 ]
-EXPORT_COLUMNS = ("name", "licence_id", "activity", "completion_date", "credit_type", "credits", "format", "certificate_code")
+EXPORT_COLUMNS = (
+    "name",
+    "licence_id",
+    "activity",
+    "completion_date",
+    "credit_type",
+    "credits",
+    "format",
+    "certificate_code",
+)
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets would run these as formulas
@@ -50,7 +63,9 @@ def open_store(url: str) -> Iterator:
         shown = make_url(url).render_as_string(hide_password=True)
         store = RecordsStore(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise InputError(f"--records {url!r} is not a database URL ({error}); use e.g. sqlite:///records.sqlite") from None
+        raise InputError(
+            f"--records {url!r} is not a database URL ({error}); use e.g. sqlite:///records.sqlite"
+        ) from None
     try:
         yield store
     except OperationalError as error:
@@ -64,8 +79,12 @@ def open_store(url: str) -> Iterator:
 def export(
     format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.csv,  # noqa: A002
     out: Annotated[Path | None, typer.Option("--out", help="File to write; default: standard output.")] = None,
-    since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Completed on or after (UTC date).")] = None,
-    until: Annotated[datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="Completed before (UTC date).")] = None,
+    since: Annotated[
+        datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Completed on or after (UTC date).")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="Completed before (UTC date).")
+    ] = None,
     records: RecordsOption = "",
 ) -> None:
     """Every credit certificate with the fields licensing boards ask for, one row each."""
@@ -92,10 +111,18 @@ def credit_csv(rows) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for r in rows:
-        writer.writerow([
-            _cell(r.display_name), _cell(r.licence_id or ""), _cell(r.activity), r.completed_at.date().isoformat(),
-            _cell(r.credit_type or ""), credits_text(r.quarter_hours / 4), r.format or "", r.code,
-        ])
+        writer.writerow(
+            [
+                _cell(r.display_name),
+                _cell(r.licence_id or ""),
+                _cell(r.activity),
+                r.completed_at.date().isoformat(),
+                _cell(r.credit_type or ""),
+                credits_text(r.quarter_hours / 4),
+                r.format or "",
+                r.code,
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -115,20 +142,30 @@ def attendance(
         try:
             conference = store.session(session)
         except NotFoundError:
-            raise InputError(f"no conference session {session} in the records store; check the id (and --records)") from None
+            raise InputError(
+                f"no conference session {session} in the records store; check the id (and --records)"
+            ) from None
         ongoing = conference.ends_at is None
         report = store.attendance_report(session, until=datetime.now(UTC) if ongoing else None)
-    table = Table(
-        title=f"Session {session}: {escape(conference.kind)} {escape(conference.ref)}, {conference.starts_at:%Y-%m-%d %H:%M} UTC"
-        + (" (still running)" if ongoing else ""),
-        title_justify="left",
-    )
-    for heading, justify in (("name", "left"), ("licence", "left"), ("first join (UTC)", "left"),
-                             ("minutes present", "right"), ("reconnects", "right")):
+    started = f"{conference.starts_at:%Y-%m-%d %H:%M} UTC"
+    title = f"Session {session}: {escape(conference.kind)} {escape(conference.ref)}, {started}"
+    table = Table(title=title + (" (still running)" if ongoing else ""), title_justify="left")
+    for heading, justify in (
+        ("name", "left"),
+        ("licence", "left"),
+        ("first join (UTC)", "left"),
+        ("minutes present", "right"),
+        ("reconnects", "right"),
+    ):
         table.add_column(heading, justify=justify)
     for row in report:
-        table.add_row(escape(row.display_name), escape(row.licence_id or "-"), f"{row.first_join:%Y-%m-%d %H:%M}",
-                      f"{row.minutes_present:.0f}", str(row.reconnects))
+        table.add_row(
+            escape(row.display_name),
+            escape(row.licence_id or "-"),
+            f"{row.first_join:%Y-%m-%d %H:%M}",
+            f"{row.minutes_present:.0f}",
+            str(row.reconnects),
+        )
     out_console.print(table)
     out_console.print(f"{len(report)} participant(s)")
 
@@ -137,9 +174,13 @@ def attendance(
 def add_user(
     username: Annotated[str, typer.Argument(help="Sign-in name: letters, digits and . _ @ -")],
     name: Annotated[str, typer.Option("--name", help='Name as printed on certificates, e.g. "Dr Ana Ruiz".')],
-    licence: Annotated[str | None, typer.Option("--licence", help="Licence or board ID, for the credit export.")] = None,
+    licence: Annotated[
+        str | None, typer.Option("--licence", help="Licence or board ID, for the credit export.")
+    ] = None,
     educator: Annotated[bool, typer.Option("--educator", help="May start conferences and see every record.")] = False,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")
+    ] = False,
     records: RecordsOption = "",
 ) -> None:
     """Create a local account; the password is asked twice without echo and stored only as a hash."""
@@ -155,8 +196,9 @@ def add_user(
         raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
     with open_store(records) as store:
         try:
-            person = store.add_participant(name.strip(), licence_id=licence, username=username, password=password,
-                                           is_educator=educator)
+            person = store.add_participant(
+                name.strip(), licence_id=licence, username=username, password=password, is_educator=educator
+            )
         except ValueError as error:
             raise InputError(str(error).removeprefix("records: ")) from None
     role = "educator" if person.is_educator else "participant"

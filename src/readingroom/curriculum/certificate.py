@@ -109,8 +109,16 @@ def _centred(canvas, text: str, font: str, size: float, width: float, y: float) 
 
 
 def _paragraph(
-    canvas, markup: str, size: float, width: float, top: float, *, bold: bool = False, italic: bool = False,
-    centred: bool = False, left: float | None = None,
+    canvas,
+    markup: str,
+    size: float,
+    width: float,
+    top: float,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    centred: bool = False,
+    left: float | None = None,
 ) -> float:
     """Wrapped text whose first line's top is at ``top``; returns the baseline below it."""
     from reportlab.lib.enums import TA_CENTER, TA_LEFT
@@ -118,7 +126,9 @@ def _paragraph(
     from reportlab.platypus import Paragraph
 
     font = BOLD if bold else ITALIC if italic else REGULAR
-    style = ParagraphStyle("cert", fontName=font, fontSize=size, leading=size * 1.3, alignment=TA_CENTER if centred else TA_LEFT)
+    style = ParagraphStyle(
+        "cert", fontName=font, fontSize=size, leading=size * 1.3, alignment=TA_CENTER if centred else TA_LEFT
+    )
     x = _MARGIN * 1.5 if left is None else left
     available = width - x - _MARGIN * 1.5
     paragraph = Paragraph(markup, style)

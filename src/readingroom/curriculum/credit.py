@@ -38,7 +38,9 @@ def live_credit(store: RecordsStore, session_id: int, participant_id: int, modul
     if not (session.kind == "module" and session.ref == module.name) and not (
         session.kind == "case" and session.ref in module.cases
     ):
-        raise CreditNotEarned(f"session {session_id} ({session.kind} {session.ref!r}) is not part of the module {module.name!r}")
+        raise CreditNotEarned(
+            f"session {session_id} ({session.kind} {session.ref!r}) is not part of the module {module.name!r}"
+        )
     if session.ends_at is None:
         raise CreditNotEarned(f"session {session_id} has not ended yet; live credit is counted once it ends")
     return quarter_hours(store.minutes_present(session_id, participant_id), module.credit.max_credits)

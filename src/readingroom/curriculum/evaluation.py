@@ -26,20 +26,28 @@ class EvaluationQuestion:
 
 EVALUATION_QUESTIONS: tuple[EvaluationQuestion, ...] = (
     EvaluationQuestion(
-        "quality", "Overall, how would you rate the quality of this activity?",
+        "quality",
+        "Overall, how would you rate the quality of this activity?",
         ("Poor", "Fair", "Good", "Very good", "Excellent"),
     ),
     EvaluationQuestion(
-        "objectives-met", "Were the stated learning objectives met?", ("No", "Partly", "Yes"),
+        "objectives-met",
+        "Were the stated learning objectives met?",
+        ("No", "Partly", "Yes"),
     ),
     EvaluationQuestion(
-        "practice-change", "What, if anything, will you change in your practice as a result of this activity?",
+        "practice-change",
+        "What, if anything, will you change in your practice as a result of this activity?",
     ),
     EvaluationQuestion(
-        "free-of-bias", "Was the content free of commercial bias?", ("Yes", "No"),
+        "free-of-bias",
+        "Was the content free of commercial bias?",
+        ("Yes", "No"),
     ),
     EvaluationQuestion(
-        "bias-detail", "If you saw commercial bias, describe it.", required=False,
+        "bias-detail",
+        "If you saw commercial bias, describe it.",
+        required=False,
     ),
 )
 

@@ -68,10 +68,14 @@ def _read(path: Path) -> tuple[Any, list[str]]:
     if path.suffix != MODULE_SUFFIX:
         return None, [f"a module is a {MODULE_SUFFIX} file; rename it to {path.stem}{MODULE_SUFFIX}"]
     if not _NAME.match(path.stem):
-        return None, [f"file name: {path.name!r} becomes the module's address; use lower case letters, digits and hyphens"]
+        return None, [
+            f"file name: {path.name!r} becomes the module's address; use lower case letters, digits and hyphens"
+        ]
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return None, [f"the file is over {MAX_FILE_BYTES // 1000} kB; a module lists cases, it does not contain them"]
+            return None, [
+                f"the file is over {MAX_FILE_BYTES // 1000} kB; a module lists cases, it does not contain them"
+            ]
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, ["no such file; check the path"]
@@ -82,7 +86,9 @@ def _read(path: Path) -> tuple[Any, list[str]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        return None, [f"{where}not valid YAML ({getattr(error, 'problem', None) or error}); fix the indentation or quoting"]
+        return None, [
+            f"{where}not valid YAML ({getattr(error, 'problem', None) or error}); fix the indentation or quoting"
+        ]
     if not isinstance(data, dict):
         return None, ["the file must hold a mapping of fields (title:, audience:, ...); copy one from curriculum/"]
     return data, []
@@ -136,10 +142,14 @@ def content_problems(data: dict, cases_root: Path | None) -> list[str]:
                     f"so it must be 0 to {len(question['options']) - 1}"
                 )
             if question["id"] in seen:
-                problems.append(f"{where}.id: {question['id']!r} is used twice in {test}; give each question its own id")
+                problems.append(
+                    f"{where}.id: {question['id']!r} is used twice in {test}; give each question its own id"
+                )
             seen.add(question["id"])
             if "case" in question and question["case"] not in cases:
-                problems.append(f"{where}.case: {question['case']!r} is not one of the module's cases; add it to cases:")
+                problems.append(
+                    f"{where}.case: {question['case']!r} is not one of the module's cases; add it to cases:"
+                )
     hours = data["minutes"] / 60
     if data["credit"]["max_credits"] > hours:
         problems.append(
@@ -185,4 +195,6 @@ def _module(name: str, data: dict) -> Module:
 
 
 def _question(q: dict) -> TestQuestion:
-    return TestQuestion(id=q["id"], prompt=q["prompt"], options=tuple(q["options"]), answer=q["answer"], case=q.get("case"))
+    return TestQuestion(
+        id=q["id"], prompt=q["prompt"], options=tuple(q["options"]), answer=q["answer"], case=q.get("case")
+    )

@@ -129,7 +129,8 @@ class RecordsStore:
             is_educator=is_educator,
         )
         with self._session() as s:
-            if username is not None and s.scalars(select(ParticipantRow.id).where(ParticipantRow.username == username)).first():
+            taken = select(ParticipantRow.id).where(ParticipantRow.username == username)
+            if username is not None and s.scalars(taken).first():
                 raise ValueError(f"records: the username {username!r} is taken; choose another")
             s.add(row)
             s.flush()
@@ -359,7 +360,9 @@ class RecordsStore:
 
     def credit_export(self, *, since: datetime | None = None, until: datetime | None = None) -> list[CreditRecord]:
         """Every certificate with its holder's name and licence, by completion date (``since`` <= date < ``until``)."""
-        query = select(CertificateRow, ParticipantRow).join(ParticipantRow, CertificateRow.participant_id == ParticipantRow.id)
+        query = select(CertificateRow, ParticipantRow).join(
+            ParticipantRow, CertificateRow.participant_id == ParticipantRow.id
+        )
         if since is not None:
             query = query.where(CertificateRow.completed_at >= require_utc(since))
         if until is not None:
@@ -576,7 +579,9 @@ def _progress_row(s: Session, participant_id: int, module: str, at: datetime) ->
         _get(s, ParticipantRow, participant_id)
         if not module.strip():
             raise ValueError("records: a module name must not be empty")
-        row = ModuleProgressRow(participant_id=participant_id, module=module, started_at=at, position=0, seconds_on_task=0.0)
+        row = ModuleProgressRow(
+            participant_id=participant_id, module=module, started_at=at, position=0, seconds_on_task=0.0
+        )
         s.add(row)
         s.flush()
     return row
@@ -597,7 +602,14 @@ def _progress(row: ModuleProgressRow) -> ModuleProgress:
 
 def _attempt(row: TestAttemptRow) -> TestAttempt:
     return TestAttempt(
-        row.participant_id, row.module, TestKind(row.kind), dict(row.answers), row.correct, row.total, row.passed, row.at
+        row.participant_id,
+        row.module,
+        TestKind(row.kind),
+        dict(row.answers),
+        row.correct,
+        row.total,
+        row.passed,
+        row.at,
     )
 
 
