@@ -201,3 +201,14 @@ class TestCheckModules:
 
     def test_missing_path(self, run, tree):
         _one_error_line(run("check", tree / "absent"), "no such case folder or module file")
+
+
+def test_attendance_of_a_running_session_counts_up_to_now(run, store):
+    session = store.create_session("module", "first-look-emergency-reads", datetime.now(UTC) - timedelta(minutes=20))
+    ana = store.add_participant("Ana Ruiz")
+    store.record_join(session.id, ana.id, session.starts_at)
+    result = run("records", "attendance", session.id, "--records", store.url)
+    assert result.exit_code == 0, result.output
+    assert "(still running)" in result.stdout
+    [row] = [line for line in result.stdout.splitlines() if "Ana Ruiz" in line]
+    assert int(row.split("\u2502")[4]) >= 20
