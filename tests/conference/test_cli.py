@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import segno
 from PIL import Image
+from typer.testing import CliRunner
+
+from readingroom.cli import app
 
 from tests.conference.conftest import CASE, CASES
 
@@ -34,29 +35,36 @@ def test_the_png_is_the_join_links_qr_code_at_scale_8(live):
     assert not list(live.workdir.glob(".conference-*.tmp"))  # written atomically, no leftovers
 
 
-def _run(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "readingroom", "conference", "start", *args],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={"READINGROOM_RECORDS": f"sqlite:///{tmp_path / 'records.sqlite'}", "PATH": "/usr/bin:/bin",
-                               "HOME": str(tmp_path), "JUPYTER_NO_CONFIG": "1"})
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """The CLI in-process, from an empty folder, with a records store of its own (refusals come before any server)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("READINGROOM_RECORDS", f"sqlite:///{tmp_path / 'records.sqlite'}")
+    return lambda *args: CliRunner().invoke(app, ["conference", "start", *args])
 
 
 @pytest.mark.parametrize("args, message", [
     (("no-such-case", f"--cases={CASES}"), f"error: no-such-case: no such case in {CASES} nor module; cases there: "),
     ((CASE, f"--cases={CASES}", "--public-url=ftp://example.org"), "error: --public-url ftp://example.org: give the address"),
     ((CASE, "--cases=/no/such/folder"), "error: /no/such/folder: no such folder"),
+    ((CASE, f"--cases={CASES}", "--curriculum=/no/such/folder"), "error: --curriculum /no/such/folder: no such folder"),
 ])
-def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, message):
-    done = _run(tmp_path, *args)
-    assert done.returncode == 2
+def test_bad_input_is_one_line_exit_2_and_nothing_written(run, tmp_path, args, message):
+    done = run(*args)
+    assert done.exit_code == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(message), done.stderr
-    assert done.stdout == "" and not list(tmp_path.glob("*.png")) and not (tmp_path / "records.sqlite").exists()
+    assert done.stdout == "" and list(tmp_path.iterdir()) == []
 
 
-def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
+def test_an_unknown_name_lists_the_cases_and_the_modules(run):
+    done = run("no-such-module", f"--cases={CASES}")
+    assert "modules: first-look-emergency-reads, normal-first" in done.stderr and done.exit_code == 2
+
+
+def test_a_busy_port_is_refused_before_anything_starts(run, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
-        done = _run(tmp_path, CASE, f"--cases={CASES}", f"--port={port}")
-    assert done.returncode == 2 and f"--port {port} on 127.0.0.1 is not available" in done.stderr
-    assert not list(tmp_path.glob("*.png"))
+        done = run(CASE, f"--cases={CASES}", f"--port={port}")
+    assert done.exit_code == 2 and f"--port {port} on 127.0.0.1 is not available" in done.stderr
+    assert list(tmp_path.iterdir()) == []

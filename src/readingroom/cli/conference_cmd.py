@@ -51,6 +51,12 @@ def start(
     if qr is not None and (qr.suffix.lower() != ".png" or not qr.parent.is_dir()):
         raise InputError(f"--qr {qr}: give a .png file in an existing folder")
     _check_port_free(ip, port)
+    from readingroom.curriculum.loader import MODULE_SUFFIX
+    from readingroom.server.conference.sessions import presentable_kind
+    from readingroom.server.learning import curriculum_folder
+
+    modules_dir = curriculum_folder(str(curriculum or ""), cases.resolve())
+    presentable_kind(what, cases.resolve(), {p.stem for p in modules_dir.glob(f"*{MODULE_SUFFIX}")})  # a typo: at once
     from readingroom.server.serve_app import ServeVoila
 
     server = ServeVoila.instance()
@@ -58,9 +64,9 @@ def start(
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
         "--ServeVoila.pool_size=0",  # followers need no kernel; case pages start one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
-        *([f"--ServeVoila.curriculum_dir={curriculum.resolve()}"] if curriculum else []),
+        f"--ServeVoila.curriculum_dir={modules_dir}",
     ])
-    server.conferences.resolve(what)  # an unknown case or module is one line before anything is written
+    server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     with progress_bar("Encoding the images") as update:
         conference = server.conferences.start(what, progress=update)
     join_url = f"{base}/join/{conference.code}"

@@ -20,9 +20,10 @@ import hmac
 import json
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from readingroom.curriculum import Module
 from readingroom.errors import InputError
@@ -30,6 +31,7 @@ from readingroom.frames import FrameCache, encode_series
 from readingroom.records import ConferenceSession, RecordsStore
 from readingroom.records.store import _CODE_ALPHABET as CODE_ALPHABET
 from readingroom.server.catalog import Catalog, public_id
+from readingroom.server.gate import CaseGate
 from readingroom.server.conference.messages import PRESENTER
 from readingroom.server.conference.room import Room
 
@@ -87,14 +89,8 @@ class Conferences:
     def resolve(self, name: str) -> tuple[str, list[str]]:
         """``("case", [slug])`` or ``("module", its slugs in order)``; :class:`InputError` naming the fix otherwise."""
         cases_dir = self.catalog.gate.cases_dir
-        if (cases_dir / name / "case.ipynb").is_file():
-            kind, slugs = "case", [name]
-        elif name in self.modules:
-            kind, slugs = "module", list(self.modules[name].cases)
-        else:
-            cases = ", ".join(self.catalog.gate.slugs()) or "none"
-            modules = f"; modules: {', '.join(self.modules)}" if self.modules else ""
-            raise InputError(f"{name}: no such case in {cases_dir} nor module; cases there: {cases}{modules}")
+        kind = presentable_kind(name, cases_dir, self.modules)
+        slugs = [name] if kind == "case" else list(self.modules[name].cases)
         for slug in slugs:
             problems = self.catalog.gate.problems(slug)
             if problems:
@@ -161,6 +157,20 @@ class Conferences:
                 "manifests": manifests,
             })
         return agenda
+
+
+def presentable_kind(name: str, cases_dir: Path, module_names: Collection[str]) -> str:
+    """``"case"`` or ``"module"``: what ``name`` names; :class:`InputError` listing what there is otherwise.
+
+    Cheap (no case is checked, no module read), so the CLI can refuse a typo before starting a server.
+    """
+    if (cases_dir / name / "case.ipynb").is_file():
+        return "case"
+    if name in module_names:
+        return "module"
+    cases = ", ".join(CaseGate(cases_dir).slugs()) or "none"
+    modules = f"; modules: {', '.join(sorted(module_names))}" if module_names else ""
+    raise InputError(f"{name}: no such case in {cases_dir} nor module; cases there: {cases}{modules}")
 
 
 def _new_code(taken: set[str]) -> str:
