@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from tornado import web
 
-from readingroom.curriculum import Module, check_answers, check_evaluation, public_questions, score
+from readingroom.curriculum import Module, check_answers, credits_text, check_evaluation, public_questions, score
 from readingroom.errors import InputError
 from readingroom.records import Participant, TestKind
 from readingroom.server.learning.base import LearningHandler
@@ -60,8 +60,8 @@ class ModuleHandler(LearningHandler):
 
     def render_module(self, user: Participant, module: Module, *, status: int = 200, **problems: str) -> None:
         """The module page: facts, disclosures, then each step as done, current or later."""
-        standing = self.standing(user, module)
-        progress = self.store.module_progress(user.id, module.name)
+        progress = self.store.start_module(user.id, module.name, _now())
+        standing = Standing.of(module, progress.position)
         pre = self.store.test_attempts(user.id, module.name, TestKind.PRE)
         post = self.store.test_attempts(user.id, module.name, TestKind.POST)
         certificates = self.store.certificates(user.id, module.name)
@@ -71,7 +71,7 @@ class ModuleHandler(LearningHandler):
             pre_questions=public_questions(module.pre_test), post_questions=public_questions(module.post_test),
             pre_score=pre[-1] if pre else None, post_score=post[-1] if post else None,
             post_percent=_percent(post[-1].correct / post[-1].total) if post else None,
-            minutes=int(progress.seconds_on_task // 60) if progress else 0,
+            minutes=int(progress.seconds_on_task // 60),
             certificate=certificates[-1] if certificates else None,
             certificate_credits=credit_line(certificates[-1]) if certificates else None,
             evaluation_error=problems.get("evaluation_error"), credit_refused=problems.get("credit_refused"),
@@ -88,7 +88,7 @@ class ModuleListHandler(ModuleHandler):
             progress = self.store.module_progress(user.id, module.name)
             total = len(Standing.of(module, 0).keys)
             done = None if progress is None else f"{min(progress.position, total)} of {total} steps done"
-            items.append({"module": module, "credits": module.credit.max_credits, "progress": done})
+            items.append({"module": module, "credits": credits_text(module.credit.max_credits), "progress": done})
         self.render_page("modules.html", modules=items)
 
 
