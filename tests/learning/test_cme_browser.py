@@ -71,7 +71,11 @@ def test_whole_cme_flow(browser, learning_served, sample_module, tmp_path):
         expect(page.locator("#step-disclosures")).to_contain_text(person.name)
     expect(page.locator("#pre-form")).to_have_count(0)
     expect(page.locator("#step-cases a")).to_have_count(0)
-    page.click("#acknowledge")
+    # Keyboard only: the page puts focus on the step to resume, so Tab reaches its button.
+    expect(page.locator("#h-disclosures")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#acknowledge")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("#step-disclosures .status")).to_have_text("Done")
 
     answer(page, "pre-form", {q.id: 0 for q in sample_module.pre_test})
