@@ -182,9 +182,10 @@ def rss_mb(procs: list[psutil.Process]) -> float:
     return total / 1e6
 
 
-def cpu_seconds(server: psutil.Process) -> float:
+def cpu_seconds(*roots: psutil.Process, children: bool = True) -> float:
+    """User + system seconds of `roots` (and their children): how the machine's CPU was shared during the run."""
     total = 0.0
-    for p in [server, *server.children(recursive=True)]:
+    for p in [q for root in roots for q in [root, *(root.children(recursive=True) if children else [])]]:
         try:
             t = p.cpu_times()
             total += t.user + t.system
@@ -313,7 +314,7 @@ async def _participant(http, base: str, code: str, i: int, join_done, sockets: l
     """Join like the join page does (GET the form, POST the API with its _xsrf), then follow until the end."""
     from websockets.asyncio.client import connect
 
-    out = {"join_s": None, "join_total_s": None, "latencies_ms": [], "error": None, "ended": False, "seqs": []}
+    out = {"join_s": None, "join_total_s": None, "post_s": None, "latencies_ms": [], "error": None, "ended": False}
     try:
         t_page = time.perf_counter()
         page = await http.fetch(base + f"join/{code}", raise_error=False)
@@ -328,6 +329,7 @@ async def _participant(http, base: str, code: str, i: int, join_done, sockets: l
                                           "Cookie": f"_xsrf={xsrf}"})
         if reply.code != 200:
             raise RuntimeError(f"join API answered {reply.code}: {reply.body[:200]!r}")
+        out["post_s"] = time.perf_counter() - t_post
         answer = json.loads(reply.body)
         url = urljoin(base, answer["ws_url"])
         if "ticket=" not in url:
@@ -349,7 +351,6 @@ async def _participant(http, base: str, code: str, i: int, join_done, sockets: l
             message = json.loads(raw)
             if message.get("type") == "view" and "t" in message:
                 out["latencies_ms"].append(received - message["t"])
-                out["seqs"].append(message.get("seq"))
             elif message.get("type") == "ended":
                 out["ended"] = True
     except Exception:  # noqa: BLE001 - the socket closed at the end of the run
@@ -483,7 +484,11 @@ def run(args) -> dict:
             figures["kernels_joined"] = len(kernels(server))
 
             console.log(f"the presenter steps the frame {args.rate:g} times a second for {args.seconds:g} s")
-            cpu0, wall0 = cpu_seconds(server), time.perf_counter()
+            others = [psutil.Process(crowd.pid), psutil.Process(presenter.pid)]
+            browsers = [c for c in psutil.Process().children() if c.pid not in {server.pid, crowd.pid, presenter.pid}]
+            cpu0 = {"server": cpu_seconds(server), "simulated participants": cpu_seconds(others[0]),
+                    "presenter": cpu_seconds(others[1]), "Playwright + Chromium": cpu_seconds(*browsers)}
+            wall0 = time.perf_counter()
             psutil.cpu_percent()
             rss_peak = 0.0
             go.set()
@@ -494,7 +499,11 @@ def run(args) -> dict:
                     progress.update(task, completed=time.perf_counter() - wall0)
                     time.sleep(0.5)
             sent = presenter_q.get(timeout=60)
-            figures["server_cpu_percent"] = 100 * (cpu_seconds(server) - cpu0) / (time.perf_counter() - wall0)
+            elapsed = time.perf_counter() - wall0
+            cpu1 = {"server": cpu_seconds(server), "simulated participants": cpu_seconds(others[0]),
+                    "presenter": cpu_seconds(others[1]), "Playwright + Chromium": cpu_seconds(*browsers)}
+            figures["cpu_percent"] = {k: 100 * (cpu1[k] - cpu0[k]) / elapsed for k in cpu0}
+            figures["server_cpu_percent"] = figures["cpu_percent"]["server"]
             figures["machine_cpu_percent"] = psutil.cpu_percent()
             time.sleep(1.5)  # the last views in flight
             figures["rss_end_mb"] = rss_mb([server])
@@ -524,6 +533,8 @@ def run(args) -> dict:
             browser.close()
     finally:
         stop(conf.proc)
+        for log in work.glob("*.log"):
+            shutil.copy(log, DATA / log.name)
         shutil.rmtree(work, ignore_errors=True)
     figures["load_end"] = os.getloadavg()
     figures["memory_total_gb"] = psutil.virtual_memory().total / 1e9
@@ -536,6 +547,10 @@ def summarize_crowd(results: list[dict], sent: int) -> dict:
     return {
         "participants": len(results), "joined": len(ok), "errors": sorted({r["error"] for r in results if r["error"]})[:5],
         "join_s": [r["join_s"] for r in ok], "join_total_s": [r["join_total_s"] for r in ok],
+        "post_s": [r["post_s"] for r in ok],
+        # does the delay build up (receivers or server falling behind) or stay flat?
+        "p50_first_last_100_views_ms": [percentile([x for r in ok for x in r["latencies_ms"][:100]], 50),
+                                        percentile([x for r in ok for x in r["latencies_ms"][-100:]], 50)],
         "received": len(latencies), "expected": sent * len(ok), "ended": sum(r["ended"] for r in ok),
         "latency_ms": {q: percentile(latencies, q) for q in (50, 95, 99, 100)},
     }
@@ -631,6 +646,12 @@ def markdown(f: dict, command: str) -> str:
         f"- The {crowd['participants']} simulated participants joined all at once (GET the join page, POST the join API, "
         f"open the websocket, wait for `welcome`); all in {f['crowd_join_wall_s']:.1f} s of wall time. "
         f"Join errors: {', '.join(crowd['errors']) or 'none'}.",
+        f"- Joining, simulated participants: the POST alone took median {percentile(crowd['post_s'], 50):.2f} s, max "
+        f"{max(crowd['post_s'], default=float('nan')):.2f} s; the join page GET + POST + websocket + `welcome` median "
+        f"{percentile(crowd['join_total_s'], 50):.2f} s.",
+        f"- Latency build-up (simulated, median): first 100 views {crowd['p50_first_last_100_views_ms'][0]:.0f} ms, "
+        f"last 100 views {crowd['p50_first_last_100_views_ms'][1]:.0f} ms.",
+        "- CPU while streaming, % of one core: " + ", ".join(f"{k} {v:.0f} %" for k, v in f["cpu_percent"].items()) + ".",
         *([f"- Plain Voila: times to the first image {', '.join('not reached' if x is None else f'{x:.1f} s' for x in plain['join_s'])} "
            f"(navigation start to the viewer's first painted frame); kernels {plain['kernel_mb']:.0f} MB in all, the Voila "
            f"server grew by {plain['server_delta_mb']:.0f} MB."] if plain else []),
