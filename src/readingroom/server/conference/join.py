@@ -74,7 +74,8 @@ class JoinHandler(web.RequestHandler):
         if participant is None:
             name = _text(fields, "name", MAX_NAME, "your name")
             licence = _text(fields, "licence", MAX_LICENCE, "the licence or board ID", required=False) or None
-            participant = await self.hubs.read(lambda: records.add_participant(name, licence_id=licence))
+            participant = await self.hubs.write(lambda: records.add_participant(name, licence_id=licence))
+        conference.names[participant.id] = participant.display_name
         path = f"{self.base}readingroom/conference/{conference.id}"
         ticket = conference.ticket(participant.id)
         self.set_header("Content-Type", "application/json")

@@ -9,6 +9,7 @@ A :class:`Conference` is what the pages and the socket rely on:
   "series": [{"uid", "number", "modality", "description", "count"}], "manifests": [frame manifests]}``;
   :meth:`Conference.agenda_for` gives a participant's copy, without the title (it names the diagnosis);
 - ``room``: the live state (:class:`~.room.Room`: ``seq``, ``view``, ``poll``, ``ended`` ...);
+- ``names``: display names by participant id, of everyone who joined through this process;
 - :meth:`Conference.ticket` / :meth:`Conference.participant_of`: a participant's ticket, an HMAC of
   (session, participant) with the server's secret, so it opens this session only and speaks as them only.
 """
@@ -47,6 +48,8 @@ class Conference:
     agenda: list[dict]
     secret: bytes = field(repr=False)
     room: Room = field(default_factory=Room)
+    names: dict[int, str] = field(default_factory=dict)  # who joined here: their socket needs no database read
+    _agenda_json: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> int:
@@ -70,6 +73,12 @@ class Conference:
         if role == PRESENTER:
             return self.agenda
         return [{k: v for k, v in entry.items() if k != "title"} for entry in self.agenda]
+
+    def agenda_json(self, role: str) -> str:
+        """:meth:`agenda_for` serialised once: every welcome carries it (a long series' manifest is tens of KB)."""
+        if role not in self._agenda_json:
+            self._agenda_json[role] = json.dumps(self.agenda_for(role))
+        return self._agenda_json[role]
 
     def _mac(self, participant: int) -> str:
         message = f"conference:{self.id}:{participant}".encode()

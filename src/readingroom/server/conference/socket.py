@@ -22,7 +22,7 @@ from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from readingroom.records import NotFoundError, RecordsStore
+from readingroom.records import RecordsStore
 from readingroom.server.conference.messages import MAX_MESSAGE_BYTES, PARTICIPANT, PRESENTER, Rejected, parse
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.sessions import Conference, Conferences
@@ -106,7 +106,12 @@ class Hubs:
         return future
 
     async def read(self, read: Callable, *args):
-        return await IOLoop.current().run_in_executor(self._writer, read, *args)
+        """A records read, on tornado's pool: it need not wait behind the queue of writes."""
+        return await IOLoop.current().run_in_executor(None, read, *args)
+
+    async def write(self, write: Callable, *args):
+        """A records write whose result is needed now (a new participant's id), in order with the others."""
+        return await IOLoop.current().run_in_executor(self._writer, write, *args)
 
 
 def _log_failure(future: Future) -> None:
@@ -127,7 +132,7 @@ class ConferenceSocket(WebSocketHandler):
     def max_message_size(self) -> int:
         return HARD_LIMIT
 
-    async def prepare(self) -> None:
+    def prepare(self) -> None:
         """Settle who this is before the upgrade: a wrong token or ticket never gets a socket."""
         conference = self.hubs.conferences.by_id(int(self.path_args[0]))
         if conference is None:
@@ -140,22 +145,18 @@ class ConferenceSocket(WebSocketHandler):
             self.role, self.name = PRESENTER, "Presenter"
             return
         participant = conference.participant_of(ticket) if ticket else None
-        if participant is None:
+        if participant is None or participant not in conference.names:  # names: filled by the join API
             raise web.HTTPError(403, "Join with the conference code first.")
-        member = conference.room.members.get(participant)
-        try:
-            self.name = member.name if member else (await self.hubs.read(self.hubs.records.participant, participant)).display_name
-        except NotFoundError:  # the account was removed since the ticket was issued
-            raise web.HTTPError(403, "Join with the conference code first.") from None
-        self.role, self.participant = PARTICIPANT, participant
+        self.role, self.participant, self.name = PARTICIPANT, participant, conference.names[participant]
 
     def open(self, session_id: str) -> None:
         room, hub = self.conference.room, self.hubs.hub(self.conference)
         you = {"id": self.participant, "name": self.name, "role": self.role}
-        welcome = room.welcome(you) | {"agenda": self.conference.agenda_for(self.role)}
+        welcome = room.welcome(you)
         if self.role == PRESENTER:
             welcome["code"] = self.conference.code  # the console shows it; the code is no secret from the presenter
-        self.send(json.dumps(welcome), "welcome")
+        text = json.dumps(welcome)
+        self.send(f'{text[:-1]}, "agenda": {self.conference.agenda_json(self.role)}}}', "welcome")
         if room.ended:
             self.close(1000, "the conference has ended")
             return
