@@ -161,3 +161,27 @@ def test_a_stalled_follower_holds_nobody_back_and_catches_up_with_the_latest_vie
     assert seen[-1]["view"]["frame"] == count - 1  # and it ends on the presenter's latest view
     fast.close()
     stalled.close()
+
+
+def test_a_flooding_participant_is_cut_to_the_allowance_with_one_log_line(live, room):
+    flooder = live.participant("Flood")
+    for k in range(100):
+        flooder.send({"type": "ping", "t": k})
+    me = flooder.joined["participant"]
+    line = f"dropping messages from participant {me}: more than 10 a second"
+    wait_for(lambda: line in live.log_text(), "the flood's log line")
+    answered = set()
+    while len(answered) < 30:  # the burst is answered, in order
+        answered.add(flooder.next("pong")["t"])
+    assert answered == set(range(30))
+    assert live.log_text().count(line) == 1
+
+    def answered_again() -> bool:
+        flooder.send({"type": "ping", "t": -1})
+        try:
+            return flooder.next("pong", timeout=1)["t"] == -1
+        except TimeoutError:  # still dropped: the allowance has not refilled yet
+            return False
+
+    wait_for(answered_again, "a pong once the allowance refills")  # the link stayed open
+    flooder.close()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from readingroom.server.conference.messages import MAX_MESSAGE_BYTES, PARTICIPANT, PRESENTER, Rejected, parse
+from readingroom.server.conference.messages import MAX_MESSAGE_BYTES, PARTICIPANT, PRESENTER, Allowance, Rejected, parse
 
 VIEW = {"case": "2275f4ab54", "series": 0, "frame": 41, "window": [40, 80], "zoom": 1.5, "pan": [12.0, -4.0],
         "invert": False, "annotations": [], "hidden_groups": ["finding"], "stage": 1}
@@ -74,3 +74,23 @@ def test_multibyte_text_counts_in_bytes():
     assert len(raw) < MAX_MESSAGE_BYTES < len(raw.encode())
     with pytest.raises(Rejected, match="larger than"):
         parse(raw, PARTICIPANT)
+
+
+class FakeClock:
+    """Time that moves only when the test says so (the bucket's arithmetic, not the machine's speed, is tested)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_allowance_lets_a_burst_through_then_the_average_rate():
+    clock = FakeClock()
+    allowance = Allowance(rate=10, burst=30, clock=clock)
+    assert [allowance.take() for _ in range(31)] == [True] * 30 + [False]
+    clock.now += 0.25  # 2.5 messages' worth
+    assert [allowance.take() for _ in range(3)] == [True, True, False]
+    clock.now += 3600  # an idle hour refills only up to the burst
+    assert sum(allowance.take() for _ in range(100)) == 30

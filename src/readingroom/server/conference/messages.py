@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -19,6 +20,9 @@ MAX_OPTION_TEXT = 200
 MAX_ID = 64
 MAX_ANNOTATIONS = 200
 MAX_GROUPS = 50
+
+PARTICIPANT_RATE = 10.0  # messages a second on average; pings, answers and questions need far fewer
+PARTICIPANT_BURST = 30
 
 PRESENTER, PARTICIPANT = "presenter", "participant"
 
@@ -53,6 +57,28 @@ def parse(raw: str | bytes, role: str) -> dict:
         except (TypeError, ValueError) as error:
             raise Rejected(f"{kind!r} field {name!r}: {error}") from None
     return checked
+
+
+class Allowance:
+    """A token bucket: ``rate`` messages a second on average, ``burst`` at once.
+
+    Each participant message may reach everyone (a question) or the records store (an
+    answer), so one socket must not be able to flood either.
+    """
+
+    def __init__(self, rate: float = PARTICIPANT_RATE, burst: int = PARTICIPANT_BURST,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._tokens, self._stamp = float(burst), clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
 
 # Field checks: each returns the checked value or raises ValueError saying what is expected.

@@ -23,7 +23,15 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from readingroom.records import RecordsStore
-from readingroom.server.conference.messages import MAX_MESSAGE_BYTES, PARTICIPANT, PRESENTER, Rejected, parse
+from readingroom.server.conference.messages import (
+    MAX_MESSAGE_BYTES,
+    PARTICIPANT,
+    PARTICIPANT_RATE,
+    PRESENTER,
+    Allowance,
+    Rejected,
+    parse,
+)
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.sessions import Conference, Conferences
 
@@ -127,6 +135,7 @@ class ConferenceSocket(WebSocketHandler):
         self.role = ""
         self.participant: int | None = None
         self._latest_view: str | None = None
+        self._allowance, self._flooding = Allowance(), False
 
     @property
     def max_message_size(self) -> int:
@@ -169,6 +178,13 @@ class ConferenceSocket(WebSocketHandler):
         hub.roster_soon()
 
     def on_message(self, raw: str | bytes) -> None:
+        if self.role == PARTICIPANT and not self._allowance.take():
+            if not self._flooding:  # one line per flood, not one per message
+                log.warning("conference %s: dropping messages from participant %s: more than %d a second",
+                            self.conference.id, self.participant, PARTICIPANT_RATE)
+            self._flooding = True
+            return
+        self._flooding = False
         try:
             message = parse(raw, self.role)
             outgoing = self._apply(message)
