@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select
 
 from readingroom.records import RecordsStore
 from readingroom.records.models import AttendanceEventRow
-from tests.conference.conftest import Client, wait_for
+from tests.conference.conftest import Client, start_conference, wait_for
 
 
 def _kinds(url: str, session: int, participant: int) -> list[str]:
@@ -46,3 +46,18 @@ def test_join_leave_reconnect_and_poll_answers_are_recorded(any_live):
         row = next(r for r in store.attendance_report(live.session, until=datetime.now(UTC)) if r.participant_id == me)
         assert (row.display_name, row.reconnects) == ("Ann Attendee", 1)
     presenter.close()
+
+
+def test_stopping_the_server_ends_the_conference_and_closes_open_attendance(tmp_path):
+    live = start_conference(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}")
+    try:
+        stays = live.participant("Stays to the end")
+        me = stays.joined["participant"]
+        wait_for(lambda: _kinds(live.records_url, live.session, me) == ["join"], "the join row")
+    finally:
+        live.server.stop()
+    assert live.server.proc.returncode == 0  # a clean stop on SIGTERM, like systemd or Ctrl-C
+    assert _kinds(live.records_url, live.session, me) == ["join", "leave"]
+    with RecordsStore(live.records_url) as store:
+        assert store.session(live.session).ends_at is not None
+        assert store.minutes_present(live.session, me) >= 0  # countable without `until`: the session has an end

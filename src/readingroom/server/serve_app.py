@@ -85,6 +85,10 @@ class ServeVoila(ReadingroomVoila):
         super().setup_template_dirs()
         self.template_paths.insert(0, str(CASE_TEMPLATE))
 
+    def stop(self) -> None:
+        self.conferences.close_all()  # attendance and session ends are recorded before the process goes
+        super().stop()
+
     def init_settings(self) -> dict:
         conf = self.voila_configuration
         conf.preheat_kernel = self.pool_size > 0

@@ -133,6 +133,22 @@ class Conferences:
         """Record the end; the conference stays findable by id (late sockets hear it ended), not by code."""
         self.records.end_session(conference.id, datetime.now(UTC))
 
+    def close_all(self) -> None:
+        """The server is stopping: each live conference ends now, and whoever is still connected leaves now.
+
+        Without this, attendance intervals would stay open and the session without an end, so
+        minutes present (CME credit) could not be counted.
+        """
+        now = datetime.now(UTC)
+        for conference in list(self._by_id.values()):
+            if conference.room.ended:
+                continue
+            conference.room.end()
+            for member in conference.room.members.values():
+                if member.connections:
+                    self.records.record_leave(conference.id, member.id, now)
+            self.records.end_session(conference.id, now)
+
     def servable_cases(self) -> list[tuple[str, str]]:
         """``(slug, title)`` of every case a conference can be started on, for the educator's form."""
         return [(card.slug, str(card.metadata.get("title") or card.slug)) for card in self.catalog.cards()]
