@@ -564,7 +564,7 @@ COLUMNS = ("figure", "readingroom conference", "plain Voila (a kernel each)", "p
 def rows(f: dict) -> list[tuple[str, ...]]:
     """The rows shared by the Rich table and the README block (COLUMNS)."""
     crowd, plain = f["crowd"], f.get("plain")
-    lat = crowd["latency_ms"]
+    lat = {int(q): v for q, v in crowd["latency_ms"].items()}  # JSON keys are strings
     browser_lat = [x for run in f["browser_latencies_ms"] for x in run]
     b = {q: percentile(browser_lat, q) for q in (50, 95, 99, 100)}
     n = crowd["joined"] + len(f["browser_joins"])
@@ -604,7 +604,7 @@ def rows(f: dict) -> list[tuple[str, ...]]:
          f"**{mb:.2f}** / {mb_end:.2f} MB", f"{plain_mb:.0f} MB (its kernel + the server's growth)",
          ratio(plain_mb, max(mb, mb_end)), "<= 1 MB", yes(max(mb, mb_end) <= GOALS["mb_per_participant"])),
         ("memory for 200 participants", f"{200 * max(mb, mb_end, 0):.0f} MB",
-         f"~{200 * plain_mb / 1e3:.1f} GB (this machine has {f['memory_total_gb']:.0f} GB)", "", "", ""),
+         f"~{200 * plain_mb / 1e3:.1f} GB (this machine has {f['memory_total_gb']:.1f} GB)", "", "", ""),
         ("kernels started by participants", str(f["kernels_end"] - f["kernels_before"]),
          str(plain["kernels"]) if plain else "", "", "0 for followers", yes(f["kernels_end"] == f["kernels_before"])),
         ("server CPU while streaming (% of one core, process and children)", f"{f['server_cpu_percent']:.0f} %", "", "", "", ""),
@@ -694,10 +694,11 @@ def main(argv: list[str] | None = None) -> int:
         figures = json.loads(args.from_json.read_text())
     else:
         figures = run(args)
+        figures["command"] = command.strip()
         (DATA / "last-run.json").write_text(json.dumps(figures))
         console.print(f"raw figures: {DATA / 'last-run.json'}")
     print_table(figures)
-    block = markdown(figures, command.strip())
+    block = markdown(figures, figures.get("command", command.strip()))
     print(block)
     if args.update_readme:
         update_readme(block)
