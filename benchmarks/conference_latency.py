@@ -527,9 +527,11 @@ def run(args) -> dict:
 
             figures["crowd"] = summarize_crowd(crowd_results, sent["sent"])
             console.log(f"the plain way: {args.plain} plain Voila pages opened at once")
-            (DATA / "last-run.json").write_text(json.dumps(figures))  # the conference's figures survive a failed plain half
+            partial = DATA / f"partial-{os.getpid()}.json"  # the conference's figures survive a failed plain half
+            partial.write_text(json.dumps(figures))
             if args.plain:
                 figures["plain"] = plain_way(cases / case_src.name, env, work, args.plain, browser, args.plain_timeout)
+            partial.unlink()
             browser.close()
     finally:
         stop(conf.proc)
@@ -695,8 +697,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         figures = run(args)
         figures["command"] = command.strip()
-        (DATA / "last-run.json").write_text(json.dumps(figures))
-        console.print(f"raw figures: {DATA / 'last-run.json'}")
+        raw = DATA / f"run-{figures['date'][:16].replace(' ', '-').replace(':', '')}-{os.getpid()}.json"
+        raw.write_text(json.dumps(figures))  # one file per run: runs by other people never overwrite it
+        console.print(f"raw figures: {raw}")
     print_table(figures)
     block = markdown(figures, figures.get("command", command.strip()))
     print(block)
