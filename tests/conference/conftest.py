@@ -69,7 +69,7 @@ class Live:
     def presenter(self, session: int | None = None, token: str | None = None) -> Client:
         return Client(self, f"/readingroom/conference/{session or self.session}/ws?token={token or self.token}", {})
 
-    def educator_cookie(self, participant_id: int) -> str:
+    def signed_in_cookie(self, participant_id: int) -> str:
         return "; rr_user=" + create_signed_value(COOKIE_SECRET, "rr_user", str(participant_id)).decode()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from readingroom.records import RecordsStore
 from tests.conference.conftest import Client, request, wait_for
 
 
@@ -185,3 +188,24 @@ def test_a_flooding_participant_is_cut_to_the_allowance_with_one_log_line(live, 
 
     wait_for(answered_again, "a pong once the allowance refills")  # the link stayed open
     flooder.close()
+
+
+def test_a_ticket_cannot_be_turned_into_another_participants(live):
+    status_a, ann = live.join("Ann")
+    status_b, bo = live.join("Bo")
+    assert status_a == status_b == 200
+    forged = f"{bo['participant']}.{ann['ticket'].split('.', 1)[1]}"  # Bo's id, Ann's signature
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{live.server.port}/readingroom/conference/{live.session}/ws?ticket={forged}",
+                proxy=None, legacy=True)
+    assert refused.value.response.status_code == 403
+
+
+def test_a_signed_in_participant_joins_as_their_account(live):
+    with RecordsStore(live.records_url) as store:
+        account = store.add_participant("Dr Signed In", username=f"si-{uuid.uuid4().hex[:8]}", password="a passphrase")
+    status, joined = live.join("Typed Name", cookie=live.signed_in_cookie(account.id))
+    assert status == 200 and joined["participant"] == account.id
+    person = Client(live, joined["ws_url"], joined)
+    assert person.welcome["you"] == {"id": account.id, "name": "Dr Signed In", "role": "participant"}
+    person.close()

@@ -25,7 +25,7 @@ def _account(live, educator: bool) -> int:
 
 @pytest.fixture
 def educator(live) -> str:
-    return live.educator_cookie(_account(live, educator=True))
+    return live.signed_in_cookie(_account(live, educator=True))
 
 
 def _start(live, cookie: str, xsrf: str = "abc", what: str = CASE) -> tuple[int, str]:
@@ -49,7 +49,7 @@ def _second_conference(live, cookie: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("who", ["nobody", "participant"])
 def test_only_educators_see_the_form_or_start_one(live, who):
-    cookie = live.educator_cookie(_account(live, educator=False)) if who == "participant" else ""
+    cookie = live.signed_in_cookie(_account(live, educator=False)) if who == "participant" else ""
     status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": cookie.lstrip("; ")})
     assert status == 403 and EDUCATOR_LINE in page
     assert _start(live, cookie)[0] == 403
