@@ -130,6 +130,8 @@ def test_the_roster_shows_who_is_connected_and_following(live, room):
 def test_join_errors_and_the_wrong_code_limit(live):
     assert live.join("", )[0] == 400
     assert live.join("A" * 81)[0] == 400
+    assert live.join("Ann", code="ÉÉÉÉÉÉ", source="127.0.0.3")[0] == 404  # its own address: wrong codes count
+    assert live.join("Ann", code=" " + live.code.lower()[:3] + "-" + live.code[3:])[0] == 200  # as read aloud
     source = "127.0.0.2"  # its own address, so the limit does not block the other tests
     statuses = [live.join("Guesser", code=f"ZZZZZ{c}", source=source)[0] for c in "ABCDEFGHJK"]
     assert statuses == [404] * 10

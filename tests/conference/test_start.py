@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from readingroom.records import RecordsStore
 from readingroom.server.catalog import public_id
-from tests.conference.conftest import CASE, MODULE, SECOND_CASE, request
+from tests.conference.conftest import CASE, MODULE, SECOND_CASE, request, wait_for
 
 EDUCATOR_LINE = "Only an educator can start a conference: sign in with an educator account first."
 
@@ -88,7 +88,7 @@ def test_a_ticket_opens_its_own_conference_only_and_ending_one_closes_it(live, e
         follower.recv(timeout=10)
     assert live.join("Cy", code=code)[0] == 404
     with RecordsStore(live.records_url) as store:
-        assert store.session(session).ends_at is not None
+        wait_for(lambda: store.session(session).ends_at is not None, "the session's end in the records")
 
 
 def test_a_module_conference_has_its_cases_on_the_agenda_in_order(live, educator):

@@ -124,7 +124,7 @@ class Conferences:
 
     def by_code(self, code: str) -> Conference | None:
         """The live conference with this code; spaces, dashes and case are ignored (codes are read aloud)."""
-        wanted = "".join(ch for ch in code.upper() if ch.isalnum())
+        wanted = "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
         with self._lock:
             found = [c for c in self._by_id.values() if hmac.compare_digest(c.code, wanted)]
         return found[0] if found and not found[0].room.ended else None

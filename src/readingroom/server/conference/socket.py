@@ -82,7 +82,7 @@ class Hub:
     def _ping_all(self) -> None:
         payload = struct.pack("!d", time.monotonic())
         for socket in list(self.sockets):
-            if socket.role == PARTICIPANT and not socket._behind():  # a view waiting to drain must not sit behind a ping
+            if socket.role == PARTICIPANT and not socket.behind():  # a view waiting to drain must not sit behind a ping
                 try:
                     socket.ping(payload)
                 except WebSocketClosedError:
@@ -195,7 +195,7 @@ class ConferenceSocket(WebSocketHandler):
         hub = self.hubs.hub(self.conference)
         hub.deliver(self, outgoing)
         if message["type"] == "end":
-            self.hubs.conferences.end(self.conference)
+            self.hubs.record(self.hubs.conferences.end, self.conference)
             hub.close()
 
     def _apply(self, message: dict) -> Outgoing:
@@ -241,7 +241,7 @@ class ConferenceSocket(WebSocketHandler):
 
     def send(self, text: str, kind: str) -> None:
         """Write now; a ``view`` waits (replacing any older one) while earlier data is still unsent."""
-        if kind == "view" and self._behind():
+        if kind == "view" and self.behind():
             self._latest_view = text
             return
         try:
@@ -250,7 +250,7 @@ class ConferenceSocket(WebSocketHandler):
             return
         written.add_done_callback(self._drained)
 
-    def _behind(self) -> bool:
+    def behind(self) -> bool:
         """True while the socket's buffer holds data the client has not taken (a slow or stalled link)."""
         connection = self.ws_connection
         return connection is not None and connection.stream.writing()  # type: ignore[attr-defined]
@@ -258,6 +258,6 @@ class ConferenceSocket(WebSocketHandler):
     def _drained(self, written) -> None:
         if written.exception() is not None:  # the socket closed meanwhile; on_close tidies up
             return
-        if self._latest_view is not None and not self._behind():
+        if self._latest_view is not None and not self.behind():
             text, self._latest_view = self._latest_view, None
             self.send(text, "view")
