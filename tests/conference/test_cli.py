@@ -48,6 +48,8 @@ def run(tmp_path, monkeypatch):
     ((CASE, f"--cases={CASES}", "--public-url=ftp://example.org"), "error: --public-url ftp://example.org: give the address"),
     ((CASE, "--cases=/no/such/folder"), "error: /no/such/folder: no such folder"),
     ((CASE, f"--cases={CASES}", "--curriculum=/no/such/folder"), "error: --curriculum /no/such/folder: no such folder"),
+    ((CASE, f"--cases={CASES}", "--qr=/no/such/folder/qr.png"), "error: --qr /no/such/folder/qr.png: give a .png file"),
+    ((CASE, f"--cases={CASES}", "--qr=slide.svg"), "error: --qr slide.svg: give a .png file"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(run, tmp_path, args, message):
     done = run(*args)

@@ -50,6 +50,8 @@ def start(
     base = _public_url(public_url, ip, port)
     if qr is not None and (qr.suffix.lower() != ".png" or not qr.parent.is_dir()):
         raise InputError(f"--qr {qr}: give a .png file in an existing folder")
+    if not os.access(qr.parent if qr else Path.cwd(), os.W_OK):
+        raise InputError(f"cannot write the QR code in {qr.parent if qr else Path.cwd()}; give a writable place with --qr")
     _check_port_free(ip, port)
     from readingroom.curriculum.loader import MODULE_SUFFIX
     from readingroom.server.conference.sessions import presentable_kind
