@@ -57,7 +57,8 @@ class Live:
     def join(self, name: str, code: str | None = None, source: str = "127.0.0.1", cookie: str = "") -> tuple[int, dict]:
         """POST the join API as a page would (the _xsrf double-submit); (status, JSON body)."""
         body = json.dumps({"code": code or self.code, "name": name}).encode()
-        headers = {"Content-Type": "application/json", "X-XSRFToken": "t0k3n", "Cookie": f"_xsrf=t0k3n{cookie}"}
+        cookies = "; ".join(c for c in ("_xsrf=t0k3n", cookie) if c)
+        headers = {"Content-Type": "application/json", "X-XSRFToken": "t0k3n", "Cookie": cookies}
         return request(self.server.port, "POST", "/readingroom/conference/join", body, headers, source)
 
     def participant(self, name: str, receive_buffer: int | None = None) -> Client:
@@ -70,14 +71,15 @@ class Live:
         return Client(self, f"/readingroom/conference/{session or self.session}/ws?token={token or self.token}", {})
 
     def signed_in_cookie(self, participant_id: int) -> str:
-        return "; rr_user=" + create_signed_value(COOKIE_SECRET, "rr_user", str(participant_id)).decode()
+        """The cookie the learning pages set on signing in (the test server's cookie secret is known)."""
+        return "rr_user=" + create_signed_value(COOKIE_SECRET, "rr_user", str(participant_id)).decode()
 
 
 class Client:
     """A websocket to the room; ``welcome`` is the first message it got."""
 
     def __init__(self, live: Live, path: str, joined: dict, receive_buffer: int | None = None) -> None:
-        """``receive_buffer`` (bytes) stands in for a slow link: the kernel holds little for a client that reads late."""
+        """``receive_buffer`` (bytes) stands in for a slow link: the kernel holds little for a late reader."""
         self.path, self.joined = path, joined
         sock = socket.socket()
         if receive_buffer:

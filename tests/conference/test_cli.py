@@ -18,9 +18,10 @@ from tests.conference.conftest import CASE, CASES
 def test_start_prints_the_secret_presenter_link_the_join_link_the_code_and_a_qr_code(live):
     lines = live.output.splitlines()
     assert lines[0] == "Presenter link (secret: whoever opens it drives the conference):"
-    assert lines[1] == f"  http://127.0.0.1:{live.server.port}/readingroom/conference/{live.session}/present?token={live.token}"
+    base = f"http://127.0.0.1:{live.server.port}"
+    assert lines[1] == f"  {base}/readingroom/conference/{live.session}/present?token={live.token}"
     assert len(live.token) >= 43  # 32 random bytes, url-safe
-    assert lines[2:4] == [f"Join link: http://127.0.0.1:{live.server.port}/join/{live.code}", f"Join code: {live.code}"]
+    assert lines[2:4] == [f"Join link: {base}/join/{live.code}", f"Join code: {live.code}"]
     qr_rows = lines[4:lines.index(f"QR code of the join link: conference-{live.code}.png")]
     assert len(qr_rows) > 10 and all(set(row) <= set("█▀▄ ") for row in qr_rows)
 
@@ -45,7 +46,7 @@ def run(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, message", [
     (("no-such-case", f"--cases={CASES}"), f"error: no-such-case: no such case in {CASES} nor module; cases there: "),
-    ((CASE, f"--cases={CASES}", "--public-url=ftp://example.org"), "error: --public-url ftp://example.org: give the address"),
+    ((CASE, f"--cases={CASES}", "--public-url=ftp://example.org"), "error: --public-url ftp://example.org: give the"),
     ((CASE, "--cases=/no/such/folder"), "error: /no/such/folder: no such folder"),
     ((CASE, f"--cases={CASES}", "--curriculum=/no/such/folder"), "error: --curriculum /no/such/folder: no such folder"),
     ((CASE, f"--cases={CASES}", "--qr=/no/such/folder/qr.png"), "error: --qr /no/such/folder/qr.png: give a .png file"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -56,7 +57,8 @@ def test_a_joiner_and_a_reconnecting_participant_get_the_last_snapshot(live, roo
     assert (late.welcome["seq"], late.welcome["view"]) == (last["seq"], last["view"])
     early.close()
     again = Client(live, early.path, early.joined)
-    assert (again.welcome["seq"], again.welcome["view"]["frame"], again.welcome["you"]["name"]) == (last["seq"], 5, "Early")
+    caught_up = (again.welcome["seq"], again.welcome["view"]["frame"], again.welcome["you"]["name"])
+    assert caught_up == (last["seq"], 5, "Early")
     again.close()
     late.close()
 
@@ -90,13 +92,15 @@ def test_oversized_and_malformed_messages_are_dropped_and_the_link_stays_open(li
 def test_a_wrong_presenter_token_or_a_forged_ticket_gets_no_socket(live):
     for query in (f"token={live.token[:-2]}xx", "ticket=1.00ff", "ticket=", "token="):
         with pytest.raises(InvalidStatus) as refused:
-            connect(f"ws://127.0.0.1:{live.server.port}/readingroom/conference/{live.session}/ws?{query}", proxy=None, legacy=True)
+            connect(f"ws://127.0.0.1:{live.server.port}/readingroom/conference/{live.session}/ws?{query}",
+                    proxy=None, legacy=True)
         assert refused.value.response.status_code == 403
 
 
 def test_polls_and_questions_between_presenter_and_participants(live, room):
     ann, bo = live.participant("Ann"), live.participant("Bo")
-    room.send({"type": "poll_open", "poll": {"id": "mcq-1", "kind": "choice", "prompt": "Side?", "options": ["L", "R"]}})
+    poll = {"id": "mcq-1", "kind": "choice", "prompt": "Side?", "options": ["L", "R"]}
+    room.send({"type": "poll_open", "poll": poll})
     assert ann.next("poll")["poll"]["id"] == "mcq-1"
     ann.send({"type": "answer", "poll": "mcq-1", "answer": 1})
     bo.send({"type": "answer", "poll": "mcq-1", "answer": 1})
@@ -111,7 +115,8 @@ def test_polls_and_questions_between_presenter_and_participants(live, room):
     final = bo.next("questions")
     while final["questions"][0]["answered"] is False:
         final = bo.next("questions")
-    assert {k: final["questions"][0][k] for k in ("text", "by", "votes")} == {"text": "Is it acute?", "by": "Bo", "votes": 1}
+    shown = {k: final["questions"][0][k] for k in ("text", "by", "votes")}
+    assert shown == {"text": "Is it acute?", "by": "Bo", "votes": 1}
     ann.close()
     bo.close()
 
@@ -141,8 +146,9 @@ def test_join_errors_and_the_wrong_code_limit(live):
 
 
 def test_the_join_api_needs_the_xsrf_double_submit(live):
-    status, _ = request(live.server.port, "POST", "/readingroom/conference/join",
-                        b'{"code": "%s", "name": "No Cookie"}' % live.code.encode(), {"Content-Type": "application/json"})
+    body = json.dumps({"code": live.code, "name": "No Cookie"}).encode()
+    headers = {"Content-Type": "application/json"}  # no _xsrf cookie, no X-XSRFToken
+    status, _ = request(live.server.port, "POST", "/readingroom/conference/join", body, headers)
     assert status == 403
 
 

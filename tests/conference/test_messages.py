@@ -1,4 +1,4 @@
-"""Validation by role: every malformed, oversized or not-allowed message is rejected with a reason, never its content."""
+"""Validation by role: each malformed, oversized or not-allowed message is rejected with a reason, not its content."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ def room() -> Room:
 def test_each_view_gets_the_next_seq_and_goes_to_participants(room):
     first = room.publish({"case": "c", "series": 0, "frame": 1}, 100)
     second = room.publish({"case": "c", "series": 0, "frame": 2}, 200)
-    assert first == [(PARTICIPANTS, {"type": "view", "seq": 1, "view": {"case": "c", "series": 0, "frame": 1}, "t": 100})]
+    view = {"case": "c", "series": 0, "frame": 1}
+    assert first == [(PARTICIPANTS, {"type": "view", "seq": 1, "view": view, "t": 100})]
     assert second[0][1]["seq"] == 2
 
 

@@ -28,21 +28,26 @@ def educator(live) -> str:
     return live.signed_in_cookie(_account(live, educator=True))
 
 
-def _start(live, cookie: str, xsrf: str = "abc", what: str = CASE) -> tuple[int, str]:
-    """POST the educator's form; (status, where it redirects)."""
+def _form(live, cookie: str) -> tuple[int, str]:
+    return request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": cookie})
+
+
+def _start(live, cookie: str, xsrf: str = "abc", what: str = CASE) -> tuple[int, str, str]:
+    """POST the educator's form; (status, where it redirects, the page)."""
     connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=60)
+    headers = {"Cookie": "; ".join(c for c in ("_xsrf=abc", cookie) if c),
+               "Content-Type": "application/x-www-form-urlencoded"}
     try:
-        connection.request("POST", "/readingroom/conference/start", body=f"what={what}&_xsrf={xsrf}",
-                           headers={"Cookie": f"_xsrf=abc{cookie}", "Content-Type": "application/x-www-form-urlencoded"})
+        connection.request("POST", "/readingroom/conference/start", body=f"what={what}&_xsrf={xsrf}", headers=headers)
         response = connection.getresponse()
-        return response.status, response.getheader("Location") or ""
+        return response.status, response.getheader("Location") or "", response.read().decode()
     finally:
         connection.close()
 
 
 def _second_conference(live, cookie: str) -> tuple[int, str]:
     """Start one through the form; (session, token) from the redirect to the presenter console."""
-    status, location = _start(live, cookie)
+    status, location, _ = _start(live, cookie)
     assert status == 302 and urlsplit(location).path.endswith("/present")
     return int(urlsplit(location).path.split("/")[-2]), parse_qs(urlsplit(location).query)["token"][0]
 
@@ -50,13 +55,13 @@ def _second_conference(live, cookie: str) -> tuple[int, str]:
 @pytest.mark.parametrize("who", ["nobody", "participant"])
 def test_only_educators_see_the_form_or_start_one(live, who):
     cookie = live.signed_in_cookie(_account(live, educator=False)) if who == "participant" else ""
-    status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": cookie.lstrip("; ")})
+    status, page = _form(live, cookie)
     assert status == 403 and EDUCATOR_LINE in page
     assert _start(live, cookie)[0] == 403
 
 
 def test_the_form_lists_the_servable_case_and_needs_xsrf(live, educator):
-    status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": educator.lstrip("; ")})
+    status, page = _form(live, educator)
     assert status == 200 and f'value="{CASE}"' in page and "Chronic subdural" in page
     assert _start(live, educator, xsrf="forged")[0] == 403
 
@@ -92,9 +97,9 @@ def test_a_ticket_opens_its_own_conference_only_and_ending_one_closes_it(live, e
 
 
 def test_a_module_conference_has_its_cases_on_the_agenda_in_order(live, educator):
-    status, page = request(live.server.port, "GET", "/readingroom/conference/new", headers={"Cookie": educator.lstrip("; ")})
+    status, page = _form(live, educator)
     assert status == 200 and f'value="{MODULE}"' in page
-    status, location = _start(live, educator, what=MODULE)
+    status, location, _ = _start(live, educator, what=MODULE)
     assert status == 302
     session = int(urlsplit(location).path.split("/")[-2])
     presenter = live.presenter(session, parse_qs(urlsplit(location).query)["token"][0])
@@ -107,10 +112,5 @@ def test_a_module_conference_has_its_cases_on_the_agenda_in_order(live, educator
 
 
 def test_an_unknown_choice_is_refused_with_one_line(live, educator):
-    connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=60)
-    connection.request("POST", "/readingroom/conference/start", body="what=no-such-thing&_xsrf=abc",
-                       headers={"Cookie": f"_xsrf=abc{educator}", "Content-Type": "application/x-www-form-urlencoded"})
-    response = connection.getresponse()
-    page = response.read().decode()
-    connection.close()
-    assert response.status == 400 and "no-such-thing: no such case in " in page and "modules: two-first-looks" in page
+    status, _, page = _start(live, educator, what="no-such-thing")
+    assert status == 400 and "no-such-thing: no such case in " in page and "modules: two-first-looks" in page

@@ -20,7 +20,8 @@ from readingroom.cli.app import app
 from readingroom.cli.progress import progress_bar
 from readingroom.errors import InputError
 
-conference_app = typer.Typer(no_args_is_help=True, help="Live case conferences: a presenter drives every participant's view.")
+conference_app = typer.Typer(no_args_is_help=True,
+                             help="Live case conferences: a presenter drives every participant's view.")
 app.add_typer(conference_app, name="conference")
 
 
@@ -29,18 +30,21 @@ def start(
     what: Annotated[str, typer.Argument(help="The case (its folder name under --cases) or the module (a <name>.yaml "
                                         "under --curriculum, its cases in order) to present.", show_default=False)],
     cases: Annotated[Path, typer.Option("--cases", help="Folder holding the cases.")] = Path("cases"),
-    curriculum: Annotated[Path | None, typer.Option("--curriculum", help="Folder of curriculum modules "
-                                                    "(<name>.yaml); default: curriculum/ next to the cases folder.")] = None,
+    curriculum: Annotated[Path | None, typer.Option(
+        "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases.",
+    )] = None,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
     records: Annotated[str, typer.Option("--records", help="Records store URL (attendance for CME credit); default "
                                          "$READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite.")] = "",
-    public_url: Annotated[str, typer.Option("--public-url", help="The address participants use, printed in the links "
-                                            "and the QR code, e.g. https://rr.hospital.org (default http://IP:PORT).")] = "",
+    public_url: Annotated[str, typer.Option(
+        "--public-url", help="The address participants use, printed in the links and the QR code, "
+        "e.g. https://rr.hospital.org (default http://IP:PORT).",
+    )] = "",
     qr: Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for slides); "
                                             "default conference-<CODE>.png here.")] = None,
 ) -> None:
-    """Start a conference on a case or a module: prints the presenter link (secret), the join link, the code and a QR code."""
+    """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code."""
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
     if curriculum is not None and not curriculum.is_dir():
@@ -50,8 +54,9 @@ def start(
     base = _public_url(public_url, ip, port)
     if qr is not None and (qr.suffix.lower() != ".png" or not qr.parent.is_dir()):
         raise InputError(f"--qr {qr}: give a .png file in an existing folder")
-    if not os.access(qr.parent if qr else Path.cwd(), os.W_OK):
-        raise InputError(f"cannot write the QR code in {qr.parent if qr else Path.cwd()}; give a writable place with --qr")
+    qr_folder = qr.parent if qr else Path.cwd()
+    if not os.access(qr_folder, os.W_OK):
+        raise InputError(f"cannot write the QR code in {qr_folder}; give a writable place with --qr")
     _check_port_free(ip, port)
     from readingroom.curriculum.loader import MODULE_SUFFIX
     from readingroom.server.conference.sessions import presentable_kind

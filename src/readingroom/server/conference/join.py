@@ -80,8 +80,10 @@ class JoinHandler(web.RequestHandler):
         ticket = conference.ticket(participant.id)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"session": conference.id, "participant": participant.id, "ticket": ticket,
-                                "follow_url": f"{path}/follow?ticket={ticket}", "ws_url": f"{path}/ws?ticket={ticket}"}))
+        self.finish(json.dumps({
+            "session": conference.id, "participant": participant.id, "ticket": ticket,
+            "follow_url": f"{path}/follow?ticket={ticket}", "ws_url": f"{path}/ws?ticket={ticket}",
+        }))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         error = kwargs.get("exc_info", (None, None))[1]

@@ -46,7 +46,8 @@ class Question:
     answered: bool = False
 
     def entry(self) -> dict:
-        return {"id": self.id, "text": self.text, "by": self.by_name, "votes": len(self.voters), "answered": self.answered}
+        return {"id": self.id, "text": self.text, "by": self.by_name, "votes": len(self.voters),
+                "answered": self.answered}
 
 
 class Room:
