@@ -48,7 +48,7 @@ def test_cme_flow_records_in_postgresql(pg_served, sample_module):
     status, body = trainee.post(f"{page}/tests/post", {q.id: q.answer for q in sample_module.post_test})[::2]
     assert status == 409 and "Finish the cases first." in text_of(body)
     for slug in sample_module.cases:
-        assert trainee.redirect_of(f"{page}/cases/{public_id(slug)}") == (302, f"/cases/{public_id(slug)}/")
+        assert trainee.redirect_of(f"{page}/cases/{public_id(slug)}") == (302, f"/cases/{public_id(slug)}/?module={name}")
     # Signing in again elsewhere resumes at the saved step: the post-test.
     resumed = signed_in(pg_served, TRAINEE).get(page)[2].decode()
     assert '<section class="step current" id="step-post-test"' in resumed and 'id="post-form"' in resumed

@@ -37,6 +37,12 @@ class TestProgress:
         assert progress.seconds_on_task == 60 + HEARTBEAT_CAP_SECONDS
         assert progress.last_heartbeat_at == at(60 + 3 * 3600)
 
+    def test_time_away_before_a_resumed_beat_adds_nothing(self, store, ana):
+        store.record_heartbeat(ana.id, MODULE, at(0))
+        store.record_heartbeat(ana.id, MODULE, at(30))  # then the tab was hidden, or the learner idle
+        store.record_heartbeat(ana.id, MODULE, at(30 + 50), resumed=True)
+        assert store.record_heartbeat(ana.id, MODULE, at(30 + 50 + 30)).seconds_on_task == 60
+
     def test_a_late_or_repeated_heartbeat_adds_nothing(self, store, ana):
         store.record_heartbeat(ana.id, MODULE, at(0))
         store.record_heartbeat(ana.id, MODULE, at(40))

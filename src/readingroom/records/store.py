@@ -411,18 +411,20 @@ class RecordsStore:
             return _progress(row)
 
     def record_heartbeat(
-        self, participant_id: int, module: str, at: datetime, *, position: int | None = None
+        self, participant_id: int, module: str, at: datetime, *, position: int | None = None, resumed: bool = False
     ) -> ModuleProgress:
         """The learner is active: add the time since the last heartbeat (at most HEARTBEAT_CAP_SECONDS).
 
-        With ``position``, also remember the step they are on, so they resume there.
+        ``resumed`` marks the first beat after the page was hidden or idle: the clock restarts
+        there and the time away adds nothing. With ``position``, also remember the step they
+        are on, so they resume there.
         """
         at = require_utc(at)
         with self._session() as s:
             row = _progress_row(s, participant_id, module, at)
             last = row.last_heartbeat_at
             if last is None or at > last:
-                if last is not None:
+                if last is not None and not resumed:
                     row.seconds_on_task += min((at - last).total_seconds(), HEARTBEAT_CAP_SECONDS)
                 row.last_heartbeat_at = at
             if position is not None:

@@ -84,6 +84,7 @@ class ServeVoila(ReadingroomVoila):
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
         self.template_paths.insert(0, str(CASE_TEMPLATE))
+        self.template_paths.append(str(TEMPLATES / "learning"))  # last: only for time_on_task.js on case pages
 
     def stop(self) -> None:
         self.conferences.close_all()  # attendance and session ends are recorded before the process goes

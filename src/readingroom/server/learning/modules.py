@@ -7,6 +7,7 @@ times, never patient data.
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import UTC, datetime
 
 from tornado import web
@@ -150,18 +151,24 @@ class CaseOpenHandler(ModuleHandler):
         key = f"case-{standing.case_ids.index(case_id)}"
         self.require_step(standing, key)
         self.advance(user, module, standing, key)
-        self.redirect(f"{self.base}cases/{case_id}/")
+        # ?module= makes the case page count time on task for this module (time_on_task.js).
+        self.redirect(f"{self.base}cases/{case_id}/?{urllib.parse.urlencode({'module': module.name})}")
 
 
 class HeartbeatHandler(ModuleHandler):
-    """POST, every 30 s while the page is visible: the store adds the time since the last beat (capped)."""
+    """POST from time_on_task.js while a module or case page is visible and in use.
+
+    The store adds the time since the last beat (capped); ``resumed=1`` restarts the clock
+    after the page was hidden or idle, so time away never counts.
+    """
 
     def post(self, name: str) -> None:
         module = self.module(name)
         user = self.current_user
         if user is None:
             raise web.HTTPError(403, "Sign in to record time on task.")
-        self.store.record_heartbeat(user.id, module.name, _now())
+        resumed = self.get_body_argument("resumed", "0") == "1"
+        self.store.record_heartbeat(user.id, module.name, _now(), resumed=resumed)
         self.set_status(204)
         self.finish()
 
