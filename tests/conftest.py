@@ -14,6 +14,9 @@ from pathlib import Path
 import pydicom
 import pytest
 
+# One PostgreSQL per run, shared by every folder; the conference room fixtures (a presenter and participants).
+pytest_plugins = ["tests.postgres_fixtures", "tests.conference.browser_fixtures"]
+
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
 

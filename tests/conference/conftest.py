@@ -1,6 +1,6 @@
 """Real `readingroom conference start` processes on free ports, and real websocket and HTTP clients for them.
 
-One server per records backend (SQLite, and PostgreSQL from tests/records/conftest.py),
+One server per records backend (SQLite, and PostgreSQL from tests/postgres_fixtures.py),
 each over a copy of one small sample case. Its Jupyter config sets a known cookie
 secret, so a test can sign in as an educator the way the learning pages do.
 """
@@ -24,7 +24,7 @@ from tornado.web import create_signed_value
 from websockets.sync.client import ClientConnection, connect
 
 from tests.browser.conftest import Server, _jupyter_env, free_port
-from tests.records.conftest import postgres_server  # noqa: F401  (the fixture, reused)
+
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case: a quick start

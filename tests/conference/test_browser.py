@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conference.browser_fixtures import PARTICIPANTS, VIEWER, conference_server, room  # noqa: F401 (fixtures)
+from tests.conference.browser_fixtures import PARTICIPANTS, VIEWER
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

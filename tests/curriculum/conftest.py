@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..records.conftest import postgres_server, store  # noqa: F401  (the same store fixture, both databases)
 
 CASES = ("case-one", "case-two")
 

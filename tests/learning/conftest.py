@@ -1,7 +1,7 @@
 """A real `readingroom serve` over the sample module and its three cases, with two trainee accounts.
 
 One server keeps records in SQLite (the isolated test default), one in a real PostgreSQL
-(the server from tests/records/conftest.py). Accounts are made in the same store the server uses.
+(the server from tests/postgres_fixtures.py). Accounts are made in the same store the server uses.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from readingroom.curriculum import load_module
 from readingroom.records import RecordsStore
 from tests.browser.conftest import Server, _jupyter_env, free_port
-from tests.records.conftest import postgres_server  # noqa: F401 (a fixture pg_served uses)
+
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_FILE = ROOT / "curriculum" / "first-look-emergency-reads.yaml"

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()  # stateless; RFC 9106 low-memory defaults
+_DUMMY_HASH = _HASHER.hash("readingroom: no such account")
 
 
 def hash_password(password: str) -> str:
@@ -19,6 +20,15 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_nobody(password: str) -> None:
+    """Spend the time a real check takes, for a username that does not exist.
+
+    Without it an unknown username answers faster than a wrong password, which tells an
+    attacker which usernames exist.
+    """
+    verify_password(_DUMMY_HASH, password)
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -145,6 +145,7 @@ class RecordsStore:
         with self._session() as s:
             row = s.scalars(select(ParticipantRow).where(ParticipantRow.username == username)).first()
             if row is None or row.password_hash is None:
+                passwords.verify_nobody(password)
                 return None
             if not passwords.verify_password(row.password_hash, password):
                 return None

@@ -28,16 +28,16 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 CASE_ID = r"[0-9a-f]{10}"
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
-def _base(handler: web.RequestHandler) -> str:
+def base_of(handler: web.RequestHandler) -> str:
     url = handler.settings.get("base_url", "/")
     return url if url.endswith("/") else url + "/"
 
 
-class _Plain(web.RequestHandler):
+class PlainHandler(web.RequestHandler):
     """Errors as one readable line of HTML, never a traceback."""
 
     def write_error(self, status_code: int, **kwargs) -> None:
@@ -47,21 +47,21 @@ class _Plain(web.RequestHandler):
         self.finish(f"<!doctype html><title>{status_code}</title><p>{web.escape.xhtml_escape(message)}</p>")
 
 
-class CatalogPageHandler(_Plain):
+class CatalogPageHandler(PlainHandler):
     """GET ``/``: the catalog, cards built client-side from the unknown index embedded in the page."""
 
     def initialize(self, catalog: Catalog, environment: jinja2.Environment) -> None:
         self.catalog, self.environment = catalog, environment
 
     def get(self) -> None:
-        index = self.catalog.index(_base(self), known=False)
+        index = self.catalog.index(base_of(self), known=False)
         page = self.environment.get_template("catalog.html").render(
-            base=_base(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index))
+            base=base_of(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index))
         self.set_header("Cache-Control", "no-cache")
         self.finish(page)
 
 
-class CatalogIndexHandler(_Plain):
+class CatalogIndexHandler(PlainHandler):
     """GET ``/readingroom/catalog.json``: the unknown index; ``?known=1`` adds titles and diagnoses."""
 
     def initialize(self, catalog: Catalog) -> None:
@@ -71,10 +71,10 @@ class CatalogIndexHandler(_Plain):
         known = self.get_argument("known", "0") == "1"
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-cache")
-        self.finish(json.dumps(self.catalog.index(_base(self), known=known)))
+        self.finish(json.dumps(self.catalog.index(base_of(self), known=known)))
 
 
-class ThumbnailHandler(_Plain):
+class ThumbnailHandler(PlainHandler):
     """GET ``/readingroom/thumbnails/<id>-<version>.jpg``: immutable, the version is in the URL."""
 
     def initialize(self, catalog: Catalog, thumbnails: ThumbnailCache) -> None:
@@ -94,7 +94,7 @@ class ThumbnailHandler(_Plain):
         self.finish(data)
 
 
-class StageHandler(_Plain):
+class StageHandler(PlainHandler):
     """GET ``/readingroom/cases/<id>/stages/<k>?key=``: one later stage, only with the previous stage's key."""
 
     def initialize(self, catalog: Catalog, secret: bytes) -> None:
@@ -136,10 +136,10 @@ class CasePageHandler(TornadoVoilaHandler):
         await super().get(path=f"{card.slug}/case.ipynb")
 
     def write_error(self, status_code: int, **kwargs) -> None:
-        _Plain.write_error(self, status_code, **kwargs)
+        PlainHandler.write_error(self, status_code, **kwargs)
 
 
-class NotServedHandler(_Plain):
+class NotServedHandler(PlainHandler):
     """Files next to the notebooks, Voila's tree/render/contents views: never served."""
 
     def get(self, *args) -> None:
@@ -158,7 +158,7 @@ def _refuse(catalog: Catalog, case_id: str) -> None:
 def catalog_routes(base_url: str, catalog: Catalog, secret: bytes, voila_kwargs: dict) -> list[tuple]:
     """The tornado rules for the catalog, case pages and what must not be served, under ``base_url``."""
     base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
-    environment = _environment()
+    environment = template_environment()
     blocked = [r"voila/files/.*", r"voila/tree.*", r"voila/render/.*", r"voila/api/contents.*", r"files/.*",
                r"cases", r"cases/.*", r"tree.*", r"api/contents.*"]
     return [

@@ -22,7 +22,7 @@ from tornado import web
 
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.sessions import Conference, Conferences
-from readingroom.server.pages import CASE_ID, _base, _environment, _Plain
+from readingroom.server.pages import CASE_ID, PlainHandler, base_of, template_environment
 from readingroom.server.stages import render_stage
 from readingroom.widgets.assets import modules_version
 
@@ -37,7 +37,7 @@ def _config_json(value: dict) -> str:
     return json.dumps(value).replace("</", "<\\/")
 
 
-class _ConferencePage(_Plain):
+class _ConferencePage(PlainHandler):
     """Shared by the pages of one conference: find it by id, render a template with its settings."""
 
     def initialize(self, conferences: Conferences, environment: jinja2.Environment) -> None:
@@ -51,7 +51,7 @@ class _ConferencePage(_Plain):
 
     def page(self, name: str, config: dict, **values) -> None:
         """``conference/<name>.html``, running the widget module ``<name>.js`` with ``config``."""
-        base = _base(self)
+        base = base_of(self)
         self.set_header("Cache-Control", "no-store")  # the URL carries a secret; keep the page out of caches
         self.set_header("Referrer-Policy", "no-referrer")
         self.finish(self.environment.get_template(f"conference/{name}.html").render(
@@ -67,7 +67,7 @@ class PresenterPageHandler(_ConferencePage):
         token = self.get_argument("token", "")
         if not conference.is_presenter(token):
             raise web.HTTPError(403, BAD_TOKEN)
-        join_url = f"{self.request.protocol}://{self.request.host}{_base(self)}join/{conference.code}"
+        join_url = f"{self.request.protocol}://{self.request.host}{base_of(self)}join/{conference.code}"
         self.page("presenter", {"session": conference.id, "token": token},
                   code=conference.code, join_url=join_url, qr_svg=_qr_svg(join_url))
 
@@ -83,7 +83,7 @@ class FollowerPageHandler(_ConferencePage):
         self.page("follower", {"session": conference.id, "ticket": ticket})
 
 
-class JoinPageHandler(_Plain):
+class JoinPageHandler(PlainHandler):
     """GET ``/join`` and ``/join/<CODE>``: the join form (it posts JSON with the _xsrf cookie's token)."""
 
     def initialize(self, environment: jinja2.Environment) -> None:
@@ -94,7 +94,7 @@ class JoinPageHandler(_Plain):
         wanted = "".join(ch for ch in code.upper() if ch.isalnum())[:6]
         self.set_header("Cache-Control", "no-store")
         page = self.environment.get_template("conference/join.html")
-        self.finish(page.render(base=_base(self), code=wanted, body_class="rr-join-page"))
+        self.finish(page.render(base=base_of(self), code=wanted, body_class="rr-join-page"))
 
 
 class ConferenceStageHandler(_ConferencePage):
@@ -150,7 +150,7 @@ def _qr_svg(url: str) -> str:
 
 def page_routes(base: str, conferences: Conferences, catalog: Catalog, secret: bytes) -> list[tuple]:
     """The tornado rules for the conference pages under ``base`` (which ends with "/")."""
-    environment = _environment()
+    environment = template_environment()
     pages = {"conferences": conferences, "environment": environment}
     conference = rf"{base}readingroom/conference/{SESSION}"
     return [

@@ -9,7 +9,7 @@ from readingroom.server.conference.pages import page_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
 from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
-from readingroom.server.pages import _environment
+from readingroom.server.pages import template_environment
 
 
 def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, records: RecordsStore,
@@ -17,7 +17,7 @@ def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog,
     """The tornado rules for live conferences under ``base_url``."""
     base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     hubs = Hubs(conferences, records)
-    educator = {"hubs": hubs, "environment": _environment()}
+    educator = {"hubs": hubs, "environment": template_environment()}
     root = f"{base}readingroom/conference"
     return [
         (rf"{root}/([0-9]{{1,12}})/ws", ConferenceSocket, {"hubs": hubs}),

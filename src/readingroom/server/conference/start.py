@@ -15,12 +15,12 @@ from readingroom.errors import InputError
 from readingroom.records import Participant
 from readingroom.server.conference.socket import Hubs
 from readingroom.server.identity import current_user
-from readingroom.server.pages import _base, _Plain
+from readingroom.server.pages import PlainHandler, base_of
 
 EDUCATORS_ONLY = "Only an educator can start a conference: sign in with an educator account first."
 
 
-class _EducatorPage(_Plain):
+class _EducatorPage(PlainHandler):
     def initialize(self, hubs: Hubs, environment: jinja2.Environment) -> None:
         self.hubs, self.environment = hubs, environment
 
@@ -39,7 +39,7 @@ class NewConferenceHandler(_EducatorPage):
         conferences = self.hubs.conferences
         self.set_header("Cache-Control", "no-store")
         self.finish(self.environment.get_template("conference/new.html").render(
-            base=_base(self), xsrf=self.xsrf_token.decode(), educator=user.display_name,
+            base=base_of(self), xsrf=self.xsrf_token.decode(), educator=user.display_name,
             cases=conferences.servable_cases(), modules=conferences.servable_modules()))
 
 
@@ -54,4 +54,4 @@ class StartConferenceHandler(_EducatorPage):
             conference = await IOLoop.current().run_in_executor(None, self.hubs.conferences.start, what)
         except InputError as error:
             raise web.HTTPError(400, str(error)) from None
-        self.redirect(f"{_base(self)}readingroom/conference/{conference.id}/present?token={conference.token}")
+        self.redirect(f"{base_of(self)}readingroom/conference/{conference.id}/present?token={conference.token}")

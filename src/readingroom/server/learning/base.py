@@ -9,7 +9,7 @@ from tornado import web
 
 from readingroom.records import Participant, RecordsStore
 from readingroom.server.identity import current_user
-from readingroom.server.pages import TEMPLATES, _base, _Plain
+from readingroom.server.pages import TEMPLATES, PlainHandler, base_of
 
 MAX_BODY = 16 * 1024  # the largest form here (an evaluation) is a few hundred characters
 
@@ -18,7 +18,7 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "learning"), autoescape=True)
 
 
-class LearningHandler(_Plain):
+class LearningHandler(PlainHandler):
     """A learning page: renders from ``templates/learning``, knows the signed-in participant."""
 
     def initialize(self, store: RecordsStore, environment: jinja2.Environment) -> None:
@@ -38,7 +38,7 @@ class LearningHandler(_Plain):
 
     @property
     def base(self) -> str:
-        return _base(self)
+        return base_of(self)
 
     def require_user(self) -> Participant:
         """The signed-in participant; anyone else is sent to sign in and brought back here."""

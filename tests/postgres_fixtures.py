@@ -1,4 +1,4 @@
-"""A real PostgreSQL for the store tests, started once per run from Debian's server binaries.
+"""A real PostgreSQL for the tests about the records store, started once per run from Debian's server binaries.
 
 Tests run as root and initdb refuses root, so the server runs as the ``postgres`` user,
 with its data and socket in a temporary folder, on a free port of 127.0.0.1. Outside CI,
