@@ -34,7 +34,8 @@ function snapshot() {
     case: state.caseId, series: model.get("series") || 0, stage: state.stage,
     frame: axial && d.frame ? Number(d.frame) : model.get("frame") ?? m.start ?? 0,
     window: d.windowCenter ? [Number(d.windowCenter), Number(d.windowWidth)] : w,
-    zoom: d.zoom ? Number(d.zoom) : model.get("zoom") || 1, pan: model.get("pan") || [0, 0], invert: !!model.get("invert"),
+    zoom: d.zoom ? Number(d.zoom) : model.get("zoom") || 1, pan: d.pan ? d.pan.split(",").map(Number) : model.get("pan") || [0, 0],
+    invert: !!model.get("invert"),
     annotations: model.get("annotations") || [], hidden_groups: model.get("hidden_groups") || [],
   };
 }

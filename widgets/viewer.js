@@ -259,6 +259,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     root.dataset.transport = transport.mode;
     root.dataset.playing = String(st.playing);
     root.dataset.zoom = String(Math.round(st.zoom * 1000) / 1000);
+    root.dataset.pan = st.pan.map((v) => Math.round(v * 10) / 10).join(",");  // live, while a drag is still going
     root.dataset.overlay = st.overlay ? "shown" : "hidden";
     slider.max = String(g.count - 1);
     slider.value = String(k);

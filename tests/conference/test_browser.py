@@ -62,6 +62,16 @@ def test_everyone_follows_the_presenters_frame_and_window(room):
     press(room.presenter, "+")
     for page in room.participants:
         expect(viewer(page)).to_have_attribute("data-zoom", "1.25")
+    press(room.presenter, "p")  # pan: followers move with the presenter's hand, before the drag ends
+    centre = viewer(room.presenter).evaluate("(root) => root.imageToClient(64, 64)")
+    room.presenter.mouse.move(*centre)
+    room.presenter.mouse.down()
+    room.presenter.mouse.move(centre[0] + 40, centre[1] + 25, steps=4)
+    panned = viewer(room.presenter).get_attribute("data-pan")
+    assert panned != "0,0"
+    for page in room.participants:
+        expect(viewer(page)).to_have_attribute("data-pan", panned)
+    room.presenter.mouse.up()
     press(room.presenter, "m")  # the presenter measures: everyone sees the line
     start, end = (viewer(room.presenter).evaluate(f"(root) => root.imageToClient({x}, 64)") for x in (30, 90))
     room.presenter.mouse.move(*start)
