@@ -12,7 +12,7 @@ const config = pageConfig();
 const $ = (id) => document.getElementById(id);
 const model = new ViewModel();
 const state = {
-  agenda: [], view: null, seq: 0, following: true, poll: null, asked: null, pin: null, ended: false, upvoted: new Set(),
+  agenda: [], view: null, seq: 0, following: true, poll: null, pin: null, ended: false, upvoted: new Set(),
 };
 const latencies = [];
 
@@ -55,7 +55,6 @@ function onView(view) {
 // ---- polls ----
 function setPoll(poll) {
   state.poll = poll;
-  if (poll) state.asked = poll; // its options label the final results
   const panel = $("poll-panel");
   if (poll) {
     panel.hidden = false;
@@ -96,9 +95,8 @@ function showResults(results) {
   const closed = state.poll === null || state.poll.id !== results.poll;
   if (!closed) return; // live results are the presenter's; everyone sees them once the poll closes
   $("poll-panel").hidden = false;
-  const poll = state.asked && state.asked.id === results.poll ? state.asked : null;
-  const options = poll ? poll.options : (results.counts || []).map((_, i) => `Option ${i + 1}`);
-  if (results.counts) drawBars($("poll-results"), { options }, results.counts);
+  $("poll-prompt").textContent = results.prompt;  // also for whoever joined after the poll closed
+  if (results.counts) drawBars($("poll-results"), results, results.counts);
   else $("poll-results").replaceChildren(el("p", { textContent: `${(results.points || []).length} places marked on the image.` }));
 }
 

@@ -116,7 +116,6 @@ $("poll-form").addEventListener("change", () => { $("options-field").hidden = $(
 $("poll-close").addEventListener("click", () => { if (state.poll) link.send({ type: "poll_close", poll: state.poll.id }); });
 
 function setPoll(poll) {
-  if (poll) state.asked = poll;
   state.poll = poll;
   $("poll-live").hidden = !poll;
   $("poll-form").hidden = !!poll;
@@ -125,10 +124,9 @@ function setPoll(poll) {
 
 function showResults(results) {
   state.results = results;
-  const poll = state.asked && state.asked.id === results.poll ? state.asked : null;
-  if (!poll) return;
-  $("poll-results-heading").textContent = state.poll ? "Live results" : `Final results: ${poll.prompt}`;
-  if (results.counts) drawBars($("poll-results"), poll, results.counts);
+  if (!results) return;
+  $("poll-results-heading").textContent = state.poll ? "Live results" : `Final results: ${results.prompt}`;
+  if (results.counts) drawBars($("poll-results"), results, results.counts);
   else {
     const n = results.points.length;
     const text = `${n} place${n === 1 ? "" : "s"} marked: see the heat map on the image.`;

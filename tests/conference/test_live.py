@@ -106,7 +106,8 @@ def test_polls_and_questions_between_presenter_and_participants(live, room):
     bo.send({"type": "answer", "poll": "mcq-1", "answer": 1})
     assert wait_for(lambda: (r := room.next("results"))["counts"] == [0, 2] and r, "live results")
     room.send({"type": "poll_close", "poll": "mcq-1"})
-    assert bo.next("results") == {"type": "results", "poll": "mcq-1", "counts": [0, 2]}
+    assert bo.next("results") == {"type": "results", "poll": "mcq-1", "prompt": "Side?", "options": ["L", "R"],
+                                  "counts": [0, 2]}
     bo.send({"type": "ask", "text": "Is it acute?"})
     question = ann.next("questions")["questions"][0]
     ann.send({"type": "upvote", "question": question["id"]})

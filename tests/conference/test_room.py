@@ -39,10 +39,10 @@ def test_choice_poll_counts_one_answer_per_participant_the_last_counting(room):
     room.answer(1, "p1", 0)
     room.answer(2, "p1", 0)
     live = room.answer(1, "p1", 2)  # Ann changes her mind
-    assert live == [(PRESENTER, {"type": "results", "poll": "p1", "counts": [1, 0, 1]})]
+    labelled = {"type": "results", "poll": "p1", "prompt": CHOICE["prompt"], "options": CHOICE["options"]}
+    assert live == [(PRESENTER, {**labelled, "counts": [1, 0, 1]})]
     closed = room.close_poll("p1")
-    assert closed == [(EVERYONE, {"type": "poll", "poll": None}),
-                      (EVERYONE, {"type": "results", "poll": "p1", "counts": [1, 0, 1]})]
+    assert closed == [(EVERYONE, {"type": "poll", "poll": None}), (EVERYONE, {**labelled, "counts": [1, 0, 1]})]
 
 
 def test_locate_poll_results_are_the_points(room):
@@ -84,6 +84,14 @@ def test_a_reconnecting_participant_sees_their_answer_and_the_open_poll(room):
     welcome = room.welcome({"id": 2, "name": "Bo", "role": "participant"})
     assert (welcome["poll"], welcome["answer"], welcome["results"]) == (CHOICE, 1, None)
     assert room.welcome({"id": None, "name": "Presenter", "role": "presenter"})["results"]["counts"] == [0, 1, 0]
+
+
+def test_whoever_joins_after_a_poll_closed_gets_its_labelled_results(room):
+    room.open_poll(CHOICE)
+    room.answer(1, "p1", 2)
+    room.close_poll("p1")
+    results = room.welcome({"id": 9, "name": "Late", "role": "participant"})["results"]
+    assert (results["prompt"], results["options"], results["counts"]) == (CHOICE["prompt"], CHOICE["options"], [0, 0, 1])
 
 
 def test_one_upvote_per_participant_and_the_queue_orders_by_votes(room):

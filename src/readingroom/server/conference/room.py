@@ -172,14 +172,15 @@ class Room:
     # What everyone sees
 
     def results(self, poll_id: str) -> dict:
-        """Choice polls: a count per option; locate polls: every point."""
+        """Choice polls: a count per option (with the options); locate polls: every point."""
         poll, answers = self._polls[poll_id], self._answers[poll_id].values()
         if poll["kind"] == "choice":
             counts = [0] * len(poll["options"])
             for answer in answers:
                 counts[answer] += 1
-            return {"type": "results", "poll": poll_id, "counts": counts}
-        return {"type": "results", "poll": poll_id, "points": list(answers)}
+            # The options travel with the counts: whoever joins after the poll closed can still label the bars.
+            return {"type": "results", "poll": poll_id, "prompt": poll["prompt"], "options": poll["options"], "counts": counts}
+        return {"type": "results", "poll": poll_id, "prompt": poll["prompt"], "points": list(answers)}
 
     def questions(self) -> list[dict]:
         """The queue, unanswered first, most upvoted first, then oldest first."""
