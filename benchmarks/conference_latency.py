@@ -456,7 +456,7 @@ def run(args) -> dict:
         view = {"case": public_id(case_src.name), "series": 0, "frame": 0, "window": [40, 80], "zoom": 1.0,
                 "pan": [0.0, 0.0], "invert": False, "annotations": [], "hidden_groups": [], "stage": 0}
         presenter = mp.Process(target=presenter_process, args=(conf.presenter_ws, view, frames, args.rate, args.seconds,
-                                                               ready, go, end, presenter_q))
+                                                               ready, go, end, presenter_q), daemon=True)
         presenter.start()
         if not ready.wait(60):
             raise SystemExit("the presenter's websocket got no welcome within 60 s")
@@ -465,7 +465,7 @@ def run(args) -> dict:
         console.log(f"{args.participants} simulated participants join at once")
         t_joins = time.perf_counter()
         crowd = mp.Process(target=participants_process, args=(conf.base, conf.code, args.participants, joined,
-                                                              stop_event, participants_q))
+                                                              stop_event, participants_q), daemon=True)
         crowd.start()
         if not joined.wait(300):
             raise SystemExit("the simulated participants had not all joined (or failed) within 300 s")
