@@ -52,6 +52,15 @@ def _second_conference(live, cookie: str) -> tuple[int, str]:
     return int(urlsplit(location).path.split("/")[-2]), parse_qs(urlsplit(location).query)["token"][0]
 
 
+@pytest.mark.parametrize("who", ["nobody", "participant", "educator"])
+def test_the_catalog_offers_joining_to_everyone_and_starting_to_educators(live, who):
+    cookie = live.signed_in_cookie(_account(live, educator=who == "educator")) if who != "nobody" else ""
+    status, page = request(live.server.port, "GET", "/", headers={"Cookie": cookie} if cookie else {})
+    assert status == 200 and 'href="/join">Join a conference</a>' in page
+    assert ('href="/readingroom/conference/new">Start a conference</a>' in page) == (who == "educator")
+    assert ("Signed in as Dr user-" in page) == (who != "nobody")
+
+
 @pytest.mark.parametrize("who", ["nobody", "participant"])
 def test_only_educators_see_the_form_or_start_one(live, who):
     cookie = live.signed_in_cookie(_account(live, educator=False)) if who == "participant" else ""

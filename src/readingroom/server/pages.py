@@ -18,8 +18,10 @@ import jinja2
 from tornado import web
 from voila.tornado.handler import TornadoVoilaHandler
 
+from readingroom.records import RecordsStore
 from readingroom.server.catalog import Catalog
 from readingroom.server.gate import WITHHELD
+from readingroom.server.identity import current_user
 from readingroom.server.stages import render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
 
@@ -50,14 +52,15 @@ class PlainHandler(web.RequestHandler):
 class CatalogPageHandler(PlainHandler):
     """GET ``/``: the catalog, cards built client-side from the unknown index embedded in the page."""
 
-    def initialize(self, catalog: Catalog, environment: jinja2.Environment) -> None:
-        self.catalog, self.environment = catalog, environment
+    def initialize(self, catalog: Catalog, environment: jinja2.Environment, records: RecordsStore) -> None:
+        self.catalog, self.environment, self.records = catalog, environment, records
 
     def get(self) -> None:
         index = self.catalog.index(base_of(self), known=False)
         page = self.environment.get_template("catalog.html").render(
-            base=base_of(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index))
-        self.set_header("Cache-Control", "no-cache")
+            base=base_of(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index),
+            user=current_user(self, self.records), xsrf_token=self.xsrf_token.decode())
+        self.set_header("Cache-Control", "private, no-cache")  # it names who is signed in
         self.finish(page)
 
 
@@ -155,14 +158,15 @@ def _refuse(catalog: Catalog, case_id: str) -> None:
     raise web.HTTPError(403, WITHHELD.format(slug=slug))
 
 
-def catalog_routes(base_url: str, catalog: Catalog, secret: bytes, voila_kwargs: dict) -> list[tuple]:
+def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secret: bytes,
+                   voila_kwargs: dict) -> list[tuple]:
     """The tornado rules for the catalog, case pages and what must not be served, under ``base_url``."""
     base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     environment = template_environment()
     blocked = [r"voila/files/.*", r"voila/tree.*", r"voila/render/.*", r"voila/api/contents.*", r"files/.*",
                r"cases", r"cases/.*", r"tree.*", r"api/contents.*"]
     return [
-        (rf"{base}", CatalogPageHandler, {"catalog": catalog, "environment": environment}),
+        (rf"{base}", CatalogPageHandler, {"catalog": catalog, "environment": environment, "records": records}),
         (rf"{base}readingroom/catalog\.json", CatalogIndexHandler, {"catalog": catalog}),
         (rf"{base}readingroom/thumbnails/({CASE_ID})-([0-9a-f]+)\.jpg", ThumbnailHandler,
          {"catalog": catalog, "thumbnails": ThumbnailCache()}),

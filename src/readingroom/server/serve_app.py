@@ -113,7 +113,7 @@ class ServeVoila(ReadingroomVoila):
                         "voila_configuration": self.voila_configuration}
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
                                  self._secret)
-        ours += catalog_routes(self.server_url or self.base_url, self.catalog, self._secret, voila_kwargs)
+        ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
         return ours + super().init_handlers()
 

@@ -15,7 +15,7 @@ MAX_BODY = 16 * 1024  # the largest form here (an evaluation) is a few hundred c
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "learning"), autoescape=True)
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES / "learning", TEMPLATES]), autoescape=True)
 
 
 class LearningHandler(PlainHandler):
