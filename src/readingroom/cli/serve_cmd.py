@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,10 @@ def serve(
     curriculum: Annotated[Path | None, typer.Option(
         "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases folder.",
     )] = None,
+    trusted_user_header: Annotated[str, typer.Option(
+        "--trusted-user-header", help="Behind a single-sign-on proxy (oauth2-proxy with your OIDC provider): the header "
+        "naming the signed-in user, e.g. X-Forwarded-Preferred-Username. Only when that proxy is the sole way in.",
+    )] = "",
 ) -> None:
     """Serve the catalog at / and each case at /cases/<slug>/; cases failing the PHI checks are withheld."""
     if not cases.is_dir():
@@ -33,6 +38,8 @@ def serve(
         raise InputError(f"--port {port} is not a port number (1-65535)")
     if pool_size < 0 or cull_idle < 0:
         raise InputError("--pool-size and --cull-idle must be 0 or more")
+    if trusted_user_header and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", trusted_user_header):
+        raise InputError(f"--trusted-user-header {trusted_user_header!r} is not a header name (letters, digits, -)")
     if curriculum is not None and not curriculum.is_dir():
         raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
     from readingroom.curriculum import find_modules
@@ -47,4 +54,5 @@ def serve(
         f"--ServeVoila.pool_size={pool_size}", f"--ServeVoila.cull_idle_timeout={cull_idle}",
         *([f"--ServeVoila.records_url={records}"] if records else []),
         f"--ServeVoila.curriculum_dir={modules_dir}",
+        *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
     ])

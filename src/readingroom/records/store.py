@@ -140,6 +140,19 @@ class RecordsStore:
         with self._session() as s:
             return _participant(_get(s, ParticipantRow, participant_id))
 
+    def single_sign_on(self, username: str) -> Participant:
+        """The account a sign-on proxy vouches for, made on first sight (no password: it cannot sign in locally)."""
+        username = username.strip()
+        if not username or len(username) > 200:
+            raise ValueError("records: a single-sign-on username must have 1-200 characters")
+        with self._session() as s:
+            row = s.scalars(select(ParticipantRow).where(ParticipantRow.username == username)).first()
+            if row is None:
+                row = ParticipantRow(display_name=username, username=username)
+                s.add(row)
+                s.flush()
+            return _participant(row)
+
     def authenticate(self, username: str, password: str) -> Participant | None:
         """The account's participant if the password matches, else None (no hint which was wrong)."""
         with self._session() as s:

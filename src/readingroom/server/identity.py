@@ -1,8 +1,13 @@
-"""Who is signed in: one signed cookie holding the records store's participant id.
+"""Who is signed in: one signed cookie holding the records store's participant id, or a sign-on proxy's header.
 
 Shared by the learning pages (which sign people in) and the conference (an educator
 starts one; a signed-in participant joins as their account, so attendance counts for
 their CME credit). Tornado signs the cookie with the app's ``cookie_secret``.
+
+Deployed behind a single-sign-on proxy that authenticates every request against the
+hospital's OIDC provider (oauth2-proxy, or a JupyterHub-authenticated proxy), the app
+trusts the header that proxy sets (``readingroom serve --trusted-user-header``) instead,
+and local passwords are not used. Only safe when the proxy is the sole way in.
 """
 
 from __future__ import annotations
@@ -15,8 +20,15 @@ USER_COOKIE = "rr_user"
 SIGNED_IN_DAYS = 1  # a shared hospital computer should not stay signed in for long
 
 
+TRUSTED_HEADER_SETTING = "readingroom_trusted_user_header"
+
+
 def current_user(handler: web.RequestHandler, store: RecordsStore) -> Participant | None:
     """The signed-in participant, or None (no cookie, a forged one, or an account since removed)."""
+    header = handler.settings.get(TRUSTED_HEADER_SETTING)
+    if header:
+        username = handler.request.headers.get(header, "").strip()
+        return store.single_sign_on(username) if 0 < len(username) <= 200 else None
     value = handler.get_signed_cookie(USER_COOKIE, max_age_days=SIGNED_IN_DAYS)
     if not value or not value.isdigit():
         return None

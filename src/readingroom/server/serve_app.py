@@ -25,6 +25,7 @@ from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.learning import curriculum_folder, learning_routes
+from readingroom.server.identity import TRUSTED_HEADER_SETTING
 from readingroom.server.pages import TEMPLATES, catalog_routes
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
@@ -67,6 +68,11 @@ class ServeVoila(ReadingroomVoila):
                              "curriculum/ folder next to the cases folder. "
                              "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
 
+    trusted_user_header = Unicode("", config=True, help="Behind a single-sign-on proxy (e.g. oauth2-proxy with the "
+                                  "hospital's OIDC provider): the request header naming the signed-in user; local "
+                                  "passwords are then unused. Only when that proxy is the sole way in. "
+                                  "Example: --ServeVoila.trusted_user_header=X-Forwarded-Preferred-Username")
+
     def initialize(self, argv=None):
         super().initialize(argv)
         conf = self.voila_configuration
@@ -104,6 +110,7 @@ class ServeVoila(ReadingroomVoila):
         settings = super().init_settings()
         self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
         settings["contents_manager"] = self.contents_manager
+        settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", len(servable), self.root_dir,
                       len(self.catalog.gate.slugs()) - len(servable))
         return settings

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from tornado import web
 from tornado.ioloop import IOLoop
 
-from readingroom.server.identity import sign_in, sign_out
+from readingroom.server.identity import TRUSTED_HEADER_SETTING, sign_in, sign_out
 from readingroom.server.learning.base import LearningHandler
 
 WRONG = "Wrong username or password"
@@ -52,6 +53,11 @@ class SignInHandler(LearningHandler):
     def initialize(self, limiter: AttemptLimiter, **common) -> None:
         super().initialize(**common)
         self.limiter = limiter
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.settings.get(TRUSTED_HEADER_SETTING):  # the sign-on proxy signs people in, not a local password
+            raise web.HTTPError(404, "Sign-in is handled by your organisation's single sign-on.")
 
     def get(self) -> None:
         self.render_page("signin.html", next=safe_next(self.get_argument("next", ""), self.base), error=None)
