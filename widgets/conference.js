@@ -143,7 +143,9 @@ export function viewerState(view, agenda) {
   const manifest = entry && entry.manifests[view.series];
   if (!manifest) return null;
   return {
+    // In this order: the axial frame before the plane, the plane (which refits the image) before zoom and pan.
     _manifest: manifest, _series_list: entry.series, series: view.series, frame: view.frame, window: view.window,
+    plane: view.plane || "axial", plane_index: view.plane_index ?? null,
     zoom: view.zoom, pan: view.pan, invert: view.invert, annotations: view.annotations || [],
     hidden_groups: view.hidden_groups || [],
   };

@@ -33,6 +33,7 @@ function snapshot() {
   return {
     case: state.caseId, series: model.get("series") || 0, stage: state.stage,
     frame: axial && d.frame ? Number(d.frame) : model.get("frame") ?? m.start ?? 0,
+    plane: d.plane || "axial", plane_index: axial || !d.frame ? null : Number(d.frame),  // coronal/sagittal reformats
     window: d.windowCenter ? [Number(d.windowCenter), Number(d.windowWidth)] : w,
     zoom: d.zoom ? Number(d.zoom) : model.get("zoom") || 1, pan: d.pan ? d.pan.split(",").map(Number) : model.get("pan") || [0, 0],
     invert: !!model.get("invert"),

@@ -173,8 +173,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     for (let i = 0; i < values.length; i++) { const x = values[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
     return [lo, hi];
   }
-  function setPlane(name) {
+  function setPlane(name, save = true) {
     if (name !== "axial" && !mprAllowed()) return;
+    if (save) model.set("plane", name);  // only a conference host reads it back; the kernel ignores it
     if (crosshair) endCrosshair();
     if (name !== "axial" && plane === "axial") { planeIndex.coronal ||= Math.floor(m.rows / 2); planeIndex.sagittal ||= Math.floor(m.columns / 2); }
     plane = name;
@@ -184,6 +185,12 @@ export function render({ model, el, transport: mode = "probe" }) {
     offscreen.width = g.columns; offscreen.height = g.rows;
     st.pan = [0, 0];
     paintedFrame = -1; frameDirty = true; schedule();
+  }
+  /** The plane (and reformat slice) the model names: a conference follower's host sets them. */
+  function restorePlane() {
+    const p = model.get("plane") || "axial", k = model.get("plane_index");
+    if (p !== plane) setPlane(p, false);
+    if (plane !== "axial" && Number.isInteger(k) && k !== planeIndex[plane]) setFrame(k, false);
   }
   function aspect() {
     const ps = geom().pixel_spacing;
@@ -348,6 +355,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (!m) return;
     if (plane !== "axial") {
       planeIndex[plane] = Math.max(0, Math.min(geom().count - 1, Math.round(k)));
+      if (save) model.set("plane_index", planeIndex[plane]);
       schedule();
       return;
     }
@@ -592,6 +600,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     planeSelect.disabled = !mprAllowed();
     imageData = new ImageData(m.columns, m.rows);
     offscreen.width = m.columns; offscreen.height = m.rows;
+    restorePlane();
     const w = model.get("window");
     const first = m.windows[0];
     st.fn = first.function || "LINEAR";
@@ -659,6 +668,9 @@ export function render({ model, el, transport: mode = "probe" }) {
   const modelHandlers = {
     "change:_manifest": load,
     "change:frame": () => { const k = model.get("frame"); if (k !== st.frame) { saveFrame.cancel(); setFrame(k, false); } },
+    // A conference follower's model also carries the presenter's plane (the widget's own never does).
+    "change:plane": restorePlane,
+    "change:plane_index": restorePlane,
     "change:window": () => { const w = model.get("window"); if (Array.isArray(w) && (w[0] !== st.center || w[1] !== st.width)) setWindow(w[0], w[1], false); },
     "change:zoom": () => { st.zoom = model.get("zoom") || 1; schedule(); },
     "change:pan": () => { st.pan = [...(model.get("pan") || [0, 0])]; schedule(); },

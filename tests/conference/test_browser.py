@@ -81,6 +81,16 @@ def test_everyone_follows_the_presenters_frame_and_window(room):
     press(room.presenter, "w")
     for page in room.participants:
         expect(viewer(page)).to_have_attribute("data-annotations", "1")
+    press(room.presenter, "c", "ArrowDown", "ArrowDown")  # a coronal reformat, two slices on: everyone sees it
+    expect(viewer(room.presenter)).to_have_attribute("data-plane", "coronal")
+    coronal_slice = viewer(room.presenter).get_attribute("data-frame")
+    for page in room.participants:
+        expect(viewer(page)).to_have_attribute("data-plane", "coronal")
+        expect(viewer(page)).to_have_attribute("data-frame", coronal_slice)
+    press(room.presenter, "x")
+    for page in room.participants:
+        expect(viewer(page)).to_have_attribute("data-plane", "axial")
+    expect_same_view(room.presenter, room.participants)
     for page in room.participants:
         latencies = page.evaluate("rrConference.latencies")  # presenter-to-participant, for the benchmark
         assert latencies and all(0 <= ms < 60_000 for ms in latencies)

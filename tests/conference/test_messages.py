@@ -9,7 +9,8 @@ import pytest
 from readingroom.server.conference.messages import MAX_MESSAGE_BYTES, PARTICIPANT, PRESENTER, Allowance, Rejected, parse
 
 VIEW = {"case": "2275f4ab54", "series": 0, "frame": 41, "window": [40, 80], "zoom": 1.5, "pan": [12.0, -4.0],
-        "invert": False, "annotations": [], "hidden_groups": ["finding"], "stage": 1}
+        "invert": False, "annotations": [], "hidden_groups": ["finding"], "stage": 1, "plane": "coronal",
+        "plane_index": 200}
 
 
 def test_the_protocols_example_view_passes_unchanged():
@@ -51,6 +52,7 @@ def test_well_formed_messages_pass(message, role):
     (json.dumps({"type": "view", "view": {**VIEW, "zoom": 0}}), PRESENTER, "zoom must be > 0"),
     (json.dumps({"type": "view", "view": {"case": "c", "series": 0}}), PRESENTER, "missing frame"),
     (json.dumps({"type": "view", "view": {**VIEW, "script": "x"}}), PRESENTER, "unexpected view fields"),
+    (json.dumps({"type": "view", "view": {**VIEW, "plane": "oblique"}}), PRESENTER, "expected one of axial"),
     ('{"type": "view", "view": {"case": "c", "series": 0, "frame": 1, "zoom": NaN}}', PRESENTER, "finite number"),
     (json.dumps({"type": "poll_open", "poll": {"id": "a", "kind": "choice", "prompt": "?", "options": ["one"]}}),
      PRESENTER, "2 or more options"),

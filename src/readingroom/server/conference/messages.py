@@ -111,6 +111,15 @@ def _text(limit: int) -> Callable[[object], str]:
     return check
 
 
+def _one_of(*allowed: str) -> Callable[[object], str]:
+    def check(value) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
 def _optional(check: Callable) -> Callable:
     return lambda value: None if value is None else check(value)
 
@@ -141,6 +150,7 @@ VIEW_FIELDS: dict[str, Callable] = {
     "case": _text(MAX_ID), "series": _count, "frame": _count, "window": _pair, "zoom": _number, "pan": _pair,
     "invert": _flag, "annotations": _list_of(_annotation, MAX_ANNOTATIONS),
     "hidden_groups": _list_of(_text(MAX_ID), MAX_GROUPS), "stage": _count,
+    "plane": _one_of("axial", "coronal", "sagittal"), "plane_index": _optional(_count),
 }
 VIEW_REQUIRED = ("case", "series", "frame")
 
