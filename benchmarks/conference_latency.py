@@ -26,15 +26,12 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -46,14 +43,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from harness import CHROMIUM, CHROMIUM_ARGS, free_port, isolated_env, kernels, stop, wait_http
+
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
 DATA = HERE / ".data" / "conference"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 # a follower in a background tab of a real laptop is not throttled either
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
 SECTION = "## Live conference"
 BEGIN, END = "<!-- conference_latency.py figures: begin -->", "<!-- conference_latency.py figures: end -->"
 PHANTOM = {"slices": 120, "size": 512, "pixel_spacing": (0.7, 0.7), "slice_spacing": 1.5}
@@ -71,12 +65,6 @@ console = Console()
 
 
 # ---------------------------------------------------------------- the case and the environment
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def phantom_case() -> Path:
     """A 512x512x120 synthetic CT made into a case with `readingroom new`, written once into benchmarks/.data/.
@@ -113,21 +101,6 @@ def _run(args: list[str]) -> None:
         raise SystemExit(f"{' '.join(args[2:])} failed:\n{done.stdout}{done.stderr}")
 
 
-def isolated_env(work: Path) -> dict:
-    """Records, Jupyter folders and frame cache inside `work`: nothing of the user's is read or written."""
-    env = dict(os.environ)
-    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                     ("IPYTHONDIR", "ipython")):
-        (work / "jupyter" / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(work / "jupyter" / sub)
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
-    env["JUPYTER_NO_CONFIG"] = "1"
-    env["READINGROOM_CACHE"] = str(work / "frames")
-    env["READINGROOM_RECORDS"] = f"sqlite:///{work / 'records.sqlite'}"
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    return env
-
-
 def warm_frame_cache(case: Path, cache: Path) -> int:
     """Encode the case's series once before anything is timed, as `readingroom new` leaves it; returns frames."""
     from readingroom.dicom import open_path
@@ -136,40 +109,6 @@ def warm_frame_cache(case: Path, cache: Path) -> int:
     series = open_path(case / "images").series[0]
     encode_series(series, FrameCache(cache))
     return series.frame_count
-
-
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (the readiness path may need a cookie or a POST)
-        except OSError:
-            time.sleep(0.3)  # polling the port while the server starts
-    raise SystemExit(f"server did not answer {url}:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def kernels(server: psutil.Process) -> list[psutil.Process]:
-    out = []
-    for child in server.children(recursive=True):
-        try:
-            if "ipykernel" in " ".join(child.cmdline()):
-                out.append(child)
-        except psutil.Error:
-            pass
-    return out
 
 
 def rss_mb(procs: list[psutil.Process]) -> float:

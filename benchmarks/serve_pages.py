@@ -17,13 +17,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psutil
 from playwright.sync_api import sync_playwright
 
+from harness import CHROMIUM, CHROMIUM_ARGS, Server, isolated_env
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from tests.browser.conftest import Server, _jupyter_env, free_port  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 CASE = "chronic-subdural-haematoma-with-mass-effect"
 LINK = {"offline": False, "latency": 300, "downloadThroughput": 1_500_000 / 8, "uploadThroughput": 750_000 / 8}
@@ -47,17 +45,38 @@ def load(context, url: str, ready: str) -> tuple[float, int]:
     return elapsed, sum(received)
 
 
-def pages(browser, url: str, ready: str) -> dict:
+def pages(browser, url: str, ready: str, settle=lambda: None) -> dict:
+    """A first visit (empty browser cache) and a return visit (cached), ``settle`` before each."""
     context = browser.new_context()
+    settle()
     cold = load(context, url, ready)
+    settle()
     warm = load(context, url, ready)
     context.close()
     return {"cold_s": cold[0], "cold_bytes": cold[1], "warm_s": warm[0], "warm_bytes": warm[1]}
 
 
+def pool_ready(server: Server, kernels: int, timeout: float = 300) -> None:
+    """Until the server holds ``kernels`` preheated kernels and they have finished running their cases.
+
+    A visitor to a running server meets a full pool; right after start, or right after the
+    previous visitor took the last kernel, they would meet a kernel still starting instead.
+    """
+    time.sleep(3)  # a page just closed: its kernel is shut down first, then the pool refills
+    deadline, quiet = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        found = server.kernels()
+        settled = len(found) >= kernels and sum(k.cpu_percent(interval=0.5) for k in found) < 5
+        quiet = quiet + 1 if settled else 0
+        if quiet == 3:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the server did not preheat {kernels} kernels in {timeout:.0f} s")
+
+
 def kernel_memory(server: Server) -> float:
     """MB of resident memory per kernel started by the server (its child ipykernel processes)."""
-    kernels = [p for p in psutil.Process(server.proc.pid).children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+    kernels = server.kernels()
     return statistics.mean(p.memory_info().rss for p in kernels) / 1e6 if kernels else float("nan")
 
 
@@ -76,21 +95,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     cases = work / "cases"
     shutil.copytree(ROOT / "cases", cases)
-    env = _jupyter_env(work, work / "frames", "bench")
-    port = free_port()
-    ours = Server([sys.executable, "-m", "readingroom", "serve", str(cases), f"--port={port}"], env, work,
-                  work / "serve.log", port, "readingroom/catalog.json")
-    pport = free_port()
-    plain = Server([sys.executable, "-m", "voila", str(cases / CASE / "case.ipynb"), "--no-browser", f"--port={pport}",
-                    "--Voila.ip=127.0.0.1"], env, cases / CASE, work / "plain.log", pport, "voila/static/voila.js")
+    env = isolated_env(work)
+    ours = Server([sys.executable, "-m", "readingroom", "serve", str(cases)], env, work, work / "serve.log",
+                  "readingroom/catalog.json")
+    plain = Server([sys.executable, "-m", "voila", str(cases / CASE / "case.ipynb"), "--no-browser",
+                    "--Voila.ip=127.0.0.1"], env, cases / CASE, work / "plain.log", "voila/static/voila.js")
     try:
         index = json.load(urllib.request.urlopen(ours.url + "readingroom/catalog.json"))
         case_url = ours.url + "cases/" + next(e["id"] for e in index if e["region"] == "head") + "/"
+        preheated = len(index)  # one per servable case (serve's default pool size)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             results = {
                 "catalog": pages(browser, ours.url, ".card img"),
-                "case page": pages(browser, case_url, PAINTED),
+                "case page": pages(browser, case_url, PAINTED, settle=lambda: pool_ready(ours, preheated)),
                 "plain voila": pages(browser, plain.url, PAINTED),
             }
             context = browser.new_context()

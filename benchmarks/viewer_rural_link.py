@@ -27,7 +27,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,10 +35,10 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness import CHROMIUM, CHROMIUM_ARGS, free_port
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data" / "viewer"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 BEGIN, END = "<!-- viewer_rural_link.py figures: begin -->", "<!-- viewer_rural_link.py figures: end -->"
 
 PLAIN_SOURCE = """
@@ -85,12 +84,6 @@ new MutationObserver(() => {
   if (root.dataset.frames && root.dataset.loaded === root.dataset.frames && window.__rr.all === null) window.__rr.all = now;
 }).observe(document, { subtree: true, childList: true, attributes: true });
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def notebook(source: str) -> str:
@@ -294,7 +287,7 @@ def main() -> None:
                 time.sleep(0.2)
         results = {}
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, runner in (("readingroom", run_viewer), ("plain", run_plain)):
                 context = browser.new_context(viewport={"width": 1100, "height": 900})
                 page = context.new_page()
@@ -387,7 +380,7 @@ def render(f: dict, args) -> str:
         f"- Date: {f.get('date', '?')}; machine: {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}; load average at end {', '.join(f'{x:.2f}' for x in f.get('load_average', []))} "
         "(other jobs shared the machine)",
-        f"- Command: `.venv/bin/python benchmarks/viewer_rural_link.py --update-readme`",
+        "- Command: `.venv/bin/python benchmarks/viewer_rural_link.py --update-readme`",
     ]
     return "\n".join(lines)
 

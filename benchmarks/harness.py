@@ -1,0 +1,100 @@
+"""What every benchmark script needs to run real servers and Debian's Chromium, and nothing of the user's.
+
+Benchmarks do not import the tests (they are run on their own, with the bench extra);
+this is their one copy of the plumbing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 # a page in a background tab of a real laptop is not throttled either
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(work: Path) -> dict:
+    """Records, Jupyter folders and frame cache inside `work`: nothing of the user's is read or written."""
+    env = dict(os.environ)
+    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("IPYTHONDIR", "ipython")):
+        (work / "jupyter" / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(work / "jupyter" / sub)
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["JUPYTER_NO_CONFIG"] = "1"
+    env.setdefault("READINGROOM_CACHE", str(work / "frames"))
+    env["READINGROOM_RECORDS"] = f"sqlite:///{work / 'records.sqlite'}"
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    return env
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    """Until `url` answers; a server that exits or never answers ends the benchmark with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (the readiness path may need a cookie or a POST)
+        except OSError:
+            time.sleep(0.3)  # polling the port while the server starts
+    raise SystemExit(f"server did not answer {url}:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def kernels(server: psutil.Process) -> list[psutil.Process]:
+    """The ipykernel processes a server started (a page's, or preheated ones)."""
+    found = []
+    for child in server.children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
+class Server:
+    """A server process on a free port of 127.0.0.1, started with `args + [f"--port={port}"]`, ready at `ready_path`."""
+
+    def __init__(self, args: list[str], env: dict, cwd: Path, log: Path, ready_path: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = log
+        self.proc = subprocess.Popen([*args, f"--port={self.port}"], env=env, cwd=cwd, stdout=log.open("w"),
+                                     stderr=subprocess.STDOUT)
+        wait_http(self.url + ready_path, self.proc, log)
+
+    def kernels(self) -> list[psutil.Process]:
+        return kernels(psutil.Process(self.proc.pid))
+
+    def stop(self) -> None:
+        stop(self.proc)
