@@ -137,6 +137,9 @@ def _write_module(folder: Path) -> None:
     (folder / f"{MODULE}.yaml").write_text(yaml.safe_dump(module))
 
 
+PUBLIC_URL = "https://rr.example.org"
+
+
 def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = ()) -> Live:
     cases = workdir / "cases"
     for slug in (CASE, SECOND_CASE):
@@ -172,7 +175,9 @@ def live_postgres(tmp_path_factory, postgres_server):  # noqa: F811
     name = f"conference_{next(_databases)}"
     with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as db:
         db.execute(f"CREATE DATABASE {name}")
-    conference = start_conference(tmp_path_factory.mktemp("conference-postgres"), f"{postgres_server}/{name}")
+    # Started as behind a proxy: the links it prints and shows name the public address.
+    conference = start_conference(tmp_path_factory.mktemp("conference-postgres"), f"{postgres_server}/{name}",
+                                  extra=(f"--public-url={PUBLIC_URL}/",))
     yield conference
     conference.server.stop()
 

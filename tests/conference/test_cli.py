@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from readingroom.cli import app
 
-from tests.conference.conftest import CASE, CASES
+from tests.conference.conftest import CASE, CASES, PUBLIC_URL, request
 
 
 def test_start_prints_the_secret_presenter_link_the_join_link_the_code_and_a_qr_code(live):
@@ -24,6 +24,14 @@ def test_start_prints_the_secret_presenter_link_the_join_link_the_code_and_a_qr_
     assert lines[2:4] == [f"Join link: {base}/join/{live.code}", f"Join code: {live.code}"]
     qr_rows = lines[4:lines.index(f"QR code of the join link: conference-{live.code}.png")]
     assert len(qr_rows) > 10 and all(set(row) <= set("█▀▄ ") for row in qr_rows)
+
+
+def test_behind_a_proxy_the_links_and_the_consoles_qr_code_name_the_public_address(live_postgres):
+    live = live_postgres
+    assert live.join_url == f"{PUBLIC_URL}/join/{live.code}"
+    assert f"  {PUBLIC_URL}/readingroom/conference/{live.session}/present?token={live.token}" in live.output
+    status, console = request(live.server.port, "GET", f"/readingroom/conference/{live.session}/present?token={live.token}")
+    assert status == 200 and f"{PUBLIC_URL}/join/{live.code}" in console and "127.0.0.1" not in console
 
 
 def test_the_png_is_the_join_links_qr_code_at_scale_8(live):

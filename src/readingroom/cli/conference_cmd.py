@@ -12,12 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
 from readingroom.cli.app import app
 from readingroom.cli.progress import progress_bar
+from readingroom.cli.serve_cmd import public_address
 from readingroom.errors import InputError
 
 conference_app = typer.Typer(no_args_is_help=True,
@@ -71,7 +71,7 @@ def start(
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
         "--ServeVoila.pool_size=0",  # followers need no kernel; case pages start one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
-        f"--ServeVoila.curriculum_dir={modules_dir}",
+        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}",
     ])
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     with progress_bar("Encoding the images") as update:
@@ -84,13 +84,10 @@ def start(
 
 
 def _public_url(given: str, ip: str, port: int) -> str:
-    if not given:
-        host = socket.getfqdn() if ip in ("0.0.0.0", "::", "") else ip
-        return f"http://{host}:{port}"
-    parts = urlsplit(given)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise InputError(f"--public-url {given}: give the address participants open, e.g. https://rr.hospital.org")
-    return given.rstrip("/")
+    if given:
+        return public_address(given)
+    host = socket.getfqdn() if ip in ("0.0.0.0", "::", "") else ip
+    return f"http://{host}:{port}"
 
 
 def _check_port_free(ip: str, port: int) -> None:

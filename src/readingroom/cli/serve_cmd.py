@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
 from readingroom.cli.app import app
 from readingroom.errors import InputError
+
+
+def public_address(given: str) -> str:
+    """``--public-url`` checked: an http(s) address with no query, without its trailing slash."""
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(f"--public-url {given}: give the address users open, e.g. https://rr.hospital.org")
+    return given.rstrip("/")
 
 
 @app.command()
@@ -24,6 +33,10 @@ def serve(
     curriculum: Annotated[Path | None, typer.Option(
         "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases folder.",
     )] = None,
+    public_url: Annotated[str, typer.Option(
+        "--public-url", help="The address users open, e.g. https://rr.hospital.org behind a proxy: used in join QR "
+        "codes and on certificates (default: the address each request came to).",
+    )] = "",
     trusted_user_header: Annotated[str, typer.Option(
         "--trusted-user-header", help="Behind a single-sign-on proxy (oauth2-proxy with your OIDC provider): the header "
         "naming the signed-in user, e.g. X-Forwarded-Preferred-Username. Only when that proxy is the sole way in.",
@@ -38,6 +51,7 @@ def serve(
         raise InputError(f"--port {port} is not a port number (1-65535)")
     if pool_size < 0 or cull_idle < 0:
         raise InputError("--pool-size and --cull-idle must be 0 or more")
+    public = public_address(public_url) if public_url else ""
     if trusted_user_header and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", trusted_user_header):
         raise InputError(f"--trusted-user-header {trusted_user_header!r} is not a header name (letters, digits, -)")
     if curriculum is not None and not curriculum.is_dir():
@@ -55,4 +69,5 @@ def serve(
         *([f"--ServeVoila.records_url={records}"] if records else []),
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
+        *([f"--ServeVoila.public_url={public}"] if public else []),
     ])

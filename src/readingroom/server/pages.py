@@ -34,6 +34,19 @@ def template_environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
+PUBLIC_URL_SETTING = "readingroom_public_url"
+
+
+def public_base(handler: web.RequestHandler) -> str:
+    """The site's address as its users know it, ending in "/": for links that leave the browser.
+
+    QR codes and the verification URL printed on certificates must name the public address
+    (``--public-url``), not the host a proxy forwarded to.
+    """
+    configured = handler.settings.get(PUBLIC_URL_SETTING)
+    return configured.rstrip("/") + "/" if configured else f"{handler.request.protocol}://{handler.request.host}{base_of(handler)}"
+
+
 def base_of(handler: web.RequestHandler) -> str:
     url = handler.settings.get("base_url", "/")
     return url if url.endswith("/") else url + "/"

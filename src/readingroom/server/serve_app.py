@@ -26,7 +26,7 @@ from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
-from readingroom.server.pages import TEMPLATES, catalog_routes
+from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
@@ -68,6 +68,9 @@ class ServeVoila(ReadingroomVoila):
                              "curriculum/ folder next to the cases folder. "
                              "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
 
+    public_url = Unicode("", config=True, help="The address users open (behind a proxy, not the one it forwards "
+                         "to), for join QR codes and the verification URL on certificates. "
+                         "Example: --ServeVoila.public_url=https://rr.hospital.org")
     trusted_user_header = Unicode("", config=True, help="Behind a single-sign-on proxy (e.g. oauth2-proxy with the "
                                   "hospital's OIDC provider): the request header naming the signed-in user; local "
                                   "passwords are then unused. Only when that proxy is the sole way in. "
@@ -111,6 +114,7 @@ class ServeVoila(ReadingroomVoila):
         self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
         settings["contents_manager"] = self.contents_manager
         settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
+        settings[PUBLIC_URL_SETTING] = self.public_url
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", len(servable), self.root_dir,
                       len(self.catalog.gate.slugs()) - len(servable))
         return settings

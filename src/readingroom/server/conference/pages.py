@@ -22,7 +22,7 @@ from tornado import web
 
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.sessions import Conference, Conferences
-from readingroom.server.pages import CASE_ID, PlainHandler, base_of, template_environment
+from readingroom.server.pages import CASE_ID, PlainHandler, base_of, public_base, template_environment
 from readingroom.server.stages import render_stage
 from readingroom.widgets.assets import modules_version
 
@@ -67,7 +67,7 @@ class PresenterPageHandler(_ConferencePage):
         token = self.get_argument("token", "")
         if not conference.is_presenter(token):
             raise web.HTTPError(403, BAD_TOKEN)
-        join_url = f"{self.request.protocol}://{self.request.host}{base_of(self)}join/{conference.code}"
+        join_url = f"{public_base(self)}join/{conference.code}"
         self.page("presenter", {"session": conference.id, "token": token},
                   code=conference.code, join_url=join_url, qr_svg=_qr_svg(join_url))
 

@@ -8,6 +8,7 @@ from readingroom.curriculum import Module, credits_text
 from readingroom.curriculum.model import AMA_CREDIT
 from readingroom.records import Certificate
 from readingroom.server.learning.base import LearningHandler
+from readingroom.server.pages import public_base
 
 
 def credit_line(certificate: Certificate) -> str:
@@ -43,7 +44,7 @@ class CertificateHandler(LearningHandler):
         if not certificates:
             raise web.HTTPError(404, "You have no certificate for this module yet: finish its steps first.")
         certificate = certificates[-1]
-        verify_url = f"{self.request.protocol}://{self.request.host}{self.base}verify/{certificate.code}"
+        verify_url = f"{public_base(self)}verify/{certificate.code}"
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", f'attachment; filename="certificate-{name}-{certificate.code}.pdf"')
         self.finish(certificate_pdf(certificate, user, module, verify_url))
