@@ -9,6 +9,7 @@ import pytest
 from readingroom.curriculum import (
     CreditNotEarned,
     award,
+    award_earned,
     live_credit,
     load_module,
     quarter_hours,
@@ -168,6 +169,22 @@ class TestAward:
         assert (cert.quarter_hours, cert.format, cert.session_id) == (4, "live", session.id)
         assert (cert.started_at, cert.completed_at) == (at(100), at(160))
         assert len(store.certificates(ana.id, module.name)) == 1
+
+    def test_attended_conferences_earn_live_credit_and_no_self_study_twice(self, store, module, ana):
+        _complete(store, ana.id, module)
+        ended = store.create_session("module", module.name, at(100), at(160))
+        store.record_join(ended.id, ana.id, at(110))  # 50 minutes -> 3 quarter hours
+        other = store.create_session("case", "not-in-this-module", at(100), at(160))
+        store.record_join(other.id, ana.id, at(100))
+        running = store.create_session("module", module.name, at(170))
+        store.record_join(running.id, ana.id, at(170))
+        earned = award_earned(store, ana.id, module, now=at(200))
+        assert [(c.format, c.session_id, c.quarter_hours) for c in earned] == [("live", ended.id, 3)]
+        assert award_earned(store, ana.id, module, now=at(300)) == earned  # asking again changes nothing
+
+    def test_without_a_conference_self_study_is_awarded(self, store, module, ana):
+        _complete(store, ana.id, module)
+        assert [c.format for c in award_earned(store, ana.id, module, now=at(50))] == ["self-study"]
 
     def test_under_a_quarter_hour_earns_nothing(self, store, module, ana):
         store.record_disclosures_seen(ana.id, module.name, at(0))

@@ -62,8 +62,8 @@ def test_cme_flow_records_in_postgresql(pg_served, sample_module):
     status, _, body = trainee.post(f"{page}/evaluation", {**EVALUATION, "practice-change": ""})
     assert status == 400 and "please answer" in text_of(body)
     status, _, body = trainee.post(f"{page}/evaluation", EVALUATION)
-    code = re.search(r'id="certificate-code">([A-Z0-9]{12})<', body.decode()).group(1)
-    assert "Credit awarded: 0.75 AMA PRA Category 1 Credits" in text_of(body)
+    code = re.search(r'class="certificate-code">([A-Z0-9]{12})<', body.decode()).group(1)
+    assert "Credit awarded (self-study): 0.75 AMA PRA Category 1 Credits" in text_of(body)
 
     status, _, pdf = trainee.get(f"{page}/certificate.pdf")
     from pypdf import PdfReader

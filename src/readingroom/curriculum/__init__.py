@@ -21,6 +21,7 @@ from readingroom.curriculum.certificate import certificate_pdf
 from readingroom.curriculum.credit import (
     CreditNotEarned,
     award,
+    award_earned,
     live_credit,
     missing_conditions,
     quarter_hours,
@@ -59,6 +60,7 @@ __all__ = [
     "Score",
     "TestQuestion",
     "award",
+    "award_earned",
     "certificate_pdf",
     "check_answers",
     "check_evaluation",

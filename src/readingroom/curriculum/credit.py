@@ -11,7 +11,7 @@ from datetime import datetime
 
 from readingroom.curriculum.model import LIVE, SELF_STUDY, Module
 from readingroom.errors import ReadingroomError
-from readingroom.records import Certificate, ModuleProgress, RecordsStore, TestKind
+from readingroom.records import Certificate, ConferenceSession, ModuleProgress, RecordsStore, TestKind
 
 SECONDS_PER_QUARTER_HOUR = 15 * 60
 
@@ -35,9 +35,7 @@ def quarter_hours(minutes: float, max_credits: float) -> int:
 def live_credit(store: RecordsStore, session_id: int, participant_id: int, module: Module) -> int:
     """Quarter hours from minutes present at a live session on this module (or on one of its cases)."""
     session = store.session(session_id)
-    if not (session.kind == "module" and session.ref == module.name) and not (
-        session.kind == "case" and session.ref in module.cases
-    ):
+    if not _part_of(session, module):
         raise CreditNotEarned(
             f"session {session_id} ({session.kind} {session.ref!r}) is not part of the module {module.name!r}"
         )
@@ -101,3 +99,24 @@ def award(
         started_at=started_at,
         session_id=session_id,
     )
+
+
+def award_earned(store: RecordsStore, participant_id: int, module: Module, *, now: datetime) -> list[Certificate]:
+    """Every certificate the participant has earned for ``module``: live, else self-study.
+
+    A certificate for each ended live session on the module (or one of its cases) they
+    attended for at least a quarter hour; self-study credit only when no live session
+    earned any, so the same teaching is never credited twice. Raises
+    :class:`CreditNotEarned` with the reason when nothing is earned.
+    """
+    missing = missing_conditions(store, participant_id, module)
+    if missing:
+        raise CreditNotEarned(missing[0])
+    live = [s for s in store.sessions_attended(participant_id) if s.ends_at is not None and _part_of(s, module)]
+    earned = [award(store, participant_id, module, now=now, session_id=s.id) for s in live
+              if live_credit(store, s.id, participant_id, module) > 0]
+    return earned or [award(store, participant_id, module, now=now)]
+
+
+def _part_of(session: ConferenceSession, module: Module) -> bool:
+    return (session.kind == "module" and session.ref == module.name) or (session.kind == "case" and session.ref in module.cases)

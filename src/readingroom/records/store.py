@@ -211,6 +211,13 @@ class RecordsStore:
             _get(s, ParticipantRow, participant_id)
             s.add(AttendanceEventRow(session_id=session_id, participant_id=participant_id, kind=kind.value, at=at))
 
+    def sessions_attended(self, participant_id: int) -> list[ConferenceSession]:
+        """Every conference session the participant joined, oldest first (where live credit can come from)."""
+        with self._session() as s:
+            joined = select(AttendanceEventRow.session_id).where(AttendanceEventRow.participant_id == participant_id)
+            rows = s.scalars(select(SessionRow).where(SessionRow.id.in_(joined)).order_by(SessionRow.starts_at))
+            return [_conference(row) for row in rows]
+
     def minutes_present(self, session_id: int, participant_id: int, *, until: datetime | None = None) -> float:
         """Minutes inside the session; an interval still open is closed at the session's end.
 

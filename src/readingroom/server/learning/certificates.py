@@ -29,7 +29,7 @@ class VerifyHandler(LearningHandler):
 
 
 class CertificateHandler(LearningHandler):
-    """GET ``/modules/<name>/certificate.pdf``: only the signed-in participant the certificate is for."""
+    """GET ``/modules/<name>/certificate.pdf?code=``: only the signed-in participant the certificate is for."""
 
     def initialize(self, modules: dict[str, Module], **common) -> None:
         super().initialize(**common)
@@ -41,9 +41,10 @@ class CertificateHandler(LearningHandler):
         user = self.require_user()
         module = self.modules.get(name)
         certificates = self.store.certificates(user.id, name) if module is not None else []
-        if not certificates:
-            raise web.HTTPError(404, "You have no certificate for this module yet: finish its steps first.")
-        certificate = certificates[-1]
+        wanted = self.get_argument("code", "")
+        certificate = next((c for c in reversed(certificates) if not wanted or c.code == wanted), None)
+        if certificate is None:
+            raise web.HTTPError(404, "You have no such certificate for this module: finish its steps first.")
         verify_url = f"{public_base(self)}verify/{certificate.code}"
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", f'attachment; filename="certificate-{name}-{certificate.code}.pdf"')

@@ -73,8 +73,7 @@ class ModuleHandler(LearningHandler):
             pre_score=pre[-1] if pre else None, post_score=post[-1] if post else None,
             post_percent=_percent(post[-1].correct / post[-1].total) if post else None,
             minutes=int(progress.seconds_on_task // 60),
-            certificate=certificates[-1] if certificates else None,
-            certificate_credits=credit_line(certificates[-1]) if certificates else None,
+            certificates=[(c, credit_line(c)) for c in certificates],
             evaluation_error=problems.get("evaluation_error"), credit_refused=problems.get("credit_refused"),
         )
 
@@ -177,7 +176,7 @@ class EvaluationHandler(ModuleHandler):
     """POST: the evaluation (quality, intended change, commercial bias); then credit is awarded if earned."""
 
     def post(self, name: str) -> None:
-        from readingroom.curriculum import CreditNotEarned, award
+        from readingroom.curriculum import CreditNotEarned, award_earned
 
         user, module = self.require_user(), self.module(name)
         standing = self.standing(user, module)
@@ -191,7 +190,7 @@ class EvaluationHandler(ModuleHandler):
             self.store.record_evaluation(user.id, module.name, answers, _now())
             self.advance(user, module, standing, "evaluation")
         try:
-            award(self.store, user.id, module, now=_now())
+            award_earned(self.store, user.id, module, now=_now())
         except CreditNotEarned as refused:
             self.render_module(user, module, status=409, credit_refused=str(refused))
             return
