@@ -68,19 +68,29 @@ def test_jupyterlab_runs_the_viewer_with_the_server_extension(page, jupyterlab):
         "0 [480.0, 2500.0] ['length']")
     expect(root).to_have_attribute("data-frame", "5")
     expect(root).to_have_attribute("data-window-center", "-600")
-    # two viewers side by side scroll together, linked in the browser
+    # a current study beside a "prior" with 4 mm slices (every other one): scrolling either keeps
+    # both at the same level, in the browser, by slice position
     page.locator(".jp-Cell .jp-InputArea-editor").nth(2).click()
-    page.keyboard.insert_text("from readingroom.widgets import side_by_side\n"
-                              "side_by_side(Viewer(viewer.current_series), Viewer(viewer.current_series))")
+    page.keyboard.insert_text("import dataclasses\nfrom readingroom.widgets import side_by_side\n"
+                              "s = viewer.current_series\n"
+                              "prior = dataclasses.replace(s, frames=s.frames[::2], slice_spacing=4.0)\n"
+                              "side_by_side(Viewer(s), Viewer(prior))")
     page.keyboard.press("Shift+Enter")
     pair = page.locator(checks.ROOT)
     expect(pair).to_have_count(3, timeout=60_000)
     left, right = pair.nth(1), pair.nth(2)
     checks.wait_painted(left)
+    checks.wait_painted(right)
+    expect(left).to_have_attribute("data-frame", "12")  # 24 mm into each stack
+    expect(right).to_have_attribute("data-frame", "6")
     left.focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     expect(left).to_have_attribute("data-frame", "14")
-    expect(right).to_have_attribute("data-frame", "14")
+    expect(right).to_have_attribute("data-frame", "7")  # 4 mm on: one slice of the prior
+    right.focus()
+    page.keyboard.press("ArrowUp")
+    expect(right).to_have_attribute("data-frame", "6")
+    expect(left).to_have_attribute("data-frame", "12")
     errors = [e for e in page.console.errors if not e.startswith("Failed to load resource")]
     assert errors == []

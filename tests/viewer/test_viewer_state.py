@@ -94,7 +94,7 @@ def test_comm_fallback_sends_only_this_series_blobs(viewer, phantom):
     assert buffers[0] == FrameCache(phantom / "cache").get(digest, "bin") and len(buffers[0]) > 100
     assert buffers[1] == b""  # unknown digest: nothing
     viewer._on_custom_message(viewer, {"type": "modules"}, [])
-    assert set(sent[-1][0]["sources"]) == {"core.js", "viewer.js", "question.js"}
+    assert set(sent[-1][0]["sources"]) == {"core.js", "viewer.js", "question.js", "link.js"}
 
 
 def test_widget_state_carries_a_small_loader_not_the_viewer_code(viewer):
@@ -109,15 +109,26 @@ def test_source_without_images_is_an_input_error(tmp_path):
         Viewer(3, cache=tmp_path / "cache")
 
 
-def test_side_by_side_links_only_series_of_equal_length(phantom, tmp_path):
+def test_side_by_side_links_by_slice_position_else_only_equal_lengths(phantom, tmp_path):
+    import dataclasses
+
     from readingroom.widgets import side_by_side
+    from readingroom.widgets.viewer import SliceLink
 
     a = Viewer(phantom / "ct", cache=phantom / "cache")
-    b = Viewer(phantom / "ct", cache=phantom / "cache")
-    row = side_by_side(a, b)
-    assert list(row.children) == [a, b]
+    assert a._manifest["positions"] == [float(2 * k) for k in range(8)]  # the phantom's 2 mm slices, in mm
     write_ct_phantom(tmp_path / "short", slices=3, size=32)
-    short = Viewer(tmp_path / "short", cache=tmp_path / "cache")
-    with pytest.raises(InputError, match=r"same number of frames, got \[3, 8\]; pass link=False"):
-        side_by_side(a, short)
+    short = Viewer(tmp_path / "short", cache=tmp_path / "cache")  # a prior: fewer slices
+    row = side_by_side(a, short)
+    *shown, link = row.children
+    assert shown == [a, short] and isinstance(link, SliceLink) and link.viewers == [a, short]
     assert list(side_by_side(a, short, link=False).children) == [a, short]
+    # Without positions (e.g. projection radiographs) only series of one length can link, by index.
+    flat = [dataclasses.replace(s, frames=[dataclasses.replace(f, position=None) for f in s.frames])
+            for s in (a.current_series, short.current_series)]
+    c, d = Viewer(flat[0], cache=tmp_path / "flat"), Viewer(flat[1], cache=tmp_path / "flat")
+    assert c._manifest["positions"] is None
+    with pytest.raises(InputError, match=r"slice positions or the same number of frames, got \[3, 8\] frames"):
+        side_by_side(c, d)
+    same_length = side_by_side(c, Viewer(flat[0], cache=tmp_path / "flat"))
+    assert len(same_length.children) == 2  # linked by frame index in the browser (jslink), no SliceLink

@@ -114,6 +114,19 @@ def slice_normal(orientation: np.ndarray) -> np.ndarray:
     return normal / norm if norm else normal
 
 
+def slice_positions(frames) -> list[float] | None:
+    """Each frame's distance in mm along the first frame's slice normal, or None without geometry.
+
+    What linked scrolling needs to keep two stacks at the same anatomy when their slice
+    counts or spacings differ (a prior and a current study).
+    """
+    orientation = image_orientation(frames[0].dataset, frames[0].index) if frames else None
+    if orientation is None or any(f.position is None for f in frames):
+        return None
+    normal = slice_normal(orientation)
+    return [round(float(np.dot(f.position, normal)), 3) for f in frames]
+
+
 def direction_label(vector: np.ndarray, threshold: float = 0.25) -> str:
     """Patient-axis letters for a direction, strongest first ("L", "LP", "HAR" ...)."""
     letters = []

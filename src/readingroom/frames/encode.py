@@ -16,11 +16,12 @@ import numpy as np
 from PIL import Image
 
 from readingroom.dicom import Series, decode_frame, default_window, header_windows, presets_for, render_stored, rescale
+from readingroom.dicom.geometry import slice_positions
 from readingroom.dicom.processing import to_display_color
 from readingroom.frames.cache import FrameCache
 from readingroom.frames.codec import LOSSLESS_ENCODING, encode_lossless
 
-ENCODER_VERSION = 2  # 2: manifest carries palette_size
+ENCODER_VERSION = 3  # 2: manifest carries palette_size; 3: slice positions
 PREVIEW_SIDE = 256
 PREVIEW_QUALITY = 70
 
@@ -105,6 +106,7 @@ def encode_series(series: Series, cache: FrameCache | None = None, workers: int 
         "pixel_spacing": [spacing.row, spacing.column] if spacing else None,
         "detector_plane": bool(spacing and spacing.detector_plane),
         "slice_spacing": series.slice_spacing,
+        "positions": slice_positions(series.frames),  # mm along the slice normal, for linked scrolling
         "regular": series.regular,
         "edge_labels": series.edge_labels,
         "frame_rate": _frame_rate(first.dataset),

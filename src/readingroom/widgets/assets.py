@@ -11,7 +11,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-WIDGET_MODULES = ("core.js", "viewer.js", "question.js")  # what widgets import (over the comm if no handler serves)
+WIDGET_MODULES = ("core.js", "viewer.js", "question.js", "link.js")  # what widgets import (over the comm if no handler serves)
 MODULES = WIDGET_MODULES + ("conference.js", "presenter.js", "follower.js")  # the only files the server will hand out
 LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
 

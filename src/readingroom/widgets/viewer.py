@@ -15,6 +15,7 @@ from pathlib import Path
 
 import anywidget
 import traitlets as t
+from ipywidgets import widget_serialization
 from PIL import Image, ImageDraw
 
 from readingroom.dicom import Collection, Series, open_path, render_frame
@@ -223,23 +224,40 @@ class Viewer(anywidget.AnyWidget):
         return allowed
 
 
+class SliceLink(anywidget.AnyWidget):
+    """Keeps linked viewers at the same anatomy while any one scrolls, in the browser.
+
+    Each follows the distance in mm the scrolled one moved along its slice normal, from where
+    each stood when linked: set the prior and the current study at the same level first, then
+    scroll either. Made by :func:`side_by_side`; it shows nothing itself.
+    """
+
+    _esm = t.Unicode(loader_source("link.js")).tag(sync=True)
+    viewers = t.List(t.Instance(Viewer)).tag(sync=True, **widget_serialization)
+
+
 def side_by_side(*viewers: Viewer, link: bool = True):
     """Viewers in a row (prior vs current, pre vs post contrast); ``link`` scrolls them together.
 
-    Linking happens in the browser (no kernel round trip) and is by frame index, so
-    linked series must have the same number of frames.
+    Linking happens in the browser (no kernel round trip): by slice position where every
+    series has one (slice counts and thicknesses may differ), else by frame index, which
+    needs series with the same number of frames.
     """
     import ipywidgets
 
     if len(viewers) < 2:
         raise InputError(f"side_by_side needs at least two viewers, got {len(viewers)}")
-    if link:
+    children: list = list(viewers)
+    if link and all(v._manifest.get("positions") for v in viewers):
+        children.append(SliceLink(viewers=list(viewers)))
+    elif link:
         counts = {v._manifest["count"] for v in viewers}
         if len(counts) != 1:
-            raise InputError(f"linked scrolling needs series with the same number of frames, got {sorted(counts)}; pass link=False")
+            raise InputError(f"linked scrolling needs slice positions or the same number of frames, got "
+                             f"{sorted(counts)} frames; pass link=False")
         for a, b in zip(viewers, viewers[1:]):
             ipywidgets.jslink((a, "frame"), (b, "frame"))
-    return ipywidgets.HBox(list(viewers), layout=ipywidgets.Layout(grid_gap="8px", align_items="flex-start"))
+    return ipywidgets.HBox(children, layout=ipywidgets.Layout(grid_gap="8px", align_items="flex-start"))
 
 
 def _as_series_list(source) -> list[Series]:
@@ -279,4 +297,4 @@ def _annotation(a) -> dict:
     return out
 
 
-__all__ = ["Viewer"]
+__all__ = ["SliceLink", "Viewer", "side_by_side"]
