@@ -668,7 +668,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   const modelHandlers = {
     "change:_manifest": load,
     "change:frame": () => { const k = model.get("frame"); if (k !== st.frame) { saveFrame.cancel(); setFrame(k, false); } },
-    // A conference follower's model also carries the presenter's plane (the widget's own never does).
+    // A conference follower's host sets the presenter's plane (Python's Viewer has no such trait).
     "change:plane": restorePlane,
     "change:plane_index": restorePlane,
     "change:window": () => { const w = model.get("window"); if (Array.isArray(w) && (w[0] !== st.center || w[1] !== st.width)) setWindow(w[0], w[1], false); },

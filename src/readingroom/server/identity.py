@@ -18,9 +18,7 @@ from readingroom.records import NotFoundError, Participant, RecordsStore
 
 USER_COOKIE = "rr_user"
 SIGNED_IN_DAYS = 1  # a shared hospital computer should not stay signed in for long
-
-
-TRUSTED_HEADER_SETTING = "readingroom_trusted_user_header"
+TRUSTED_HEADER_SETTING = "readingroom_trusted_user_header"  # tornado setting: the sign-on proxy's header, if any
 
 
 def current_user(handler: web.RequestHandler, store: RecordsStore) -> Participant | None:
