@@ -91,10 +91,16 @@ export class Transport {
       if (!this.model.send) throw new Error("readingroom viewer: no frame server and no kernel to ask");
       this.mode = "comm";
     }
-    return new Promise((resolve, reject) => {
-      this.waiting.set(`${digest}.${kind}`, { resolve, reject });
-      this.model.send({ type: "frames", want: [[digest, kind]] });
-    });
+    // Frames with the same pixels share a digest (blank slices, repeated clip frames): a second
+    // request for a key already asked for shares the first's answer instead of orphaning it.
+    const key = `${digest}.${kind}`;
+    const asked = this.waiting.get(key);
+    if (asked) return asked.promise.then((buffer) => buffer.slice(0));
+    const entry = {};
+    entry.promise = new Promise((resolve, reject) => Object.assign(entry, { resolve, reject }));
+    this.waiting.set(key, entry);
+    this.model.send({ type: "frames", want: [[digest, kind]] });
+    return entry.promise;
   }
 }
 

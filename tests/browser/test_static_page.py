@@ -30,6 +30,18 @@ def test_viewer_runs_on_a_plain_page_with_a_stub_model(page, static_site):
     assert page.console.errors == []
 
 
+def test_frames_sharing_a_digest_all_load_over_the_comm(page, static_site):
+    """Where frames come from the kernel (plain Voila), two frames with the same pixels both arrive."""
+    page.goto(static_site["url"] + "?series=twins&transport=comm")
+    root = checks.viewer(page)
+    expect(root).to_have_attribute("data-transport", "comm")
+    expect(root).to_have_attribute("data-loaded", str(PHANTOM["slices"]), timeout=30_000)
+    root.focus()
+    page.keyboard.press("ArrowDown")  # onto one of the twins
+    expect(root).to_have_attribute("data-tier", "lossless")
+    assert page.console.errors == []
+
+
 def test_keyboard_alone_reaches_every_control(page, static_site):
     page.goto(static_site["url"])
     root = checks.viewer(page)
