@@ -5,7 +5,15 @@ callers get plain dataclasses, never ORM objects or sessions.
 """
 
 from .retention import RETENTION_YEARS, RetentionError
-from .store import CERTIFICATE_FORMATS, HEARTBEAT_CAP_SECONDS, NotFoundError, RecordsStore, default_url, sqlite_url
+from .store import (
+    CERTIFICATE_FORMATS,
+    HEARTBEAT_CAP_SECONDS,
+    NotFoundError,
+    RecordsStore,
+    default_url,
+    readable_code,
+    sqlite_url,
+)
 from .values import (
     AttendanceKind,
     AttendanceRow,
@@ -43,5 +51,6 @@ __all__ = [
     "RecordsStore",
     "RetentionError",
     "default_url",
+    "readable_code",
     "sqlite_url",
 ]

@@ -59,6 +59,11 @@ HEARTBEAT_CAP_SECONDS = 60.0
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed from paper
 
 
+def readable_code(length: int) -> str:
+    """A random code people can read aloud and type from paper (certificates, conference joins)."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
 def sqlite_url(path: str | Path) -> str:
     """The URL of a SQLite file, e.g. for ``--records records.sqlite``."""
     return f"sqlite:///{Path(path).resolve()}"
@@ -344,7 +349,7 @@ class RecordsStore:
             raise ValueError(f"records: certificate format must be one of {CERTIFICATE_FORMATS}, got {format!r}")
         completed_at = require_utc(completed_at)
         started_at = None if started_at is None else require_utc(started_at)
-        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+        code = readable_code(12)
         row = CertificateRow(
             code=code,
             participant_id=participant_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from readingroom.case.metadata import METADATA_KEY
 from readingroom.server.gate import CaseGate, folder_signature
@@ -27,9 +27,15 @@ def public_id(slug: str) -> str:
 
 @dataclass(frozen=True)
 class Card:
+    """A servable case at one version, with its notebook parsed once (stage pages read it, not the disk)."""
+
     slug: str
     version: str
-    metadata: dict
+    notebook: dict = field(repr=False, compare=False)
+
+    @property
+    def metadata(self) -> dict:
+        return self.notebook.get("metadata", {}).get(METADATA_KEY) or {}
 
     @property
     def id(self) -> str:
@@ -64,7 +70,7 @@ class Catalog:
         cached = self._cards.get(slug)
         if cached is None or cached.version != version:
             notebook = json.loads((self.gate.cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
-            cached = Card(slug, version, notebook.get("metadata", {}).get(METADATA_KEY) or {})
+            cached = Card(slug, version, notebook)
             self._cards[slug] = cached
         return cached
 

@@ -120,8 +120,7 @@ class StageHandler(PlainHandler):
         card = self.catalog.by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
-        slug = card.slug
-        notebook = json.loads((self.catalog.gate.cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
+        notebook = card.notebook
         from readingroom.case.roles import stages
 
         k = int(number)

@@ -117,8 +117,7 @@ class ConferenceStageHandler(_ConferencePage):
             raise web.HTTPError(404, "That case is not on this conference's agenda.")
         if k >= entry["stages"]:
             raise web.HTTPError(404, f"This case has no stage {k + 1}.")
-        notebook = json.loads((self.catalog.gate.cases_dir / card.slug / "case.ipynb").read_text(encoding="utf-8"))
-        stage = render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)
+        stage = render_stage(card.notebook, k, case_id=case_id, secret=self.secret, version=card.version)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         # Not the stage's "next" key: it would open the public case page's later stages early.

@@ -29,8 +29,7 @@ from pathlib import Path
 from readingroom.curriculum import Module
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
-from readingroom.records import ConferenceSession, RecordsStore
-from readingroom.records.store import _CODE_ALPHABET as CODE_ALPHABET
+from readingroom.records import ConferenceSession, RecordsStore, readable_code
 from readingroom.server.catalog import Catalog, public_id
 from readingroom.server.gate import CaseGate
 from readingroom.server.conference.messages import PRESENTER
@@ -173,10 +172,9 @@ class Conferences:
                 if progress:
                     progress(done, total)
             card = self.catalog.card(slug)
-            notebook = json.loads((cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
             agenda.append({
                 "case": public_id(slug), "title": str(card.metadata.get("title") or slug),
-                "presentation": str(card.metadata.get("presentation") or ""), "stages": len(stages(notebook)),
+                "presentation": str(card.metadata.get("presentation") or ""), "stages": len(stages(card.notebook)),
                 "series": [{"uid": s.uid, "number": s.number, "modality": s.modality, "description": s.description,
                             "count": s.frame_count} for s in series],
                 "manifests": manifests,
@@ -200,6 +198,6 @@ def presentable_kind(name: str, cases_dir: Path, module_names: Collection[str]) 
 
 def _new_code(taken: set[str]) -> str:
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = readable_code(CODE_LENGTH)
         if code not in taken:
             return code
