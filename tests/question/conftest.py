@@ -7,6 +7,7 @@ from tests/browser/conftest.py.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import pytest
@@ -37,16 +38,10 @@ def question_workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("question-e2e")
 
 
-@pytest.fixture(scope="session")
-def question_notebook(question_workdir):
-    from readingroom.dicom.synthetic import write_ct_phantom
-
-    phantom = question_workdir / "phantom"
-    write_ct_phantom(phantom, **PHANTOM)
-    folder = question_workdir / "notebooks"
-    folder.mkdir()
-    cells = [
-        f"from readingroom.widgets import Question, Viewer\nviewer = Viewer({str(phantom)!r}, frame={FRAME})\nviewer",
+def question_cells(images: str) -> list[str]:
+    """A phantom Viewer and one question of each kind, the viewer reading ``images``."""
+    return [
+        f"from readingroom.widgets import Question, Viewer\nviewer = Viewer({images!r}, frame={FRAME})\nviewer",
         'Question.single("Where is the collection?", options=["Subdural", "Extradural", "Subarachnoid"], answer=1,\n'
         '    feedback={0: "A subdural collection is crescentic.", 1: "Lentiform and limited by sutures."},\n'
         '    explanation="EXPLANATION-SINGLE: lentiform shape.", attempts=2)',
@@ -56,12 +51,78 @@ def question_notebook(question_workdir):
         f"Question.locate(\"Click the lesion.\", viewer=viewer, region={lesion_region()!r},\n"
         '    explanation="EXPLANATION-LOCATE", attempts=2)',
     ]
-    nb = {"cells": [_cell(i, s) for i, s in enumerate(cells)],
+
+
+@pytest.fixture(scope="session")
+def phantom_study(question_workdir):
+    from readingroom.dicom.synthetic import write_ct_phantom
+
+    phantom = question_workdir / "phantom"
+    write_ct_phantom(phantom, **PHANTOM)
+    return phantom
+
+
+@pytest.fixture(scope="session")
+def question_notebook(question_workdir, phantom_study):
+    folder = question_workdir / "notebooks"
+    folder.mkdir()
+    nb = {"cells": [_cell(i, s) for i, s in enumerate(question_cells(str(phantom_study)))],
           "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
           "nbformat": 4, "nbformat_minor": 5}
     path = folder / "questions.ipynb"
     path.write_text(json.dumps(nb))
     return path
+
+
+QUESTIONS_CASE = "phantom-questions"
+LIVE_CASE = "phantom-with-a-slider"
+BROKEN_CASE = "phantom-that-fails"
+
+
+@pytest.fixture(scope="session")
+def question_cases(question_workdir, phantom_study):
+    """Cases made as an educator makes them (`readingroom new`): the questions, plus a live and a broken one.
+
+    The live case adds an ipywidgets slider, which needs a kernel; the broken one raises when run.
+    """
+    import nbformat
+
+    from readingroom.case import new_case
+    from tests.case.conftest import fill_in
+
+    cases = question_workdir / "cases"
+    made = new_case("Phantom questions", phantom_study, cases, key_path=question_workdir / "deid.key").folder
+    path = made / "case.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    fill_in(notebook)
+    history = next(c for c in notebook.cells if "history" in c.metadata.get("tags", []))
+    notebook.cells = [history] + [nbformat.v4.new_code_cell(source) for source in question_cells("images")]
+    nbformat.write(notebook, path)
+    for slug, extra in ((LIVE_CASE, "import ipywidgets\nipywidgets.IntSlider(description='Contrast')"),
+                        (BROKEN_CASE, "raise ValueError('the educator left a mistake here')")):
+        shutil.copytree(made, cases / slug)
+        variant = nbformat.read(cases / slug / "case.ipynb", as_version=4)
+        variant.cells.insert(2, nbformat.v4.new_code_cell(extra))
+        nbformat.write(variant, cases / slug / "case.ipynb")
+    return cases
+
+
+@pytest.fixture(scope="session")
+def question_served(question_workdir, question_cases):
+    """`readingroom serve` over the question cases."""
+    port = free_port()
+    env = _jupyter_env(question_workdir, question_workdir / "frame-cache", "serve")
+    server = Server([sys.executable, "-m", "readingroom", "serve", str(question_cases), f"--port={port}"],
+                    env, question_workdir, question_workdir / "serve.log", port, "readingroom/catalog.json")
+    server.dir = question_cases
+    yield server
+    server.stop()
+
+
+def case_url(server, slug: str) -> str:
+    from readingroom.server.catalog import public_id
+
+    return f"{server.url}cases/{public_id(slug)}/"
 
 
 @pytest.fixture(scope="session")

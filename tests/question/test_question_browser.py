@@ -1,11 +1,11 @@
-"""Questions in a real Voila page: what the learner sees after each answer, by mouse and by keyboard."""
+"""Questions in real pages (Voila, JupyterLab, a served case page): what the learner sees after each answer."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.question.conftest import lesion_region
+from tests.question.conftest import QUESTIONS_CASE, case_url, lesion_region
 
 pytestmark = pytest.mark.browser
 LOAD = 180_000  # a kernel starting on a loaded 2-core machine
@@ -24,8 +24,16 @@ def click_image(canvas, x: float, y: float) -> None:
     canvas.click(position={"x": (x + 0.5) * box["width"] / width, "y": (y + 0.5) * box["height"] / height})
 
 
-def test_mouse_answers_show_the_right_feedback(page, question_voila):
-    page.goto(question_voila.url)
+@pytest.fixture(params=["voila", "case page"])
+def question_page_url(request) -> str:
+    """The same questions in a Voila page (kernel scores) and on a served case page (the server scores)."""
+    if request.param == "voila":
+        return request.getfixturevalue("question_voila").url
+    return case_url(request.getfixturevalue("question_served"), QUESTIONS_CASE)
+
+
+def test_mouse_answers_show_the_right_feedback(page, question_page_url):
+    page.goto(question_page_url)
 
     single = question(page, "single")
     expect(single).to_have_attribute("data-state", "unanswered")
@@ -101,8 +109,8 @@ def tab_to(page, selector: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def test_keyboard_alone_answers_choice_and_locate(page, question_voila):
-    page.goto(question_voila.url)
+def test_keyboard_alone_answers_choice_and_locate(page, question_page_url):
+    page.goto(question_page_url)
     single = question(page, "single")
     locate = question(page, "locate")
     expect(locate.locator("canvas")).to_have_attribute("data-painted", "true", timeout=LOAD)

@@ -54,9 +54,14 @@ class ModuleHandler(web.RequestHandler):
         self.finish(self.sources[name])
 
 
+def route_base(base_url: str) -> str:
+    """``base_url`` as routes and pages use it: starting and ending with "/"."""
+    return "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+
+
 def routes(base_url: str, cache: FrameCache) -> list[tuple]:
     """The tornado rules for our handlers under ``base_url``."""
-    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    base = route_base(base_url)
     kinds = "|".join(BLOB_KINDS)
     names = "|".join(n.replace(".", r"\.") for n in MODULES)
     return [

@@ -3,7 +3,8 @@
 - ``/``: the catalog page (cards, filters, search, unknown mode), HTML with its index inline
 - ``/readingroom/catalog.json?known=1``: the index (unknown by default)
 - ``/readingroom/thumbnails/<id>-<version>.jpg``: key-image thumbnails, immutable
-- ``/cases/<id>/``: the case page, rendered by Voila from the unknown view
+- ``/cases/<id>/``: the case page: the unknown view run once, no kernel per visitor (Voila for live notebooks)
+- ``/readingroom/cases/<id>/answers``: POST, scores an answer on a case page without a kernel
 - ``/readingroom/cases/<id>/stages/<k>?key=...``: stage k's HTML, with the key from stage k-1
 - ``<id>`` is :func:`public_id` of the slug: slugs spell the diagnosis, so URLs never carry them
 - anything else under ``/cases/``, and Voila's file, tree, render and contents routes: 404
@@ -18,9 +19,12 @@ import jinja2
 from tornado import web
 from voila.tornado.handler import TornadoVoilaHandler
 
+from readingroom.errors import InputError
 from readingroom.records import RecordsStore
+from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.gate import WITHHELD
+from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
 from readingroom.server.stages import render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
@@ -134,24 +138,81 @@ class StageHandler(PlainHandler):
 
 
 class CasePageHandler(TornadoVoilaHandler):
-    """GET ``/cases/<id>/``: Voila renders the case's unknown view, once the case passes the gate."""
+    """GET ``/cases/<id>/``: the case's unknown view, run once (:mod:`.case_pages`); Voila for live notebooks."""
 
-    def initialize(self, catalog: Catalog, **kwargs) -> None:
+    def initialize(self, catalog: Catalog, case_pages: CasePages, **kwargs) -> None:
         super().initialize(**kwargs)
-        self.catalog = catalog
+        self.catalog, self.case_pages = catalog, case_pages
 
     async def get(self, case_id: str) -> None:
         card = self.catalog.by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
-        # Voila's page shuts its kernel down on leaving with a beacon carrying the _xsrf
-        # cookie; Voila never sets that cookie, so every shutdown was refused (403) and
-        # kernels lingered until culled. Reading the token makes tornado set it.
+        # Reading the token makes tornado set the _xsrf cookie: answers are posted with it, and
+        # Voila's page shuts its kernel down on leaving with a beacon that needs it.
         self.xsrf_token  # noqa: B018
-        await super().get(path=f"{card.slug}/case.ipynb")
+        page = await self.case_pages.page(card)
+        if page.error:
+            raise web.HTTPError(500, f"This case cannot be shown: {page.error}. "
+                                     "Its author can run `readingroom check` on it to see why.")
+        if page.live_reason:
+            await super().get(path=f"{card.slug}/case.ipynb")
+            return
+        self.set_header("Cache-Control", "no-cache")  # the page names its version's reveal keys
+        self.finish(page.html)
 
     def write_error(self, status_code: int, **kwargs) -> None:
         PlainHandler.write_error(self, status_code, **kwargs)
+
+
+class AnswerHandler(PlainHandler):
+    """POST ``/readingroom/cases/<id>/answers``: score one answer on a case page that has no kernel.
+
+    Body: ``{"question": <widget id>, "choice": ..., "attempts_used": n}``. The page keeps its
+    own attempt count, as a kernel would for its one visitor; asking with a higher count only
+    reaches the answer that running out of attempts shows anyway.
+    """
+
+    MAX_BODY = 32 * 1024
+
+    def initialize(self, catalog: Catalog, case_pages: CasePages) -> None:
+        self.catalog, self.case_pages = catalog, case_pages
+
+    def post(self, case_id: str) -> None:
+        self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
+        card = self.catalog.by_id(case_id)
+        if card is None:
+            _refuse(self.catalog, case_id)
+        page = self.case_pages.ready(card)
+        asked = self._body()
+        key = page.keys.get(asked["question"]) if page else None
+        if key is None:
+            raise web.HTTPError(409, "This case has changed since the page was opened: reload the page.")
+        used = asked["attempts_used"]
+        if key.attempts and used >= key.attempts:
+            raise web.HTTPError(409, "No attempts left for this question.")
+        try:
+            choice = key.checked(asked["choice"])
+        except InputError as error:
+            raise web.HTTPError(400, str(error)) from None
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"result": key.result(choice, used + 1), "attempts_used": used + 1, "response": choice})
+
+    def _body(self) -> dict:
+        if len(self.request.body) > self.MAX_BODY:
+            raise web.HTTPError(413, "An answer is at most 32 KB.")
+        try:
+            body = json.loads(self.request.body)
+            question, used = str(body["question"]), int(body.get("attempts_used", 0))
+        except (ValueError, KeyError, TypeError):
+            raise web.HTTPError(400, 'Send JSON: {"question": id, "choice": ..., "attempts_used": n}.') from None
+        if not 0 <= used <= 1000:
+            raise web.HTTPError(400, "attempts_used must be between 0 and 1000.")
+        return {"question": question, "choice": body.get("choice"), "attempts_used": used}
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        error = kwargs.get("exc_info", (None, None))[1]
+        self.finish({"error": getattr(error, "log_message", None) or self._reason})
 
 
 class NotServedHandler(PlainHandler):
@@ -170,10 +231,10 @@ def _refuse(catalog: Catalog, case_id: str) -> None:
     raise web.HTTPError(403, WITHHELD.format(slug=slug))
 
 
-def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secret: bytes,
+def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secret: bytes, case_pages: CasePages,
                    voila_kwargs: dict) -> list[tuple]:
     """The tornado rules for the catalog, case pages and what must not be served, under ``base_url``."""
-    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    base = route_base(base_url)
     environment = template_environment()
     blocked = [r"voila/files/.*", r"voila/tree.*", r"voila/render/.*", r"voila/api/contents.*", r"files/.*",
                r"cases", r"cases/.*", r"tree.*", r"api/contents.*"]
@@ -183,6 +244,7 @@ def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secre
         (rf"{base}readingroom/thumbnails/({CASE_ID})-([0-9a-f]+)\.jpg", ThumbnailHandler,
          {"catalog": catalog, "thumbnails": ThumbnailCache()}),
         (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler, {"catalog": catalog, "secret": secret}),
-        (rf"{base}cases/({CASE_ID})/", CasePageHandler, {"catalog": catalog, **voila_kwargs}),
+        (rf"{base}readingroom/cases/({CASE_ID})/answers", AnswerHandler, {"catalog": catalog, "case_pages": case_pages}),
+        (rf"{base}cases/({CASE_ID})/", CasePageHandler, {"catalog": catalog, "case_pages": case_pages, **voila_kwargs}),
         (rf"{base}cases/({CASE_ID})", web.RedirectHandler, {"url": base + "cases/{0}/"}),
     ] + [(rf"{base}{pattern}", NotServedHandler) for pattern in blocked]

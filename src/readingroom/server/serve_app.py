@@ -10,23 +10,25 @@ preheated for the catalog's cases and culled when idle.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
+from tornado.ioloop import IOLoop
 from traitlets import Bytes, Int, Unicode
 
 from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.records import RecordsStore, default_url
-from readingroom.server.catalog import Catalog, public_id, version_of
+from readingroom.server.case_pages import CasePages
+from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
+from readingroom.server.handlers import route_base
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
-from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes
+from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes, template_environment
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
@@ -53,7 +55,8 @@ class ServeVoila(ReadingroomVoila):
     name = "readingroom-serve"
     description = "The readingroom catalog and case pages, on standalone Voila."
 
-    pool_size = Int(1, config=True, help="Kernels kept preheated per catalog case (0 turns preheating off). "
+    pool_size = Int(1, config=True, help="Kernels kept preheated per live case, one whose notebook uses widgets "
+                    "that need a kernel (0 turns preheating off); other cases need none. "
                     "Example: readingroom serve cases --ServeVoila.pool_size=2")
     cull_idle_timeout = Int(600, config=True, help="Seconds a kernel may sit idle with no page open before it is "
                             "shut down. Example: --ServeVoila.cull_idle_timeout=300")
@@ -97,6 +100,7 @@ class ServeVoila(ReadingroomVoila):
 
     def stop(self) -> None:
         self.conferences.close_all()  # attendance and session ends are recorded before the process goes
+        self.case_pages.stop()  # a case still running at start-up would keep its kernel, and the process, alive
         super().stop()
 
     def init_settings(self) -> dict:
@@ -106,25 +110,34 @@ class ServeVoila(ReadingroomVoila):
         self.config.MappingKernelManager.cull_idle_timeout = self.cull_idle_timeout
         self.config.MappingKernelManager.cull_interval = self.cull_interval
         self.config.MappingKernelManager.cull_connected = False
-        servable = [re.escape(card.slug) for card in self.catalog.cards()]
-        # Preheat only servable cases: a pattern matching every other notebook (Voila matches it
-        # against the absolute path at startup and the relative one later, hence the optional prefix).
-        self.config.VoilaKernelManager.preheat_denylist = [rf"^(?!(.*/)?({'|'.join(servable) or '$^'})/case\.ipynb$)"]
+        # No kernel is preheated at start-up: most case pages need none (readingroom.server.case_pages);
+        # a case found to be live gets its pool when it has been run (see _preheat).
+        self.config.VoilaKernelManager.preheat_denylist = [".*"]
         settings = super().init_settings()
         self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
         settings["contents_manager"] = self.contents_manager
         settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
         settings[PUBLIC_URL_SETTING] = self.public_url
-        self.log.info("readingroom: %d case(s) served from %s; %d withheld", len(servable), self.root_dir,
-                      len(self.catalog.gate.slugs()) - len(servable))
+        servable = len(self.catalog.cards())
+        self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
+                      len(self.catalog.gate.slugs()) - servable)
         return settings
+
+    def _preheat(self, card: Card) -> None:
+        """A live case (its notebook needs a kernel per visitor): keep Voila kernels ready for it."""
+        if self.pool_size > 0 and hasattr(self.kernel_manager, "fill_if_needed"):
+            self.kernel_manager.fill_if_needed(delay=0, notebook_name=f"{card.slug}/case.ipynb")
 
     def init_handlers(self) -> list:
         voila_kwargs = {"template_paths": self.template_paths, "config": self.config,
                         "voila_configuration": self.voila_configuration}
+        self.case_pages = CasePages(Path(self.root_dir), self._secret, template_environment(),
+                                    route_base(self.server_url or self.base_url), self.log, on_live=self._preheat)
+        IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
                                  self._secret)
-        ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret, voila_kwargs)
+        ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
+                               self.case_pages, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
         return ours + super().init_handlers()
 

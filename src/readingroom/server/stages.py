@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import html
 import re
+from typing import Callable
 
 from readingroom.case.metadata import METADATA_KEY
 from readingroom.case.roles import ROLES, cell_roles, stages
@@ -67,17 +68,21 @@ def _next(notebook: dict, case_id: str, number: int, secret: bytes, version: str
 def render_stage(notebook: dict, number: int, *, case_id: str, secret: bytes, version: str) -> dict:
     """Stage ``number`` as HTML plus what the next Reveal button needs."""
     cells = [notebook["cells"][i] for i in stages(notebook)[number].cell_indices]
-    body = "\n".join(_cell_html(cell) for cell in cells)
+    body = "\n".join(cell_html(cell) for cell in cells)
     return {"number": number, "html": body, "next": _next(notebook, case_id, number + 1, secret, version)}
 
 
-def _cell_html(cell: dict) -> str:
+def cell_html(cell: dict, widget_html: Callable[[str], str] | None = None) -> str:
+    """One cell as a section classed by its roles.
+
+    ``widget_html(model_id)`` places a live widget; without it a widget shows as its saved picture.
+    """
     roles = cell_roles(cell)
     classes = " ".join(["rr-cell"] + [f"rr-role-{r}" for r in roles])
     if cell.get("cell_type") == "markdown":
         inner = _markdown(_source(cell))
     elif cell.get("cell_type") == "code":
-        inner = _outputs_html(cell.get("outputs", []))
+        inner = _outputs_html(cell.get("outputs", []), widget_html)
     else:
         inner = ""
     return f'<section class="{classes}">{inner}</section>' if inner.strip() else ""
@@ -89,17 +94,20 @@ def _markdown(text: str) -> str:
     return markdown2html_mistune(text)
 
 
-def _outputs_html(outputs: list) -> str:
+def _outputs_html(outputs: list, widget_html: Callable[[str], str] | None) -> str:
     parts = []
     for output in outputs:
         data = output.get("data", {})
-        if "image/png" in data:
+        widget = data.get("application/vnd.jupyter.widget-view+json")
+        if widget and widget_html:
+            parts.append(widget_html(widget["model_id"]))
+        elif "image/png" in data:
             parts.append(f'<img alt="figure" src="data:image/png;base64,{_joined(data["image/png"]).strip()}">')
         elif "image/jpeg" in data:
             parts.append(f'<img alt="figure" src="data:image/jpeg;base64,{_joined(data["image/jpeg"]).strip()}">')
         elif "text/html" in data and "application/vnd.jupyter.widget-view+json" not in data:
             parts.append(_joined(data["text/html"]))
-        elif "application/vnd.jupyter.widget-view+json" in data:
+        elif widget:
             parts.append('<p class="rr-note">An interactive viewer belongs here; open the case in JupyterLab to use it.</p>')
         elif "text/plain" in data or output.get("output_type") == "stream":
             parts.append(f"<pre>{html.escape(_joined(data.get('text/plain', output.get('text', ''))))}</pre>")

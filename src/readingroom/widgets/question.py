@@ -12,18 +12,21 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
+import weakref
+from dataclasses import replace
 from typing import Callable
 
 import anywidget
 import traitlets as t
 
 from readingroom.errors import InputError
+from readingroom.widgets.answers import KINDS, AnswerKey
 from readingroom.widgets.assets import loader_source, module_sources
 
-KINDS = ("single", "multiple", "free_text", "locate")
 MODULE = "question.js"
-_MAX_TEXT = 20_000  # characters of free text the kernel accepts
 _MAX_SIDE = 1024  # longest side of the PNG shown for a locate question
+_LIVE: weakref.WeakValueDictionary[str, Question] = weakref.WeakValueDictionary()  # by model id
 
 
 class Question(anywidget.AnyWidget):
@@ -55,11 +58,10 @@ class Question(anywidget.AnyWidget):
             raise InputError(f"Question kind must be one of {', '.join(KINDS)}, got {kind!r}")
         super().__init__(kind=kind, prompt=str(prompt), options=[str(o) for o in options],
                          attempts=int(attempts), **kwargs)
-        # The key: private attributes only, never traits.
-        self._key = key
-        self._feedback = {int(k): str(v) for k, v in (feedback or {}).items()}
-        self._explanation = str(explanation or "")
-        self._model_answer = str(model_answer or "")
+        # The key: a private attribute only, never a trait.
+        self._answer = AnswerKey(kind, len(self.options), key, {int(k): str(v) for k, v in (feedback or {}).items()},
+                                 str(explanation or ""), str(model_answer or ""), int(attempts))
+        _LIVE[self.model_id] = self
         self._viewer = viewer
         self._callbacks: list[Callable] = []
         if viewer is not None:
@@ -129,15 +131,12 @@ class Question(anywidget.AnyWidget):
             raise InputError("this question has been answered; call reset() to ask it again")
         if self.result:
             raise InputError("retry first: the last answer is still shown")
-        choice = self._checked_choice(choice)
-        state, extra = self._score(choice)
+        answer = replace(self._answer, attempts=self.attempts)  # attempts may be changed after creation
+        choice = answer.checked(choice)
         self.attempts_used += 1
-        final = state != "incorrect" or (self.attempts > 0 and self.attempts_used >= self.attempts)
-        result = {"state": state, "final": final, **extra}
-        if self.attempts > 0 and self.kind != "free_text":
-            result["attempts_left"] = max(self.attempts - self.attempts_used, 0)
-        if final:
-            result.update(self._reveal())
+        result = answer.result(choice, self.attempts_used)
+        if result["final"] and self.kind == "locate":
+            self._show_frame(answer.key["frame"])
         with self.hold_sync():
             self.response = choice
             self.result = result
@@ -162,63 +161,6 @@ class Question(anywidget.AnyWidget):
             self.attempts_used = 0
         if self._viewer is not None:
             self._show_viewer_frame()
-
-    def _checked_choice(self, choice):
-        n = len(self.options)
-        if self.kind == "single":
-            if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < n:
-                raise InputError(f"a single-choice answer is one option index 0-{n - 1}, got {choice!r}")
-            return choice
-        if self.kind == "multiple":
-            if not isinstance(choice, (list, tuple, set, frozenset)) or not all(
-                    isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n for c in choice):
-                raise InputError(f"a multiple-choice answer is a list of option indices 0-{n - 1}, got {choice!r}")
-            return sorted(set(choice))
-        if self.kind == "free_text":
-            if not isinstance(choice, str):
-                raise InputError(f"a free-text answer is a string, got {type(choice).__name__}")
-            return choice[:_MAX_TEXT]
-        try:
-            frame, x, y = int(choice["frame"]), float(choice["x"]), float(choice["y"])
-        except (TypeError, KeyError, ValueError):
-            raise InputError(f'a locate answer is {{"frame": k, "x": x, "y": y}} in image pixels, got {choice!r}') from None
-        return {"frame": frame, "x": x, "y": y}
-
-    def _score(self, choice) -> tuple[str, dict]:
-        if self.kind == "single":
-            chosen = [choice]
-            ok = choice == self._key
-        elif self.kind == "multiple":
-            chosen = choice
-            ok = frozenset(choice) == self._key
-        elif self.kind == "free_text":
-            return "answered", {}
-        else:
-            r = self._key
-            dx = (choice["x"] - r["center"][0]) / r["radius"][0]
-            dy = (choice["y"] - r["center"][1]) / r["radius"][1]
-            hit = choice["frame"] == r["frame"] and dx * dx + dy * dy <= 1.0
-            extra = {"hit": hit}
-            if choice["frame"] != r["frame"]:
-                extra["hint"] = "The finding is not on this image: scroll the viewer to find it."
-            return ("correct" if hit else "incorrect"), extra
-        feedback = {str(i): self._feedback[i] for i in chosen if i in self._feedback}
-        return ("correct" if ok else "incorrect"), {"feedback": feedback}
-
-    def _reveal(self) -> dict:
-        out = {}
-        if self._explanation:
-            out["explanation"] = self._explanation
-        if self.kind == "single":
-            out["answer"] = [self._key]
-        elif self.kind == "multiple":
-            out["answer"] = sorted(self._key)
-        elif self.kind == "free_text":
-            out["model_answer"] = self._model_answer
-        elif self.kind == "locate":
-            out["region"] = dict(self._key)
-            self._show_frame(self._key["frame"])
-        return out
 
     def _on_custom_message(self, _widget, content, _buffers) -> None:
         if not isinstance(content, dict):
@@ -286,6 +228,16 @@ class Question(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"Question.{self.kind}({self.prompt!r})"
+
+
+def answer_keys_json() -> str:
+    """Every live question's answer key by widget model id, as JSON.
+
+    The serving app runs a case notebook once and asks its kernel for this, so a case
+    page with no kernel of its own can still be scored (see readingroom.server.case_pages).
+    """
+    keys = {model_id: replace(q._answer, attempts=q.attempts).to_json() for model_id, q in list(_LIVE.items())}
+    return json.dumps(keys)
 
 
 def _options(options, minimum: int) -> list[str]:

@@ -10,12 +10,13 @@ from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
 from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
 from readingroom.server.pages import template_environment
+from readingroom.server.handlers import route_base
 
 
 def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, records: RecordsStore,
                       secret: bytes) -> list[tuple]:
     """The tornado rules for live conferences under ``base_url``."""
-    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    base = route_base(base_url)
     hubs = Hubs(conferences, records)
     educator = {"hubs": hubs, "environment": template_environment()}
     root = f"{base}readingroom/conference"

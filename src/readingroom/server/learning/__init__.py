@@ -28,6 +28,7 @@ from readingroom.server.learning.modules import (
 )
 from readingroom.server.learning.signin import AttemptLimiter, SignInHandler, SignOutHandler
 from readingroom.server.pages import CASE_ID
+from readingroom.server.handlers import route_base
 
 MODULE = r"([a-z0-9][a-z0-9-]{0,99})"
 
@@ -39,7 +40,7 @@ def curriculum_folder(configured: str, cases: Path) -> Path:
 
 def learning_routes(base_url: str, store: RecordsStore, modules: list[Module]) -> list[tuple]:
     """The tornado rules for signing in, modules, certificates and verification, under ``base_url``."""
-    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    base = route_base(base_url)
     common = {"store": store, "environment": environment()}
     learning = {**common, "modules": {m.name: m for m in modules}}
     return [

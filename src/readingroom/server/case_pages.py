@@ -1,0 +1,136 @@
+"""Case pages with no kernel per visitor: each case is run once, its widgets' state goes in the page.
+
+A teaching case is the same document for every reader. Rendering it through Voila for
+each visitor costs a kernel (about 120 MB) per open page and about 1.3 MB of Voila's
+front end, 7 s at 1.5 Mbit/s before the first image (benchmarks/README.md). Here the
+unknown view of a case (:func:`readingroom.server.stages.unknown_view`) is executed
+once per case version with nbclient, as Voila would (:mod:`.case_run`); the page is that notebook's cells
+as HTML plus each widget's saved state, mounted by ``case_page.js`` with the same
+widget modules the kernel hosts load. The viewer needs no kernel; a question's answer
+key is read from the same kernel run and kept here, on the server, which scores answers
+(:class:`~readingroom.widgets.answers.AnswerKey`).
+
+A notebook using any widget this page cannot mount (an ipywidgets slider driving a
+plot, say) is *live*: Voila serves it with a kernel, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+import nbformat
+
+from readingroom.server.case_run import CaseRunError, CaseRunner
+from readingroom.server.catalog import Card
+from readingroom.server.stages import cell_html, unknown_view
+from readingroom.widgets.answers import AnswerKey
+from readingroom.widgets.assets import modules_version
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+OUR_WIDGETS = {"readingroom.widgets.viewer.Viewer": "viewer.js", "readingroom.widgets.question.Question": "question.js",
+               "readingroom.widgets.viewer.SliceLink": "link.js"}
+LAYOUT_WIDGETS = {"HBoxModel": "hbox", "VBoxModel": "vbox", "LinkModel": "jslink"}
+_HOST_KEYS = {"_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip"}
+RUN_TIMEOUT = 300  # seconds a case cell may run (encoding a large series the first time)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One case version, run once: the page's HTML and its questions' keys, or why Voila must serve it."""
+
+    html: str = ""
+    keys: dict[str, AnswerKey] = field(default_factory=dict)
+    live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
+    error: str = ""
+
+
+def page_widgets(state: dict) -> tuple[dict, str]:
+    """The page's widget entries from nbclient's saved state, or ("", why one cannot be mounted here)."""
+    entries = {}
+    for model_id, saved in state.items():
+        name, values = saved.get("model_name", ""), saved.get("state", {})
+        if name == "AnyModel" and values.get("_anywidget_id") in OUR_WIDGETS:
+            module = OUR_WIDGETS[values["_anywidget_id"]]
+        elif name in LAYOUT_WIDGETS:
+            module = LAYOUT_WIDGETS[name]
+        elif name == "LayoutModel" or name.endswith("StyleModel"):
+            continue
+        else:
+            return {}, f"it uses a {name} widget, which needs a kernel"
+        kept = {k: v for k, v in values.items() if k not in _HOST_KEYS and not k.startswith(("_model_", "_view_"))}
+        entries[model_id] = {"module": module, "state": kept, "buffers": saved.get("buffers", [])}
+    return entries, ""
+
+
+class CasePages:
+    """Every servable case run once per version, one at a time, the first on demand or all ahead."""
+
+    def __init__(self, cases_dir: Path, secret: bytes, environment: jinja2.Environment, base: str,
+                 log: logging.Logger, on_live: Callable[[Card], None] = lambda card: None) -> None:
+        self.cases_dir, self.secret, self.environment, self.base = cases_dir, secret, environment, base
+        self.log, self.on_live = log, on_live
+        self._runs: dict[tuple[str, str], asyncio.Task] = {}
+        self._one_at_a_time: asyncio.Semaphore | None = None
+        self._runner = CaseRunner()
+
+    def prepare(self, cards: list[Card]) -> None:
+        """Start running ``cards`` in the background (the server's start-up), so the first reader waits less."""
+        for card in cards:
+            self._task(card)
+
+    def stop(self) -> None:
+        """Stop runs still going (the server is stopping): their kernels are shut down, not left behind."""
+        self._runner.stop()
+
+    async def page(self, card: Card) -> CasePage:
+        return await asyncio.shield(self._task(card))
+
+    def ready(self, card: Card) -> CasePage | None:
+        """The page if it has been run already (answers are only scored for pages that exist)."""
+        task = self._runs.get((card.slug, card.version))
+        return task.result() if task is not None and task.done() and not task.cancelled() else None
+
+    def _task(self, card: Card) -> asyncio.Task:
+        key = (card.slug, card.version)
+        if key not in self._runs:
+            for old in [k for k in self._runs if k[0] == card.slug]:  # an earlier version of the case
+                del self._runs[old]
+            self._runs[key] = asyncio.ensure_future(self._render(card))
+        return self._runs[key]
+
+    async def _render(self, card: Card) -> CasePage:
+        if self._one_at_a_time is None:
+            self._one_at_a_time = asyncio.Semaphore(1)  # kernels are memory-hungry: one run at a time
+        view = unknown_view(card.notebook, case_id=card.id, secret=self.secret, version=card.version)
+        async with self._one_at_a_time:
+            try:
+                ran = await self._runner.run(view, self.cases_dir / card.slug, RUN_TIMEOUT)
+            except CaseRunError as error:
+                self.log.error("readingroom: case %s cannot be shown: %s", card.id, error)
+                return CasePage(error=str(error))
+        notebook = nbformat.from_dict(ran["notebook"])
+        keys = {model_id: AnswerKey.from_json(spec) for model_id, spec in ran["keys"].items()}
+        state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+        widgets, live_reason = page_widgets(state)
+        if live_reason:
+            self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
+            self.on_live(card)
+            return CasePage(live_reason=live_reason)
+        return CasePage(html=self._html(card, notebook, widgets), keys=keys)
+
+    def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict) -> str:
+        def slot(model_id: str) -> str:
+            return f'<div class="rr-widget" data-rr-widget="{model_id}"></div>' if model_id in widgets else ""
+
+        cells = "\n".join(cell_html(cell, slot) for cell in notebook.cells)
+        stages = notebook.metadata["readingroom_stages"]
+        config = {"base": self.base, "case": card.id, "widgets": widgets}
+        return self.environment.get_template("case_page.html").render(
+            base=self.base, version=modules_version(), case=notebook.metadata.get("readingroom", {}),
+            cells=cells, reveal=stages, config_json=json.dumps(config).replace("</", "<\\/"))

@@ -1,0 +1,144 @@
+"""A served case page with no kernel of its own: what the page holds, how answers are scored, and when Voila serves instead."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import urllib.error
+import urllib.request
+
+import psutil
+import pytest
+
+from tests.question.conftest import BROKEN_CASE, LIVE_CASE, QUESTIONS_CASE, case_url
+
+
+class Visitor:
+    """One browser's worth of HTTP: a cookie jar (the page sets _xsrf) and JSON posts with its token."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, url: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(url, timeout=180) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def post(self, url: str, body, xsrf: bool = True) -> tuple[int, dict]:
+        token = next((c.value for c in self.jar if c.name == "_xsrf"), "")
+        headers = {"Content-Type": "application/json", **({"X-XSRFToken": token} if xsrf else {})}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with self.opener.open(request, timeout=60) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            text = error.read().decode()
+            return error.code, json.loads(text) if text.startswith("{") else {"error": text}
+
+
+def widgets_of(page: str) -> dict:
+    config = re.search(r'<script id="rr-case-page" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(config.group(1))["widgets"]
+
+
+def question_id(page: str, kind: str) -> str:
+    return next(i for i, w in widgets_of(page).items() if w["module"] == "question.js" and w["state"]["kind"] == kind)
+
+
+def kernels_in(folder) -> list[psutil.Process]:
+    """Kernel processes running in a case's folder (Voila and the case run both start them there)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "ipykernel_launcher" in " ".join(process.info["cmdline"] or []) and process.cwd() == str(folder):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+@pytest.fixture
+def visitor(question_served):
+    visitor = Visitor()
+    status, page = visitor.get(case_url(question_served, QUESTIONS_CASE))
+    assert status == 200
+    visitor.page = page
+    visitor.answers = f"{question_served.url}readingroom/cases/{case_url(question_served, QUESTIONS_CASE).split('/')[-2]}/answers"
+    return visitor
+
+
+def test_every_widget_is_on_the_page_but_no_answer_is(visitor):
+    kinds = sorted(w["state"].get("kind", w["module"]) for w in widgets_of(visitor.page).values())
+    assert kinds == ["free_text", "locate", "multiple", "single", "viewer.js"]
+    for secret in ("EXPLANATION-", "MODEL-ANSWER", "A subdural collection is crescentic", "Lentiform", "Calcification is not"):
+        assert secret not in visitor.page
+    assert "http://" not in visitor.page and "https://" not in visitor.page  # works offline
+
+
+def test_no_kernel_runs_for_a_case_page(question_served, visitor):
+    for _ in range(5):
+        assert Visitor().get(case_url(question_served, QUESTIONS_CASE))[0] == 200
+    assert kernels_in(question_served.dir / QUESTIONS_CASE) == []
+
+
+def test_a_wrong_answer_gets_feedback_then_the_answer_when_attempts_run_out(visitor):
+    single = question_id(visitor.page, "single")
+    status, first = visitor.post(visitor.answers, {"question": single, "choice": 0, "attempts_used": 0})
+    assert status == 200
+    assert first["result"] == {"state": "incorrect", "final": False, "attempts_left": 1,
+                               "feedback": {"0": "A subdural collection is crescentic."}}
+    status, second = visitor.post(visitor.answers, {"question": single, "choice": 2, "attempts_used": 1})
+    assert second["result"]["final"] and second["result"]["answer"] == [1]
+    assert second["result"]["explanation"] == "EXPLANATION-SINGLE: lentiform shape."
+    status, third = visitor.post(visitor.answers, {"question": single, "choice": 1, "attempts_used": 2})
+    assert status == 409 and third["error"] == "No attempts left for this question."
+
+
+def test_a_locate_answer_is_scored_against_the_authors_region(visitor):
+    from tests.question.conftest import lesion_region
+
+    locate = question_id(visitor.page, "locate")
+    region = lesion_region()
+    (x, y), frame = region["center"], region["frame"]
+    status, hit = visitor.post(visitor.answers, {"question": locate, "choice": {"frame": frame, "x": x, "y": y}})
+    assert status == 200 and hit["result"]["state"] == "correct" and hit["result"]["region"]["frame"] == frame
+    status, miss = visitor.post(visitor.answers, {"question": locate, "choice": {"frame": frame + 3, "x": x, "y": y}})
+    assert miss["result"]["state"] == "incorrect" and "not on this image" in miss["result"]["hint"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"question": "SINGLE", "choice": 9}, 400, "a single-choice answer is one option index 0-2, got 9"),
+    ({"question": "not-a-question", "choice": 1}, 409, "This case has changed since the page was opened: reload the page."),
+    (b"not json", 400, 'Send JSON: {"question": id, "choice": ..., "attempts_used": n}.'),
+    ({"question": "SINGLE", "choice": 1, "attempts_used": -1}, 400, "attempts_used must be between 0 and 1000."),
+])
+def test_bad_answers_get_one_line_saying_what_is_wrong(visitor, body, status, message):
+    if isinstance(body, dict) and body["question"] == "SINGLE":
+        body = {**body, "question": question_id(visitor.page, "single")}
+    assert visitor.post(visitor.answers, body) == (status, {"error": message})
+
+
+def test_an_answer_without_the_pages_xsrf_token_is_refused(visitor):
+    status, reply = visitor.post(visitor.answers, {"question": question_id(visitor.page, "single"), "choice": 1},
+                                 xsrf=False)
+    assert status == 403
+
+
+def test_a_notebook_using_other_widgets_is_served_live_by_voila(question_served):
+    status, page = Visitor().get(case_url(question_served, LIVE_CASE))
+    assert status == 200
+    assert '"kernelId"' in page and "rr-case-page" not in page  # Voila's page, with its kernel
+    assert "EXPLANATION-" not in page
+    assert kernels_in(question_served.dir / LIVE_CASE)
+
+
+def test_a_case_that_fails_when_run_is_one_line_naming_the_error(question_served):
+    status, page = Visitor().get(case_url(question_served, BROKEN_CASE))
+    assert status == 500
+    assert "ValueError: the educator left a mistake here" in page and "readingroom check" in page
+    assert "Traceback" not in page

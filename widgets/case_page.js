@@ -1,0 +1,117 @@
+// The case page's widgets without a kernel: the serving app ran the case once and put each
+// widget's saved state in the page; here every Viewer, Question and viewer link is mounted
+// from it through the same model interface the kernel hosts give (get/set/on/off/
+// save_changes/send). Viewers work entirely in the browser; a Question's answer is scored by
+// the server, which alone holds the key.
+
+import { render as renderViewer } from "./viewer.js";
+import { render as renderQuestion } from "./question.js";
+import { render as renderLink } from "./link.js";
+
+const REF = "IPY_MODEL_";
+const config = JSON.parse(document.getElementById("rr-case-page").textContent);
+const models = new Map();
+
+/** Bytes saved with a widget's state (a locate question's image), as the kernel hosts give them. */
+function restoreBuffers(state, buffers) {
+  for (const { path, data } of buffers || []) {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    let target = state;
+    for (const key of path.slice(0, -1)) target = target[key];
+    target[path[path.length - 1]] = new DataView(bytes.buffer);
+  }
+  return state;
+}
+
+class StateModel {
+  constructor(id, { module, state, buffers }) {
+    this.id = id;
+    this.module = module;
+    this.state = restoreBuffers(structuredClone(state), buffers);
+    this.handlers = new Map();
+    this.widget_manager = { get_model: async (ref) => models.get(ref) };
+  }
+
+  get(key) { return this.state[key]; }
+
+  set(key, value) {
+    this.state[key] = value;
+    for (const f of this.handlers.get(`change:${key}`) || []) f();
+  }
+
+  on(event, f) { this.handlers.set(event, [...(this.handlers.get(event) || []), f]); }
+
+  off(event, f) { this.handlers.set(event, (this.handlers.get(event) || []).filter((g) => g !== f)); }
+
+  emit(msg) { for (const f of this.handlers.get("msg:custom") || []) f(msg); }
+
+  save_changes() {} // the view lives in this page only
+
+  send(msg) {
+    if (this.module !== "question.js" || !msg) return;
+    if (msg.type === "answer") answer(this, msg.choice);
+    else if (msg.type === "retry" && !(this.get("result") || {}).final) {
+      this.set("response", null);
+      this.set("result", {});
+    }
+  }
+}
+
+function xsrf() {
+  const found = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+  return found ? decodeURIComponent(found[1]) : "";
+}
+
+async function answer(model, choice) {
+  try {
+    const reply = await fetch(`${config.base}readingroom/cases/${config.case}/answers`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf() },
+      body: JSON.stringify({ question: model.id, choice, attempts_used: model.get("attempts_used") || 0 }),
+    });
+    const found = await reply.json().catch(() => ({}));
+    if (!reply.ok) throw new Error(found.error || `the server answered ${reply.status}`);
+    model.set("attempts_used", found.attempts_used);
+    model.set("response", found.response);
+    model.set("result", found.result);
+  } catch (error) {
+    model.emit({ type: "error", message: `Not checked (${error.message}); try again.` });
+  }
+}
+
+/** Rows and columns of widgets (side_by_side) and frame links made with jslink. */
+function renderBox({ model, el }) {
+  el.classList.add("rr-box", model.module === "vbox" ? "rr-vbox" : "rr-hbox");
+  for (const ref of model.get("children") || []) mount(String(ref).slice(REF.length), el);
+}
+
+function renderJsLink({ model }) {
+  const [[fromRef, fromKey], [toRef, toKey]] = [model.get("source"), model.get("target")];
+  const a = models.get(String(fromRef).slice(REF.length)), b = models.get(String(toRef).slice(REF.length));
+  if (!a || !b) return;
+  const copy = (from, fk, to, tk) => () => { if (from.get(fk) !== to.get(tk)) to.set(tk, from.get(fk)); };
+  a.on(`change:${fromKey}`, copy(a, fromKey, b, toKey));
+  b.on(`change:${toKey}`, copy(b, toKey, a, fromKey));
+}
+
+const RENDERERS = {
+  "viewer.js": (args) => renderViewer({ ...args, transport: "http" }),
+  "question.js": renderQuestion,
+  "link.js": renderLink,
+  hbox: renderBox,
+  vbox: renderBox,
+  jslink: renderJsLink,
+};
+
+function mount(id, parent) {
+  const model = models.get(id);
+  if (!model) return;
+  const el = document.createElement("div");
+  el.className = "rr-widget-view";
+  parent.append(el);
+  RENDERERS[model.module]({ model, el });
+}
+
+for (const [id, saved] of Object.entries(config.widgets)) models.set(id, new StateModel(id, saved));
+for (const [id, model] of models) if (model.module === "jslink") renderJsLink({ model });
+for (const slot of document.querySelectorAll("[data-rr-widget]")) mount(slot.dataset.rrWidget, slot);
