@@ -62,7 +62,10 @@ function debounce(fn, ms) {
 /** Render the viewer into ``el``; returns the cleanup function. */
 export function render({ model, el, transport: mode = "probe" }) {
   ensureStyle("rr-viewer-css", CSS);
-  const root = h("div", { "data-rr-viewer": "", tabindex: "0", role: "application", "aria-label": "DICOM image viewer" });
+  // While it has focus the viewer owns the keys (as role="application" says): Notebook 7 reads keys for its
+  // shortcuts before the page does, so without this ArrowUp would move the notebook's cursor and "x" cut the cell.
+  const root = h("div", { "data-rr-viewer": "", tabindex: "0", role: "application", "aria-label": "DICOM image viewer",
+    "data-lm-suppress-shortcuts": "true" });
   el.append(root);
 
   // ---- controls (all labelled; every one also has a key) ----

@@ -1,6 +1,6 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, and real servers on free ports.
 
-JupyterLab, our Voila app and plain Voila start once per session, each with
+JupyterLab, Notebook 7, our Voila app and plain Voila start once per session, each with
 its own config/data/runtime folders so the machine's Jupyter config stays out.
 The `browser` and `page` fixtures live in tests/conftest.py: one Playwright
 instance serves every test package (two sync instances cannot run at once).
@@ -108,15 +108,30 @@ class Server:
             self.proc.kill()
 
 
+def _jupyter_server(module: str, app_args: list[str], workdir: Path, notebook_dir: Path, frame_cache: Path,
+                    name: str, log: str) -> Server:
+    """`python -m <module>` (JupyterLab or Notebook 7) on the notebooks, token-protected, our server extension on."""
+    port = free_port()
+    return Server(
+        [sys.executable, "-m", module, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
+         *app_args, "--allow-root", f"--ServerApp.root_dir={notebook_dir}"],
+        _jupyter_env(workdir, frame_cache, name), notebook_dir, workdir / log, port, f"api/status?token={TOKEN}")
+
+
 @pytest.fixture(scope="session")
 def jupyterlab(workdir, notebook_dir, frame_cache):
-    port = free_port()
-    server = Server(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
-         "--LabApp.news_url=", "--allow-root", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--ServerApp.root_dir={notebook_dir}"],
-        _jupyter_env(workdir, frame_cache, "lab"), notebook_dir, workdir / "jupyterlab.log", port, f"api/status?token={TOKEN}")
+    server = _jupyter_server("jupyterlab", ["--LabApp.news_url=",
+                                            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                             workdir, notebook_dir, frame_cache, "lab", "jupyterlab.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7(workdir, notebook_dir, frame_cache):
+    """Notebook 7 (`jupyter notebook`): the notebook interface educators may use instead of JupyterLab."""
+    server = _jupyter_server("notebook", [], workdir, notebook_dir, frame_cache, "notebook7", "notebook7.log")
     yield server
     server.stop()
 

@@ -19,6 +19,12 @@ from voila.app import Voila
 from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.server.handlers import routes
 
+# Front-end extensions for JupyterLab's own UI that Voila 0.5 would still load into its pages. Notebook 7's
+# (the "Open in..." switcher, a file-browser launcher) needs @jupyterlab/docregistry ^4.6 from the page and
+# bundles none; Voila's page shares JupyterLab 4.2, so loading it fails with a console error, after
+# fetching ~130 kB for nothing.
+JUPYTERLAB_UI_EXTENSIONS = ["@jupyter-notebook/lab-extension"]
+
 
 class ReadingroomVoila(Voila):
     name = "readingroom-voila"
@@ -30,6 +36,11 @@ class ReadingroomVoila(Voila):
         help="Frame cache folder (default: $READINGROOM_CACHE or ~/.cache/readingroom/frames). "
         "Example: readingroom-voila --ReadingroomVoila.frame_cache=/srv/frames case.ipynb",
     )
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        conf = self.voila_configuration
+        conf.extension_denylist = [*(conf.extension_denylist or []), *JUPYTERLAB_UI_EXTENSIONS]
 
     def setup_template_dirs(self) -> None:
         """Voila's templates, minus the stylesheets they fetch from a CDN (the page must work offline)."""
