@@ -119,11 +119,12 @@ def _jupyter_server(module: str, app_args: list[str], workdir: Path, notebook_di
         _jupyter_env(workdir, frame_cache, name), notebook_dir, workdir / log, port, f"api/status?token={TOKEN}")
 
 
+LAB_ARGS = ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # offline
+
+
 @pytest.fixture(scope="session")
 def jupyterlab(workdir, notebook_dir, frame_cache):
-    server = _jupyter_server("jupyterlab", ["--LabApp.news_url=",
-                                            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-                             workdir, notebook_dir, frame_cache, "lab", "jupyterlab.log")
+    server = _jupyter_server("jupyterlab", LAB_ARGS, workdir, notebook_dir, frame_cache, "lab", "jupyterlab.log")
     yield server
     server.stop()
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import PHANTOM, Server, _jupyter_env, free_port
+from tests.browser.conftest import LAB_ARGS, PHANTOM, Server, _jupyter_env, _jupyter_server, free_port
 
 FRAME = 12
 
@@ -141,16 +141,7 @@ def question_voila(question_workdir, question_notebook):
 @pytest.fixture(scope="session")
 def question_lab(question_workdir, question_notebook):
     """JupyterLab with the readingroom server extension, rooted at the questions notebook."""
-    from tests.browser.conftest import TOKEN
-
-    port = free_port()
-    folder = question_notebook.parent
-    server = Server(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
-         "--LabApp.news_url=", "--allow-root", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--ServerApp.root_dir={folder}"],
-        _jupyter_env(question_workdir, question_workdir / "frame-cache", "lab"), folder,
-        question_workdir / "jupyterlab.log", port, f"api/status?token={TOKEN}")
+    server = _jupyter_server("jupyterlab", LAB_ARGS, question_workdir, question_notebook.parent,
+                             question_workdir / "frame-cache", "lab", "jupyterlab.log")
     yield server
     server.stop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -38,6 +39,7 @@ OUR_WIDGETS = {"readingroom.widgets.viewer.Viewer": "viewer.js", "readingroom.wi
 LAYOUT_WIDGETS = {"HBoxModel": "hbox", "VBoxModel": "vbox", "LinkModel": "jslink"}
 _HOST_KEYS = {"_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip"}
 RUN_TIMEOUT = 300  # seconds a case cell may run (encoding a large series the first time)
+RETRY_FAILED_AFTER = 60  # seconds a failed run is reported before the next visitor's request runs it again
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class CasePage:
     keys: dict[str, AnswerKey] = field(default_factory=dict)
     live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
     error: str = ""
+    made_at: float = field(default_factory=time.monotonic)
 
 
 def page_widgets(state: dict) -> tuple[dict, str]:
@@ -98,6 +101,9 @@ class CasePages:
 
     def _task(self, card: Card) -> asyncio.Task:
         key = (card.slug, card.version)
+        failed = self.ready(card)
+        if failed is not None and failed.error and time.monotonic() - failed.made_at > RETRY_FAILED_AFTER:
+            del self._runs[key]  # perhaps the machine was short of memory: try again, now and then
         if key not in self._runs:
             for old in [k for k in self._runs if k[0] == card.slug]:  # an earlier version of the case
                 del self._runs[old]
@@ -109,6 +115,7 @@ class CasePages:
             self._one_at_a_time = asyncio.Semaphore(1)  # kernels are memory-hungry: one run at a time
         view = unknown_view(card.notebook, case_id=card.id, secret=self.secret, version=card.version)
         async with self._one_at_a_time:
+            started = time.monotonic()
             try:
                 ran = await self._runner.run(view, self.cases_dir / card.slug, RUN_TIMEOUT)
             except CaseRunError as error:
@@ -122,6 +129,7 @@ class CasePages:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
             self.on_live(card)
             return CasePage(live_reason=live_reason)
+        self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
         return CasePage(html=self._html(card, notebook, widgets), keys=keys)
 
     def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict) -> str:
