@@ -70,16 +70,21 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def kernels(server: psutil.Process) -> list[psutil.Process]:
-    """The ipykernel processes a server started (a page's, or preheated ones)."""
+def children(server: psutil.Process, marker: str) -> list[psutil.Process]:
+    """The processes a server started whose command line holds ``marker`` (one that ends meanwhile is left out)."""
     found = []
     for child in server.children(recursive=True):
         try:
-            if "ipykernel" in " ".join(child.cmdline()):
+            if marker in " ".join(child.cmdline()):
                 found.append(child)
         except psutil.Error:
             pass
     return found
+
+
+def kernels(server: psutil.Process) -> list[psutil.Process]:
+    """The ipykernel processes a server started (a page's, or preheated ones)."""
+    return children(server, "ipykernel")
 
 
 class Server:
