@@ -77,13 +77,21 @@ def question_notebook(question_workdir, phantom_study):
 QUESTIONS_CASE = "phantom-questions"
 LIVE_CASE = "phantom-with-a-slider"
 BROKEN_CASE = "phantom-that-fails"
+PAIRS_CASE = "phantom-side-by-side"
+PAIRS = (  # prior vs current linked by slice position, and a pair linked frame for frame with jslink
+    "from readingroom.widgets import Viewer, side_by_side\n"
+    "side_by_side(Viewer('images', frame=5), Viewer('images', frame=5))",
+    "import ipywidgets\na, b = Viewer('images', frame=5), Viewer('images', frame=5)\n"
+    "ipywidgets.jslink((a, 'frame'), (b, 'frame'))\nipywidgets.VBox([a, b])",
+)
 
 
 @pytest.fixture(scope="session")
 def question_cases(question_workdir, phantom_study):
-    """Cases made as an educator makes them (`readingroom new`): the questions, plus a live and a broken one.
+    """Cases made as an educator makes them (`readingroom new`): the questions, plus variants of it.
 
-    The live case adds an ipywidgets slider, which needs a kernel; the broken one raises when run.
+    The live case adds an ipywidgets slider, which needs a kernel; the broken one raises when
+    run; the side-by-side one shows linked pairs of viewers instead of the questions.
     """
     import nbformat
 
@@ -104,6 +112,10 @@ def question_cases(question_workdir, phantom_study):
         variant = nbformat.read(cases / slug / "case.ipynb", as_version=4)
         variant.cells.insert(2, nbformat.v4.new_code_cell(extra))
         nbformat.write(variant, cases / slug / "case.ipynb")
+    shutil.copytree(made, cases / PAIRS_CASE)
+    pairs = nbformat.read(cases / PAIRS_CASE / "case.ipynb", as_version=4)
+    pairs.cells = pairs.cells[:1] + [nbformat.v4.new_code_cell(source) for source in PAIRS]
+    nbformat.write(pairs, cases / PAIRS_CASE / "case.ipynb")
     return cases
 
 

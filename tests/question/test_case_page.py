@@ -142,3 +142,24 @@ def test_a_case_that_fails_when_run_is_one_line_naming_the_error(question_served
     assert status == 500
     assert "ValueError: the educator left a mistake here" in page and "readingroom check" in page
     assert "Traceback" not in page
+
+
+@pytest.mark.browser
+def test_viewers_side_by_side_scroll_together_without_a_kernel(page, question_served):
+    from playwright.sync_api import expect
+
+    from tests.browser import viewer_checks as checks
+    from tests.question.conftest import PAIRS_CASE
+
+    page.goto(case_url(question_served, PAIRS_CASE))
+    viewers = page.locator("[data-rr-viewer]")
+    expect(viewers).to_have_count(4)
+    for k in range(4):
+        checks.wait_painted(viewers.nth(k))
+    for moved, follower in ((0, 1), (2, 3)):  # linked by slice position; linked frame for frame (jslink)
+        viewers.nth(moved).focus()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        expect(viewers.nth(moved)).to_have_attribute("data-frame", "7")
+        expect(viewers.nth(follower)).to_have_attribute("data-frame", "7")
+    assert page.console.errors == []
