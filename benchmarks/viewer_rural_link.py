@@ -1,18 +1,22 @@
-"""The viewer on a rural link: readingroom's viewer vs the plain approach, same run, same link.
+"""The viewer on a rural link, in three places: same run, same link.
 
-A synthetic 512x512x300 CT phantom is shown in our Voila app under Chromium's
-network emulation (default 1.5 Mbit/s both ways, 300 ms latency):
+A synthetic 512x512x300 CT phantom is shown under Chromium's network emulation
+(default 1.5 Mbit/s both ways, 300 ms latency, browser cache disabled):
 
-* readingroom: ``Viewer(folder)``; frames come over HTTP from the frame cache
-  (encoded once beforehand, as ``readingroom new`` does for a case), windowing
+* readingroom in Voila: ``Viewer(folder)`` in our Voila app, a kernel per visitor;
+  frames come over HTTP from the frame cache (encoded once beforehand), windowing
   and scrolling run in the browser;
-* plain: an ipywidgets slider + window sliders; the kernel renders a PNG per
-  change with matplotlib and sends it through the comm.
+* readingroom case page: a case made from the same series as an educator makes one
+  (``readingroom.case.new_case``, then every TODO written), served by a real
+  ``readingroom serve``, which runs the case once; the page mounts the same viewer
+  module from the saved widget state, no kernel;
+* plain: an ipywidgets slider + window fields in the same Voila app; the kernel
+  renders a PNG per change with matplotlib and sends it through the comm.
 
-Measured per approach: bytes received before the first image, time to first image
-(from navigation start, and from when the widget was on the page), time until
-every slice is in the browser, work per scroll frame, and bytes the kernel sent
-while scrolling 50 frames and changing the window 20 times.
+Measured in each place: bytes received before the first image, time to first image
+(from navigation start, from the load event and from when the widget was on the
+page), time until every slice is in the browser, work per scroll frame, and bytes
+the kernel sent while scrolling 50 frames and changing the window 20 times.
 
     .venv/bin/pip install -e '.[test,bench]'
     .venv/bin/python benchmarks/viewer_rural_link.py --update-readme
@@ -22,23 +26,26 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import os
 import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import CHROMIUM, CHROMIUM_ARGS, free_port
+from harness import CHROMIUM, CHROMIUM_ARGS, Server, isolated_env
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data" / "viewer"
+VOILA, CASE_PAGE, PLAIN = "readingroom in Voila", "readingroom case page", "plain"
+CASE_TITLE = "Phantom head CT on a rural link"
 BEGIN, END = "<!-- viewer_rural_link.py figures: begin -->", "<!-- viewer_rural_link.py figures: end -->"
 
 PLAIN_SOURCE = """
@@ -75,7 +82,8 @@ new MutationObserver(() => {
   const root = document.querySelector("[data-rr-viewer]");
   const img = document.querySelector(".widget-image");
   const now = performance.now();
-  if (document.querySelector(".jp-OutputArea-output > .lm-Widget") && window.__rr.mounted === null) window.__rr.mounted = now;
+  // a widget view attached: Voila's first output widget, or the case page's first mounted widget
+  if (document.querySelector(".jp-OutputArea-output > .lm-Widget, [data-rr-widget] > *") && window.__rr.mounted === null) window.__rr.mounted = now;
   if (img && img.src && window.__rr.first === null) { window.__rr.first = now; window.__rr.lossless = now; }
   if (!root) return;
   const tier = root.dataset.tier;
@@ -135,22 +143,31 @@ def wall(page, t: float | None) -> float | None:
     return None if t is None else page.evaluate("(t) => (performance.timeOrigin + t) / 1000", t)
 
 
-def run_viewer(page, traffic, url: str, full_timeout: float) -> dict:
+def first_image(page, traffic, url: str, mark: str) -> tuple[dict, dict]:
+    """Open ``url`` and wait for ``mark``; the page's marks, and when the first image came and the bytes before it.
+
+    Measured from navigation start, from the load event and from the first widget view on the page.
+    """
     page.goto(url)
-    page.wait_for_function("window.__rr && window.__rr.lossless !== null", timeout=120_000)
+    page.wait_for_function(f"window.__rr && window.__rr.{mark} !== null", timeout=180_000)
     marks = page.evaluate("window.__rr")
-    root = page.locator("[data-rr-viewer]")
-    t_first = wall(page, marks["first"])
-    out = {
+    before_first = traffic.bytes_until(wall(page, marks["first"]))
+    return marks, {
         "first_from_nav_s": marks["first"] / 1000,
         "first_from_mount_s": (marks["first"] - marks["mounted"]) / 1000,
         "first_from_scripts_s": (marks["first"] - marks["scripts"]) / 1000,
-        "lossless_from_mount_s": (marks["lossless"] - marks["mounted"]) / 1000,
-        "bytes_before_first": traffic.bytes_until(t_first),
-        "bytes_before_first_after_mount": traffic.bytes_until(t_first) - traffic.bytes_until(wall(page, marks["mounted"])),
-        "bytes_before_first_after_scripts": traffic.bytes_until(t_first) - traffic.bytes_until(wall(page, marks["scripts"])),
-        "transport": root.get_attribute("data-transport"),
+        "bytes_before_first": before_first,
+        "bytes_before_first_after_mount": before_first - traffic.bytes_until(wall(page, marks["mounted"])),
+        "bytes_before_first_after_scripts": before_first - traffic.bytes_until(wall(page, marks["scripts"])),
     }
+
+
+def run_viewer(page, traffic, url: str, full_timeout: float) -> dict:
+    """readingroom's viewer wherever it is hosted: first image, whole series, then scrolling and windowing."""
+    marks, out = first_image(page, traffic, url, "lossless")
+    root = page.locator("[data-rr-viewer]")
+    out["lossless_from_mount_s"] = (marks["lossless"] - marks["mounted"]) / 1000
+    out["transport"] = root.get_attribute("data-transport")
     try:
         page.wait_for_function("window.__rr.all !== null", timeout=full_timeout * 1000)
         marks = page.evaluate("window.__rr")
@@ -183,20 +200,8 @@ def run_viewer(page, traffic, url: str, full_timeout: float) -> dict:
 
 
 def run_plain(page, traffic, url: str) -> dict:
-    page.goto(url)
-    page.wait_for_function("window.__rr && window.__rr.first !== null", timeout=180_000)
-    marks = page.evaluate("window.__rr")
-    t_first = wall(page, marks["first"])
-    out = {
-        "first_from_nav_s": marks["first"] / 1000,
-        "first_from_mount_s": (marks["first"] - marks["mounted"]) / 1000,
-        "first_from_scripts_s": (marks["first"] - marks["scripts"]) / 1000,
-        "bytes_before_first": traffic.bytes_until(t_first),
-        "bytes_before_first_after_mount": traffic.bytes_until(t_first) - traffic.bytes_until(wall(page, marks["mounted"])),
-        "bytes_before_first_after_scripts": traffic.bytes_until(t_first) - traffic.bytes_until(wall(page, marks["scripts"])),
-        "full_series_from_mount_s": None,
-        "transport": "comm (PNG per change)",
-    }
+    _, out = first_image(page, traffic, url, "first")
+    out.update(full_series_from_mount_s=None, transport="comm (PNG per change)")
     handles = page.locator("input[type=number]")
     t0 = time.time()
     latency_ms = []
@@ -228,6 +233,84 @@ def _interaction(traffic, t0, t1, paint_ms, latency_ms) -> dict:
     }
 
 
+def fill_in(notebook) -> None:
+    """What the educator writes after `readingroom new`: every TODO replaced, so the case passes the checks."""
+    notebook.metadata["readingroom"].update({
+        "presentation": "Headache after a fall; the CT was sent from a rural clinic.",
+        "system": "neuro",
+        "confirmation": "imaging appearance only",
+        "objectives": ["Scroll and window a full CT series on a slow link"],
+        "authors": [{"name": "Benchmark Educator"}],
+        "provenance": [{"images": "images/", "source": "synthetic phantom made by the benchmark",
+                        "licence": "CC0-1.0"}],
+    })
+    for cell in notebook.cells:
+        cell.source = cell.source.replace("TODO: ", "").replace("TODO", "Written by the educator.")
+
+
+def made_case(series: Path, root: Path) -> Path:
+    """The folder of one case made from ``series`` the way an educator makes one; made once, then reused.
+
+    De-identifying a few hundred slices takes a while; the key lives only as long as the making
+    (nothing here needs it again, and keys may not sit inside the project).
+    """
+    import nbformat
+
+    from readingroom.case import new_case
+
+    cases = root / "cases"
+    if not (root / ".complete").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix="viewer-bench-key-") as keys:
+            made = new_case(CASE_TITLE, series, cases, key_path=Path(keys) / "deid.key")
+        path = made.folder / "case.ipynb"
+        notebook = nbformat.read(path, as_version=4)
+        fill_in(notebook)
+        nbformat.write(notebook, path)
+        (root / ".complete").touch()
+    return next(path.parent for path in cases.glob("*/case.ipynb"))
+
+
+def case_page_ready(server: Server, url: str, timeout: float = 900) -> None:
+    """Until the case has been run once (the page answers only then) and the run's kernel is gone.
+
+    The page is fetched outside the throttled browser; a notebook the case page cannot mount
+    would be handed to Voila, which this benchmark must not measure as the case page.
+    """
+    with urllib.request.urlopen(url, timeout=timeout) as reply:
+        if 'id="rr-case-page"' not in reply.read().decode():
+            raise SystemExit(f"{url} is not a kernel-free case page (served live by Voila?); see {server.log}")
+    deadline = time.monotonic() + 60
+    while server.kernels():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the case's kernel was still running 60 s after its page was made; see {server.log}")
+        time.sleep(0.5)
+
+
+def measure(browser, name: str, url: str, runner, args) -> dict:
+    """One place in a fresh context on the throttled link (cache disabled), with what the page logged as errors."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.add_init_script(OBSERVER)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    throughput = args.mbit * 1e6 / 8
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": args.latency_ms,
+                                                  "downloadThroughput": throughput, "uploadThroughput": throughput})
+    traffic = Traffic(cdp)
+    result = runner(page, traffic, url)
+    result["frame_bytes_http"] = traffic.frame_bytes()
+    result["console_errors"] = errors
+    result["load_average_1min_at_end"] = os.getloadavg()[0]  # the machine is shared: what this place ran beside
+    page.screenshot(path=str(DATA / f"viewer-rural-{re.sub(r'[^a-z]+', '-', name.lower())}.png"))
+    context.close()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--slices", type=int, default=300, help="at least 102: the run scrolls 50 slices from the middle")
@@ -248,7 +331,9 @@ def main() -> None:
     from readingroom.dicom import open_path
     from readingroom.dicom.synthetic import write_ct_phantom
     from readingroom.frames import FrameCache, encode_series
+    from readingroom.server.catalog import public_id
 
+    load_at_start = list(os.getloadavg())
     folder = DATA / f"ct-{args.size}x{args.slices}"
     cache = FrameCache(DATA / "cache")
     if not (folder / ".complete").exists():
@@ -262,68 +347,57 @@ def main() -> None:
     lossless_bytes = sum(cache.blob_path(d, "bin").stat().st_size for d in manifest["lossless"])
     preview_bytes = [cache.blob_path(d, "jpg").stat().st_size for d in manifest["preview"]]
     raw = args.slices * args.size * args.size * 2
+    case = made_case(folder, DATA / f"case-{args.size}x{args.slices}")
 
     notebooks = DATA / "notebooks"
     notebooks.mkdir(parents=True, exist_ok=True)
     (notebooks / "viewer.ipynb").write_text(notebook(VIEWER_SOURCE.format(folder=str(folder))))
     (notebooks / "plain.ipynb").write_text(notebook(PLAIN_SOURCE.format(folder=str(folder), start=manifest["start"])))
 
-    env = dict(os.environ, READINGROOM_CACHE=str(cache.root), JUPYTER_PLATFORM_DIRS="1")
-    home = DATA / "jupyter"
-    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime")):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    port = free_port()
-    log = (DATA / "voila.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "readingroom.server.voila_app", str(notebooks), "--no-browser",
-                               f"--port={port}", "--Voila.ip=127.0.0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
+    def env(name: str) -> dict:
+        work = DATA / "run" / name
+        shutil.rmtree(work, ignore_errors=True)
+        return dict(isolated_env(work), READINGROOM_CACHE=str(cache.root))
+
+    voila = Server([sys.executable, "-m", "readingroom.server.voila_app", str(notebooks), "--no-browser",
+                    "--Voila.ip=127.0.0.1"], env("voila"), notebooks, DATA / "voila.log", "voila/static/voila.js")
+    serve = Server([sys.executable, "-m", "readingroom", "serve", str(case.parent)], env("serve"), DATA,
+                   DATA / "serve.log", "readingroom/catalog.json")
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "voila/static/voila.js", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
-        results = {}
+        case_url = f"{serve.url}cases/{public_id(case.name)}/"
+        t = time.perf_counter()
+        case_page_ready(serve, case_url)
+        case_run_s = time.perf_counter() - t
+        viewer = functools.partial(run_viewer, full_timeout=args.full_timeout)
+        places = ((VOILA, voila.url + "voila/render/viewer.ipynb", viewer), (CASE_PAGE, case_url, viewer),
+                  (PLAIN, voila.url + "voila/render/plain.ipynb", run_plain))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for name, runner in (("readingroom", run_viewer), ("plain", run_plain)):
-                context = browser.new_context(viewport={"width": 1100, "height": 900})
-                page = context.new_page()
-                page.add_init_script(OBSERVER)
-                cdp = context.new_cdp_session(page)
-                cdp.send("Network.enable")
-                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-                throughput = args.mbit * 1e6 / 8
-                cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": args.latency_ms,
-                                                              "downloadThroughput": throughput, "uploadThroughput": throughput})
-                traffic = Traffic(cdp)
-                url = base + f"voila/render/{'viewer' if name == 'readingroom' else 'plain'}.ipynb"
-                results[name] = runner(page, traffic, url, args.full_timeout) if name == "readingroom" else runner(page, traffic, url)
-                if name == "readingroom":
-                    results[name]["frame_bytes_http"] = traffic.frame_bytes()
-                    page.screenshot(path=str(DATA / "viewer-rural.png"))
-                context.close()
+            results = {name: measure(browser, name, url, runner, args) for name, url, runner in places}
             browser.close()
     finally:
-        server.terminate()
-        server.wait(30)
+        voila.stop()
+        serve.stop()
 
     figures = {
         "encode_s": encode_s, "lossless_ratio": raw / lossless_bytes, "lossless_mb": lossless_bytes / 1e6,
-        "preview_kb_median": statistics.median(preview_bytes) / 1e3, "raw_mb": raw / 1e6,
+        "preview_kb_median": statistics.median(preview_bytes) / 1e3, "raw_mb": raw / 1e6, "case_run_s": case_run_s,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "load_average": list(os.getloadavg()),
-        "results": results,
+        "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "load_average_start": load_at_start,
+        "load_average": list(os.getloadavg()), "results": results,
     }
+    (DATA / "figures.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
     if args.update_readme:
         update_readme(render(figures, args))
 
 
+SHORT = {VOILA: "Voila", CASE_PAGE: "case page", PLAIN: "plain"}
+
+
 def render(f: dict, args) -> str:
-    r, p = f["results"]["readingroom"], f["results"]["plain"]
+    results = f["results"]
+    plain = results[PLAIN]
 
     def s(v, unit="s", nd=2):
         return "not reached" if v is None else f"{v:.{nd}f} {unit}"
@@ -331,56 +405,111 @@ def render(f: dict, args) -> str:
     def kb(v):
         return f"{v / 1e3:.1f} KB"
 
-    full = r["full_series_from_mount_s"]
+    def full_series(r):
+        if r is plain:
+            return "never (one slice at a time)"
+        done = r["full_series_from_mount_s"]
+        if done is None:
+            return f"not reached in {args.full_timeout:.0f} s ({r['loaded_at_timeout']} slices)"
+        return s(done)
+
+    def paint(r):
+        if r["paint_ms_max"] is None:
+            return "n/a (the kernel renders)"
+        return f"{r['paint_ms_median']:.2f} / {r['paint_ms_max']:.2f} ms"
+
+    ratio = f"{f['lossless_ratio']:.2f} : 1 ({f['lossless_mb']:.1f} MB for {f['raw_mb']:.0f} MB)"
+    # (figure, cell per place, goal, goal met per place: True / False / None for not applicable)
+    rows = [
+        ("time to first image after the page's scripts are ready (load event)", lambda r: s(r["first_from_scripts_s"]),
+         "<= 2 s", lambda r: r["first_from_scripts_s"] <= 2),
+        ("bytes received after the page's scripts are ready, before the first image",
+         lambda r: kb(r["bytes_before_first_after_scripts"]), "<= 150 KB",
+         lambda r: r["bytes_before_first_after_scripts"] <= 150e3),
+        ("time to first image after the widget is on the page", lambda r: s(r["first_from_mount_s"]), "", None),
+        ("bytes after the widget is on the page, before its first image",
+         lambda r: kb(r["bytes_before_first_after_mount"]), "", None),
+        ("time to first image from navigation start", lambda r: s(r["first_from_nav_s"]), "", None),
+        ("all bytes before the first image, page included", lambda r: kb(r["bytes_before_first"]), "", None),
+        ("work per scroll frame (paint), median / max", paint, "<= 16.7 ms",
+         lambda r: None if r["paint_ms_max"] is None else r["paint_ms_max"] <= 16.7),
+        ("median time from key press to the next slice on screen",
+         lambda r: s(r["step_latency_ms_median"], "ms", 1), "", None),
+        ("bytes from the kernel, 50 scroll steps + 20 window changes", lambda r: kb(r["kernel_bytes_interaction"]),
+         "0 pixel bytes", lambda r: r["transport"] == "http"),
+        ("frames came over", lambda r: r["transport"], "", None),
+        ("time until every slice is in the browser (lossless), from the widget on the page", full_series, "", None),
+        ("lossless tier vs raw int16", lambda r: "n/a" if r is plain else ratio, ">= 2.5 : 1",
+         lambda r: None if r is plain else f["lossless_ratio"] >= 2.5),
+    ]
+
+    def met(test) -> str:
+        found = [(SHORT[name], test(r)) for name, r in results.items()] if test else []
+        return ", ".join(f"{name} {'yes' if ok else '**no**'}" for name, ok in found if ok is not None)
+
+    table = [f"| figure | {' | '.join(results)} | goal | met? |", "|---|" + "---:|" * len(results) + "---:|---|"]
+    table += [f"| {label} | {' | '.join(cell(r) for r in results.values())} | {goal} | {met(test)} |"
+              for label, cell, goal, test in rows]
+    goals = [(label, goal, test) for label, _, goal, test in rows if test]
+    verdicts = []
+    for name, r in results.items():
+        met_here = [f"{label} {goal}" for label, goal, test in goals if test(r) is True]
+        missed = [f"{label} {goal}" for label, goal, test in goals if test(r) is False]
+        verdicts.append(f"- {name}: meets {len(met_here)} of {len(met_here) + len(missed)} goals"
+                        + (f"; misses: {'; '.join(missed)}" if missed else "") + ".")
+    errors = [f"{name}: {len(r['console_errors'])} ({'; '.join(r['console_errors'])[:300]})"
+              for name, r in results.items() if r["console_errors"]]
+    mount_after_load = {name: r["first_from_scripts_s"] - r["first_from_mount_s"] for name, r in results.items()}
+    voila = results[VOILA]
+    voila_between = voila["bytes_before_first_after_scripts"] - voila["bytes_before_first_after_mount"]
+    timeout_option = "" if args.full_timeout == 600 else f" --full-timeout {args.full_timeout:.0f}"
     lines = [
         "Goals from issue 3. \"Page scripts ready\" is the window load event; \"widget on the page\" is when the first "
-        "Jupyter widget view is attached (for readingroom: before its module, manifest or any frame has arrived).",
+        "widget view is attached (Voila: the first Jupyter widget view in an output; case page: the first widget mounted "
+        "from the page's saved state). For readingroom both come before its manifest or any frame has arrived.",
         "",
-        f"Synthetic CT {args.size}x{args.size}x{args.slices} in our Voila app, Chromium network emulation "
-        f"{args.mbit} Mbit/s each way, {args.latency_ms:.0f} ms latency, browser cache disabled. Same run, same link.",
+        f"Synthetic CT {args.size}x{args.size}x{args.slices}, Chromium network emulation {args.mbit} Mbit/s each way, "
+        f"{args.latency_ms:.0f} ms latency, browser cache disabled. Same run, same link, three places:",
         "",
-        "| figure | readingroom | plain (kernel PNG per change) | ratio plain/readingroom | goal | met? |",
-        "|---|---:|---:|---:|---:|:---:|",
-        f"| time to first image after the widget is on the page | {s(r['first_from_mount_s'])} | "
-        f"{s(p['first_from_mount_s'])} (arrives with the widget) | | <= 2 s | {'yes' if r['first_from_mount_s'] <= 2 else '**no**'} |",
-        f"| bytes after the widget is on the page, before its first image | {kb(r['bytes_before_first_after_mount'])} | "
-        f"{kb(p['bytes_before_first_after_mount'])} | | <= 150 KB | {'yes' if r['bytes_before_first_after_mount'] <= 150e3 else '**no**'} |",
-        f"| time to first image after the page's scripts are ready (load event) | {s(r['first_from_scripts_s'])} | {s(p['first_from_scripts_s'])} | "
-        f"{p['first_from_scripts_s'] / r['first_from_scripts_s']:.1f} | <= 2 s | {'yes' if r['first_from_scripts_s'] <= 2 else '**no**'} |",
-        f"| bytes received after the page's scripts are ready, before the first image | {kb(r['bytes_before_first_after_scripts'])} | "
-        f"{kb(p['bytes_before_first_after_scripts'])} | {p['bytes_before_first_after_scripts'] / max(r['bytes_before_first_after_scripts'], 1):.1f} | <= 150 KB | "
-        f"{'yes' if r['bytes_before_first_after_scripts'] <= 150e3 else '**no**'} |",
-        f"| median time from key press to the next slice on screen | {s(r['step_latency_ms_median'], 'ms', 1)} | {s(p['step_latency_ms_median'], 'ms', 0)} | "
-        f"{p['step_latency_ms_median'] / r['step_latency_ms_median']:.0f} | | |",
-        f"| work per scroll frame (paint), median / max | {r['paint_ms_median']:.2f} / {r['paint_ms_max']:.2f} ms | n/a (kernel renders) | | <= 16.7 ms | "
-        f"{'yes' if r['paint_ms_max'] <= 16.7 else '**no**'} |",
-        f"| bytes from the kernel, 50 scroll steps + 20 window changes | {kb(r['kernel_bytes_interaction'])} | {kb(p['kernel_bytes_interaction'])} | "
-        f"{p['kernel_bytes_interaction'] / max(r['kernel_bytes_interaction'], 1):.0f} | 0 pixel bytes | "
-        f"{'yes' if r['transport'] == 'http' else '**no**'} (frames over {r['transport']}; the kernel bytes are view-state echoes and kernel status messages) |",
-        f"| time until every slice is in the browser (lossless) | {s(full) if full else 'not reached in ' + str(int(args.full_timeout)) + ' s'} | never (one slice at a time) | | | |",
-        f"| lossless tier vs raw int16 | {f['lossless_ratio']:.2f} : 1 ({f['lossless_mb']:.1f} MB for {f['raw_mb']:.0f} MB) | n/a | | >= 2.5 : 1 | "
-        f"{'yes' if f['lossless_ratio'] >= 2.5 else '**no**'} |",
+        f"- {VOILA}: `Viewer(folder)` in a one-cell notebook served by our Voila app (`readingroom.server.voila_app`), "
+        "a kernel per visitor;",
+        f"- {CASE_PAGE}: a case made from the same series with `readingroom.case.new_case` and filled in as an educator "
+        "would, served by `readingroom serve`, which ran it once; the page mounts the viewer from its saved state, no kernel;",
+        f"- {PLAIN}: an ipywidgets slider + window fields in the same Voila app; the kernel renders a PNG per change with matplotlib.",
+        "",
+        *table,
+        "",
+        "Which goals are met where:",
+        *verdicts,
         "",
         "Secondary:",
-        "- After the load event Voila still fetches its widget-manager chunks (about 0.5 MB gzipped) before any widget "
-        "can render; that cost is the same for both approaches and dominates the load-event rows.",
+        "- The first widget view came " + ", ".join(
+            f"{SHORT[name]} {abs(gap):.2f} s {'after' if gap >= 0 else 'before'} the load event"
+            for name, gap in mount_after_load.items()) + f". In Voila {kb(voila_between)} arrive in between (its widget "
+        "manager's chunks and the kernel's widget messages), the same for readingroom and plain; the case page has no "
+        "widget manager, and its modules are module scripts, which run before the load event.",
         "- Key-to-slice times are measured from Playwright (one round trip to the browser included); the paint work is "
         "measured inside the viewer (`data-paint-ms`).",
-        f"- Time to first image from navigation start (includes Voila's own page, scripts and kernel start): "
-        f"readingroom {s(r['first_from_nav_s'])}, plain {s(p['first_from_nav_s'])}; all bytes before the first image, "
-        f"page included: readingroom {kb(r['bytes_before_first'])}, plain {kb(p['bytes_before_first'])}.",
-        f"- readingroom first shows the {f['preview_kb_median']:.1f} KB (median) JPEG preview of the starting slice, then its "
-        f"lossless frame ({s(r['lossless_from_mount_s'])} after the widget appeared); frames came over {r['transport']}.",
-        f"- Browser to kernel during the interaction: readingroom {kb(r['browser_to_kernel_bytes_interaction'])} (debounced view-state saves), "
-        f"plain {kb(p['browser_to_kernel_bytes_interaction'])}.",
-        f"- Step latency max: readingroom {r['step_latency_ms_max']:.1f} ms, plain {p['step_latency_ms_max']:.0f} ms.",
+        *(f"- {name}: first shows the {f['preview_kb_median']:.1f} KB (median) JPEG preview of the starting slice, then "
+          f"its lossless frame {s(r['lossless_from_mount_s'])} after the widget appeared; "
+          f"{r['frame_bytes_http'] / 1e6:.1f} MB of frames over HTTP in the run."
+          for name, r in results.items() if r is not plain),
+        f"- The kernel bytes of {VOILA} are view-state echoes and kernel status messages, no pixels; the case page has "
+        "no kernel. Browser to kernel during the interaction: "
+        + ", ".join(f"{SHORT[name]} {kb(r['browser_to_kernel_bytes_interaction'])}" for name, r in results.items()) + ".",
+        "- Step latency max (single steps; they move with the machine's load): "
+        + ", ".join(f"{SHORT[name]} {r['step_latency_ms_max']:.1f} ms" for name, r in results.items())
+        + "; 1-minute load average as each place finished: "
+        + ", ".join(f"{SHORT[name]} {r['load_average_1min_at_end']:.2f}" for name, r in results.items()) + ".",
+        f"- Errors the pages logged in the console: {'; '.join(errors) if errors else 'none'}.",
         (f"- One-time encoding of the series into the frame cache: {f['encode_s']:.1f} s (2 threads)."
-         if f["encode_s"] >= 1 else "- The series was already in the frame cache from an earlier run (a cold encode of these "
-         "300 slices takes 6-25 s on this shared 2-core machine, 2 threads)."),
-        f"- Date: {f.get('date', '?')}; machine: {os.cpu_count()} cores, {platform.platform()}, "
-        f"Python {platform.python_version()}; load average at end {', '.join(f'{x:.2f}' for x in f.get('load_average', []))} "
-        "(other jobs shared the machine)",
-        "- Command: `.venv/bin/python benchmarks/viewer_rural_link.py --update-readme`",
+         if f["encode_s"] >= 1 else "- The series was already in the frame cache from an earlier run (a cold encode of "
+         "these 300 slices takes 6-25 s on this shared 2-core machine, 2 threads)."),
+        f"- `readingroom serve` had the case page ready {f['case_run_s']:.1f} s after it answered (its one run of the case).",
+        f"- Date: {f['date']}; machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}; "
+        f"load average (1, 5, 15 min) at start {', '.join(f'{x:.2f}' for x in f['load_average_start'])}, at end "
+        f"{', '.join(f'{x:.2f}' for x in f['load_average'])} (other jobs shared the machine).",
+        f"- Command: `.venv/bin/python benchmarks/viewer_rural_link.py --update-readme{timeout_option}`",
     ]
     return "\n".join(lines)
 
