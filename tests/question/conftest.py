@@ -122,11 +122,9 @@ def question_cases(question_workdir, phantom_study):
 @pytest.fixture(scope="session")
 def question_served(question_workdir, question_cases):
     """`readingroom serve` over the question cases."""
-    port = free_port()
-    env = _jupyter_env(question_workdir, question_workdir / "frame-cache", "serve")
-    server = Server([sys.executable, "-m", "readingroom", "serve", str(question_cases), f"--port={port}"],
-                    env, question_workdir, question_workdir / "serve.log", port, "readingroom/catalog.json")
-    server.dir = question_cases
+    from tests.serve.conftest import start_serve
+
+    server = start_serve(question_cases, question_workdir)
     yield server
     server.stop()
 

@@ -43,14 +43,18 @@ def serve_dir(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def served(serve_dir, tmp_path_factory):
-    """`readingroom serve` exactly as a user starts it, kernels preheated for the catalog."""
-    workdir = tmp_path_factory.mktemp("serve-run")
+def start_serve(cases: Path, workdir: Path) -> Server:
+    """`readingroom serve CASES` exactly as a user starts it, its Jupyter folders and frame cache in ``workdir``."""
     port = free_port()
     env = _jupyter_env(workdir, workdir / "frame-cache", "serve")
-    server = Server([sys.executable, "-m", "readingroom", "serve", str(serve_dir), f"--port={port}"],
+    server = Server([sys.executable, "-m", "readingroom", "serve", str(cases), f"--port={port}"],
                     env, workdir, workdir / "serve.log", port, "readingroom/catalog.json")
-    server.dir = serve_dir
+    server.dir = cases
+    return server
+
+
+@pytest.fixture(scope="session")
+def served(serve_dir, tmp_path_factory):
+    server = start_serve(serve_dir, tmp_path_factory.mktemp("serve-run"))
     yield server
     server.stop()
