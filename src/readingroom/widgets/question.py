@@ -4,7 +4,9 @@ The answer key (correct options, per-option feedback, explanation, model answer,
 the author's region) lives only in private Python attributes, never in a synced
 trait: the browser sends the learner's choice, the kernel scores it and sets
 ``result``, and only then does the feedback (and, once the question is settled,
-the answer) reach the page.
+the answer) reach the page. On a served case page, which has no kernel, the serving
+app scores instead, with the same key read out of the one run of the case
+(:func:`answer_keys_json`, :mod:`readingroom.server.case_pages`).
 """
 
 from __future__ import annotations
