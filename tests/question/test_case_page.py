@@ -163,3 +163,25 @@ def test_viewers_side_by_side_scroll_together_without_a_kernel(page, question_se
         expect(viewers.nth(moved)).to_have_attribute("data-frame", "7")
         expect(viewers.nth(follower)).to_have_attribute("data-frame", "7")
     assert page.console.errors == []
+
+
+def test_an_edited_case_is_run_again_and_old_pages_are_told_to_reload(question_served):
+    """An educator fixes a case while the server runs: the next reader gets the new version."""
+    import shutil
+
+    slug = "phantom-being-edited"
+    shutil.copytree(question_served.dir / QUESTIONS_CASE, question_served.dir / slug)
+    reader = Visitor()
+    url = case_url(question_served, slug)
+    answers = f"{question_served.url}readingroom/cases/{url.split('/')[-2]}/answers"
+    old = question_id(reader.get(url)[1], "single")
+    notebook = question_served.dir / slug / "case.ipynb"
+    notebook.write_text(notebook.read_text().replace("EXPLANATION-SINGLE", "EXPLANATION-REVISED"))
+
+    status, page = reader.get(url)
+    new = question_id(page, "single")
+    assert status == 200 and new != old
+    assert reader.post(answers, {"question": old, "choice": 1}) == (
+        409, {"error": "This case has changed since the page was opened: reload the page."})
+    status, reply = reader.post(answers, {"question": new, "choice": 1})
+    assert reply["result"]["explanation"] == "EXPLANATION-REVISED: lentiform shape."
