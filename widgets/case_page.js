@@ -24,12 +24,24 @@ function restoreBuffers(state, buffers) {
 }
 
 class StateModel {
-  constructor(id, { module, state, buffers }) {
+  constructor(id, { module, state, buffers, manifests }) {
     this.id = id;
     this.module = module;
     this.state = restoreBuffers(structuredClone(state), buffers);
     this.handlers = new Map();
     this.widget_manager = { get_model: async (ref) => models.get(ref) };
+    if (manifests) { // a viewer: every series was encoded when the case ran, so switching needs no kernel
+      this.state._manifest = manifests[this.state.series || 0];
+      this.on("change:series", () => this.showSeries(manifests[this.get("series")]));
+    }
+  }
+
+  /** What a kernel does when the series changes: its manifest, its starting frame and its own window. */
+  showSeries(manifest) {
+    if (!manifest || manifest === this.get("_manifest")) return;
+    const first = manifest.windows[0];
+    Object.assign(this.state, { frame: manifest.start, window: [first.center, first.width] });
+    this.set("_manifest", manifest);
   }
 
   get(key) { return this.state[key]; }

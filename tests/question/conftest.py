@@ -78,6 +78,8 @@ QUESTIONS_CASE = "phantom-questions"
 LIVE_CASE = "phantom-with-a-slider"
 BROKEN_CASE = "phantom-that-fails"
 PAIRS_CASE = "phantom-side-by-side"
+TWO_SERIES_CASE = "phantom-two-series"
+SECOND_SERIES = {"slices": 8, "size": 128, "pixel_spacing": (1.0, 1.0), "slice_spacing": 5.0}
 PAIRS = (  # prior vs current linked by slice position, and a pair linked frame for frame with jslink
     "from readingroom.widgets import Viewer, side_by_side\n"
     "side_by_side(Viewer('images', frame=5), Viewer('images', frame=5))",
@@ -116,7 +118,26 @@ def question_cases(question_workdir, phantom_study):
     pairs = nbformat.read(cases / PAIRS_CASE / "case.ipynb", as_version=4)
     pairs.cells = pairs.cells[:1] + [nbformat.v4.new_code_cell(source) for source in PAIRS]
     nbformat.write(pairs, cases / PAIRS_CASE / "case.ipynb")
+    _two_series_case(question_workdir, cases, history)
     return cases
+
+
+def _two_series_case(workdir, cases, history) -> None:
+    """One viewer over a study of two series (the phantom and a smaller one): the page switches between them."""
+    import nbformat
+
+    from readingroom.case import new_case
+    from readingroom.dicom.synthetic import write_ct_phantom
+    from tests.case.conftest import fill_in
+
+    study = workdir / "two-series"
+    write_ct_phantom(study / "first", **PHANTOM)
+    write_ct_phantom(study / "second", **SECOND_SERIES)
+    made = new_case("Phantom two series", study, cases, key_path=workdir / "deid.key").folder
+    notebook = nbformat.read(made / "case.ipynb", as_version=4)
+    fill_in(notebook)
+    notebook.cells = [history, nbformat.v4.new_code_cell("from readingroom.widgets import Viewer\nViewer('images')")]
+    nbformat.write(notebook, made / "case.ipynb")
 
 
 @pytest.fixture(scope="session")

@@ -185,3 +185,24 @@ def test_an_edited_case_is_run_again_and_old_pages_are_told_to_reload(question_s
         409, {"error": "This case has changed since the page was opened: reload the page."})
     status, reply = reader.post(answers, {"question": new, "choice": 1})
     assert reply["result"]["explanation"] == "EXPLANATION-REVISED: lentiform shape."
+
+
+@pytest.mark.browser
+def test_a_viewer_switches_series_without_a_kernel(page, question_served):
+    from playwright.sync_api import expect
+
+    from tests.browser import viewer_checks as checks
+    from tests.question.conftest import SECOND_SERIES, TWO_SERIES_CASE
+
+    page.goto(case_url(question_served, TWO_SERIES_CASE))
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    first, first_count = root.get_attribute("data-series"), root.get_attribute("data-frames")
+    page.get_by_label("Series").select_option(index=1)
+    expect(root).not_to_have_attribute("data-series", first)
+    checks.wait_painted(root)
+    assert {first_count, root.get_attribute("data-frames")} == {"24", str(SECOND_SERIES["slices"])}
+    page.get_by_label("Series").select_option(index=0)
+    expect(root).to_have_attribute("data-series", first)
+    checks.wait_painted(root)
+    assert page.console.errors == []

@@ -7,7 +7,7 @@ keeps a runaway notebook (a cell that never ends, memory it never gives back) aw
 the server, which kills it when it stops.
 
 Protocol: ``python -m readingroom.server.case_run`` reads ``{"view", "folder", "timeout"}``
-as JSON on stdin and writes ``{"notebook", "keys"}`` or ``{"error"}`` as JSON on stdout.
+as JSON on stdin and writes ``{"notebook", "keys", "manifests"}`` or ``{"error"}`` as JSON on stdout.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-KEYS_CELL = "from readingroom.widgets.question import answer_keys_json as _rr_keys\nprint(_rr_keys())"
+EXPORT_CELL = "from readingroom.widgets.page_export import page_export_json as _rr_export\nprint(_rr_export())"
 
 
 class CaseRunError(Exception):
@@ -25,13 +25,14 @@ class CaseRunError(Exception):
 
 
 def run_case(view: dict, folder: Path, timeout: int) -> dict:
-    """Execute ``view`` in ``folder`` as Voila would: the notebook with outputs and widget state, and the answer keys."""
+    """Execute ``view`` in ``folder`` as Voila would: the notebook with outputs and widget state, plus
+    what :mod:`readingroom.widgets.page_export` reads out of the same kernel (answer keys, series manifests)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     notebook = nbformat.reads(json.dumps(view), as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(KEYS_CELL))
+    notebook.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(folder)}})
     try:
@@ -42,9 +43,9 @@ def run_case(view: dict, folder: Path, timeout: int) -> dict:
         raise CaseRunError("the notebook's kernel died while running it") from None
     except TimeoutError:
         raise CaseRunError(f"a cell ran longer than {timeout} s") from None
-    keys_cell = notebook.cells.pop()
-    text = "".join(o.get("text", "") for o in keys_cell.outputs if o.get("output_type") == "stream")
-    return {"notebook": notebook, "keys": json.loads(text or "{}")}
+    export_cell = notebook.cells.pop()
+    text = "".join(o.get("text", "") for o in export_cell.outputs if o.get("output_type") == "stream")
+    return {"notebook": notebook, **json.loads(text)}
 
 
 class CaseRunner:

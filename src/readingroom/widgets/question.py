@@ -6,7 +6,7 @@ trait: the browser sends the learner's choice, the kernel scores it and sets
 ``result``, and only then does the feedback (and, once the question is settled,
 the answer) reach the page. On a served case page, which has no kernel, the serving
 app scores instead, with the same key read out of the one run of the case
-(:func:`answer_keys_json`, :mod:`readingroom.server.case_pages`).
+(:mod:`readingroom.widgets.page_export`, :mod:`readingroom.server.case_pages`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import weakref
 from dataclasses import replace
 from typing import Callable
@@ -123,6 +122,10 @@ class Question(anywidget.AnyWidget):
         state = self.result.get("state")
         return None if state in (None, "answered") else state == "correct"
 
+    def answer_key(self) -> AnswerKey:
+        """The key as it stands (``attempts`` may have changed since creation); never synced to the page."""
+        return replace(self._answer, attempts=self.attempts)
+
     def on_answer(self, callback: Callable[["Question", dict], None]) -> None:
         """Call ``callback(question, result)`` after each scored answer (e.g. to record progress)."""
         self._callbacks.append(callback)
@@ -133,7 +136,7 @@ class Question(anywidget.AnyWidget):
             raise InputError("this question has been answered; call reset() to ask it again")
         if self.result:
             raise InputError("retry first: the last answer is still shown")
-        answer = replace(self._answer, attempts=self.attempts)  # attempts may be changed after creation
+        answer = self.answer_key()
         choice = answer.checked(choice)
         self.attempts_used += 1
         result = answer.result(choice, self.attempts_used)
@@ -232,14 +235,9 @@ class Question(anywidget.AnyWidget):
         return f"Question.{self.kind}({self.prompt!r})"
 
 
-def answer_keys_json() -> str:
-    """Every live question's answer key by widget model id, as JSON.
-
-    The serving app runs a case notebook once and asks its kernel for this, so a case
-    page with no kernel of its own can still be scored (see readingroom.server.case_pages).
-    """
-    keys = {model_id: replace(q._answer, attempts=q.attempts).to_json() for model_id, q in list(_LIVE.items())}
-    return json.dumps(keys)
+def live_questions() -> dict[str, Question]:
+    """The questions this kernel holds, by widget model id."""
+    return dict(_LIVE)
 
 
 def _options(options, minimum: int) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import weakref
 from pathlib import Path
 
 import anywidget
@@ -26,6 +27,12 @@ from readingroom.widgets.assets import loader_source, module_sources
 
 ANNOTATION_KINDS = ("arrow", "ellipse", "text", "length")
 _MAX_BATCH = 16  # blobs per comm reply
+_LIVE: weakref.WeakValueDictionary[str, Viewer] = weakref.WeakValueDictionary()  # by model id
+
+
+def live_viewers() -> dict[str, Viewer]:
+    """The viewers this kernel holds, by widget model id."""
+    return dict(_LIVE)
 
 
 class Viewer(anywidget.AnyWidget):
@@ -85,6 +92,14 @@ class Viewer(anywidget.AnyWidget):
         self.series = series
         self._show_series(series, frame, window)
         self.on_msg(self._on_custom_message)
+        _LIVE[self.model_id] = self
+
+    def all_manifests(self) -> list[dict]:
+        """Every series encoded, in order: a page with no kernel switches series with these."""
+        for k in range(len(self._all_series)):
+            if k not in self._manifests:
+                self._manifests[k] = encode_series(self._all_series[k], self._cache)
+        return [self._manifests[k] for k in range(len(self._all_series))]
 
     # ---- series and view ----
     @property
