@@ -124,6 +124,40 @@ function mount(id, parent) {
   RENDERERS[model.module]({ model, el });
 }
 
+/**
+ * What the kernel does for a locate question: its image is the frame its viewer shows, windowed as
+ * shown, until the learner answers; once settled, the viewer moves to the frame of the answer.
+ */
+function followViewer(question, viewer, viewerEl) {
+  let shown = JSON.stringify([question.get("_image_info")?.frame, viewer.get("window")]);
+  let timer = 0;
+  const viewerRoot = () => viewerEl.querySelector("[data-rr-viewer]");
+  async function copy() {
+    const shot = viewerRoot()?.rrAxialImage?.();
+    const result = question.get("result") || {};
+    const settled = result.region && shot && shot.frame === result.region.frame;
+    if (!shot || (Object.keys(result).length && !settled)) return;
+    const { dataset } = viewerRoot();
+    const key = JSON.stringify([shot.frame, [Number(dataset.windowCenter), Number(dataset.windowWidth)]]);
+    if (key === shown) return;
+    shown = key;
+    const blob = await new Promise((resolve) => shot.canvas.toBlob(resolve, "image/png"));
+    question.set("_image_info", { frame: shot.frame, width: shot.canvas.width, height: shot.canvas.height });
+    question.set("_image", new DataView(await blob.arrayBuffer()));
+  }
+  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(copy, 300); })
+    .observe(viewerRoot(), { attributes: true, attributeFilter: ["data-frame", "data-window-center", "data-window-width", "data-tier"] });
+  question.on("change:result", () => {
+    const { region } = question.get("result") || {};
+    if (region && region.frame !== viewer.get("frame")) viewer.set("frame", region.frame);
+    else copy();
+  });
+}
+
 for (const [id, saved] of Object.entries(config.widgets)) models.set(id, new StateModel(id, saved));
 for (const [id, model] of models) if (model.module === "jslink") renderJsLink({ model });
 for (const slot of document.querySelectorAll("[data-rr-widget]")) mount(slot.dataset.rrWidget, slot);
+for (const [id, saved] of Object.entries(config.widgets)) {
+  const viewerEl = saved.viewer && document.querySelector(`[data-rr-widget="${saved.viewer}"]`);
+  if (viewerEl) followViewer(models.get(id), models.get(saved.viewer), viewerEl);
+}

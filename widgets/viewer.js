@@ -103,6 +103,8 @@ export function render({ model, el, transport: mode = "probe" }) {
   const mctx = marks.getContext("2d");
   const offscreen = document.createElement("canvas");
   const octx = offscreen.getContext("2d");
+  /** The axial frame on screen at full resolution, windowed as shown (a host copies it for a locate question). */
+  root.rrAxialImage = () => (plane === "axial" && paintedTier === "lossless" ? { frame: paintedFrame, canvas: offscreen } : null);
 
   // ---- state ----
   let m = null; // manifest

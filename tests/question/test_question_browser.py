@@ -167,3 +167,33 @@ def test_jupyterlab_runs_the_questions(page, question_lab):
     expect(locate).to_have_attribute("data-state", "incorrect")
     # JupyterLab itself asks for a few resources that 404 (as in tests/browser/test_hosts.py)
     assert [e for e in page.console.errors if not e.startswith("Failed to load resource")] == []
+
+
+def test_locate_image_follows_the_viewer_until_answered(page, question_page_url):
+    """The learner scrolls the viewer to find the finding; the question's image goes with it, in every host."""
+    page.goto(question_page_url)
+    locate = question(page, "locate")
+    canvas = locate.locator("canvas")
+    expect(canvas).to_have_attribute("data-frame", "12", timeout=LOAD)
+    viewer = page.locator("[data-rr-viewer]")
+    expect(viewer).to_have_attribute("data-tier", "lossless", timeout=LOAD)
+    viewer.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(viewer).to_have_attribute("data-frame", "14")
+    expect(canvas).to_have_attribute("data-frame", "14", timeout=LOAD)
+
+    cx, cy = lesion_region()["center"]
+    click_image(canvas, cx, cy)  # where the lesion is on its own slice, but this is another one
+    locate.get_by_role("button", name="Submit").click()
+    expect(locate).to_have_attribute("data-state", "incorrect")
+    expect(locate.get_by_role("status")).to_contain_text("not on this image")
+    locate.get_by_role("button", name="Try again").click()
+    viewer.focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(canvas).to_have_attribute("data-frame", "12", timeout=LOAD)
+    click_image(canvas, cx, cy)
+    locate.get_by_role("button", name="Submit").click()
+    expect(locate).to_have_attribute("data-state", "correct")
+    assert page.console.errors == []

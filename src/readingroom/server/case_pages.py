@@ -53,10 +53,12 @@ class CasePage:
     made_at: float = field(default_factory=time.monotonic)
 
 
-def page_widgets(state: dict, manifests: dict[str, list]) -> tuple[dict, str]:
+def page_widgets(state: dict, extras: dict[str, dict]) -> tuple[dict, str]:
     """The page's widget entries from nbclient's saved state, or ({}, why one cannot be mounted here).
 
-    A viewer's entry also carries ``manifests``, all its series encoded, to switch series in the page.
+    ``extras`` come from the run's kernel (:mod:`readingroom.widgets.page_export`): a viewer's
+    ``manifests`` (all its series; the page picks ``_manifest`` from them, so it is sent once),
+    a locate question's ``viewer``.
     """
     entries = {}
     for model_id, saved in state.items():
@@ -70,9 +72,9 @@ def page_widgets(state: dict, manifests: dict[str, list]) -> tuple[dict, str]:
         else:
             return {}, f"it uses a {name} widget, which needs a kernel"
         kept = {k: v for k, v in values.items() if k not in _HOST_KEYS and not k.startswith(("_model_", "_view_"))}
-        entries[model_id] = {"module": module, "state": kept, "buffers": saved.get("buffers", [])}
-        if model_id in manifests:  # the page picks _manifest from these (sent once, not twice)
-            entries[model_id]["manifests"] = manifests[model_id]
+        entries[model_id] = {"module": module, "state": kept, "buffers": saved.get("buffers", []),
+                             **extras.get(model_id, {})}
+        if "manifests" in entries[model_id]:
             kept.pop("_manifest", None)
     return entries, ""
 
@@ -130,7 +132,7 @@ class CasePages:
         notebook = nbformat.from_dict(ran["notebook"])
         keys = {model_id: AnswerKey.from_json(spec) for model_id, spec in ran["keys"].items()}
         state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-        widgets, live_reason = page_widgets(state, ran["manifests"])
+        widgets, live_reason = page_widgets(state, ran["widgets"])
         if live_reason:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
             self.on_live(card)

@@ -7,7 +7,7 @@ keeps a runaway notebook (a cell that never ends, memory it never gives back) aw
 the server, which kills it when it stops.
 
 Protocol: ``python -m readingroom.server.case_run`` reads ``{"view", "folder", "timeout"}``
-as JSON on stdin and writes ``{"notebook", "keys", "manifests"}`` or ``{"error"}`` as JSON on stdout.
+as JSON on stdin and writes ``{"notebook", "keys", "widgets"}`` or ``{"error"}`` as JSON on stdout.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class CaseRunError(Exception):
 
 def run_case(view: dict, folder: Path, timeout: int) -> dict:
     """Execute ``view`` in ``folder`` as Voila would: the notebook with outputs and widget state, plus
-    what :mod:`readingroom.widgets.page_export` reads out of the same kernel (answer keys, series manifests)."""
+    what :mod:`readingroom.widgets.page_export` reads out of the same kernel (answer keys, widget extras)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError

@@ -4,8 +4,10 @@ The serving app runs a case notebook once (:mod:`readingroom.server.case_run`) a
 in the same kernel, calls :func:`page_export_json`:
 
 - ``keys``: each question's answer key, which stays on the server to score answers;
-- ``manifests``: each viewer's series, all encoded, so the page can switch series
-  without a kernel to encode the one asked for.
+- ``widgets``: what a widget's page entry needs besides its state: a viewer's series,
+  all encoded (``manifests``), so the page switches series without a kernel to encode the
+  one asked for; a locate question's ``viewer``, whose view its image follows, as the
+  kernel makes it follow.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from readingroom.widgets.viewer import live_viewers
 
 
 def page_export_json() -> str:
-    keys = {model_id: question.answer_key().to_json() for model_id, question in live_questions().items()}
-    manifests = {model_id: viewer.all_manifests() for model_id, viewer in live_viewers().items()}
-    return json.dumps({"keys": keys, "manifests": manifests})
+    questions = live_questions()
+    keys = {model_id: question.answer_key().to_json() for model_id, question in questions.items()}
+    widgets = {model_id: {"manifests": viewer.all_manifests()} for model_id, viewer in live_viewers().items()}
+    widgets.update({model_id: {"viewer": q.viewer.model_id} for model_id, q in questions.items() if q.viewer is not None})
+    return json.dumps({"keys": keys, "widgets": widgets})

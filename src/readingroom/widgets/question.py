@@ -122,6 +122,11 @@ class Question(anywidget.AnyWidget):
         state = self.result.get("state")
         return None if state in (None, "answered") else state == "correct"
 
+    @property
+    def viewer(self):
+        """The Viewer a locate question shows (its image follows that viewer), or None."""
+        return self._viewer
+
     def answer_key(self) -> AnswerKey:
         """The key as it stands (``attempts`` may have changed since creation); never synced to the page."""
         return replace(self._answer, attempts=self.attempts)
