@@ -5,6 +5,9 @@
 
 const PING_MS = 5000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+// The server answers every ping, so this long without a word means the link is dead even when no
+// close event came (a half-open connection on a mobile link, or a close handshake that never ends).
+const SILENT_MS = 3 * PING_MS;
 
 /** An element with properties (textContent, className, hidden...), attributes (names with "-") and children. */
 export function el(tag, props = {}, ...children) {
@@ -46,16 +49,39 @@ export class Link {
     this.reconnects = 0;
     this.rtt = null;
     this.stopped = false;
-    this.timer = setInterval(() => this.send({ type: "ping", t: Date.now() }), PING_MS);
+    this.timer = setInterval(() => this.tick(), PING_MS);
     this.connect();
+  }
+
+  tick() {
+    const state = this.socket.readyState;
+    if (state !== WebSocket.CONNECTING && Date.now() - this.heard > SILENT_MS) this.drop();
+    else this.send({ type: "ping", t: Date.now() });
+  }
+
+  /** Give up on a silent socket and reconnect, as if it had closed. */
+  drop() {
+    const ws = this.socket;
+    ws.onclose = null;
+    ws.close();
+    this.retry();
+  }
+
+  retry() {
+    const wait = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2);
+    this.attempt += 1;
+    this.onStatus("reconnecting");
+    setTimeout(() => { if (!this.stopped) { this.reconnects += 1; this.connect(); } }, wait);
   }
 
   connect() {
     const ws = new WebSocket(this.url);
     this.socket = ws;
+    this.heard = Date.now();
     this.onStatus("connecting");
-    ws.onopen = () => { this.attempt = 0; this.onStatus("open"); this.send({ type: "ping", t: Date.now() }); };
+    ws.onopen = () => { this.attempt = 0; this.heard = Date.now(); this.onStatus("open"); this.send({ type: "ping", t: Date.now() }); };
     ws.onmessage = (event) => {
+      this.heard = Date.now();
       let msg;
       try { msg = JSON.parse(event.data); } catch (_) { return; }
       if (!msg || typeof msg.type !== "string") return;
@@ -65,10 +91,7 @@ export class Link {
     ws.onclose = (event) => {
       if (this.socket !== ws) return;
       if (this.stopped || (event.code >= 4000 && event.code < 5000)) { this.stop(); this.onStatus("closed", event.reason); return; }
-      const wait = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2);
-      this.attempt += 1;
-      this.onStatus("reconnecting");
-      setTimeout(() => { if (!this.stopped) { this.reconnects += 1; this.connect(); } }, wait);
+      this.retry();
     };
   }
 

@@ -213,7 +213,9 @@ def test_a_dropped_link_reconnects_and_catches_up_by_itself(room):
     context = room.contexts[3]
     context.set_offline(True)
     dropped.evaluate("rrConference.socket.close()")
-    expect(dropped.locator("body")).to_have_attribute("data-link", re.compile("reconnecting|connecting"))
+    # Offline, the close handshake may never finish; then the link notices the silence (3 pings).
+    expect(dropped.locator("body")).to_have_attribute("data-link", re.compile("reconnecting|connecting"),
+                                                      timeout=30_000)
     press(room.presenter, "End")
     expect(viewer(room.presenter)).to_have_attribute("data-frame", "23")
     expect_same_view(room.presenter, room.participants[:2])
@@ -222,6 +224,18 @@ def test_a_dropped_link_reconnects_and_catches_up_by_itself(room):
     expect_same_view(room.presenter, [dropped])  # the welcome's snapshot, no replay
     expect(dropped.locator("body")).to_have_attribute("data-link", "open")
     assert dropped.evaluate("rrConference.reconnects") >= 1
+    assert room.errors() == []
+
+
+def test_a_link_that_goes_silent_is_dropped_and_reconnected(room):
+    """No close event ever comes on a half-open connection: hearing nothing for three pings is enough."""
+    silent = room.participants[1]
+    before = silent.evaluate("rrConference.reconnects")
+    silent.evaluate("rrConference.socket.send = () => {}")  # its pings go nowhere, so no pong comes back
+    silent.wait_for_function(f"rrConference.reconnects === {before + 1}", timeout=30_000)
+    expect(silent.locator("body")).to_have_attribute("data-link", "open")
+    press(room.presenter, "Home")
+    expect_same_view(room.presenter, [silent])
     assert room.errors() == []
 
 
