@@ -83,17 +83,26 @@ class CasePages:
     """Every servable case run once per version, one at a time, the first on demand or all ahead."""
 
     def __init__(self, cases_dir: Path, secret: bytes, environment: jinja2.Environment, base: str,
-                 log: logging.Logger, on_live: Callable[[Card], None] = lambda card: None) -> None:
+                 log: logging.Logger, on_live: Callable[[Card], None] = lambda card: None,
+                 runner: CaseRunner | None = None) -> None:
         self.cases_dir, self.secret, self.environment, self.base = cases_dir, secret, environment, base
         self.log, self.on_live = log, on_live
         self._runs: dict[tuple[str, str], asyncio.Task] = {}
         self._one_at_a_time: asyncio.Semaphore | None = None
-        self._runner = CaseRunner()
+        self._runner = runner or CaseRunner()
 
     def prepare(self, cards: list[Card]) -> None:
-        """Start running ``cards`` in the background (the server's start-up), so the first reader waits less."""
+        """Run ``cards`` in the background (the server's start-up), so the first reader waits less."""
+        asyncio.ensure_future(self._prepare_all(cards))
+
+    async def _prepare_all(self, cards: list[Card]) -> None:
+        # One after another, not all queued at once: a reader asking for a case not run yet
+        # then waits behind the run in progress only, not behind a whole large catalog.
         for card in cards:
-            self._task(card)
+            try:
+                await asyncio.shield(self._task(card))
+            except Exception:  # noqa: BLE001 - one broken case must not stop the others being prepared
+                self.log.exception("readingroom: case %s could not be prepared", card.id)
 
     def stop(self) -> None:
         """Stop runs still going (the server is stopping): their kernels are shut down, not left behind."""
