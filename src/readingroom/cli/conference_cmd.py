@@ -69,7 +69,7 @@ def start(
     server = ServeVoila.instance()
     server.initialize([
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
-        "--ServeVoila.pool_size=0",  # followers need no kernel; case pages start one on demand
+        "--ServeVoila.pool_size=0",  # followers and case pages need no kernel; a live notebook starts one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
         f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}",
     ])

@@ -26,7 +26,8 @@ def serve(
     cases: Annotated[Path, typer.Argument(help="Folder holding the cases (cases/<slug>/case.ipynb).")] = Path("cases"),
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
-    pool_size: Annotated[int, typer.Option("--pool-size", help="Kernels kept preheated per case (0: none).")] = 1,
+    pool_size: Annotated[int, typer.Option("--pool-size", help="Kernels kept preheated per live case, one whose "
+                                         "notebook uses widgets that need a kernel; other cases need none (0: none).")] = 1,
     cull_idle: Annotated[int, typer.Option("--cull-idle", help="Shut kernels down after this many idle seconds.")] = 600,
     records: Annotated[str, typer.Option("--records", help="Records store URL (default: $READINGROOM_RECORDS or "
                                          "~/.local/share/readingroom/records.sqlite), e.g. postgresql+psycopg://rr@db/rr.")] = "",
@@ -42,7 +43,10 @@ def serve(
         "naming the signed-in user, e.g. X-Forwarded-Preferred-Username. Only when that proxy is the sole way in.",
     )] = "",
 ) -> None:
-    """Serve the catalog at / and each case at /cases/<slug>/; cases failing the PHI checks are withheld."""
+    """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
+
+    Each case is run once (at start-up, and again after an edit) and its page needs no kernel.
+    """
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder that holds your cases, e.g. `readingroom serve cases`")
     if not any(cases.glob("*/case.ipynb")):
