@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 from pathlib import Path
@@ -61,4 +62,6 @@ def test_a_reader_waits_behind_the_run_in_progress_not_the_whole_catalog():
         await _until(lambda: len(runner.started) == 5)
         assert runner.started[2:] == ["case-1", "case-2", "case-3"]  # the rest of the catalog, once each
 
-    asyncio.run(scenario())
+    # Its own thread and loop: Playwright's session fixtures may already run a loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
