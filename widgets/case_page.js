@@ -154,10 +154,25 @@ function followViewer(question, viewer, viewerEl) {
   });
 }
 
-for (const [id, saved] of Object.entries(config.widgets)) models.set(id, new StateModel(id, saved));
-for (const [id, model] of models) if (model.module === "jslink") renderJsLink({ model });
-for (const slot of document.querySelectorAll("[data-rr-widget]")) mount(slot.dataset.rrWidget, slot);
-for (const [id, saved] of Object.entries(config.widgets)) {
-  const viewerEl = saved.viewer && document.querySelector(`[data-rr-widget="${saved.viewer}"]`);
-  if (viewerEl) followViewer(models.get(id), models.get(saved.viewer), viewerEl);
+/** Widgets new to the page, mounted in their slots under ``root`` (the page, or a revealed stage). */
+function mountWidgets(widgets, root) {
+  const added = Object.entries(widgets).filter(([id]) => !models.has(id));
+  for (const [id, saved] of added) models.set(id, new StateModel(id, saved));
+  for (const [id] of added) if (models.get(id).module === "jslink") renderJsLink({ model: models.get(id) });
+  for (const slot of root.querySelectorAll("[data-rr-widget]")) mount(slot.dataset.rrWidget, slot);
+  for (const [id, saved] of added) {
+    const viewerEl = saved.viewer && document.querySelector(`[data-rr-widget="${saved.viewer}"]`);
+    if (viewerEl) followViewer(models.get(id), models.get(saved.viewer), viewerEl);
+  }
 }
+
+mountWidgets(config.widgets, document);
+// A revealed stage brings its own widgets and what its cells changed in earlier ones (the arrow
+// on the finding, the frame that shows it), as the kernel would have sent them.
+document.addEventListener("rr-stage-revealed", ({ detail: { section, widgets, updates } }) => {
+  mountWidgets(widgets, section);
+  for (const [id, changes] of Object.entries(updates)) {
+    const model = models.get(id);
+    for (const [key, value] of Object.entries(model ? changes : {})) model.set(key, value);
+  }
+});

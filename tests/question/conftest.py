@@ -79,6 +79,7 @@ LIVE_CASE = "phantom-with-a-slider"
 BROKEN_CASE = "phantom-that-fails"
 PAIRS_CASE = "phantom-side-by-side"
 TWO_SERIES_CASE = "phantom-two-series"
+REVEALED_CASE = "phantom-finding-revealed"
 SECOND_SERIES = {"slices": 8, "size": 128, "pixel_spacing": (1.0, 1.0), "slice_spacing": 5.0}
 PAIRS = (  # prior vs current linked by slice position, and a pair linked frame for frame with jslink
     "from readingroom.widgets import Viewer, side_by_side\n"
@@ -93,7 +94,8 @@ def question_cases(question_workdir, phantom_study):
     """Cases made as an educator makes them (`readingroom new`): the questions, plus variants of it.
 
     The live case adds an ipywidgets slider, which needs a kernel; the broken one raises when
-    run; the side-by-side one shows linked pairs of viewers instead of the questions.
+    run; the side-by-side one shows linked pairs of viewers instead of the questions; the
+    revealed one points at its finding only after the reveal.
     """
     import nbformat
 
@@ -119,7 +121,33 @@ def question_cases(question_workdir, phantom_study):
     pairs.cells = pairs.cells[:1] + [nbformat.v4.new_code_cell(source) for source in PAIRS]
     nbformat.write(pairs, cases / PAIRS_CASE / "case.ipynb")
     _two_series_case(question_workdir, cases, history)
+    _revealed_finding_case(made, cases)
     return cases
+
+
+def _revealed_finding_case(made, cases) -> None:
+    """Findings drawn on the unknown's viewer and shown in a second viewer, in a stage of their own;
+    the last stage's cell fails, as a half-finished edit would."""
+    import nbformat
+
+    shutil.copytree(made, cases / REVEALED_CASE)
+    path = cases / REVEALED_CASE / "case.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    lesion = lesion_region()["center"]
+
+    def reveal(heading: str):
+        return nbformat.v4.new_markdown_cell(f"---\n\n### {heading}", metadata={"tags": ["reveal"]})
+
+    notebook.cells = notebook.cells[:1] + [
+        nbformat.v4.new_code_cell(f"from readingroom.widgets import Viewer\nviewer = Viewer('images', frame={FRAME})\nviewer"),
+        reveal("Findings"),
+        nbformat.v4.new_code_cell(f"viewer.annotate('arrow', frame={FRAME}, points=[[5, 5], {lesion!r}], text='FINDING-ARROW')\n"
+                                  "Viewer('images', frame=3)"),
+        reveal("Diagnosis"),
+        nbformat.v4.new_markdown_cell("DIAGNOSIS-TEXT: a round lesion.", metadata={"tags": ["diagnosis"]}),
+        nbformat.v4.new_code_cell("raise ValueError('unfinished edit')"),
+    ]
+    nbformat.write(notebook, path)
 
 
 def _two_series_case(workdir, cases, history) -> None:

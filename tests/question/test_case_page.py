@@ -11,7 +11,7 @@ import urllib.request
 import psutil
 import pytest
 
-from tests.question.conftest import BROKEN_CASE, LIVE_CASE, QUESTIONS_CASE, case_url
+from tests.question.conftest import BROKEN_CASE, LIVE_CASE, QUESTIONS_CASE, REVEALED_CASE, case_url
 
 
 class Visitor:
@@ -48,6 +48,16 @@ def widgets_of(page: str) -> dict:
 
 def question_id(page: str, kind: str) -> str:
     return next(i for i, w in widgets_of(page).items() if w["module"] == "question.js" and w["state"]["kind"] == kind)
+
+
+def reveal_url(server, page: str, stage: dict | None = None) -> str:
+    """The next stage's address: from the page's Reveal button, or from the stage revealed before."""
+    if stage is None:
+        button = re.search(r'data-case="([^"]+)" data-stage="([0-9]+)"\s+data-key="([0-9a-f]+)"', page)
+        case_id, number, key = button.groups()
+    else:
+        case_id, number, key = page, stage["next"]["number"], stage["next"]["key"]
+    return f"{server.url}readingroom/cases/{case_id}/stages/{number}?key={key}"
 
 
 def kernels_in(folder) -> list[psutil.Process]:
@@ -205,4 +215,56 @@ def test_a_viewer_switches_series_without_a_kernel(page, question_served):
     page.get_by_label("Series").select_option(index=0)
     expect(root).to_have_attribute("data-series", first)
     checks.wait_painted(root)
+    assert page.console.errors == []
+
+
+def test_a_revealed_stage_brings_its_widgets_and_what_it_changed_in_earlier_ones(question_served):
+    visitor = Visitor()
+    status, page = visitor.get(case_url(question_served, REVEALED_CASE))
+    assert status == 200 and "FINDING-ARROW" not in page and "DIAGNOSIS-TEXT" not in page
+    [(viewer_id, viewer)] = widgets_of(page).items()
+    assert viewer["state"]["annotations"] == []  # the arrow is drawn by a later stage's cell
+
+    status, body = visitor.get(reveal_url(question_served, page))
+    findings = json.loads(body)
+    [(new_id, new)] = findings["widgets"].items()
+    assert new["module"] == "viewer.js" and new["state"]["frame"] == 3 and new["manifests"]
+    assert f'data-rr-widget="{new_id}"' in findings["html"]
+    assert [a["text"] for a in findings["updates"][viewer_id]["annotations"]] == ["FINDING-ARROW"]
+
+    case_id = case_url(question_served, REVEALED_CASE).split("/")[-2]
+    status, body = visitor.get(reveal_url(question_served, case_id, findings))
+    diagnosis = json.loads(body)
+    # Its cell fails when run (an unfinished edit): the stage is shown as saved, the case still served.
+    assert status == 200 and "DIAGNOSIS-TEXT" in diagnosis["html"]
+    assert diagnosis["widgets"] == {} and diagnosis["next"] is None
+    assert "stage 2: ValueError: unfinished edit" in question_served.log.read_text()
+
+
+@pytest.mark.browser
+def test_reveal_points_at_the_finding_and_the_revealed_viewer_scrolls_without_a_kernel(page, question_served):
+    from playwright.sync_api import expect
+
+    from tests.browser import viewer_checks as checks
+    from tests.question.conftest import FRAME
+
+    page.goto(case_url(question_served, REVEALED_CASE))
+    viewers = page.locator("[data-rr-viewer]")
+    expect(viewers).to_have_count(1)
+    checks.wait_painted(viewers.nth(0))
+    expect(viewers.nth(0)).to_have_attribute("data-frame", str(FRAME))
+    expect(viewers.nth(0)).to_have_attribute("data-annotations", "0")
+
+    page.get_by_role("button", name="Reveal Findings").click()
+    expect(viewers).to_have_count(2)
+    expect(viewers.nth(0)).to_have_attribute("data-annotations", "1")  # the arrow on the finding
+    revealed = viewers.nth(1)
+    checks.wait_painted(revealed)
+    expect(revealed).to_have_attribute("data-frame", "3")
+    revealed.focus()
+    page.keyboard.press("ArrowDown")
+    expect(revealed).to_have_attribute("data-frame", "4")
+
+    page.get_by_role("button", name="Reveal Diagnosis").click()
+    expect(page.get_by_text("DIAGNOSIS-TEXT")).to_be_visible()
     assert page.console.errors == []

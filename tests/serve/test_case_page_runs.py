@@ -26,7 +26,7 @@ class GatedRunner:
     async def run(self, view: dict, folder: Path, timeout: int) -> dict:
         self.started.append(folder.name)
         await self.gates.setdefault(folder.name, asyncio.Event()).wait()
-        return {"notebook": view, "keys": {}, "widgets": {}}
+        return {"notebook": view, "stages": [{"state": {}, "keys": {}, "widgets": {}}], "failed": None}
 
     def finish(self, slug: str) -> None:
         self.gates.setdefault(slug, asyncio.Event()).set()

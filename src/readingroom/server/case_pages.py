@@ -2,16 +2,19 @@
 
 A teaching case is the same document for every reader. Rendering it through Voila for
 each visitor costs a kernel (about 120 MB) per open page and about 1.3 MB of Voila's
-front end, 7 s at 1.5 Mbit/s before the first image (benchmarks/README.md). Here the
-unknown view of a case (:func:`readingroom.server.stages.unknown_view`) is executed
-once per case version with nbclient, as Voila would (:mod:`.case_run`); the page is that notebook's cells
-as HTML plus each widget's saved state, mounted by ``case_page.js`` with the same
-widget modules the kernel hosts load. The viewer needs no kernel; a question's answer
-key is read from the same kernel run and kept here, on the server, which scores answers
-(:class:`~readingroom.widgets.answers.AnswerKey`).
+front end, 7 s at 1.5 Mbit/s before the first image (benchmarks/README.md). Here a
+case is executed once per case version with nbclient, as Voila would (:mod:`.case_run`),
+and its widgets are read out after each reveal stage. The page is the unknown view's
+cells as HTML plus each widget's state as it was then, mounted by ``case_page.js`` with
+the same widget modules the kernel hosts load; each later stage, once revealed, brings
+its cells, its own widgets and what its cells changed in earlier ones (the arrow on the
+finding), so a revealed viewer can be scrolled too. The viewer needs no kernel; a
+question's answer key is read from the same kernel run and kept here, on the server,
+which scores answers (:class:`~readingroom.widgets.answers.AnswerKey`).
 
-A notebook using any widget this page cannot mount (an ipywidgets slider driving a
-plot, say) is *live*: Voila serves it with a kernel, as before.
+A notebook whose unknown view uses any widget this page cannot mount (an ipywidgets
+slider driving a plot, say) is *live*: Voila serves it with a kernel, as before. In a
+later stage such a widget shows as its saved picture.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Callable
 import jinja2
 import nbformat
 
+from readingroom.case.roles import stages
 from readingroom.server.case_run import CaseRunError, CaseRunner
 from readingroom.server.catalog import Card
 from readingroom.server.stages import cell_html, unknown_view
@@ -47,18 +51,20 @@ class CasePage:
     """One case version, run once: the page's HTML and its questions' keys, or why Voila must serve it."""
 
     html: str = ""
+    later_stages: tuple[dict, ...] = ()  # stage k at k - 1: {"html", "widgets" it adds, "updates" to earlier ones}
     keys: dict[str, AnswerKey] = field(default_factory=dict)
     live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
     error: str = ""
     made_at: float = field(default_factory=time.monotonic)
 
 
-def page_widgets(state: dict, extras: dict[str, dict]) -> tuple[dict, str]:
-    """The page's widget entries from nbclient's saved state, or ({}, why one cannot be mounted here).
+def page_widgets(state: dict, extras: dict[str, dict], *, leave_out_unmountable: bool = False) -> tuple[dict, str]:
+    """The page's widget entries from the kernel's widget state, or ({}, why one cannot be mounted here).
 
     ``extras`` come from the run's kernel (:mod:`readingroom.widgets.page_export`): a viewer's
     ``manifests`` (all its series; the page picks ``_manifest`` from them, so it is sent once),
-    a locate question's ``viewer``.
+    a locate question's ``viewer``. ``leave_out_unmountable`` skips what cannot be mounted
+    (a later stage shows it as its saved picture) instead of refusing the lot.
     """
     entries = {}
     for model_id, saved in state.items():
@@ -68,6 +74,8 @@ def page_widgets(state: dict, extras: dict[str, dict]) -> tuple[dict, str]:
         elif name in LAYOUT_WIDGETS:
             module = LAYOUT_WIDGETS[name]
         elif name == "LayoutModel" or name.endswith("StyleModel"):
+            continue
+        elif leave_out_unmountable:
             continue
         else:
             return {}, f"it uses a {name} widget, which needs a kernel"
@@ -130,7 +138,7 @@ class CasePages:
     async def _render(self, card: Card) -> CasePage:
         if self._one_at_a_time is None:
             self._one_at_a_time = asyncio.Semaphore(1)  # kernels are memory-hungry: one run at a time
-        view = unknown_view(card.notebook, case_id=card.id, secret=self.secret, version=card.version)
+        view = unknown_view(card.notebook, case_id=card.id, secret=self.secret, version=card.version, all_stages=True)
         async with self._one_at_a_time:
             started = time.monotonic()
             try:
@@ -138,24 +146,57 @@ class CasePages:
             except CaseRunError as error:
                 self.log.error("readingroom: case %s cannot be shown: %s", card.id, error)
                 return CasePage(error=str(error))
-        notebook = nbformat.from_dict(ran["notebook"])
-        keys = {model_id: AnswerKey.from_json(spec) for model_id, spec in ran["keys"].items()}
-        state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-        widgets, live_reason = page_widgets(state, ran["widgets"])
+        if ran["failed"]:
+            self.log.warning("readingroom: case %s: %s; from there on it shows the outputs saved with it",
+                             card.id, ran["failed"])
+        notebook, exports = nbformat.from_dict(ran["notebook"]), ran["stages"]
+        widgets, live_reason = page_widgets(exports[0]["state"], exports[0]["widgets"])
         if live_reason:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
             self.on_live(card)
             return CasePage(live_reason=live_reason)
+        keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
+        parts = stages(notebook)
+        first = self._html(card, notebook, [notebook.cells[i] for i in parts[0].cell_indices], widgets)
+        later, shown = [], widgets
+        for stage in parts[1:]:
+            if stage.number < len(exports):
+                entries, _ = page_widgets(exports[stage.number]["state"], exports[stage.number]["widgets"],
+                                          leave_out_unmountable=True)
+                cells = [notebook.cells[i] for i in stage.cell_indices]
+                later.append({"html": _cells_html(cells, entries),
+                              "widgets": {k: v for k, v in entries.items() if k not in shown},
+                              "updates": _changed_state(shown, entries)})
+                shown = {**shown, **entries}
+            else:  # this stage failed when run: as the author saved it
+                later.append({"html": "\n".join(cell_html(card.notebook["cells"][i]) for i in stage.cell_indices),
+                              "widgets": {}, "updates": {}})
         self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
-        return CasePage(html=self._html(card, notebook, widgets), keys=keys)
+        return CasePage(html=first, later_stages=tuple(later), keys=keys)
 
-    def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict) -> str:
-        def slot(model_id: str) -> str:
-            return f'<div class="rr-widget" data-rr-widget="{model_id}"></div>' if model_id in widgets else ""
-
-        cells = "\n".join(cell_html(cell, slot) for cell in notebook.cells)
-        stages = notebook.metadata["readingroom_stages"]
+    def _html(self, card: Card, notebook: nbformat.NotebookNode, cells: list, widgets: dict) -> str:
+        stages_info = notebook.metadata["readingroom_stages"]
         config = {"base": self.base, "case": card.id, "widgets": widgets}
         return self.environment.get_template("case_page.html").render(
             base=self.base, version=modules_version(), case=notebook.metadata.get("readingroom", {}),
-            cells=cells, reveal=stages, config_json=json.dumps(config).replace("</", "<\\/"))
+            cells=_cells_html(cells, widgets), reveal=stages_info, config_json=json.dumps(config).replace("</", "<\\/"))
+
+
+def _cells_html(cells: list, widgets: dict) -> str:
+    """Cells with a slot for each widget the page mounts; any other widget shows as its saved picture."""
+    def slot(model_id: str) -> str | None:
+        return f'<div class="rr-widget" data-rr-widget="{model_id}"></div>' if model_id in widgets else None
+
+    return "\n".join(cell_html(cell, slot) for cell in cells)
+
+
+def _changed_state(shown: dict, entries: dict) -> dict:
+    """What a stage's cells changed in widgets already on the page: {model_id: {key: new value}}."""
+    changed = {}
+    for model_id, entry in entries.items():
+        before = shown.get(model_id)
+        if before is not None:
+            keys = {k: v for k, v in entry["state"].items() if before["state"].get(k) != v}
+            if keys:
+                changed[model_id] = keys
+    return changed

@@ -1,4 +1,4 @@
-"""Run a case's unknown view once, with nbclient, in a process of its own.
+"""Run a case notebook once, stage by stage, with nbclient, in a process of its own.
 
 Its own process because nbclient takes over SIGTERM and SIGINT in whatever event loop
 runs it and then resets them, so inside the serving app a stop request would kill the
@@ -6,8 +6,14 @@ case's kernel instead of stopping the server, and later be ignored. A child proc
 keeps a runaway notebook (a cell that never ends, memory it never gives back) away from
 the server, which kills it when it stops.
 
+After each reveal stage's cells the kernel's widgets are read out
+(:mod:`readingroom.widgets.page_export`), so the unknown view's page holds each widget as
+it was before any later cell ran. A later stage that fails does not stop the case being
+shown: the stages before it are run, the rest are shown as the author saved them.
+
 Protocol: ``python -m readingroom.server.case_run`` reads ``{"view", "folder", "timeout"}``
-as JSON on stdin and writes ``{"notebook", "keys", "widgets"}`` or ``{"error"}`` as JSON on stdout.
+as JSON on stdin and writes ``{"notebook", "stages": [export per stage run], "failed"}`` or
+``{"error"}`` as JSON on stdout; ``failed`` says which later stage failed and how, or is null.
 """
 
 from __future__ import annotations
@@ -25,27 +31,39 @@ class CaseRunError(Exception):
 
 
 def run_case(view: dict, folder: Path, timeout: int) -> dict:
-    """Execute ``view`` in ``folder`` as Voila would: the notebook with outputs and widget state, plus
-    what :mod:`readingroom.widgets.page_export` reads out of the same kernel (answer keys, widget extras)."""
+    """Execute ``view`` in ``folder`` as Voila would, reading the widgets out after each stage."""
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+    from readingroom.case.execute import NotebookRunError, run_notebook
+    from readingroom.case.roles import stages
 
     notebook = nbformat.reads(json.dumps(view), as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL))
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(folder)}})
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        raise CaseRunError(f"the notebook fails when run: {error.ename}: {error.evalue}") from None
-    except DeadKernelError:
-        raise CaseRunError("the notebook's kernel died while running it") from None
-    except TimeoutError:
-        raise CaseRunError(f"a cell ran longer than {timeout} s") from None
-    export_cell = notebook.cells.pop()
-    text = "".join(o.get("text", "") for o in export_cell.outputs if o.get("output_type") == "stream")
-    return {"notebook": notebook, **json.loads(text)}
+    run_cells, exports, stage_of = [], [], []
+    for stage in stages(notebook):
+        for index in stage.cell_indices:
+            run_cells.append(notebook.cells[index])
+            stage_of.append(stage.number)
+        exports.append(len(run_cells))
+        run_cells.append(nbformat.v4.new_code_cell(EXPORT_CELL))
+        stage_of.append(stage.number)
+    notebook.cells = run_cells
+    try:  # errors allowed: a later stage failing still leaves the earlier ones shown; they are judged below
+        run_notebook(notebook, folder, timeout, allow_errors=True)
+    except NotebookRunError as error:
+        raise CaseRunError(str(error)) from None
+    failed = next(((stage_of[i], output) for i, cell in enumerate(run_cells)
+                   for output in cell.get("outputs", []) if output.get("output_type") == "error"), None)
+    if failed and failed[0] == 0:
+        raise CaseRunError(f"the notebook fails when run: {failed[1]['ename']}: {failed[1]['evalue']}")
+    ran_stages = failed[0] if failed else len(exports)
+    read = [json.loads(_printed(run_cells[exports[k]])) for k in range(ran_stages)]
+    notebook.cells = [cell for i, cell in enumerate(run_cells) if i not in exports]
+    return {"notebook": notebook, "stages": read,
+            "failed": f"stage {failed[0]}: {failed[1]['ename']}: {failed[1]['evalue']}" if failed else None}
+
+
+def _printed(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
 
 
 class CaseRunner:

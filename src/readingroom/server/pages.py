@@ -19,6 +19,7 @@ import jinja2
 from tornado import web
 from voila.tornado.handler import TornadoVoilaHandler
 
+from readingroom.case.roles import stages
 from readingroom.errors import InputError
 from readingroom.records import RecordsStore
 from readingroom.server.case_pages import CasePages
@@ -26,7 +27,7 @@ from readingroom.server.catalog import Catalog
 from readingroom.server.gate import WITHHELD
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
-from readingroom.server.stages import render_stage, stage_key
+from readingroom.server.stages import next_stage, render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -115,26 +116,34 @@ class ThumbnailHandler(PlainHandler):
 
 
 class StageHandler(PlainHandler):
-    """GET ``/readingroom/cases/<id>/stages/<k>?key=``: one later stage, only with the previous stage's key."""
+    """GET ``/readingroom/cases/<id>/stages/<k>?key=``: one later stage, only with the previous stage's key.
 
-    def initialize(self, catalog: Catalog, secret: bytes) -> None:
-        self.catalog, self.secret = catalog, secret
+    On a case page without a kernel the stage comes from the case's one run, with its widgets;
+    on a page Voila serves, as the author saved it.
+    """
+
+    def initialize(self, catalog: Catalog, secret: bytes, case_pages: CasePages) -> None:
+        self.catalog, self.secret, self.case_pages = catalog, secret, case_pages
 
     def get(self, case_id: str, number: str) -> None:
         card = self.catalog.by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
         notebook = card.notebook
-        from readingroom.case.roles import stages
-
         k = int(number)
         if not 1 <= k < len(stages(notebook)):
             raise web.HTTPError(404, f"this case has no stage {k}")
         if self.get_argument("key", "") != stage_key(self.secret, case_id, k, card.version):
             raise web.HTTPError(403, "Reveal the earlier stages first (or reload the case page: it has changed).")
+        page = self.case_pages.ready(card)
+        if page is not None and page.later_stages:
+            found = {"number": k, **page.later_stages[k - 1],
+                     "next": next_stage(notebook, case_id, k + 1, self.secret, card.version)}
+        else:
+            found = render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)))
+        self.finish(json.dumps(found))
 
 
 class CasePageHandler(TornadoVoilaHandler):
@@ -243,7 +252,8 @@ def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secre
         (rf"{base}readingroom/catalog\.json", CatalogIndexHandler, {"catalog": catalog}),
         (rf"{base}readingroom/thumbnails/({CASE_ID})-([0-9a-f]+)\.jpg", ThumbnailHandler,
          {"catalog": catalog, "thumbnails": ThumbnailCache()}),
-        (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler, {"catalog": catalog, "secret": secret}),
+        (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler,
+         {"catalog": catalog, "secret": secret, "case_pages": case_pages}),
         (rf"{base}readingroom/cases/({CASE_ID})/answers", AnswerHandler, {"catalog": catalog, "case_pages": case_pages}),
         (rf"{base}cases/({CASE_ID})/", CasePageHandler, {"catalog": catalog, "case_pages": case_pages, **voila_kwargs}),
         (rf"{base}cases/({CASE_ID})", web.RedirectHandler, {"url": base + "cases/{0}/"}),

@@ -9,7 +9,9 @@ Code cells after a reveal point are not run in the visitor's kernel: a widget's
 whole state (annotations, labels, descriptions) reaches the browser over the
 comm as soon as the page connects, whatever the HTML shows. They are shown here
 as their saved outputs (images, text, HTML); a widget without a saved picture
-is replaced by a short note.
+is replaced by a short note. A case page without a kernel (:mod:`.case_pages`) does
+better: the server runs the later stages once itself and sends each stage's widgets
+with its reveal.
 """
 
 from __future__ import annotations
@@ -45,21 +47,27 @@ def stage_label(notebook: dict, number: int) -> str:
     return f"stage {number + 1}"
 
 
-def unknown_view(notebook: dict, *, case_id: str, secret: bytes, version: str) -> dict:
-    """The notebook Voila runs: stage 0 cells, public metadata, and how to ask for stage 1."""
+def unknown_view(notebook: dict, *, case_id: str, secret: bytes, version: str, all_stages: bool = False) -> dict:
+    """The notebook Voila runs: stage 0 cells, public metadata, and how to ask for stage 1.
+
+    ``all_stages`` keeps every stage's cells: the case page's one run, on the server, which reads
+    the widgets out stage by stage (:mod:`.case_run`) and sends each stage's only when revealed.
+    """
     parts = stages(notebook)
     view = copy.deepcopy(notebook)
-    view["cells"] = [view["cells"][i] for i in parts[0].cell_indices]
+    if not all_stages:
+        view["cells"] = [view["cells"][i] for i in parts[0].cell_indices]
     case = notebook.get("metadata", {}).get(METADATA_KEY) or {}
     metadata = {k: v for k, v in notebook.get("metadata", {}).items() if k != METADATA_KEY}
     metadata[METADATA_KEY] = {k: case[k] for k in PUBLIC_FIELDS if k in case}
     metadata["title"] = "Unknown case"  # the page title; never the case's own
-    metadata[STAGES_KEY] = {"case_id": case_id, "count": len(parts), "next": _next(notebook, case_id, 1, secret, version)}
+    metadata[STAGES_KEY] = {"case_id": case_id, "count": len(parts), "next": next_stage(notebook, case_id, 1, secret, version)}
     view["metadata"] = metadata
     return view
 
 
-def _next(notebook: dict, case_id: str, number: int, secret: bytes, version: str) -> dict | None:
+def next_stage(notebook: dict, case_id: str, number: int, secret: bytes, version: str) -> dict | None:
+    """What the Reveal button needs to ask for stage ``number``, or None after the last stage."""
     if number >= len(stages(notebook)):
         return None
     return {"number": number, "label": stage_label(notebook, number), "key": stage_key(secret, case_id, number, version)}
@@ -69,13 +77,14 @@ def render_stage(notebook: dict, number: int, *, case_id: str, secret: bytes, ve
     """Stage ``number`` as HTML plus what the next Reveal button needs."""
     cells = [notebook["cells"][i] for i in stages(notebook)[number].cell_indices]
     body = "\n".join(cell_html(cell) for cell in cells)
-    return {"number": number, "html": body, "next": _next(notebook, case_id, number + 1, secret, version)}
+    return {"number": number, "html": body, "next": next_stage(notebook, case_id, number + 1, secret, version)}
 
 
 def cell_html(cell: dict, widget_html: Callable[[str], str] | None = None) -> str:
     """One cell as a section classed by its roles.
 
-    ``widget_html(model_id)`` places a live widget; without it a widget shows as its saved picture.
+    ``widget_html(model_id)`` places a live widget; without it, or when it gives None, a widget
+    shows as its saved picture.
     """
     roles = cell_roles(cell)
     classes = " ".join(["rr-cell"] + [f"rr-role-{r}" for r in roles])
@@ -99,8 +108,9 @@ def _outputs_html(outputs: list, widget_html: Callable[[str], str] | None) -> st
     for output in outputs:
         data = output.get("data", {})
         widget = data.get("application/vnd.jupyter.widget-view+json")
-        if widget and widget_html:
-            parts.append(widget_html(widget["model_id"]))
+        placed = widget_html(widget["model_id"]) if widget and widget_html else None
+        if placed is not None:
+            parts.append(placed)
         elif "image/png" in data:
             parts.append(f'<img alt="figure" src="data:image/png;base64,{_joined(data["image/png"]).strip()}">')
         elif "image/jpeg" in data:

@@ -16,6 +16,9 @@
       section.dataset.stage = String(found.number);
       section.innerHTML = found.html;
       target.append(section);
+      // A case page without a kernel mounts the stage's widgets (case_page.js listens).
+      document.dispatchEvent(new CustomEvent("rr-stage-revealed",
+        { detail: { section, widgets: found.widgets || {}, updates: found.updates || {} } }));
       const heading = section.querySelector("h1, h2, h3");
       if (heading) { heading.tabIndex = -1; heading.focus(); }
       if (found.next) {
