@@ -130,18 +130,12 @@ def image_problems(folder: Path) -> list[str]:
 
 def execution_errors(folder: Path, notebook, timeout: int) -> list[str]:
     """Run the notebook headless in its folder, as Voila will."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from readingroom.case.execute import NotebookRunError, run_notebook
 
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     try:
-        client.execute()
-    except CellExecutionError as error:
-        return [f"the notebook fails when run: {error.ename}: {error.evalue}"]
-    except DeadKernelError:
-        return ["the notebook's kernel died while running it"]
-    except TimeoutError:
-        return [f"a cell ran longer than {timeout} s"]
+        run_notebook(notebook, folder, timeout)
+    except NotebookRunError as error:
+        return [str(error)]
     return []
 
 

@@ -110,6 +110,7 @@ class ServeVoila(ReadingroomVoila):
         self.config.MappingKernelManager.cull_idle_timeout = self.cull_idle_timeout
         self.config.MappingKernelManager.cull_interval = self.cull_interval
         self.config.MappingKernelManager.cull_connected = False
+        self.config.MappingKernelManager.transport_encryption = "auto"  # why: readingroom.case.execute
         # No kernel is preheated at start-up: most case pages need none (readingroom.server.case_pages);
         # a case found to be live gets its pool when it has been run (see _preheat).
         self.config.VoilaKernelManager.preheat_denylist = [".*"]
