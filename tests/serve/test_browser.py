@@ -82,8 +82,10 @@ def test_a_case_opens_as_an_unknown_and_reveals_in_stages(page, served):
     diagnosis = json.loads((served.dir / HEAD_CT / "case.ipynb").read_text())["metadata"]["readingroom"]["diagnosis"]
     assert diagnosis not in page.content()
     expect(page.get_by_text("crescentic extra-axial collection")).to_have_count(0)
+    expect(page.locator(VIEWER)).to_have_attribute("data-annotations", "0")
     page.get_by_role("button", name="Reveal Findings").click()
     expect(page.get_by_text("crescentic extra-axial collection")).to_be_visible()
+    expect(page.locator(VIEWER)).to_have_attribute("data-annotations", "4")  # arrows and labels on the collection
     assert diagnosis not in page.content()
     page.get_by_role("button", name="Reveal Diagnosis").click()
     expect(page.get_by_text(f"{diagnosis}. Certainty")).to_be_visible()
