@@ -215,9 +215,10 @@ export function drawQuestions(target, questions, action) {
 
 /** Stage HTML of the current case, fetched in order and kept until the case changes. */
 export class Stages {
-  constructor(target, url) {
+  constructor(target, url, onStage = () => {}) {
     this.target = target;
     this.url = url; // (k, caseId) => URL of stage k of that case
+    this.onStage = onStage; // (stage as the server sent it) => anything else the stage brings
     this.caseId = null;
     this.shown = 0;
     this.queue = Promise.resolve();
@@ -244,6 +245,7 @@ export class Stages {
       section.innerHTML = found.html; // rendered server-side from the case notebook (trusted, escaped there)
       this.target.append(section);
       this.shown += 1;
+      this.onStage(found);
     }
   }
 }

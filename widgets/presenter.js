@@ -19,7 +19,7 @@ render({ model, el: viewerHost, transport: "http" });
 const root = viewerHost.querySelector("[data-rr-viewer]");
 const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true", "data-points": "0" });
 root.querySelector(".rr-stage").append(heat);
-const stages = new Stages($("stages"), (k, caseId) => stageUrl(config, k, `token=${token}&case=${caseId}`));
+const stages = new Stages($("stages"), (k, caseId) => stageUrl(config, k, `token=${token}&case=${caseId}`), addDrawn);
 const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
 
 // ---- the view every follower sees ----
@@ -91,6 +91,19 @@ function drawReveal() {
   const count = (entry && entry.stages) || 1;
   $("stage-label").textContent = `Stage ${state.stage + 1} of ${count} shown`;
   $("reveal").disabled = state.stage + 1 >= count;
+}
+
+/**
+ * What the author's cells drew on the case's viewer by the stage just revealed (the arrows on the
+ * finding) joins the shared view, so every follower sees it with the reveal; the presenter's own
+ * drawings stay.
+ */
+function addDrawn({ number, drawn }) {
+  if (!drawn || number !== state.stage || (model.get("series") || 0) !== drawn.series) return;
+  const have = model.get("annotations") || [];
+  const seen = new Set(have.map((a) => JSON.stringify(a)));
+  const added = drawn.annotations.filter((a) => !seen.has(JSON.stringify(a)));
+  if (added.length) model.set("annotations", [...have, ...added]);
 }
 
 $("reveal").addEventListener("click", () => {

@@ -81,9 +81,11 @@ def test_everyone_follows_the_presenters_frame_and_window(room):
     press(room.presenter, "w")
     for page in room.participants:
         expect(viewer(page)).to_have_attribute("data-annotations", "1")
-    press(room.presenter, "c", "ArrowDown", "ArrowDown")  # a coronal reformat, two slices on: everyone sees it
+    press(room.presenter, "c")  # a coronal reformat, two slices on: everyone sees it
     expect(viewer(room.presenter)).to_have_attribute("data-plane", "coronal")
-    coronal_slice = viewer(room.presenter).get_attribute("data-frame")
+    coronal_slice = str(int(viewer(room.presenter).get_attribute("data-frame")) + 2)
+    press(room.presenter, "ArrowDown", "ArrowDown")
+    expect(viewer(room.presenter)).to_have_attribute("data-frame", coronal_slice)
     for page in room.participants:
         expect(viewer(page)).to_have_attribute("data-plane", "coronal")
         expect(viewer(page)).to_have_attribute("data-frame", coronal_slice)
@@ -116,9 +118,12 @@ def test_a_participant_explores_alone_and_snaps_back_in_one_click(room):
 
 
 def test_reveal_next_shows_the_next_stage_to_everyone(room):
+    drawn_before = int(viewer(room.presenter).get_attribute("data-annotations"))
     room.presenter.get_by_role("button", name="Reveal next").click()
     for page in room.participants:
         expect(page.locator("#stages [data-stage]")).to_have_count(2)
+    for page in [room.presenter, *room.participants]:  # the author's arrows on the collection, from the findings cell
+        expect(viewer(page)).to_have_attribute("data-annotations", str(drawn_before + 4))
     expect(room.presenter.locator("#stage-label")).to_have_text("Stage 2 of 3 shown")
     assert room.errors() == []
 

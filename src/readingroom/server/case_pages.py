@@ -52,6 +52,8 @@ class CasePage:
 
     html: str = ""
     later_stages: tuple[dict, ...] = ()  # stage k at k - 1: {"html", "widgets" it adds, "updates" to earlier ones}
+    # stage k at k - 1: the first viewer's {"series", "annotations"} then, for a conference's shared view
+    drawn_by_stage: tuple[dict | None, ...] = ()
     keys: dict[str, AnswerKey] = field(default_factory=dict)
     live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
     error: str = ""
@@ -158,11 +160,14 @@ class CasePages:
         keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
         parts = stages(notebook)
         first = self._html(card, notebook, [notebook.cells[i] for i in parts[0].cell_indices], widgets)
-        later, shown = [], widgets
+        later, drawn, shown = [], [], widgets
+        first_viewer = next((k for k, entry in widgets.items() if entry["module"] == "viewer.js"), None)
         for stage in parts[1:]:
             if stage.number < len(exports):
                 entries, _ = page_widgets(exports[stage.number]["state"], exports[stage.number]["widgets"],
                                           leave_out_unmountable=True)
+                viewer = entries.get(first_viewer, {}).get("state")
+                drawn.append(viewer and {"series": viewer["series"], "annotations": viewer["annotations"]})
                 cells = [notebook.cells[i] for i in stage.cell_indices]
                 later.append({"html": _cells_html(cells, entries),
                               "widgets": {k: v for k, v in entries.items() if k not in shown},
@@ -171,8 +176,9 @@ class CasePages:
             else:  # this stage failed when run: as the author saved it
                 later.append({"html": "\n".join(cell_html(card.notebook["cells"][i]) for i in stage.cell_indices),
                               "widgets": {}, "updates": {}})
+                drawn.append(None)
         self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
-        return CasePage(html=first, later_stages=tuple(later), keys=keys)
+        return CasePage(html=first, later_stages=tuple(later), drawn_by_stage=tuple(drawn), keys=keys)
 
     def _html(self, card: Card, notebook: nbformat.NotebookNode, cells: list, widgets: dict) -> str:
         stages_info = notebook.metadata["readingroom_stages"]

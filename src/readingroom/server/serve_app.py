@@ -136,7 +136,7 @@ class ServeVoila(ReadingroomVoila):
                                     route_base(self.server_url or self.base_url), self.log, on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
-                                 self._secret)
+                                 self._secret, self.case_pages)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
                                self.case_pages, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)

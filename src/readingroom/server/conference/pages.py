@@ -20,6 +20,7 @@ import re
 import jinja2
 from tornado import web
 
+from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.sessions import Conference, Conferences
 from readingroom.server.pages import CASE_ID, PlainHandler, base_of, public_base, template_environment
@@ -102,12 +103,15 @@ class ConferenceStageHandler(_ConferencePage):
 
     A participant (``ticket=``) gets stage k of the case on screen only when k is no later
     than the stage the presenter revealed; the presenter (``token=``, ``case=``) gets any.
+    A later stage also carries what the author's cells drew on the case's first viewer by
+    then (``drawn``: its series and annotations), which the presenter's console adds to the
+    shared view, so the arrows on the finding reach every follower with the reveal.
     """
 
-    def initialize(self, conferences: Conferences, catalog: Catalog, secret: bytes) -> None:
-        self.conferences, self.catalog, self.secret = conferences, catalog, secret
+    def initialize(self, conferences: Conferences, catalog: Catalog, secret: bytes, case_pages: CasePages) -> None:
+        self.conferences, self.catalog, self.secret, self.case_pages = conferences, catalog, secret, case_pages
 
-    def get(self, session: str, number: str) -> None:
+    async def get(self, session: str, number: str) -> None:
         conference = self.conference(session)
         k = int(number)
         case_id = self._allowed_case(conference, k)
@@ -118,10 +122,14 @@ class ConferenceStageHandler(_ConferencePage):
         if k >= entry["stages"]:
             raise web.HTTPError(404, f"This case has no stage {k + 1}.")
         stage = render_stage(card.notebook, k, case_id=case_id, secret=self.secret, version=card.version)
+        # Not the stage's "next" key: it would open the public case page's later stages early.
+        found = {"number": k, "html": stage["html"], "count": entry["stages"]}
+        page = await self.case_pages.page(card) if k else None  # run at start-up; a reveal waits for it at most
+        if page is not None and k <= len(page.drawn_by_stage) and page.drawn_by_stage[k - 1]:
+            found["drawn"] = page.drawn_by_stage[k - 1]
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        # Not the stage's "next" key: it would open the public case page's later stages early.
-        self.finish(json.dumps({"number": k, "html": stage["html"], "count": entry["stages"]}))
+        self.finish(json.dumps(found))
 
     def _allowed_case(self, conference: Conference, k: int) -> str:
         token = self.get_argument("token", "")
@@ -147,7 +155,8 @@ def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff", title="QR code of the join link")
 
 
-def page_routes(base: str, conferences: Conferences, catalog: Catalog, secret: bytes) -> list[tuple]:
+def page_routes(base: str, conferences: Conferences, catalog: Catalog, secret: bytes,
+                case_pages: CasePages) -> list[tuple]:
     """The tornado rules for the conference pages under ``base`` (which ends with "/")."""
     environment = template_environment()
     pages = {"conferences": conferences, "environment": environment}
@@ -158,6 +167,6 @@ def page_routes(base: str, conferences: Conferences, catalog: Catalog, secret: b
         (rf"{conference}/present", PresenterPageHandler, pages),
         (rf"{conference}/follow", FollowerPageHandler, pages),
         (rf"{conference}/stages/([0-9]{{1,3}})", ConferenceStageHandler,
-         {"conferences": conferences, "catalog": catalog, "secret": secret}),
+         {"conferences": conferences, "catalog": catalog, "secret": secret, "case_pages": case_pages}),
     ]
 

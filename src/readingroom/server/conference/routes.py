@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from readingroom.records import RecordsStore
+from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.join import CodeAttempts, JoinHandler
 from readingroom.server.conference.pages import page_routes
@@ -14,7 +15,7 @@ from readingroom.server.handlers import route_base
 
 
 def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, records: RecordsStore,
-                      secret: bytes) -> list[tuple]:
+                      secret: bytes, case_pages: CasePages) -> list[tuple]:
     """The tornado rules for live conferences under ``base_url``."""
     base = route_base(base_url)
     hubs = Hubs(conferences, records)
@@ -25,4 +26,4 @@ def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog,
         (rf"{root}/join", JoinHandler, {"hubs": hubs, "attempts": CodeAttempts(), "base": base}),
         (rf"{root}/new", NewConferenceHandler, educator),
         (rf"{root}/start", StartConferenceHandler, educator),
-    ] + page_routes(base, conferences, catalog, secret)
+    ] + page_routes(base, conferences, catalog, secret, case_pages)
