@@ -121,6 +121,21 @@ class TestCertificatesAndExport:
         assert store.certificates(ana.id, MODULE) == [cert]
         assert store.certificates(ana.id, "other") == []
 
+    def test_the_same_teaching_is_certified_once_however_often_and_at_once_it_is_asked(self, store, ana):
+        """A reload, two tabs or two server processes submitting at the same moment make one certificate each."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        session = store.create_session("module", MODULE, at(0), at(3600))
+        kinds = [{"format": "self-study"}, {"format": "live", "session_id": session.id}]
+        for kind in kinds:
+            def issue(_, kind=kind):
+                return store.issue_certificate(ana.id, "First look", 3, at(3600), module=MODULE, **kind)
+
+            with ThreadPoolExecutor(4) as pool:
+                issued = list(pool.map(issue, range(4)))
+            assert len({c.code for c in issued + [issue(None)]}) == 1
+        assert sorted(c.format for c in store.certificates(ana.id, MODULE)) == ["live", "self-study"]
+
     def test_unknown_format_is_refused(self, store, ana):
         with pytest.raises(ValueError, match="format must be one of"):
             store.issue_certificate(ana.id, "First look", 3, at(0), format="webinar")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,7 +103,18 @@ class QuestionAnswerRow(Base):
 
 
 class CertificateRow(Base):
+    """One per participant and live session, and one per participant and module for self-study:
+    the database itself refuses a second, so two requests at once (or two server processes)
+    cannot credit the same teaching twice."""
+
     __tablename__ = "certificate"
+    __table_args__ = (
+        Index("uq_certificate_live_session", "participant_id", "session_id", unique=True,
+              sqlite_where=text("session_id IS NOT NULL"), postgresql_where=text("session_id IS NOT NULL")),
+        Index("uq_certificate_self_study_module", "participant_id", "module", unique=True,
+              sqlite_where=text("format = 'self-study' AND module IS NOT NULL"),
+              postgresql_where=text("format = 'self-study' AND module IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))

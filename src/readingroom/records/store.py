@@ -342,7 +342,11 @@ class RecordsStore:
         started_at: datetime | None = None,
         session_id: int | None = None,
     ) -> Certificate:
-        """A certificate with a fresh verification code (12 characters, about 60 bits)."""
+        """A certificate with a fresh verification code (12 characters, about 60 bits).
+
+        One per live session, and one per module for self-study: asking again (or twice at once)
+        returns the certificate already issued.
+        """
         if quarter_hours < 0:
             raise ValueError(f"records: credit must be >= 0 quarter hours, got {quarter_hours}")
         if format is not None and format not in CERTIFICATE_FORMATS:
@@ -362,13 +366,30 @@ class RecordsStore:
             started_at=started_at,
             session_id=session_id,
         )
+        try:
+            with self._session() as s:
+                _get(s, ParticipantRow, participant_id)
+                if session_id is not None:
+                    _get(s, SessionRow, session_id)
+                s.add(row)
+                s.flush()
+                return _certificate(row)
+        except IntegrityError:  # already issued, perhaps by a request that ran at the same moment
+            issued = self._issued(participant_id, module, format, session_id)
+            if issued is None:
+                raise
+            return issued
+
+    def _issued(self, participant_id: int, module: str | None, format: str | None,  # noqa: A002
+                session_id: int | None) -> Certificate | None:
+        query = select(CertificateRow).where(CertificateRow.participant_id == participant_id)
+        if session_id is not None:
+            query = query.where(CertificateRow.session_id == session_id)
+        else:
+            query = query.where(CertificateRow.module == module, CertificateRow.format == format)
         with self._session() as s:
-            _get(s, ParticipantRow, participant_id)
-            if session_id is not None:
-                _get(s, SessionRow, session_id)
-            s.add(row)
-            s.flush()
-            return _certificate(row)
+            row = s.scalars(query).first()
+            return None if row is None else _certificate(row)
 
     def certificate(self, code: str) -> Certificate | None:
         """The certificate a ``/verify/<code>`` page confirms, or None."""
