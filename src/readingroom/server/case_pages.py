@@ -37,7 +37,6 @@ from readingroom.server.stages import cell_html, unknown_view
 from readingroom.widgets.answers import AnswerKey
 from readingroom.widgets.assets import modules_version
 
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 OUR_WIDGETS = {"readingroom.widgets.viewer.Viewer": "viewer.js", "readingroom.widgets.question.Question": "question.js",
                "readingroom.widgets.viewer.SliceLink": "link.js"}
 LAYOUT_WIDGETS = {"HBoxModel": "hbox", "VBoxModel": "vbox", "LinkModel": "jslink"}
@@ -47,13 +46,24 @@ RETRY_FAILED_AFTER = 60  # seconds a failed run is reported before the next visi
 
 
 @dataclass(frozen=True)
+class LaterStage:
+    """A stage after the unknown, from the case's one run; it leaves the server only when revealed."""
+
+    html: str
+    widgets: dict = field(default_factory=dict)  # the widgets it adds to the page
+    updates: dict = field(default_factory=dict)  # what its cells changed in earlier ones: {model_id: {key: value}}
+    drawn: dict | None = None  # the first viewer's {"series", "annotations"} by then, for a conference's view
+
+    def for_page(self) -> dict:
+        return {"html": self.html, "widgets": self.widgets, "updates": self.updates}
+
+
+@dataclass(frozen=True)
 class CasePage:
     """One case version, run once: the page's HTML and its questions' keys, or why Voila must serve it."""
 
     html: str = ""
-    later_stages: tuple[dict, ...] = ()  # stage k at k - 1: {"html", "widgets" it adds, "updates" to earlier ones}
-    # stage k at k - 1: the first viewer's {"series", "annotations"} then, for a conference's shared view
-    drawn_by_stage: tuple[dict | None, ...] = ()
+    later_stages: tuple[LaterStage, ...] = ()  # stage k at k - 1
     keys: dict[str, AnswerKey] = field(default_factory=dict)
     live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
     error: str = ""
@@ -160,25 +170,9 @@ class CasePages:
         keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
         parts = stages(notebook)
         first = self._html(card, notebook, [notebook.cells[i] for i in parts[0].cell_indices], widgets)
-        later, drawn, shown = [], [], widgets
-        first_viewer = next((k for k, entry in widgets.items() if entry["module"] == "viewer.js"), None)
-        for stage in parts[1:]:
-            if stage.number < len(exports):
-                entries, _ = page_widgets(exports[stage.number]["state"], exports[stage.number]["widgets"],
-                                          leave_out_unmountable=True)
-                viewer = entries.get(first_viewer, {}).get("state")
-                drawn.append(viewer and {"series": viewer["series"], "annotations": viewer["annotations"]})
-                cells = [notebook.cells[i] for i in stage.cell_indices]
-                later.append({"html": _cells_html(cells, entries),
-                              "widgets": {k: v for k, v in entries.items() if k not in shown},
-                              "updates": _changed_state(shown, entries)})
-                shown = {**shown, **entries}
-            else:  # this stage failed when run: as the author saved it
-                later.append({"html": "\n".join(cell_html(card.notebook["cells"][i]) for i in stage.cell_indices),
-                              "widgets": {}, "updates": {}})
-                drawn.append(None)
+        later = _later_stages(parts[1:], notebook, exports, widgets, saved=card.notebook)
         self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
-        return CasePage(html=first, later_stages=tuple(later), drawn_by_stage=tuple(drawn), keys=keys)
+        return CasePage(html=first, later_stages=later, keys=keys)
 
     def _html(self, card: Card, notebook: nbformat.NotebookNode, cells: list, widgets: dict) -> str:
         stages_info = notebook.metadata["readingroom_stages"]
@@ -186,6 +180,27 @@ class CasePages:
         return self.environment.get_template("case_page.html").render(
             base=self.base, version=modules_version(), case=notebook.metadata.get("readingroom", {}),
             cells=_cells_html(cells, widgets), reveal=stages_info, config_json=json.dumps(config).replace("</", "<\\/"))
+
+
+def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[dict], widgets: dict,
+                  saved: dict) -> tuple[LaterStage, ...]:
+    """Each later stage from the run; from a stage that failed on, as the author ``saved`` it."""
+    later, shown = [], widgets
+    first_viewer = next((k for k, entry in widgets.items() if entry["module"] == "viewer.js"), None)
+    for stage in parts:
+        if stage.number >= len(exports):
+            later.append(LaterStage("\n".join(cell_html(saved["cells"][i]) for i in stage.cell_indices)))
+            continue
+        export = exports[stage.number]
+        entries, _ = page_widgets(export["state"], export["widgets"], leave_out_unmountable=True)
+        viewer = entries.get(first_viewer, {}).get("state")
+        later.append(LaterStage(
+            html=_cells_html([notebook.cells[i] for i in stage.cell_indices], entries),
+            widgets={k: v for k, v in entries.items() if k not in shown},
+            updates=_changed_state(shown, entries),
+            drawn=viewer and {"series": viewer["series"], "annotations": viewer["annotations"]}))
+        shown = {**shown, **entries}
+    return tuple(later)
 
 
 def _cells_html(cells: list, widgets: dict) -> str:

@@ -137,7 +137,7 @@ class StageHandler(PlainHandler):
             raise web.HTTPError(403, "Reveal the earlier stages first (or reload the case page: it has changed).")
         page = self.case_pages.ready(card)
         if page is not None and page.later_stages:
-            found = {"number": k, **page.later_stages[k - 1],
+            found = {"number": k, **page.later_stages[k - 1].for_page(),
                      "next": next_stage(notebook, case_id, k + 1, self.secret, card.version)}
         else:
             found = render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)

@@ -125,8 +125,8 @@ class ConferenceStageHandler(_ConferencePage):
         # Not the stage's "next" key: it would open the public case page's later stages early.
         found = {"number": k, "html": stage["html"], "count": entry["stages"]}
         page = await self.case_pages.page(card) if k else None  # run at start-up; a reveal waits for it at most
-        if page is not None and k <= len(page.drawn_by_stage) and page.drawn_by_stage[k - 1]:
-            found["drawn"] = page.drawn_by_stage[k - 1]
+        if page is not None and k <= len(page.later_stages) and page.later_stages[k - 1].drawn:
+            found["drawn"] = page.later_stages[k - 1].drawn
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(found))
