@@ -272,6 +272,8 @@ def test_wrong_presenter_token_and_unrevealed_stages_are_refused(room, conferenc
     assert page.request.get(f"{stages}/0?ticket=1.forged").status == 403
     revealed = json.loads(page.request.get(f"{stages}/1?ticket={ticket}").text())
     assert revealed["count"] == 3 and "next" not in revealed  # no key to the public case page's later stages
+    assert [a["text"] for a in revealed["drawn"]["annotations"] if a["kind"] == "text"] == [
+        "subdural collection", "septation"]  # drawn by the findings cell, for the presenter to share
 
 
 def test_a_wrong_join_code_or_ticket_is_one_clear_line(browser, room, conference_server):

@@ -268,3 +268,27 @@ def test_reveal_points_at_the_finding_and_the_revealed_viewer_scrolls_without_a_
     page.get_by_role("button", name="Reveal Diagnosis").click()
     expect(page.get_by_text("DIAGNOSIS-TEXT")).to_be_visible()
     assert page.console.errors == []
+
+
+def test_a_conference_gets_a_later_stages_viewers_as_pictures_of_the_run(question_cases, tmp_path):
+    """The author saved the case without outputs; the server's run still gives a conference the revealed viewer."""
+    import asyncio
+    import logging
+    import threading
+
+    from readingroom.server.case_pages import CasePages
+    from readingroom.server.catalog import Card
+    from readingroom.server.pages import template_environment
+
+    card = Card(REVEALED_CASE, "v1", json.loads((question_cases / REVEALED_CASE / "case.ipynb").read_text()))
+    assert not any(cell.get("outputs") for cell in card.notebook["cells"])
+    pages = CasePages(question_cases, b"secret", template_environment(), "/", logging.getLogger("test"))
+    made = []
+    thread = threading.Thread(target=lambda: made.append(asyncio.run(pages.page(card))))  # Playwright owns this thread's loop
+    thread.start()
+    thread.join(300)
+    findings, diagnosis = made[0].later_stages
+    assert findings.pictures_html.count('<img alt="figure" src="data:image/png;base64,') == 1
+    assert "data-rr-widget" not in findings.pictures_html
+    assert [a["text"] for a in findings.drawn["annotations"]] == ["FINDING-ARROW"]
+    assert "DIAGNOSIS-TEXT" in diagnosis.pictures_html and diagnosis.drawn is None  # failed when run: as saved

@@ -53,6 +53,7 @@ class LaterStage:
     widgets: dict = field(default_factory=dict)  # the widgets it adds to the page
     updates: dict = field(default_factory=dict)  # what its cells changed in earlier ones: {model_id: {key: value}}
     drawn: dict | None = None  # the first viewer's {"series", "annotations"} by then, for a conference's view
+    pictures_html: str = ""  # its widgets as pictures of the run's view, for a conference's participants
 
     def for_page(self) -> dict:
         return {"html": self.html, "widgets": self.widgets, "updates": self.updates}
@@ -189,16 +190,19 @@ def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[di
     first_viewer = next((k for k, entry in widgets.items() if entry["module"] == "viewer.js"), None)
     for stage in parts:
         if stage.number >= len(exports):
-            later.append(LaterStage("\n".join(cell_html(saved["cells"][i]) for i in stage.cell_indices)))
+            as_saved = "\n".join(cell_html(saved["cells"][i]) for i in stage.cell_indices)
+            later.append(LaterStage(as_saved, pictures_html=as_saved))
             continue
         export = exports[stage.number]
         entries, _ = page_widgets(export["state"], export["widgets"], leave_out_unmountable=True)
         viewer = entries.get(first_viewer, {}).get("state")
+        cells = [notebook.cells[i] for i in stage.cell_indices]
         later.append(LaterStage(
-            html=_cells_html([notebook.cells[i] for i in stage.cell_indices], entries),
+            html=_cells_html(cells, entries),
             widgets={k: v for k, v in entries.items() if k not in shown},
             updates=_changed_state(shown, entries),
-            drawn=viewer and {"series": viewer["series"], "annotations": viewer["annotations"]}))
+            drawn=viewer and {"series": viewer["series"], "annotations": viewer["annotations"]},
+            pictures_html=_cells_html(cells, {})))
         shown = {**shown, **entries}
     return tuple(later)
 

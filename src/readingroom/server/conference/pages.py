@@ -103,9 +103,11 @@ class ConferenceStageHandler(_ConferencePage):
 
     A participant (``ticket=``) gets stage k of the case on screen only when k is no later
     than the stage the presenter revealed; the presenter (``token=``, ``case=``) gets any.
-    A later stage also carries what the author's cells drew on the case's first viewer by
-    then (``drawn``: its series and annotations), which the presenter's console adds to the
-    shared view, so the arrows on the finding reach every follower with the reveal.
+    A later stage comes from the case's one run (:mod:`readingroom.server.case_pages`): its
+    viewers as pictures of their view, even when the author saved the notebook without
+    outputs, and what its cells drew on the case's first viewer by then (``drawn``: its
+    series and annotations), which the presenter's console adds to the shared view, so the
+    arrows on the finding reach every follower with the reveal.
     """
 
     def initialize(self, conferences: Conferences, catalog: Catalog, secret: bytes, case_pages: CasePages) -> None:
@@ -121,12 +123,14 @@ class ConferenceStageHandler(_ConferencePage):
             raise web.HTTPError(404, "That case is not on this conference's agenda.")
         if k >= entry["stages"]:
             raise web.HTTPError(404, f"This case has no stage {k + 1}.")
-        stage = render_stage(card.notebook, k, case_id=case_id, secret=self.secret, version=card.version)
-        # Not the stage's "next" key: it would open the public case page's later stages early.
-        found = {"number": k, "html": stage["html"], "count": entry["stages"]}
+        # Never the stage's "next" key: it would open the public case page's later stages early.
         page = await self.case_pages.page(card) if k else None  # run at start-up; a reveal waits for it at most
-        if page is not None and k <= len(page.later_stages) and page.later_stages[k - 1].drawn:
-            found["drawn"] = page.later_stages[k - 1].drawn
+        if page is not None and k <= len(page.later_stages):
+            ran = page.later_stages[k - 1]
+            found = {"number": k, "html": ran.pictures_html, "count": entry["stages"], "drawn": ran.drawn}
+        else:
+            stage = render_stage(card.notebook, k, case_id=case_id, secret=self.secret, version=card.version)
+            found = {"number": k, "html": stage["html"], "count": entry["stages"]}
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(found))
