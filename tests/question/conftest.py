@@ -80,6 +80,7 @@ BROKEN_CASE = "phantom-that-fails"
 PAIRS_CASE = "phantom-side-by-side"
 TWO_SERIES_CASE = "phantom-two-series"
 REVEALED_CASE = "phantom-finding-revealed"
+LIVE_REVEALED_CASE = "phantom-finding-revealed-with-a-slider"
 SECOND_SERIES = {"slices": 8, "size": 128, "pixel_spacing": (1.0, 1.0), "slice_spacing": 5.0}
 PAIRS = (  # prior vs current linked by slice position, and a pair linked frame for frame with jslink
     "from readingroom.widgets import Viewer, side_by_side\n"
@@ -127,7 +128,7 @@ def question_cases(question_workdir, phantom_study):
 
 def _revealed_finding_case(made, cases) -> None:
     """Findings drawn on the unknown's viewer and shown in a second viewer, in a stage of their own;
-    the last stage's cell fails, as a half-finished edit would."""
+    the last stage's cell fails, as a half-finished edit would. A copy adds a slider, so Voila serves it."""
     import nbformat
 
     shutil.copytree(made, cases / REVEALED_CASE)
@@ -148,6 +149,9 @@ def _revealed_finding_case(made, cases) -> None:
         nbformat.v4.new_code_cell("raise ValueError('unfinished edit')"),
     ]
     nbformat.write(notebook, path)
+    shutil.copytree(cases / REVEALED_CASE, cases / LIVE_REVEALED_CASE)  # the same, served live by Voila
+    notebook.cells.insert(2, nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(description='Contrast')"))
+    nbformat.write(notebook, cases / LIVE_REVEALED_CASE / "case.ipynb")
 
 
 def _two_series_case(workdir, cases, history) -> None:

@@ -11,7 +11,8 @@ import urllib.request
 import psutil
 import pytest
 
-from tests.question.conftest import BROKEN_CASE, LIVE_CASE, QUESTIONS_CASE, REVEALED_CASE, case_url
+from tests.question.conftest import (BROKEN_CASE, LIVE_CASE, LIVE_REVEALED_CASE, QUESTIONS_CASE, REVEALED_CASE,
+                                     case_url)
 
 
 class Visitor:
@@ -239,6 +240,17 @@ def test_a_revealed_stage_brings_its_widgets_and_what_it_changed_in_earlier_ones
     assert status == 200 and "DIAGNOSIS-TEXT" in diagnosis["html"]
     assert diagnosis["widgets"] == {} and diagnosis["next"] is None
     assert "stage 2: ValueError: unfinished edit" in question_served.log.read_text()
+
+
+def test_a_page_voila_serves_gets_a_later_stages_viewers_as_pictures(question_served):
+    """Nothing on a Voila page could mount the stage's widgets: it gets pictures of them from the server's run."""
+    visitor = Visitor()
+    status, page = visitor.get(case_url(question_served, LIVE_REVEALED_CASE))
+    assert status == 200 and '"kernelId"' in page
+    status, body = visitor.get(reveal_url(question_served, page))
+    findings = json.loads(body)
+    assert findings["html"].count('<img alt="figure" src="data:image/png;base64,') == 1
+    assert "data-rr-widget" not in findings["html"] and "widgets" not in findings and findings["next"]
 
 
 @pytest.mark.browser

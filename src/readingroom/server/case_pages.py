@@ -13,8 +13,9 @@ question's answer key is read from the same kernel run and kept here, on the ser
 which scores answers (:class:`~readingroom.widgets.answers.AnswerKey`).
 
 A notebook whose unknown view uses any widget this page cannot mount (an ipywidgets
-slider driving a plot, say) is *live*: Voila serves it with a kernel, as before. In a
-later stage such a widget shows as its saved picture.
+slider driving a plot, say) is *live*: Voila serves it with a kernel, as before, and its
+later stages come from the same run with their widgets as pictures. In a later stage of
+a page without a kernel, such a widget shows as its picture too.
 """
 
 from __future__ import annotations
@@ -164,14 +165,14 @@ class CasePages:
                              card.id, ran["failed"])
         notebook, exports = nbformat.from_dict(ran["notebook"]), ran["stages"]
         widgets, live_reason = page_widgets(exports[0]["state"], exports[0]["widgets"])
+        parts = stages(notebook)
+        later = _later_stages(parts[1:], notebook, exports, widgets, saved=card.notebook)
         if live_reason:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
             self.on_live(card)
-            return CasePage(live_reason=live_reason)
+            return CasePage(live_reason=live_reason, later_stages=later)
         keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
-        parts = stages(notebook)
         first = self._html(card, notebook, [notebook.cells[i] for i in parts[0].cell_indices], widgets)
-        later = _later_stages(parts[1:], notebook, exports, widgets, saved=card.notebook)
         self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
         return CasePage(html=first, later_stages=later, keys=keys)
 

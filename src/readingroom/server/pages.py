@@ -118,8 +118,9 @@ class ThumbnailHandler(PlainHandler):
 class StageHandler(PlainHandler):
     """GET ``/readingroom/cases/<id>/stages/<k>?key=``: one later stage, only with the previous stage's key.
 
-    On a case page without a kernel the stage comes from the case's one run, with its widgets;
-    on a page Voila serves, as the author saved it.
+    It comes from the case's one run: with its widgets for a case page without a kernel, with
+    pictures of them for a page Voila serves (nothing there could mount them); until that run
+    is done, as the author saved it.
     """
 
     def initialize(self, catalog: Catalog, secret: bytes, case_pages: CasePages) -> None:
@@ -137,8 +138,9 @@ class StageHandler(PlainHandler):
             raise web.HTTPError(403, "Reveal the earlier stages first (or reload the case page: it has changed).")
         page = self.case_pages.ready(card)
         if page is not None and page.later_stages:
-            found = {"number": k, **page.later_stages[k - 1].for_page(),
-                     "next": next_stage(notebook, case_id, k + 1, self.secret, card.version)}
+            stage = page.later_stages[k - 1]
+            shown = {"html": stage.pictures_html} if page.live_reason else stage.for_page()
+            found = {"number": k, **shown, "next": next_stage(notebook, case_id, k + 1, self.secret, card.version)}
         else:
             found = render_stage(notebook, k, case_id=case_id, secret=self.secret, version=card.version)
         self.set_header("Content-Type", "application/json")
