@@ -5,13 +5,13 @@ point and only the metadata a card shows. Later stages are rendered here, one
 at a time, when the visitor asks for them with the key that came with the
 previous stage, so the page source never holds an answer it has not revealed.
 
-Code cells after a reveal point are not run in the visitor's kernel: a widget's
+Code cells after a reveal point are never run in a visitor's kernel: a widget's
 whole state (annotations, labels, descriptions) reaches the browser over the
-comm as soon as the page connects, whatever the HTML shows. They are shown here
-as their saved outputs (images, text, HTML); a widget without a saved picture
-is replaced by a short note. A case page without a kernel (:mod:`.case_pages`) does
-better: the server runs the later stages once itself and sends each stage's widgets
-with its reveal.
+comm as soon as the page connects, whatever the HTML shows. The server runs
+every stage once itself (:mod:`.case_pages`) and sends a stage's widgets, or
+pictures of them, with its reveal. Until that run is done, a stage is rendered
+here from its saved outputs (images, text, HTML); a widget without a saved
+picture is replaced by a short note.
 """
 
 from __future__ import annotations
