@@ -18,6 +18,11 @@ class NotebookRunError(Exception):
     """The notebook could not be run to its end; the message says how, in one line."""
 
 
+def cell_failure(ename: str, evalue: str) -> str:
+    """The one line a failing cell is reported as, to educators and in the server's log."""
+    return f"the notebook fails when run: {ename}: {evalue}"
+
+
 def run_notebook(notebook, folder: Path, timeout: int, *, allow_errors: bool = False):
     """Execute ``notebook`` (nbformat) in place in ``folder``; with ``allow_errors`` a failing cell
     keeps its error output and the rest still run (the caller judges them)."""
@@ -29,7 +34,7 @@ def run_notebook(notebook, folder: Path, timeout: int, *, allow_errors: bool = F
     try:
         client.execute()
     except CellExecutionError as error:
-        raise NotebookRunError(f"the notebook fails when run: {error.ename}: {error.evalue}") from None
+        raise NotebookRunError(cell_failure(error.ename, error.evalue)) from None
     except DeadKernelError:
         raise NotebookRunError("the notebook's kernel died while running it") from None
     except TimeoutError:

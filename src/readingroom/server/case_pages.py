@@ -34,7 +34,7 @@ import nbformat
 from readingroom.case.roles import stages
 from readingroom.server.case_run import CaseRunError, CaseRunner
 from readingroom.server.catalog import Card
-from readingroom.server.stages import cell_html, unknown_view
+from readingroom.server.stages import stage_html, unknown_view
 from readingroom.widgets.answers import AnswerKey
 from readingroom.widgets.assets import modules_version
 
@@ -165,23 +165,23 @@ class CasePages:
                              card.id, ran["failed"])
         notebook, exports = nbformat.from_dict(ran["notebook"]), ran["stages"]
         widgets, live_reason = page_widgets(exports[0]["state"], exports[0]["widgets"])
-        parts = stages(notebook)
-        later = _later_stages(parts[1:], notebook, exports, widgets, saved=card.notebook)
+        later = _later_stages(stages(notebook)[1:], notebook, exports, widgets, saved=card.notebook)
         if live_reason:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
             self.on_live(card)
             return CasePage(live_reason=live_reason, later_stages=later)
         keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
-        first = self._html(card, notebook, [notebook.cells[i] for i in parts[0].cell_indices], widgets)
+        first = self._html(card, notebook, widgets)
         self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
         return CasePage(html=first, later_stages=later, keys=keys)
 
-    def _html(self, card: Card, notebook: nbformat.NotebookNode, cells: list, widgets: dict) -> str:
-        stages_info = notebook.metadata["readingroom_stages"]
+    def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict) -> str:
+        """The unknown's page: stage 0's cells, a slot for each of its widgets, their state."""
         config = {"base": self.base, "case": card.id, "widgets": widgets}
         return self.environment.get_template("case_page.html").render(
             base=self.base, version=modules_version(), case=notebook.metadata.get("readingroom", {}),
-            cells=_cells_html(cells, widgets), reveal=stages_info, config_json=json.dumps(config).replace("</", "<\\/"))
+            cells=stage_html(notebook, 0, _slots(widgets)), reveal=notebook.metadata["readingroom_stages"],
+            config_json=json.dumps(config).replace("</", "<\\/"))
 
 
 def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[dict], widgets: dict,
@@ -191,29 +191,28 @@ def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[di
     first_viewer = next((k for k, entry in widgets.items() if entry["module"] == "viewer.js"), None)
     for stage in parts:
         if stage.number >= len(exports):
-            as_saved = "\n".join(cell_html(saved["cells"][i]) for i in stage.cell_indices)
+            as_saved = stage_html(saved, stage.number)
             later.append(LaterStage(as_saved, pictures_html=as_saved))
             continue
         export = exports[stage.number]
         entries, _ = page_widgets(export["state"], export["widgets"], leave_out_unmountable=True)
         viewer = entries.get(first_viewer, {}).get("state")
-        cells = [notebook.cells[i] for i in stage.cell_indices]
         later.append(LaterStage(
-            html=_cells_html(cells, entries),
+            html=stage_html(notebook, stage.number, _slots(entries)),
             widgets={k: v for k, v in entries.items() if k not in shown},
             updates=_changed_state(shown, entries),
             drawn=viewer and {"series": viewer["series"], "annotations": viewer["annotations"]},
-            pictures_html=_cells_html(cells, {})))
+            pictures_html=stage_html(notebook, stage.number)))
         shown = {**shown, **entries}
     return tuple(later)
 
 
-def _cells_html(cells: list, widgets: dict) -> str:
-    """Cells with a slot for each widget the page mounts; any other widget shows as its saved picture."""
+def _slots(widgets: dict) -> Callable[[str], str | None]:
+    """A slot for each widget the page mounts; any other widget shows as its picture (None)."""
     def slot(model_id: str) -> str | None:
         return f'<div class="rr-widget" data-rr-widget="{model_id}"></div>' if model_id in widgets else None
 
-    return "\n".join(cell_html(cell, slot) for cell in cells)
+    return slot
 
 
 def _changed_state(shown: dict, entries: dict) -> dict:

@@ -34,7 +34,7 @@ def run_case(view: dict, folder: Path, timeout: int) -> dict:
     """Execute ``view`` in ``folder`` as Voila would, reading the widgets out after each stage."""
     import nbformat
 
-    from readingroom.case.execute import NotebookRunError, run_notebook
+    from readingroom.case.execute import NotebookRunError, cell_failure, run_notebook
     from readingroom.case.roles import stages
 
     notebook = nbformat.reads(json.dumps(view), as_version=4)
@@ -51,15 +51,16 @@ def run_case(view: dict, folder: Path, timeout: int) -> dict:
         run_notebook(notebook, folder, timeout, allow_errors=True)
     except NotebookRunError as error:
         raise CaseRunError(str(error)) from None
-    failed = next(((stage_of[i], output) for i, cell in enumerate(run_cells)
-                   for output in cell.get("outputs", []) if output.get("output_type") == "error"), None)
-    if failed and failed[0] == 0:
-        raise CaseRunError(f"the notebook fails when run: {failed[1]['ename']}: {failed[1]['evalue']}")
-    ran_stages = failed[0] if failed else len(exports)
+    failed_stage, failed_output = next(
+        ((stage_of[i], output) for i, cell in enumerate(run_cells) for output in cell.get("outputs", [])
+         if output.get("output_type") == "error"), (None, {}))
+    if failed_stage == 0:
+        raise CaseRunError(cell_failure(failed_output["ename"], failed_output["evalue"]))
+    ran_stages = len(exports) if failed_stage is None else failed_stage
     read = [json.loads(_printed(run_cells[exports[k]])) for k in range(ran_stages)]
     notebook.cells = [cell for i, cell in enumerate(run_cells) if i not in exports]
-    return {"notebook": notebook, "stages": read,
-            "failed": f"stage {failed[0]}: {failed[1]['ename']}: {failed[1]['evalue']}" if failed else None}
+    failed = f"stage {failed_stage}: {failed_output['ename']}: {failed_output['evalue']}" if failed_output else None
+    return {"notebook": notebook, "stages": read, "failed": failed}
 
 
 def _printed(cell) -> str:

@@ -75,12 +75,16 @@ def next_stage(notebook: dict, case_id: str, number: int, secret: bytes, version
 
 def render_stage(notebook: dict, number: int, *, case_id: str, secret: bytes, version: str) -> dict:
     """Stage ``number`` as HTML plus what the next Reveal button needs."""
-    cells = [notebook["cells"][i] for i in stages(notebook)[number].cell_indices]
-    body = "\n".join(cell_html(cell) for cell in cells)
-    return {"number": number, "html": body, "next": next_stage(notebook, case_id, number + 1, secret, version)}
+    return {"number": number, "html": stage_html(notebook, number),
+            "next": next_stage(notebook, case_id, number + 1, secret, version)}
 
 
-def cell_html(cell: dict, widget_html: Callable[[str], str] | None = None) -> str:
+def stage_html(notebook: dict, number: int, widget_html: Callable[[str], str | None] | None = None) -> str:
+    """Stage ``number``'s cells as HTML; ``widget_html`` as for :func:`cell_html`."""
+    return "\n".join(cell_html(notebook["cells"][i], widget_html) for i in stages(notebook)[number].cell_indices)
+
+
+def cell_html(cell: dict, widget_html: Callable[[str], str | None] | None = None) -> str:
     """One cell as a section classed by its roles.
 
     ``widget_html(model_id)`` places a live widget; without it, or when it gives None, a widget
@@ -103,7 +107,7 @@ def _markdown(text: str) -> str:
     return markdown2html_mistune(text)
 
 
-def _outputs_html(outputs: list, widget_html: Callable[[str], str] | None) -> str:
+def _outputs_html(outputs: list, widget_html: Callable[[str], str | None] | None) -> str:
     parts = []
     for output in outputs:
         data = output.get("data", {})
