@@ -12,7 +12,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,17 +20,12 @@ from pathlib import Path
 import pytest
 
 from readingroom.records import RecordsStore, sqlite_url
+from tests.servers import free_port
 
 
 def _server_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(*args: str) -> list[str]:
@@ -69,7 +63,7 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         for path in (root, data, sockets):
             os.chown(path, pg_user.pw_uid, pg_user.pw_gid)
-    port = _free_port()
+    port = free_port()
     _run(_as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"))
     options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"
     # -w waits until the server accepts connections, so no polling or sleeping here.

@@ -9,25 +9,15 @@ instance serves every test package (two sync instances cannot run at once).
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-TOKEN = "readingroom-test-token"
+from tests.servers import LAB_ARGS, Server, free_port, jupyter_env, jupyter_server
+
 PHANTOM = {"slices": 24, "size": 256, "pixel_spacing": (0.5, 0.5), "slice_spacing": 2.0}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -64,67 +54,11 @@ def notebook_dir(workdir, phantom_dir) -> Path:
     return folder
 
 
-def _jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
-    env = dict(os.environ)
-    home = workdir / f"jupyter-{name}"
-    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                     ("IPYTHONDIR", "ipython")):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
-    env["JUPYTER_NO_CONFIG"] = "1"
-    env["READINGROOM_CACHE"] = str(frame_cache)
-    env["READINGROOM_RECORDS"] = f"sqlite:///{home / 'records.sqlite'}"  # never the user's own store
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    return env
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(0.3)  # polling a server's port while it starts, not a test wait
-    raise RuntimeError(f"server did not answer {url}:\n{log.read_text()[-3000:]}")
-
-
-class Server:
-    def __init__(self, args: list[str], env: dict, cwd: Path, log: Path, port: int, ready_path: str):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}/"
-        self.log = log
-        self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        _wait_http(self.url + ready_path, self.proc, log)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def _jupyter_server(module: str, app_args: list[str], workdir: Path, notebook_dir: Path, frame_cache: Path,
-                    name: str, log: str) -> Server:
-    """`python -m <module>` (JupyterLab or Notebook 7) on the notebooks, token-protected, our server extension on."""
-    port = free_port()
-    return Server(
-        [sys.executable, "-m", module, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'readingroom.server': True}",
-         *app_args, "--allow-root", f"--ServerApp.root_dir={notebook_dir}"],
-        _jupyter_env(workdir, frame_cache, name), notebook_dir, workdir / log, port, f"api/status?token={TOKEN}")
-
-
-LAB_ARGS = ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # offline
 
 
 @pytest.fixture(scope="session")
 def jupyterlab(workdir, notebook_dir, frame_cache):
-    server = _jupyter_server("jupyterlab", LAB_ARGS, workdir, notebook_dir, frame_cache, "lab", "jupyterlab.log")
+    server = jupyter_server("jupyterlab", LAB_ARGS, workdir, notebook_dir, frame_cache, "lab", "jupyterlab.log")
     yield server
     server.stop()
 
@@ -132,7 +66,7 @@ def jupyterlab(workdir, notebook_dir, frame_cache):
 @pytest.fixture(scope="session")
 def notebook7(workdir, notebook_dir, frame_cache):
     """Notebook 7 (`jupyter notebook`): the notebook interface educators may use instead of JupyterLab."""
-    server = _jupyter_server("notebook", [], workdir, notebook_dir, frame_cache, "notebook7", "notebook7.log")
+    server = jupyter_server("notebook", [], workdir, notebook_dir, frame_cache, "notebook7", "notebook7.log")
     yield server
     server.stop()
 
@@ -144,7 +78,7 @@ def voila(workdir, notebook_dir, frame_cache):
     server = Server(
         [sys.executable, "-m", "readingroom.server.voila_app", str(notebook_dir / "phantom.ipynb"), "--no-browser",
          f"--port={port}", "--Voila.ip=127.0.0.1"],
-        _jupyter_env(workdir, frame_cache, "voila"), notebook_dir, workdir / "voila.log", port,
+        jupyter_env(workdir, frame_cache, "voila"), notebook_dir, workdir / "voila.log", port,
         "voila/static/voila.js")
     yield server
     server.stop()
@@ -157,7 +91,7 @@ def plain_voila(workdir, notebook_dir, frame_cache):
     server = Server(
         [sys.executable, "-m", "voila", str(notebook_dir / "phantom.ipynb"), "--no-browser", f"--port={port}",
          "--Voila.ip=127.0.0.1"],
-        _jupyter_env(workdir, frame_cache, "plain-voila"), notebook_dir, workdir / "plain-voila.log", port,
+        jupyter_env(workdir, frame_cache, "plain-voila"), notebook_dir, workdir / "plain-voila.log", port,
         "voila/static/voila.js")
     yield server
     server.stop()

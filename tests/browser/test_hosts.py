@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import viewer_checks as checks
-from tests.browser.conftest import TOKEN
+from tests.servers import TOKEN
 
 pytestmark = pytest.mark.browser
 

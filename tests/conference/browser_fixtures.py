@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Server, _jupyter_env, free_port
+from tests.servers import Server, jupyter_env, free_port
 from tests.conftest import ConsoleLog
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
@@ -39,7 +39,7 @@ def conference_server(tmp_path_factory):
     write_ct_phantom(workdir / "phantom", slices=24, size=128, pixel_spacing=(0.8, 0.8), slice_spacing=2.0)
     deidentify(workdir / "phantom", case / "images", key_path=workdir / "deid.key", workers=1)
     (case / "images" / "deid-report.json").replace(case / "deid.json")
-    env = _jupyter_env(workdir, workdir / "frame-cache", "conference")
+    env = jupyter_env(workdir, workdir / "frame-cache", "conference")
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "conference", "start", SLUG,
                      "--cases", str(workdir / "cases"), f"--port={port}", "--qr", str(workdir / "join.png")],

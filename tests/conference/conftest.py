@@ -23,7 +23,7 @@ import yaml
 from tornado.web import create_signed_value
 from websockets.sync.client import ClientConnection, connect
 
-from tests.browser.conftest import Server, _jupyter_env, free_port
+from tests.servers import Server, jupyter_env, free_port
 
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
@@ -145,7 +145,7 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     for slug in (CASE, SECOND_CASE):
         shutil.copytree(CASES / slug, cases / slug)
     _write_module(workdir / "curriculum")
-    env = _jupyter_env(workdir, workdir / "frame-cache", "conference")
+    env = jupyter_env(workdir, workdir / "frame-cache", "conference")
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
     Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
     port = free_port()

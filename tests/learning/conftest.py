@@ -17,7 +17,7 @@ import pytest
 
 from readingroom.curriculum import load_module
 from readingroom.records import RecordsStore
-from tests.browser.conftest import Server, _jupyter_env, free_port
+from tests.servers import Server, jupyter_env, free_port
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def learning_dir(tmp_path_factory, sample_module) -> Path:
 
 
 def _serve(root: Path, workdir: Path, records_url: str | None) -> Server:
-    env = _jupyter_env(workdir, workdir / "frame-cache", "serve")
+    env = jupyter_env(workdir, workdir / "frame-cache", "serve")
     url = records_url or env["READINGROOM_RECORDS"]
     with RecordsStore(url) as store:  # what `readingroom records add-user` does, without a second process start
         for person in (TRAINEE, OTHER):

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from readingroom.records import RecordsStore
-from tests.browser.conftest import Server, _jupyter_env, free_port
+from tests.servers import Server, jupyter_env, free_port
 
 HEADER = "X-Forwarded-Preferred-Username"
 
@@ -17,7 +17,7 @@ HEADER = "X-Forwarded-Preferred-Username"
 @pytest.fixture(scope="module")
 def behind_proxy(learning_dir, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("sso")
-    env = _jupyter_env(workdir, workdir / "frame-cache", "serve")
+    env = jupyter_env(workdir, workdir / "frame-cache", "serve")
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "serve", str(learning_dir / "cases"), f"--port={port}",
                      "--pool-size=0", f"--trusted-user-header={HEADER}"], env, workdir, workdir / "serve.log", port,

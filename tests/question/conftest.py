@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import LAB_ARGS, PHANTOM, Server, _jupyter_env, _jupyter_server, free_port
+from tests.browser.conftest import PHANTOM
+from tests.servers import LAB_ARGS, Server, free_port, jupyter_env, jupyter_server
 
 FRAME = 12
 
@@ -195,7 +196,7 @@ def question_voila(question_workdir, question_notebook):
     server = Server(
         [sys.executable, "-m", "readingroom.server.voila_app", str(question_notebook), "--no-browser",
          f"--port={port}", "--Voila.ip=127.0.0.1"],
-        _jupyter_env(question_workdir, question_workdir / "frame-cache", "voila"), question_notebook.parent,
+        jupyter_env(question_workdir, question_workdir / "frame-cache", "voila"), question_notebook.parent,
         question_workdir / "voila.log", port, "voila/static/voila.js")
     yield server
     server.stop()
@@ -204,7 +205,7 @@ def question_voila(question_workdir, question_notebook):
 @pytest.fixture(scope="session")
 def question_lab(question_workdir, question_notebook):
     """JupyterLab with the readingroom server extension, rooted at the questions notebook."""
-    server = _jupyter_server("jupyterlab", LAB_ARGS, question_workdir, question_notebook.parent,
+    server = jupyter_server("jupyterlab", LAB_ARGS, question_workdir, question_notebook.parent,
                              question_workdir / "frame-cache", "lab", "jupyterlab.log")
     yield server
     server.stop()

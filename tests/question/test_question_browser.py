@@ -146,7 +146,7 @@ def test_keyboard_alone_answers_choice_and_locate(page, question_page_url):
 
 
 def test_jupyterlab_runs_the_questions(page, question_lab):
-    from tests.browser.conftest import TOKEN
+    from tests.servers import TOKEN
 
     page.goto(f"{question_lab.url}lab/tree/questions.ipynb?token={TOKEN}")
     page.locator(".jp-Notebook").wait_for(timeout=LOAD)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import Server, _jupyter_env, free_port
+from tests.servers import Server, jupyter_env, free_port
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 # A fixed set, so the catalog's expected counts do not change as sample cases are added.
@@ -46,7 +46,7 @@ def serve_dir(tmp_path_factory) -> Path:
 def start_serve(cases: Path, workdir: Path) -> Server:
     """`readingroom serve CASES` exactly as a user starts it, its Jupyter folders and frame cache in ``workdir``."""
     port = free_port()
-    env = _jupyter_env(workdir, workdir / "frame-cache", "serve")
+    env = jupyter_env(workdir, workdir / "frame-cache", "serve")
     server = Server([sys.executable, "-m", "readingroom", "serve", str(cases), f"--port={port}"],
                     env, workdir, workdir / "serve.log", port, "readingroom/catalog.json")
     server.dir = cases
