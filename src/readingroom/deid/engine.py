@@ -230,7 +230,7 @@ def _process_file(index: int, source: SourceFile) -> FileResult:
 def _deidentify_in_place(ds: Dataset, deidentifier: DatasetDeidentifier, result: FileResult, check_pixels: bool) -> None:
     ctx = deidentifier.context_for(ds)
     cleaned = False
-    if check_pixels and pixel_check_reason(ds):
+    if check_pixels and "PixelData" in ds and pixel_check_reason(ds):
         outcome = clean_burned_in_text(ds)
         result.pixels_checked = outcome.checked
         result.pixels_masked = bool(outcome.masked_words or outcome.masked_outside_regions)

@@ -29,6 +29,9 @@ _MAX_LINE_FRACTION = 0.08  # a word taller than this share of the frame is speck
 _MIN_SIDE = 720  # small frames are enlarged first: Tesseract wants letters >= ~20 px high
 
 
+UNAVAILABLE = "cannot check burned-in text: install tesseract-ocr"
+
+
 @dataclass(frozen=True)
 class Box:
     """A text region in frame pixel coordinates: rows ``top:bottom``, columns ``left:right``."""
@@ -61,7 +64,7 @@ def find_text(frame: np.ndarray, min_confidence: float = MASK_CONFIDENCE) -> lis
     brightest pixels, which lifts letters out of the speckle they are drawn over.
     """
     if not ocr_available():
-        raise OcrUnavailable("no OCR engine to check burned-in text: apt-get install tesseract-ocr, pip install pytesseract")
+        raise OcrUnavailable(UNAVAILABLE)
     gray = to_gray(frame)
     bright = np.where(gray >= _BRIGHT, 0, 255).astype(np.uint8)
     return _read(255 - gray, min_confidence) + _read(bright, min_confidence)
