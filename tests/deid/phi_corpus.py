@@ -142,7 +142,7 @@ def _ct_slice(patient, study_uid, series_uid, frame_uid, study_date, index, sop_
     ds.SeriesInstanceUID = series_uid
     ds.SeriesNumber = 2
     ds.SeriesDate = study_date
-    ds.SeriesDescription = f"Chest follow-up for {patient.family}"  # clean descriptor with PHI: removed
+    ds.SeriesDescription = f"Chest follow-up for {patient.family}"  # clean descriptor with PHI: the name is cut
     ds.ProtocolName = "CHEST ROUTINE"  # clean descriptor: kept
     ds.ImageComments = f"MRN {patient.patient_id}, call {patient.phone}"  # X (clean descriptor with PHI)
     ds.BodyPartExamined = "CHEST"

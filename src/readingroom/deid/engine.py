@@ -1,8 +1,10 @@
 """A de-identification run: sources in, de-identified files and a PHI-free report out.
 
-Files are independent, so a folder is shared out over worker processes (one per core);
-every keyed value depends only on the key and the file, so workers need not talk to each
-other and two runs with one key agree.
+Files are shared out over worker processes (one per core) in two passes. The first reads
+every header (no pixels) and gathers each patient's identifying values, so that a
+description kept in one file is cleaned of a name or place that only another file of the
+same patient carries. The second de-identifies. Every keyed value depends only on the key
+and the file, so workers need not talk to each other and two runs with one key agree.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import copy
 import os
 import struct
+import threading
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +33,8 @@ from readingroom.deid.dataset import METHOD, PRIVATE, DatasetDeidentifier
 from readingroom.deid.gate import find_leaks
 from readingroom.deid.keyfile import default_key_path, key_fingerprint, load_or_create_key
 from readingroom.deid.profile import load_basic_profile
+from readingroom.deid.pseudonyms import patient_identity
+from readingroom.deid.textscan import PhiValues
 from readingroom.deid.writer import REPORT_NAME, output_relpath, sweep_temporaries, write_dataset, write_report
 from readingroom.dicom.sources import SourceFile, list_source_files
 from readingroom.errors import InputError
@@ -52,6 +58,7 @@ class FileResult:
     written: str | None = None
     reason: str | None = None
     counts: Counter = field(default_factory=Counter)
+    cleaned: Counter = field(default_factory=Counter)
     pixels_checked: bool = False
     pixels_masked: bool = False
 
@@ -64,6 +71,7 @@ class DeidReport:
     written: int
     held_back: list[HeldBack]
     actions: dict[str, dict[str, int]]
+    cleaned_text: dict[str, dict[str, int]]
     pixels_checked: int
     pixels_masked: int
     profile_edition: str
@@ -84,6 +92,7 @@ class DeidReport:
                 "pixels_masked": self.pixels_masked,
             },
             "actions": self.actions,
+            "cleaned_text": self.cleaned_text,
             "held_back": [{"index": h.index, "reason": h.reason} for h in self.held_back],
         }
 
@@ -122,7 +131,8 @@ def deidentify(
         inputs=len(files),
         written=sum(1 for r in results if r.written),
         held_back=held,
-        actions=_actions_table(results),
+        actions=_table(results, "counts", lambda action: Action(action).value),
+        cleaned_text=_table(results, "cleaned", str),
         pixels_checked=sum(r.pixels_checked for r in results),
         pixels_masked=sum(r.pixels_masked for r in results),
         profile_edition=profile.edition,
@@ -149,38 +159,84 @@ def deidentify_dataset(ds: Dataset, key: bytes, *, check_pixels: bool = True) ->
 # -- the per-file work, run in this process or in workers ------------------------------
 
 _worker: tuple[DatasetDeidentifier, Path] | None = None
+_PARENT_POLL_SECONDS = 0.2
 
 
-def _init_worker(key: bytes, dest: Path) -> None:
+def _init_worker(key: bytes, dest: Path, parent: int | None = None) -> None:
+    """Set up this process for a run; in a worker (``parent`` given), also stop it at once when
+    the parent dies, as a killed run must not go on writing into its destination."""
     global _worker
     _worker = (DatasetDeidentifier(key, load_basic_profile()), dest)
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _run(files: list[SourceFile], dest: Path, key: bytes, workers: int, progress) -> list[FileResult]:
     jobs = list(enumerate(files))
     if workers <= 1 or len(files) < _PARALLEL_MIN_FILES:
         _init_worker(key, dest)
+        patients = _patients_phi([_collect(job) for job in jobs])
         results = []
-        for job in jobs:
-            results.append(_process(job))
+        for index, source in jobs:
+            results.append(_process((index, source, patients.get(index))))
             if progress:
                 progress(len(results), len(jobs))
         return results
     chunks = [jobs[i: i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
     results = []
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(key, dest)) as pool:
-        for chunk_results in pool.map(_process_chunk, chunks):
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
+                             initargs=(key, dest, os.getpid())) as pool:
+        patients = _patients_phi([c for collected in pool.map(_collect_chunk, chunks) for c in collected])
+        with_phi = [[(index, source, patients.get(index)) for index, source in chunk] for chunk in chunks]
+        for chunk_results in pool.map(_process_chunk, with_phi):
             results.extend(chunk_results)
             if progress:
                 progress(len(results), len(jobs))
     return results
 
 
-def _process_chunk(chunk: list[tuple[int, SourceFile]]) -> list[FileResult]:
+def _collect_chunk(chunk: list[tuple[int, SourceFile]]) -> list[tuple[int, str, PhiValues] | None]:
+    return [_collect(job) for job in chunk]
+
+
+def _collect(job: tuple[int, SourceFile]) -> tuple[int, str, PhiValues] | None:
+    """(index, patient identity, identifying values) from a file's header; None when it cannot be
+    read (the second pass says why). The identity stays in memory, as the values do."""
+    index, source = job
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with source.open() as fp:
+                ds = dcmread(fp, stop_before_pixels=True)
+            return index, patient_identity(ds), PhiValues.from_datasets([ds])
+        except Exception:  # noqa: BLE001 - unreadable here is reported by the second pass
+            return None
+
+
+def _patients_phi(collected: list[tuple[int, str, PhiValues] | None]) -> dict[int, PhiValues]:
+    """For each file index, the identifying values of every file of its patient."""
+    by_patient: dict[str, list[tuple[int, PhiValues]]] = {}
+    for entry in filter(None, collected):
+        index, identity, phi = entry
+        by_patient.setdefault(identity, []).append((index, phi))
+    patients = {}
+    for members in by_patient.values():
+        merged = PhiValues.union(phi for _, phi in members)
+        patients.update((index, merged) for index, _ in members)
+    return patients
+
+
+def _process_chunk(chunk: list[tuple[int, SourceFile, PhiValues | None]]) -> list[FileResult]:
     return [_process(job) for job in chunk]
 
 
-def _process(job: tuple[int, SourceFile]) -> FileResult:
+def _process(job: tuple[int, SourceFile, PhiValues | None]) -> FileResult:
     """One input to one output, or a held-back reason; pydicom's warnings quoted values, so they are muted."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -190,7 +246,7 @@ def _process(job: tuple[int, SourceFile]) -> FileResult:
             return FileResult(index=job[0], reason=f"unexpected {type(error).__name__} while de-identifying; report this")
 
 
-def _process_file(index: int, source: SourceFile) -> FileResult:
+def _process_file(index: int, source: SourceFile, patient_phi: PhiValues | None) -> FileResult:
     deidentifier, dest = _worker
     result = FileResult(index=index)
     try:
@@ -214,7 +270,7 @@ def _process_file(index: int, source: SourceFile) -> FileResult:
     series = names.short_name("series", str(ds.get("SeriesInstanceUID", "")))
     instance = names.short_name("instance", str(ds.get("SOPInstanceUID", "")) or f"input-{index}")
     number = _int(ds.get("InstanceNumber"))
-    _deidentify_in_place(ds, deidentifier, result, check_pixels=True)
+    _deidentify_in_place(ds, deidentifier, result, check_pixels=True, patient_phi=patient_phi)
     if result.reason:
         return result
     relpath = output_relpath(ds.PatientID, study, series, number, instance)
@@ -227,8 +283,9 @@ def _process_file(index: int, source: SourceFile) -> FileResult:
     return result
 
 
-def _deidentify_in_place(ds: Dataset, deidentifier: DatasetDeidentifier, result: FileResult, check_pixels: bool) -> None:
-    ctx = deidentifier.context_for(ds)
+def _deidentify_in_place(ds: Dataset, deidentifier: DatasetDeidentifier, result: FileResult, check_pixels: bool,
+                         patient_phi: PhiValues | None = None) -> None:
+    ctx = deidentifier.context_for(ds, patient_phi)
     cleaned = False
     if check_pixels and "PixelData" in ds and pixel_check_reason(ds):
         outcome = clean_burned_in_text(ds)
@@ -239,7 +296,7 @@ def _deidentify_in_place(ds: Dataset, deidentifier: DatasetDeidentifier, result:
             return
         cleaned = True
     deidentifier.apply(ds, ctx, pixels_cleaned=cleaned)
-    result.counts = ctx.counts
+    result.counts, result.cleaned = ctx.counts, ctx.cleaned
     leaks = find_leaks(ds, ctx.phi)
     if leaks:
         tags = ", ".join(f"({t >> 16:04X},{t & 0xFFFF:04X})" for t in sorted(set(leaks)))
@@ -253,12 +310,13 @@ def _int(value) -> int | None:
         return None
 
 
-def _actions_table(results: list[FileResult]) -> dict[str, dict[str, int]]:
+def _table(results: list[FileResult], counter: str, column) -> dict[str, dict[str, int]]:
+    """Totals of one per-file counter keyed (tag, what) as {"(gggg,eeee) Keyword": {what: n}}."""
     totals: Counter = Counter()
     for r in results:
-        totals.update(r.counts)
+        totals.update(getattr(r, counter))
     table: dict[str, dict[str, int]] = {}
-    for (tag, action), count in sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
+    for (tag, what), count in sorted(totals.items(), key=lambda kv: (kv[0][0], column(kv[0][1]))):
         name = "private attributes" if tag == PRIVATE else f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword_for_tag(tag) or 'unknown'}"
-        table.setdefault(name, {})[Action(action).value] = count
+        table.setdefault(name, {})[column(what)] = count
     return table

@@ -16,6 +16,7 @@ from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
 
 from readingroom.deid.actions import Action, resolve
+from readingroom.deid.dataset import OLDEST_AGE, aggregate_age
 from readingroom.deid.profile import load_basic_profile
 from readingroom.deid.textscan import scan_text
 
@@ -44,6 +45,8 @@ def _walk(ds: Dataset, profile, problems: list[str]) -> None:
             problems.append(f"{name} still has a value; the Basic Profile removes it")
         elif action is Action.EMPTY and not empty:
             problems.append(f"{name} still has a value; the Basic Profile empties it")
+        elif action is Action.AGE and not empty and aggregate_age(str(element.value)) != str(element.value):
+            problems.append(f"{name} is over 89 or not an age; give ages over 89 as {OLDEST_AGE}")
         elif action is Action.CLEAN and not empty and scan_text(str(element.value)):
             problems.append(f"{name} contains what looks like an identifier")
         if element.VR == "SQ":
