@@ -10,7 +10,9 @@ and the file, so workers need not talk to each other and two runs with one key a
 from __future__ import annotations
 
 import copy
+import ctypes
 import os
+import signal
 import struct
 import threading
 import time
@@ -35,7 +37,14 @@ from readingroom.deid.keyfile import default_key_path, key_fingerprint, load_or_
 from readingroom.deid.profile import load_basic_profile
 from readingroom.deid.pseudonyms import patient_identity
 from readingroom.deid.textscan import PhiValues
-from readingroom.deid.writer import REPORT_NAME, output_relpath, sweep_temporaries, write_dataset, write_report
+from readingroom.deid.writer import (
+    REPORT_NAME,
+    destination_lock,
+    output_relpath,
+    sweep_temporaries,
+    write_dataset,
+    write_report,
+)
 from readingroom.dicom.sources import SourceFile, list_source_files
 from readingroom.errors import InputError
 
@@ -76,6 +85,7 @@ class DeidReport:
     pixels_masked: int
     profile_edition: str
     key_fingerprint: str
+    files: list[dict] = field(default_factory=list)  # {"index": input index, "path": output path}
 
     def to_json(self) -> dict:
         return {
@@ -94,6 +104,7 @@ class DeidReport:
             "actions": self.actions,
             "cleaned_text": self.cleaned_text,
             "held_back": [{"index": h.index, "reason": h.reason} for h in self.held_back],
+            "files": self.files,
         }
 
 
@@ -121,8 +132,16 @@ def deidentify(
         raise InputError(f"{dest}: the output folder is inside the source {source}; choose -o outside it")
     key = load_or_create_key(key_path or default_key_path(), forbidden=(source, dest) if source.is_dir() else (dest,))
     profile = load_basic_profile()
-    sweep_temporaries(dest)
+    with destination_lock(dest):
+        # A report describes the run that wrote it: the last run's goes before this one writes,
+        # so a run that is killed leaves no report that promises files it did not write.
+        (dest / REPORT_NAME).unlink(missing_ok=True)
+        sweep_temporaries(dest)
+        report = _run_and_report(files, dest, key, workers, progress, source, profile)
+    return report
 
+
+def _run_and_report(files, dest: Path, key: bytes, workers: int | None, progress, source: Path, profile) -> DeidReport:
     results = _run(files, dest, key, workers if workers is not None else (os.cpu_count() or 1), progress)
     held = [HeldBack(r.index, r.reason) for r in results if r.reason]
     if len(held) == len(files) and all(h.reason == NOT_DICOM for h in held):
@@ -137,6 +156,7 @@ def deidentify(
         pixels_masked=sum(r.pixels_masked for r in results),
         profile_edition=profile.edition,
         key_fingerprint=key_fingerprint(key),
+        files=[{"index": r.index, "path": r.written} for r in results if r.written],
     )
     write_report(report.to_json(), dest / REPORT_NAME)
     return report
@@ -160,14 +180,29 @@ def deidentify_dataset(ds: Dataset, key: bytes, *, check_pixels: bool = True) ->
 
 _worker: tuple[DatasetDeidentifier, Path] | None = None
 _PARENT_POLL_SECONDS = 0.2
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _init_worker(key: bytes, dest: Path, parent: int | None = None) -> None:
-    """Set up this process for a run; in a worker (``parent`` given), also stop it at once when
-    the parent dies, as a killed run must not go on writing into its destination."""
+    """Set up this process for a run; in a worker (``parent`` given), also make it die with the
+    parent, as a killed run must not go on writing into its destination."""
     global _worker
     _worker = (DatasetDeidentifier(key, load_basic_profile()), dest)
     if parent is not None:
+        _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """Linux: the kernel sends SIGKILL the moment the parent dies (prctl PR_SET_PDEATHSIG).
+    Elsewhere a thread polls for the parent. Either way, a parent already gone ends us now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed:
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
