@@ -112,9 +112,10 @@ class Score:
 
 # -- the corpus ---------------------------------------------------------------------------
 
-def build_corpus(root: Path) -> Corpus:
+def build_corpus(root: Path, ct_slices: tuple[int, int, int] = (3, 2, 2), ct_size: int = 32) -> Corpus:
     """Patient A: two CT studies 17 days apart and four images with text burned in (ultrasound
     flagged YES, flagged NO, flag absent; a workstation screenshot); patient B: one CT study.
+    ``ct_slices`` and ``ct_size`` make the CT studies as large as a benchmark wants.
 
     Issue 13's holes are cases here: the ultrasound flagged NO or not at all, a description
     naming the institution of its own file and one naming that of another file of the same
@@ -126,13 +127,13 @@ def build_corpus(root: Path) -> Corpus:
     pixels: dict[int, np.ndarray] = {}
     a, b = PATIENTS
     number = 0
-    studies = ((a, "20210614", 3, True), (a, "20210701", 2, False), (b, "20190120", 2, True))
+    studies = ((a, "20210614", ct_slices[0], True), (a, "20210701", ct_slices[1], False), (b, "20190120", ct_slices[2], True))
     for study_index, (patient, date, slices, names_institution) in enumerate(studies):
         study, series, frame = (f"1.2.826.0.1.3680043.10.543.{study_index}.{n}" for n in (1, 2, 3))
         previous = None
         for index in range(slices):
             number += 1
-            ds, expected = _ct_slice(patient, number, study, series, frame, date, index, previous, names_institution)
+            ds, expected = _ct_slice(patient, number, study, series, frame, date, index, previous, names_institution, ct_size)
             _save(ds, root / f"{patient.family}_{patient.patient_id}" / date / f"{patient.family}_{index:03d}.dcm")
             key += expected
             patient_of[number] = patient.letter
@@ -214,7 +215,7 @@ def _patient(ds: Dataset, patient: Patient, number: int, study: str, date: str, 
     return [Expectation(number, path, action, source) for path, action, source in expect]
 
 
-def _ct_slice(patient, number, study, series, frame_uid, date, index, previous, institution) -> tuple[Dataset, list]:
+def _ct_slice(patient, number, study, series, frame_uid, date, index, previous, institution, size) -> tuple[Dataset, list]:
     ds = Dataset()
     sop = f"{series}.{index + 1}"
     ds.file_meta = _meta(CT_IMAGE, sop)
@@ -247,9 +248,9 @@ def _ct_slice(patient, number, study, series, frame_uid, date, index, previous, 
     ds.InstanceNumber = number
     ds.ImagePositionPatient = ["0", "0", str(index)]
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.Rows = ds.Columns = 32
+    ds.Rows = ds.Columns = size
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelData = np.random.default_rng(number).integers(0, 4000, (32, 32), dtype=np.uint16).tobytes()
+    ds.PixelData = np.random.default_rng(number).integers(0, 4000, (size, size), dtype=np.uint16).tobytes()
     expected += [Expectation(number, path, action, source) for path, action, source in (
         (("SOPInstanceUID",), UID_CHANGED, sop),
         (("SeriesInstanceUID",), UID_CHANGED, series),
@@ -261,7 +262,7 @@ def _ct_slice(patient, number, study, series, frame_uid, date, index, previous, 
         (("AcquisitionDateTime",), DATE_SHIFTED, ds.AcquisitionDateTime),
         (("ProtocolName",), RETAINED, "CHEST ROUTINE"),
         (("BodyPartExamined",), RETAINED, "CHEST"),
-        (("pixels", (0, 32, 0, 32)), PIXELS_RETAINED, None),
+        (("pixels", (0, size, 0, size)), PIXELS_RETAINED, None),
     )]
     expected.append(Expectation(number, ("ImageComments",), TEXT_CLEANED, ds.ImageComments, ("Follow-up", "compare", "prior"),
                                 (patient.family,)))
