@@ -66,28 +66,44 @@ def pixel_problems(ds: Dataset, count: int, decode: Callable[[int], np.ndarray])
         return []
     if not ocr_available():
         return [UNAVAILABLE]
+    frames = _Frames(decode)
     try:
-        frames = [decode(i) for i in range(count)]
-    except Exception as error:  # any decoder failure: we cannot look, so the image cannot pass
-        return [f"(7FE0,0010) Pixel Data cannot be decoded for the burned-in text check ({type(error).__name__}); "
+        chosen = sampled_frames(count, frames)
+        words = {index: len(find_text(frames(index), min_confidence=REMAINS_CONFIDENCE)) for index in chosen}
+    except _Undecodable as error:  # we cannot look, so the image cannot pass
+        return [f"(7FE0,0010) Pixel Data cannot be decoded for the burned-in text check ({error}); "
                 "convert it to an uncompressed transfer syntax (e.g. gdcmconv --raw) and rerun"]
-    problems = []
-    for index in sampled_frames(frames):
-        boxes = find_text(frames[index], min_confidence=REMAINS_CONFIDENCE)
-        if boxes:
-            problems.append(f"frame {index + 1}: {len(boxes)} readable word(s) of burned-in text ({reason}); "
-                            "mask them with `readingroom deid`")
-    return problems
+    return [f"frame {index + 1}: {n} readable word(s) of burned-in text ({reason}); mask them with `readingroom deid`"
+            for index, n in words.items() if n]
 
 
-def sampled_frames(frames: list[np.ndarray]) -> list[int]:
+class _Undecodable(Exception):
+    """A frame the decoder could not give; the message is the decoder's error type."""
+
+
+class _Frames:
+    """``decode`` with any decoder failure (codecs raise many types) turned into one."""
+
+    def __init__(self, decode: Callable[[int], np.ndarray]) -> None:
+        self._decode = decode
+
+    def __call__(self, index: int) -> np.ndarray:
+        try:
+            return self._decode(index)
+        except Exception as error:  # noqa: BLE001 - every codec failure means the same here
+            raise _Undecodable(type(error).__name__) from error
+
+
+def sampled_frames(count: int, decode: Callable[[int], np.ndarray]) -> list[int]:
     """First, middle and last frame, plus every frame whose text-prone border differs from
-    the frames already chosen: an overlay that changes mid-clip is read too."""
-    count = len(frames)
+    the frames already chosen: an overlay that changes mid-clip is read too. Frames are
+    decoded one at a time, so a long clip is never held in memory whole."""
     chosen = sorted({0, count // 2, count - 1})
-    seen = {_border_signature(frames[i]) for i in chosen}
+    seen = {_border_signature(decode(i)) for i in chosen}
     for index in range(count):
-        signature = _border_signature(frames[index])
+        if index in chosen:
+            continue
+        signature = _border_signature(decode(index))
         if signature not in seen:
             seen.add(signature)
             chosen.append(index)
