@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,7 @@ INSTITUTION = "Bramblewood Memorial Hospital"
 VENDOR_VERSION_UID = "1.2.840.113619.6.475.20210614"  # Creator-Version UID: the scanner software's
 _UID = re.compile(r"^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$")
 _BRIGHT = 200
+_MAX_SHIFT_DAYS = 100 * 366
 _US_SHAPE = (256, 320)
 _US_REGION = (60, 220, 40, 280)  # rows top:bottom, columns left:right of the declared ultrasound region
 _CLEAR = (100, 180, 100, 220)  # inside the region, away from any text: must be retained
@@ -372,13 +373,13 @@ class _Context:
     """What some actions are judged against across files: the patients' date offsets and IDs,
     and where each source UID went."""
 
-    offsets: dict[str, int]  # patient letter -> the offset most of their dates show (days)
+    offsets: dict[str, set[int]]  # patient letter -> every offset their dates show (days)
     uid_map: dict[str, set[str]]  # source UID -> every value it became
     patient_ids: dict[str, set[str]]  # patient letter -> every Patient ID their files got
 
     @classmethod
     def gather(cls, corpus: Corpus, outputs: dict[int, Dataset]) -> _Context:
-        offsets: dict[str, Counter] = defaultdict(Counter)
+        offsets: dict[str, set[int]] = defaultdict(set)
         uid_map: dict[str, set[str]] = defaultdict(set)
         patient_ids: dict[str, set[str]] = defaultdict(set)
         for e in corpus.key:
@@ -387,12 +388,12 @@ class _Context:
                 continue
             value = _value(ds, e.path)
             if e.action == DATE_SHIFTED and (days := _days_between(e.source, value)) is not None:
-                offsets[corpus.patient_of[e.number]][days] += 1
+                offsets[corpus.patient_of[e.number]].add(days)
             elif e.action == UID_CHANGED:
                 uid_map[e.source].add(str(value) if value is not None else "")
             elif e.action == PATIENT_ID_CONSISTENT:
                 patient_ids[corpus.patient_of[e.number]].add(str(value or ""))
-        return cls({p: c.most_common(1)[0][0] for p, c in offsets.items()}, uid_map, patient_ids)
+        return cls(dict(offsets), uid_map, patient_ids)
 
 
 def _right(e: Expectation, ds: Dataset, corpus: Corpus, context: _Context) -> bool:
@@ -412,9 +413,11 @@ def _right(e: Expectation, ds: Dataset, corpus: Corpus, context: _Context) -> bo
         lowered = text.lower()
         return all(w.lower() in lowered for w in e.words) and not any(w.lower() in lowered for w in e.gone)
     if e.action == DATE_SHIFTED:
+        # One offset for all the patient's dates (intervals stay true), the time of day kept, and
+        # a shift rather than a fixed date put in its place (0001-01-01 is not a shifted 2021 date).
         days = _days_between(e.source, value)
-        return days is not None and days != 0 and days == context.offsets.get(corpus.patient_of[e.number]) \
-            and str(value)[8:] == str(e.source)[8:]  # the time of day is kept
+        return days is not None and 0 < abs(days) <= _MAX_SHIFT_DAYS \
+            and context.offsets.get(corpus.patient_of[e.number]) == {days} and str(value)[8:] == str(e.source)[8:]
     if e.action == UID_CHANGED:
         new = context.uid_map.get(e.source, set())
         return text != e.source and len(new) == 1 and bool(_UID.match(text)) and len(text) <= 64 \
