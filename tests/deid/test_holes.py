@@ -99,3 +99,21 @@ class TestEveryUidRemapped:
 def test_ages_over_89_become_090Y():
     assert deidentify_dataset(_ct(PatientAge="093Y"), KEY, check_pixels=False).PatientAge == "090Y"
     assert deidentify_dataset(_ct(PatientAge="089Y"), KEY, check_pixels=False).PatientAge == "089Y"
+
+
+def test_check_flags_an_age_over_89_left_in_a_case_image():
+    from readingroom.deid.verify import header_problems
+
+    out = deidentify_dataset(_ct(PatientAge="063Y"), KEY, check_pixels=False)
+    assert header_problems(out) == []
+    out.PatientAge = "095Y"
+    assert header_problems(out) == ["(0010,1010) PatientAge is over 89 or not an age; give ages over 89 as 090Y"]
+
+
+def test_the_report_counts_well_known_uids_as_kept(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    _ct(CreatorVersionUID=VENDOR_UID).save_as(source / "a.dcm", enforce_file_format=True)
+    actions = deidentify(source, tmp_path / "out", key_path=tmp_path / "k" / "deid.key", workers=1).actions
+    assert actions["(0008,0016) SOPClassUID"] == {"keep": 1}
+    assert actions["(0008,9123) CreatorVersionUID"] == {"remap-uid": 1}

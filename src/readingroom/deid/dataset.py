@@ -1,8 +1,8 @@
 """Apply the profile to one dataset: every attribute, at every depth, plus the file meta.
 
 This is the hot loop of a de-identification run, so it touches only elements the table
-lists, private ones, sequences and dates; every other element stays raw (unparsed) and
-is written back byte for byte.
+lists, private ones, sequences, dates and UIDs; every other element stays raw (unparsed)
+and is written back byte for byte.
 """
 
 from __future__ import annotations
@@ -105,9 +105,7 @@ class DatasetDeidentifier:
                 elif vr in ("DA", "DT"):
                     self._shift(ds[tag], ctx)
                 elif vr == "UI":  # unlisted UIDs are remapped too (the mapper keeps the well-known)
-                    elem = ds[tag]
-                    elem.value = _map_values(elem.value, self.uids)
-                    ctx.counts[(tag, Action.UID)] += 1
+                    ctx.counts[(tag, Action.UID if self._remap(ds[tag]) else Action.KEEP)] += 1
                 continue
             raw = ds.get_item(tag)  # parsed only when the action needs the old value
             vr = raw.VR if raw.VR not in (None, "UN") else (tag_vr(tag) or "UN")
@@ -132,8 +130,7 @@ class DatasetDeidentifier:
             elif action is Action.PSEUDONYM:
                 ds.add_new(tag, vr, ctx.pseudonym)
             elif action is Action.UID:
-                elem = ds[tag]
-                elem.value = _map_values(elem.value, self.uids)
+                self._remap(ds[tag])
             elif action is Action.SHIFT:
                 self._shift(ds[tag], ctx)
             elif action is Action.AGE:
@@ -141,6 +138,13 @@ class DatasetDeidentifier:
                 elem.value = aggregate_age(str(elem.value or ""))
             elif action is Action.RECURSE:
                 self._recurse(ds[tag], ctx)
+
+    def _remap(self, elem) -> bool:
+        """Every UID of ``elem`` remapped; False when all were well-known and so kept."""
+        new = _map_values(elem.value, self.uids)
+        changed = new != elem.value
+        elem.value = new
+        return changed
 
     def _clean_descriptor(self, elem, ctx: Context) -> bool:
         """Keep a descriptor cleaned of its patient's identifying values; False when it cannot
