@@ -102,11 +102,11 @@ def render(scores: dict, whole: dict, ct_only: dict, counts: tuple[int, int], ro
     base, base_ct, base_cpu = med["dicom-anonymizer"], med_ct["dicom-anonymizer"], cpu_ct["dicom-anonymizer"]
     lines = [
         BEGIN,
-        f"One corpus: {files} files ({ct_files} CT slices of 512x512 in three studies, {slices} per study at most, "
+        (f"One corpus: {files} files ({ct_files} CT slices of 512x512 in three studies, {slices} per study at most, "
         f"and 4 images with a name and ID burned in), {key_size} actions in the answer key. Score = actions done "
         f"right. Files/s: median of {rounds} rounds of wall time; ratio = dicom-anonymizer time / the tool's time (above 1: "
         "faster); CPU time (this process's) is the per-core figure least disturbed by other jobs. "
-        "Goals: readingroom 100 %, ahead of both on score, >= 1.5x dicom-anonymizer's files/s.",
+        "Goals: readingroom 100 %, ahead of both on score, >= 1.5x dicom-anonymizer's files/s."),
         "",
         "| tool | score | files/s, whole corpus | ratio | files/s, CT only (no OCR) | ratio, wall | ratio, CPU time |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -124,7 +124,7 @@ def render(scores: dict, whole: dict, ct_only: dict, counts: tuple[int, int], ro
         lines.append(f"| {name} | " + " | ".join(f"{by[a][0]}/{by[a][1]}" for a in scores["by_action_names"]) + " |")
     lines += [
         "",
-        f"- Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine_line} at start; {os.getloadavg()[0]:.2f} at end (other jobs shared it)",
         f"- Versions: {versions()}",
         f"- Command: `.venv/bin/python benchmarks/deid_validation.py --rounds {rounds} --slices {slices} --update-readme`",

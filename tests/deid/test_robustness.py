@@ -69,13 +69,15 @@ def test_a_second_run_into_the_same_folder_is_refused_and_the_first_completes(bi
     first = _start(big_series, dest, key, workers=1)
     try:
         _wait_until(lambda: dest.is_dir() and _written(dest), first)
+        first.send_signal(signal.SIGSTOP)  # held mid-run, however fast the machine, while the second tries
         with pytest.raises(InputError, match=r"another `readingroom deid` run is writing into this folder; wait for it"):
             deidentify(big_series, dest, key_path=key, workers=1)
         second = subprocess.run([sys.executable, "-m", "readingroom", "deid", str(big_series), "-o", str(dest),
                                  "--key", str(key)], env={**os.environ, "PYTHONPATH": str(SRC)},
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, check=False)
         assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1
     finally:
+        first.send_signal(signal.SIGCONT)
         assert first.wait(timeout=300) == 0, first.stderr.read().decode()
     report = json.loads((dest / REPORT_NAME).read_text())
     assert report["counts"]["written"] == 400

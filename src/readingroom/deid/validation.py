@@ -463,7 +463,7 @@ def _value(ds: Dataset, path: tuple):
 
 def _present(ds: Dataset, path: tuple) -> bool:
     parent = _value(ds, path[:-1]) if len(path) > 1 else ds
-    return isinstance(parent, Dataset) and (path[-1] in parent if isinstance(path[-1], int) else path[-1] in parent)
+    return isinstance(parent, Dataset) and path[-1] in parent
 
 
 def _words(text: str) -> list[str]:

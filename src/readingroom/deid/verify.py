@@ -59,7 +59,12 @@ def pixel_problems(ds: Dataset, count: int, decode: Callable[[int], np.ndarray])
     burned in. ``ds`` may be a header read without pixels; ``decode(i)`` gives frame ``i``
     (0-based) of ``count``. No OCR engine is a problem, never a pass."""
     from readingroom.deid.burnedin import pixel_check_reason
-    from readingroom.deid.ocr import REMAINS_CONFIDENCE, UNAVAILABLE, find_text, ocr_available
+    from readingroom.deid.ocr import (
+        REMAINS_CONFIDENCE,
+        UNAVAILABLE,
+        find_text,
+        ocr_available,
+    )
 
     reason = pixel_check_reason(ds)
     if reason is None or count == 0:
@@ -71,8 +76,8 @@ def pixel_problems(ds: Dataset, count: int, decode: Callable[[int], np.ndarray])
         chosen = sampled_frames(count, frames)
         words = {index: len(find_text(frames(index), min_confidence=REMAINS_CONFIDENCE)) for index in chosen}
     except _Undecodable as error:  # we cannot look, so the image cannot pass
-        return [f"(7FE0,0010) Pixel Data cannot be decoded for the burned-in text check ({error}); "
-                "convert it to an uncompressed transfer syntax (e.g. gdcmconv --raw) and rerun"]
+        return [(f"(7FE0,0010) Pixel Data cannot be decoded for the burned-in text check ({error}); "
+                 "convert it to an uncompressed transfer syntax (e.g. gdcmconv --raw) and rerun")]
     return [f"frame {index + 1}: {n} readable word(s) of burned-in text ({reason}); mask them with `readingroom deid`"
             for index, n in words.items() if n]
 
@@ -90,7 +95,7 @@ class _Frames:
     def __call__(self, index: int) -> np.ndarray:
         try:
             return self._decode(index)
-        except Exception as error:  # noqa: BLE001 - every codec failure means the same here
+        except Exception as error:  # every codec failure means the same here
             raise _Undecodable(type(error).__name__) from error
 
 
