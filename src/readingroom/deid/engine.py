@@ -34,7 +34,7 @@ from readingroom.deid.burnedin import clean_burned_in_text, pixel_check_reason
 from readingroom.deid.dataset import METHOD, PRIVATE, DatasetDeidentifier
 from readingroom.deid.gate import find_leaks
 from readingroom.deid.keyfile import default_key_path, key_fingerprint, load_or_create_key
-from readingroom.deid.profile import load_basic_profile
+from readingroom.deid.profile import BasicProfile, load_basic_profile
 from readingroom.deid.pseudonyms import patient_identity
 from readingroom.deid.textscan import PhiValues
 from readingroom.deid.writer import (
@@ -137,11 +137,11 @@ def deidentify(
         # so a run that is killed leaves no report that promises files it did not write.
         (dest / REPORT_NAME).unlink(missing_ok=True)
         sweep_temporaries(dest)
-        report = _run_and_report(files, dest, key, workers, progress, source, profile)
-    return report
+        return _run_and_report(files, source, dest, key, profile, workers, progress)
 
 
-def _run_and_report(files, dest: Path, key: bytes, workers: int | None, progress, source: Path, profile) -> DeidReport:
+def _run_and_report(files: list[SourceFile], source: Path, dest: Path, key: bytes, profile: BasicProfile,
+                    workers: int | None, progress) -> DeidReport:
     results = _run(files, dest, key, workers if workers is not None else (os.cpu_count() or 1), progress)
     held = [HeldBack(r.index, r.reason) for r in results if r.reason]
     if len(held) == len(files) and all(h.reason == NOT_DICOM for h in held):
