@@ -142,7 +142,7 @@ def _ct_slice(patient, study_uid, series_uid, frame_uid, study_date, index, sop_
     ds.SeriesInstanceUID = series_uid
     ds.SeriesNumber = 2
     ds.SeriesDate = study_date
-    ds.SeriesDescription = f"Chest follow-up for {patient.family}"  # clean descriptor with PHI: removed
+    ds.SeriesDescription = f"Chest follow-up for {patient.family}"  # clean descriptor with PHI: the name is cut
     ds.ProtocolName = "CHEST ROUTINE"  # clean descriptor: kept
     ds.ImageComments = f"MRN {patient.patient_id}, call {patient.phone}"  # X (clean descriptor with PHI)
     ds.BodyPartExamined = "CHEST"
@@ -266,3 +266,23 @@ def build_corpus(root: Path, slices: int = 10, with_images: bool = True) -> Corp
     uids |= {ds.SOPInstanceUID, ds.SeriesInstanceUID}
     _save(ds, us_folder / f"{PATIENT_A.family}_screenshot.dcm")
     return Corpus(root=root, ct_folder_a1=first, source_uids=frozenset(uids), study_dates=study_dates)
+
+
+def header_clean_us(path: Path, key: bytes, flag: str | None) -> Path:
+    """An ultrasound whose headers another tool cleaned, with the patient's name and MRN still
+    burned into its pixels, written to ``path``. ``flag`` is Burned In Annotation (None: absent)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from readingroom.deid import deidentify_dataset
+
+    ds, pixels = _us_frame(PATIENT_A, generate_uid(), "20210620", flagged=True)
+    image = Image.fromarray(pixels)
+    ImageDraw.Draw(image).text((12, 200), PATIENT_A.patient_id, fill=(255, 255, 255), font=ImageFont.load_default(size=24))
+    ds.PixelData = np.asarray(image).tobytes()
+    clean = deidentify_dataset(ds, key, check_pixels=False)  # headers only, as another tool would
+    if flag is None:
+        del clean.BurnedInAnnotation
+    else:
+        clean.BurnedInAnnotation = flag
+    _save(clean, path)
+    return path

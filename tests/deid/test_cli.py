@@ -133,7 +133,7 @@ def test_without_ocr_images_needing_it_are_held_back_never_written(tmp_path, mon
     assert report.written == 3  # the CT slices
     reasons = sorted(h.reason.split(":")[0] for h in report.held_back)
     assert reasons == ["flagged BurnedInAnnotation", "secondary capture", "ultrasound"]
-    assert all("no OCR engine" in h.reason for h in report.held_back)
+    assert all("cannot check burned-in text: install tesseract-ocr" in h.reason for h in report.held_back)
     import pydicom
 
     written = [pydicom.dcmread(p, stop_before_pixels=True).Modality for p in (tmp_path / "out").rglob("*.dcm")]

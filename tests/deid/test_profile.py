@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import metadata
 
 import pytest
 from pydicom.dataset import Dataset
@@ -12,7 +13,7 @@ from pydicom.tag import Tag
 from readingroom.deid import Action, load_basic_profile, resolve
 from readingroom.deid.actions import basic_action, tag_vr
 from readingroom.deid.dataset import DatasetDeidentifier
-from readingroom.deid.profile import _parse_table
+from readingroom.deid.profile import _parse_table, gdcm_listed
 from readingroom.deid.pseudonyms import Pseudonymizer, patient_identity, shift_da
 from readingroom.deid.uids import keyed_uid
 
@@ -101,8 +102,10 @@ def test_row(before_after, tag, code):
         item = elem.value[0]
         assert item.PatientName == ctx.pseudonym
         assert item.ReferencedSOPInstanceUID == keyed_uid(KEY, "1.2.826.0.1.3680043.9.77")
+    elif action is Action.AGE:  # retained, under 90
+        assert elem.value == original == "063Y"
     elif action is Action.KEEP:  # only retained patient characteristics and times of day
-        assert tag in (0x00100040, 0x00101010, 0x00101020, 0x00101030) or vr == "TM"
+        assert tag in (0x00100040, 0x00101020, 0x00101030) or vr == "TM"
         assert elem.value == original
     else:  # pragma: no cover - a new Action must get a check here
         pytest.fail(f"no check for {action}")
@@ -138,3 +141,17 @@ def test_dates_keep_their_intervals_for_one_patient():
     gap = dt.datetime.strptime(second, "%Y%m%d") - dt.datetime.strptime(first, "%Y%m%d")
     assert gap == dt.timedelta(days=17)
     assert -3650 <= offset.days <= -365
+
+
+# Attributes GDCM's Basic Profile acts on that the dicom-anonymizer table leaves unlisted:
+# they get the stricter action. Empty today; a table update that changes it is a conscious change.
+GDCM_ONLY: frozenset[int] = frozenset()
+
+
+def test_the_table_is_cross_checked_against_gdcm_and_the_stricter_action_wins():
+    listed = gdcm_listed()
+    assert len(listed) >= 40  # GDCM's list: names, IDs, dates, institution, physicians, UIDs
+    source = next(f for f in metadata.files("dicom-anonymizer") if f.name == f"dicomfields_{PROFILE.edition}.py")
+    first = _parse_table(PROFILE.edition, source.read_text(encoding="utf-8"))
+    assert frozenset(t for t in listed if first.action_for(t) is None) == GDCM_ONLY
+    assert all(PROFILE.action_for(t) is not None for t in listed)  # every attribute GDCM acts on, we act on

@@ -211,3 +211,38 @@ def test_importing_deid_does_not_import_ocr():
     code = "import sys, readingroom.deid; print(sorted(m for m in ('pytesseract', 'readingroom.deid.ocr') if m in sys.modules))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+class TestSampledFrames:
+    """Which frames of a clip `check` reads: first, middle, last and any whose border differs."""
+
+    @staticmethod
+    def _clip(count: int, marked: set[int]) -> list:
+        import numpy as np
+
+        frames = []
+        for index in range(count):
+            frame = np.zeros((100, 120), dtype=np.uint8)
+            frame[40:60, 40:80] = index  # the image itself changes every frame
+            if index in marked:
+                frame[2:10, 5:50] = 255  # an overlay in the top border
+            frames.append(frame)
+        return frames
+
+    def test_a_still_border_is_read_on_three_frames(self):
+        from readingroom.deid.verify import sampled_frames
+
+        frames = self._clip(9, set())
+        assert sampled_frames(9, frames.__getitem__) == [0, 4, 8]
+
+    def test_a_frame_whose_border_changes_is_read_too(self):
+        from readingroom.deid.verify import sampled_frames
+
+        frames = self._clip(9, {2, 3})
+        assert sampled_frames(9, frames.__getitem__) == [0, 2, 4, 8]  # 3's border is 2's
+
+    def test_one_and_two_frames(self):
+        from readingroom.deid.verify import sampled_frames
+
+        assert sampled_frames(1, self._clip(1, set()).__getitem__) == [0]
+        assert sampled_frames(2, self._clip(2, {1}).__getitem__) == [0, 1]

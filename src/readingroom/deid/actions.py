@@ -18,7 +18,8 @@ Options (PS3.15 E.3):
   table lists is shifted by the patient's keyed offset instead of being removed. The offset
   is a whole number of days, so times of day (TM) stay as they are and a date still pairs
   with its time. Patient's Birth Date is the exception and is emptied: age is retained.
-- Retain Patient Characteristics: sex, age, size and weight are kept (teaching needs them).
+- Retain Patient Characteristics: sex, age, size and weight are kept (teaching needs them),
+  except that ages over 89 become 90 (``090Y``), as HIPAA's Safe Harbor asks.
 - Clean Descriptors: free-text descriptions and comments are kept only when the text scan
   finds nothing in them; otherwise the basic action applies.
 """
@@ -39,6 +40,7 @@ class Action(str, Enum):
     DUMMY = "dummy"
     UID = "remap-uid"
     SHIFT = "shift-date"
+    AGE = "aggregate-age"
     PSEUDONYM = "pseudonym"
     CLEAN = "clean-descriptor"
     RECURSE = "clean-items"
@@ -65,7 +67,8 @@ CODE_MEANINGS = {
 PATIENT_NAME = 0x00100010
 PATIENT_ID = 0x00100020
 PATIENT_BIRTH_DATE = 0x00100030
-RETAINED_CHARACTERISTICS = frozenset({0x00100040, 0x00101010, 0x00101020, 0x00101030})  # sex, age, size, weight
+PATIENT_AGE = 0x00101010
+RETAINED_CHARACTERISTICS = frozenset({0x00100040, 0x00101020, 0x00101030})  # sex, size, weight
 _TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC"})
 _DATE_VRS = frozenset({"DA", "DT"})
 _PATIENT_LEVEL = ("Patient", "Visit", "Admitting", "AdditionalPatient", "Medical")
@@ -114,6 +117,8 @@ def resolve(tag: int, code: str | None, vr: str | None) -> Action:
         return Action.PSEUDONYM
     if tag in RETAINED_CHARACTERISTICS:
         return Action.KEEP
+    if tag == PATIENT_AGE:
+        return Action.AGE
     if tag == PATIENT_BIRTH_DATE:
         return Action.EMPTY
     action = basic_action(code)

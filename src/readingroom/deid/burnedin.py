@@ -2,7 +2,8 @@
 
 Checked are images flagged Burned In Annotation = YES and, flag or not, every image of a
 kind where text in the pixels is common: ultrasound, secondary capture and workstation
-screenshots. For ultrasound, everything outside the declared Sequence of Ultrasound
+screenshots. The decision reads only attributes that a header read without its pixels
+still has, so `check` and the serving gate decide as the de-identification run does. For ultrasound, everything outside the declared Sequence of Ultrasound
 Regions (PS3.3 C.8.5.5) is masked too, because that border is where scanners print the
 patient's name. After masking the frames are read again; text still found means the
 image is held back, never written unchecked.
@@ -32,9 +33,11 @@ class PixelOutcome:
 
 
 def pixel_check_reason(ds: Dataset) -> str | None:
-    """Why ``ds``'s pixels must be checked for text, or None when they need not be."""
-    if "PixelData" not in ds:
-        return None
+    """Why ``ds``'s pixels must be checked for text, or None when they need not be.
+
+    Decided from modality, SOP class, conversion type and the flag only: never from whether
+    Pixel Data was read, because a header read without pixels would then never be checked.
+    """
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
         return "flagged BurnedInAnnotation"
     sop_class = str(ds.get("SOPClassUID", ""))

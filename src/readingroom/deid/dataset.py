@@ -1,8 +1,8 @@
 """Apply the profile to one dataset: every attribute, at every depth, plus the file meta.
 
 This is the hot loop of a de-identification run, so it touches only elements the table
-lists, private ones, sequences and dates; every other element stays raw (unparsed) and
-is written back byte for byte.
+lists, private ones, sequences, dates and UIDs; every other element stays raw (unparsed)
+and is written back byte for byte.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ from readingroom.deid.actions import (
 )
 from readingroom.deid.profile import BasicProfile
 from readingroom.deid.pseudonyms import Pseudonymizer, patient_identity, shift_da, shift_dt
-from readingroom.deid.textscan import PhiValues, scan_text
+from readingroom.deid.textscan import PhiValues, clean_descriptor
 from readingroom.deid.uids import UidMapper
 
 PRIVATE = -1  # the report's key for "all private attributes"
+OLDEST_AGE = "090Y"
+_DAYS_PER_UNIT = {"D": 1, "W": 7, "M": 365.25 / 12, "Y": 365.25}
 DUMMY_TEXT = "ANONYMIZED"
 _NUMERIC_VRS = frozenset({"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
 _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "AT", "UR"})
@@ -54,6 +56,7 @@ class Context:
     offset: dt.timedelta
     phi: PhiValues
     counts: Counter = field(default_factory=Counter)
+    cleaned: Counter = field(default_factory=Counter)  # (tag, rule): descriptors cleaned, and why
 
 
 class DatasetDeidentifier:
@@ -64,12 +67,14 @@ class DatasetDeidentifier:
         self.pseudonyms = Pseudonymizer(key)
         self.uids = UidMapper(key)
 
-    def context_for(self, ds: Dataset) -> Context:
+    def context_for(self, ds: Dataset, patient_phi: PhiValues | None = None) -> Context:
+        """``patient_phi``: the identifying values of all the patient's files in the run
+        (they include this file's); without it, this file's own."""
         identity = patient_identity(ds)
         return Context(
             pseudonym=self.pseudonyms.pseudonym(identity),
             offset=self.pseudonyms.date_offset(identity),
-            phi=PhiValues.from_datasets([ds]),
+            phi=patient_phi if patient_phi is not None else PhiValues.from_datasets([ds]),
         )
 
     def apply(self, ds: Dataset, ctx: Context, *, pixels_cleaned: bool = False) -> None:
@@ -99,14 +104,18 @@ class DatasetDeidentifier:
                     self._recurse(ds[tag], ctx)
                 elif vr in ("DA", "DT"):
                     self._shift(ds[tag], ctx)
+                elif vr == "UI":  # unlisted UIDs are remapped too (the mapper keeps the well-known)
+                    ctx.counts[(tag, Action.UID if self._remap(ds[tag]) else Action.KEEP)] += 1
                 continue
             raw = ds.get_item(tag)  # parsed only when the action needs the old value
             vr = raw.VR if raw.VR not in (None, "UN") else (tag_vr(tag) or "UN")
             action = resolve(tag, code, vr)
             if action is Action.CLEAN:
-                value = ds[tag].value
-                if value in (None, "") or not scan_text(str(value), ctx.phi):
+                elem = ds[tag]
+                if elem.value in (None, ""):
                     ctx.counts[(tag, Action.KEEP)] += 1
+                    continue
+                if self._clean_descriptor(elem, ctx):
                     continue
                 action = basic_action(code)
             ctx.counts[(tag, action)] += 1
@@ -121,12 +130,40 @@ class DatasetDeidentifier:
             elif action is Action.PSEUDONYM:
                 ds.add_new(tag, vr, ctx.pseudonym)
             elif action is Action.UID:
-                elem = ds[tag]
-                elem.value = _map_values(elem.value, self.uids)
+                self._remap(ds[tag])
             elif action is Action.SHIFT:
                 self._shift(ds[tag], ctx)
+            elif action is Action.AGE:
+                elem = ds[tag]
+                elem.value = aggregate_age(str(elem.value or ""))
             elif action is Action.RECURSE:
                 self._recurse(ds[tag], ctx)
+
+    def _remap(self, elem) -> bool:
+        """Every UID of ``elem`` remapped; False when all were well-known and so kept."""
+        new = _map_values(elem.value, self.uids)
+        changed = new != elem.value
+        elem.value = new
+        return changed
+
+    def _clean_descriptor(self, elem, ctx: Context) -> bool:
+        """Keep a descriptor cleaned of its patient's identifying values; False when it cannot
+        be kept (nothing left, or something left that looks like an identifier)."""
+        values = list(elem.value) if isinstance(elem.value, (list, MultiValue)) else [elem.value]
+        cleaned, rules = [], set()
+        for value in values:
+            text, found = clean_descriptor(str(value), ctx.phi)
+            rules.update(found)
+            cleaned.append(text)
+        tag = int(elem.tag)
+        for rule in rules:
+            ctx.cleaned[(tag, rule)] += 1
+        if any(text is None for text in cleaned):
+            return False
+        if rules:
+            elem.value = cleaned if len(cleaned) > 1 else cleaned[0]
+        ctx.counts[(tag, Action.CLEAN if rules else Action.KEEP)] += 1
+        return True
 
     def _recurse(self, elem, ctx: Context) -> None:
         for item in elem.value or []:
@@ -142,6 +179,18 @@ class DatasetDeidentifier:
             elem.value = None
         else:
             elem.value = shifted if len(shifted) > 1 else shifted[0]
+
+
+def aggregate_age(value: str) -> str | None:
+    """An AS value with every age over 89 years given as ``090Y`` (HIPAA Safe Harbor, as the
+    case metadata does); a value that is not an age string is emptied rather than kept."""
+    value = value.strip()
+    if not value:
+        return value
+    if len(value) != 4 or not value[:3].isdigit() or value[3] not in _DAYS_PER_UNIT:
+        return None
+    years = int(value[:3]) * _DAYS_PER_UNIT[value[3]] / 365.25
+    return OLDEST_AGE if years >= 90 else value
 
 
 def _map_values(value, mapper: UidMapper):

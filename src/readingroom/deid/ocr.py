@@ -26,7 +26,11 @@ REMAINS_CONFIDENCE = 60.0
 _BRIGHT = 200  # of 255: annotation pixels; speckle seldom reaches it
 _NEUTRAL_SPREAD = 48  # max channel spread (of 255) of a grey/white annotation pixel
 _MAX_LINE_FRACTION = 0.08  # a word taller than this share of the frame is speckle read as letters
+_MIN_LINE_PIXELS = 4  # nor can a word lower than this (in frame pixels) hold readable letters
 _MIN_SIDE = 720  # small frames are enlarged first: Tesseract wants letters >= ~20 px high
+
+
+UNAVAILABLE = "cannot check burned-in text: install tesseract-ocr"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def find_text(frame: np.ndarray, min_confidence: float = MASK_CONFIDENCE) -> lis
     brightest pixels, which lifts letters out of the speckle they are drawn over.
     """
     if not ocr_available():
-        raise OcrUnavailable("no OCR engine to check burned-in text: apt-get install tesseract-ocr, pip install pytesseract")
+        raise OcrUnavailable(UNAVAILABLE)
     gray = to_gray(frame)
     bright = np.where(gray >= _BRIGHT, 0, 255).astype(np.uint8)
     return _read(255 - gray, min_confidence) + _read(bright, min_confidence)
@@ -105,7 +109,8 @@ def _read(image8: np.ndarray, min_confidence: float) -> list[Box]:
     for text, conf, left, top, width, height in zip(
         data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"], strict=True
     ):
-        if height > max_height or sum(ch.isalnum() for ch in text) < 2 or float(conf) < min_confidence:
+        if not _MIN_LINE_PIXELS * scale <= height <= max_height or sum(ch.isalnum() for ch in text) < 2 \
+                or float(conf) < min_confidence:
             continue
         boxes.append(Box(left // scale, top // scale, -(-(left + width) // scale), -(-(top + height) // scale), float(conf)))
     return boxes

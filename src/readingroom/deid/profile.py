@@ -4,6 +4,12 @@ The table comes from the ``dicom-anonymizer`` package, which ships each edition 
 standard's Basic Profile column as Python literals (``dicomfields_<edition>.py``). We read
 the newest edition it ships with :mod:`ast` rather than importing it, so loading the table
 does not import that package's own anonymizer (tqdm, argument parsing) and nothing runs.
+
+It is cross-checked against a second, independent source: GDCM's own list of the
+attributes its Basic Profile acts on (``gdcm.Anonymizer``, from python-gdcm, which we
+install for its codecs). Where GDCM acts on an attribute the first table keeps, the
+stricter action is taken: removal (a new UID for a UID). The UID rule needs no table at
+all: every UID but the well-known ones is remapped (see uids.py), listed or not.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
+
+from readingroom.deid.actions import tag_vr
 
 # dicom-anonymizer's category names -> the action codes of Table E.1-1.
 _CATEGORY_ACTIONS = {
@@ -79,7 +87,17 @@ def load_basic_profile() -> BasicProfile:
     if not editions:
         raise RuntimeError(f"{_DISTRIBUTION} ships no dicomfields_<edition>.py table; reinstall it")
     edition, path = editions[-1]
-    return _parse_table(edition, path.read_text(encoding="utf-8"))
+    table = _parse_table(edition, path.read_text(encoding="utf-8"))
+    stricter = {tag: "U" if tag_vr(tag) == "UI" else "X" for tag in gdcm_listed() if table.action_for(tag) is None}
+    return BasicProfile(edition=table.edition, actions={**table.actions, **stricter}, masked=table.masked)
+
+
+def gdcm_listed() -> frozenset[int]:
+    """The attributes GDCM's Basic Application Level Confidentiality Profile acts on."""
+    import gdcm
+
+    return frozenset(t.GetGroup() << 16 | t.GetElement()
+                     for t in gdcm.Anonymizer.GetBasicApplicationLevelConfidentialityProfileAttributes())
 
 
 def _parse_table(edition: str, source: str) -> BasicProfile:

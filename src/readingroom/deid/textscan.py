@@ -49,10 +49,13 @@ _IDENTIFIER_KEYWORDS = (
     "PatientID", "OtherPatientIDs", "AccessionNumber", "StudyID", "IssuerOfPatientID",
     "MedicalRecordLocator", "PatientTelephoneNumbers", "DeviceSerialNumber", "StationName",
     "FillerOrderNumberImagingServiceRequest", "PlacerOrderNumberImagingServiceRequest",
+    "RequestedProcedureID", "ScheduledProcedureStepID", "PerformedProcedureStepID", "AdmissionID",
+    "ServiceEpisodeID", "PerformedStationName", "ScheduledStationName", "ReferringPhysicianTelephoneNumbers",
 )
 _PLACE_KEYWORDS = (
     "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "PatientAddress",
-    "RegionOfResidence", "CountryOfResidence",
+    "RegionOfResidence", "CountryOfResidence", "ReferringPhysicianAddress", "PersonAddress",
+    "PerformedLocation", "ScheduledProcedureStepLocation", "CurrentPatientLocation",
 )
 _DATE_KEYWORDS = ("PatientBirthDate", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 _IDENTIFIER_TAGS = frozenset(tag_for_keyword(k) for k in _IDENTIFIER_KEYWORDS)
@@ -105,6 +108,13 @@ class PhiValues:
                     dates.update(v for v in text_values(owner, elem) if len(v) == 8)
         keep = lambda values: frozenset(v for v in values if v.strip() and v.strip().lower() not in PLACEHOLDERS)  # noqa: E731
         return cls(keep(names), keep(identifiers), keep(places), frozenset(dates))
+
+    @classmethod
+    def union(cls, values: Iterable[PhiValues]) -> PhiValues:
+        """Every value of every one given: one patient's values over all their files."""
+        values = list(values)
+        return cls(*(frozenset().union(*(getattr(v, part) for v in values))
+                     for part in ("names", "identifiers", "places", "dates")))
 
     def at_least(self, length: int) -> PhiValues:
         """Only values of ``length`` characters or more: short name parts match too much in headers."""
@@ -166,6 +176,21 @@ def scan_text(text: str, phi: PhiValues | None = None) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (f.start, f.end, f.rule))
 
 
+def clean_descriptor(text: str, phi: PhiValues) -> tuple[str | None, list[str]]:
+    """``text`` without the identifying values of its patient's headers, and the rules that
+    matched (no values). The text is None when what is left is empty or still looks like an
+    identifier (a date, a number, an address), so the profile's own action applies instead."""
+    own = phi.scan(text)
+    kept = text
+    for finding in sorted(own, key=lambda f: f.start, reverse=True):
+        kept = kept[:finding.start] + " " + kept[finding.end:]
+    if own:
+        kept = re.sub(r"\s+([,;:.])", r"\1", re.sub(r"\s{2,}", " ", kept)).strip(" ,;:/^-")
+    shapes = scan_text(kept) if kept else []
+    rules = sorted({f.rule for f in own + shapes})
+    return (kept if kept and not shapes else None), rules
+
+
 def date_forms(yyyymmdd: str) -> set[str]:
     """The ways people write a date: 20240315, 2024-03-15, 15/03/2024, 03/15/2024, 15 Mar 2024, ..."""
     y, m, d = yyyymmdd[:4], yyyymmdd[4:6], yyyymmdd[6:8]
@@ -184,9 +209,10 @@ def date_forms(yyyymmdd: str) -> set[str]:
 
 
 def _flexible(value: str) -> str:
-    """A value as a pattern where any run of spaces, ^, commas or dashes matches any other."""
-    parts = [re.escape(p) for p in re.split(r"[\s^,-]+", value.strip()) if p]
-    return r"[\s^,-]+".join(parts) or re.escape(value)
+    """A value as a pattern of its words, where any run of spaces, ^ or punctuation between
+    them matches any other ("Cedar Hollow Clinic" matches "CEDAR^HOLLOW-CLINIC")."""
+    parts = [re.escape(p) for p in re.split(r"[\W_]+", value.strip()) if p]
+    return r"[\W_]+".join(parts) or re.escape(value)
 
 
 def _name_parts(value) -> set[str]:

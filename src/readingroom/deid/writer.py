@@ -2,14 +2,19 @@
 
 Every file is written to a hidden temporary file beside its destination and renamed into
 place, so a run that is interrupted leaves either the old file or the new one, never half
-of one; temporaries left by a killed run are swept at the start of the next.
+of one; temporaries left by a killed run are swept at the start of the next. One run at a
+time writes into a destination (a lock file), so a second run cannot sweep the first
+one's temporaries or interleave its report with the first one's files.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydicom import dcmwrite
@@ -22,8 +27,11 @@ from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian
 from pydicom.valuerep import PersonName
 
+from readingroom.errors import InputError
+
 TEMP_SUFFIX = ".deid-tmp"
 REPORT_NAME = "deid-report.json"
+LOCK_NAME = ".deid.lock"
 _UNDEFINED = 0xFFFFFFFF
 _SHORT_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI"})  # 2-byte lengths
 _LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
@@ -111,6 +119,36 @@ def write_report(report: dict, path: Path) -> None:
     data = (json.dumps(report, indent=2, sort_keys=False) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic(path, lambda fp: fp.write(data))
+
+
+@contextmanager
+def destination_lock(dest: Path) -> Iterator[None]:
+    """Hold ``dest`` for one run; another run into it at the same time is refused with one line.
+
+    An advisory lock (flock) on a hidden file in ``dest``: the kernel drops it when the holder
+    exits, even by kill -9, so a killed run never leaves the folder locked. The file is removed
+    when the run ends; a run that locked a file since removed holds nothing and is refused too.
+    """
+    created = not dest.exists()
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(fd).st_ino != os.stat(path).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
+            raise InputError(f"{dest}: another `readingroom deid` run is writing into this folder; "
+                             "wait for it to finish or choose another -o") from None
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            if created and not any(dest.iterdir()):  # bad input wrote nothing: leave no folder behind
+                dest.rmdir()
+    finally:
+        os.close(fd)
 
 
 def sweep_temporaries(root: Path) -> int:

@@ -1,7 +1,9 @@
 """The PHI gate: a case is served only while it passes `readingroom check` (without running it).
 
-Checking takes up to a second per case (images are re-verified), so the verdict is
-cached per case and recomputed only when a file in the case folder changes
+The check re-verifies every image: headers, and for ultrasound, screen captures and
+flagged images the pixels themselves, read with OCR whatever the Burned In Annotation
+flag says (no OCR engine fails the case). That takes seconds per such image, so the
+verdict is cached per case and recomputed only when a file in the case folder changes
 (size or modification time), e.g. after an educator edits it.
 """
 
