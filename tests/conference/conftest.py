@@ -183,6 +183,6 @@ def live_postgres(tmp_path_factory, postgres_server):  # noqa: F811
     conference.server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_live(request) -> Live:
     return request.getfixturevalue("live" if request.param == "sqlite" else "live_postgres")
