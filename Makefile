@@ -2,29 +2,46 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# What each target installed into .venv; redone when pyproject.toml changes.
+SERVING := $(VENV)/.installed-serving
+TESTING := $(VENV)/.installed-testing
 
-.PHONY: test serve venv bench clean
+.PHONY: test test-fast serve venv debian-packages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# Serving needs readingroom alone; the test extra (pytest, Playwright ...) only for testing.
+$(SERVING): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TESTING): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $@
 
-venv: $(STAMP)
+venv: $(TESTING)
 
-test: $(STAMP)
+# The Debian packages the tests need (.ci/debian-packages): installed when run as root,
+# else named in one line (the tests needing them are skipped and counted at the end).
+debian-packages:
+	@.ci/install-debian-packages
+
+# Every test; nothing is skipped once the Debian packages are installed.
+test: debian-packages $(TESTING)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-serve: $(STAMP)
+# The inner loop: every test that starts neither Chromium nor PostgreSQL (markers set in tests/conftest.py).
+test-fast: debian-packages $(TESTING)
+	$(BIN)/python -m pytest -m "not browser and not postgres" $(PYTEST_ARGS)
+
+serve: $(SERVING)
 	$(BIN)/readingroom serve cases
 
 # Every figure in benchmarks/README.md; one script per figure (BENCH=name runs one).
 BENCH ?= *
-bench: $(STAMP)
+bench: $(TESTING)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	for script in benchmarks/$(BENCH).py; do $(BIN)/python $$script || exit 1; done
 

@@ -7,15 +7,35 @@ lookup helpers try the network for files they do not hold.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pydicom
 import pytest
 
+from tests.system_packages import CHROMIUM, require, skipped_for_packages
+
 # One PostgreSQL per run, shared by every folder; the conference room fixtures (a presenter and participants).
 pytest_plugins = ["tests.postgres_fixtures", "tests.conference.browser_fixtures"]
+
+# Markers that follow from a test's fixtures, so `make test-fast` (-m "not browser and not postgres")
+# leaves out every test that starts Chromium or PostgreSQL, however it reaches them.
+MARKED_BY_FIXTURE = {"browser": "browser", "postgres_server": "postgres"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per missing Debian package: how many tests it kept from running and how to install it."""
+    for need, count in skipped_for_packages(terminalreporter.stats.get("skipped", [])).items():
+        terminalreporter.write_line(f"not run for lack of {need.what}: {count} test(s); install it with "
+                                    f"`sudo apt-get install {need.packages}` or run `make test` as root", yellow=True)
+
 
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -87,7 +107,6 @@ def small_ct(tmp_path) -> Path:
     return folder
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -95,11 +114,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium under Playwright, one for the whole run (Playwright cannot download its own here)."""
-    if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # in CI a missing browser is a broken set-up, not a reason to skip
-        pytest.skip(message)
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

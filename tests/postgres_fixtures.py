@@ -1,13 +1,13 @@
 """A real PostgreSQL for the tests about the records store, started once per run from Debian's server binaries.
 
 Tests run as root and initdb refuses root, so the server runs as the ``postgres`` user,
-with its data and socket in a temporary folder, on a free port of 127.0.0.1. Outside CI,
-missing binaries skip the PostgreSQL params; under CI (env CI set) they fail the run.
+with its data and socket in a temporary folder, on a free port of 127.0.0.1. Tests that use
+it are marked ``postgres`` (tests/conftest.py); without Debian's postgresql they are skipped,
+and fail under CI (tests/system_packages.py).
 """
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import pwd
@@ -21,11 +21,7 @@ import pytest
 
 from readingroom.records import RecordsStore, sqlite_url
 from tests.servers import free_port
-
-
-def _server_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
-    return Path(found[-1]).parent if found else None
+from tests.system_packages import postgres_bin, require
 
 
 def _as_postgres(*args: str) -> list[str]:
@@ -39,23 +35,17 @@ def _run(command: list[str]) -> None:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI (env CI set) must run the PostgreSQL tests, but: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A running server; yields the admin URL (trust auth, local only)."""
-    bin_dir = _server_bin()
-    if bin_dir is None:
-        _unavailable("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+    require("postgresql")
+    bin_dir = postgres_bin()
     if os.geteuid() == 0:
         try:
             pg_user = pwd.getpwnam("postgres")
         except KeyError:
-            _unavailable("no `postgres` user to run the server as (initdb refuses root)")
+            pytest.fail("no `postgres` user to run the server as (initdb refuses root): Debian's postgresql "
+                        "package makes it; reinstall it")
     root = Path(tempfile.mkdtemp(prefix="readingroom-pg-"))
     data, sockets = root / "data", root / "sockets"
     data.mkdir()
@@ -80,7 +70,7 @@ def postgres_server() -> Iterator[str]:
 _database_numbers = itertools.count()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordsStore]:
     """An empty store on a fresh SQLite file or a fresh PostgreSQL database."""
     if request.param == "sqlite":

@@ -1,17 +1,22 @@
 """Real servers for tests: free loopback ports, a Jupyter environment kept apart from the
 machine's own configuration, and a subprocess that is ready once it answers HTTP.
 
-Every fixture that starts a server uses these, so no test binds a fixed port.
+Every fixture that starts a server uses these, so no test binds a fixed port; ``held_ports``
+takes readingroom's default ports away, as other programs on a busy machine do, to show that.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 TOKEN = "readingroom-test-token"
@@ -22,6 +27,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# Ports readingroom and the servers its tests start listen on by default: `readingroom serve` and
+# `conference start` (and Voila), Jupyter, a DICOM receiver, PostgreSQL, Redis, Orthanc (HTTP, DICOM),
+# Janus (HTTP, websockets).
+DEFAULT_PORTS = (8866, 8888, 11112, 5432, 6379, 8042, 4242, 8088, 8188)
+
+
+@contextmanager
+def held_ports(*ports: int) -> Iterator[list[int]]:
+    """Listen on ``ports`` of 127.0.0.1 for the block, as a `make serve` left running would; yields those
+    held here. A port something else holds already is just as taken, so it is left to its holder."""
+    with ExitStack() as stack:
+        held = []
+        for port in ports:
+            listener = stack.enter_context(socket.socket())
+            try:
+                listener.bind(("127.0.0.1", port))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                continue
+            listener.listen()
+            held.append(port)
+        yield held
 
 
 def jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
@@ -36,6 +66,7 @@ def jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
     env["READINGROOM_CACHE"] = str(frame_cache)
     env["READINGROOM_RECORDS"] = f"sqlite:///{home / 'records.sqlite'}"  # never the user's own store
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env.pop("READINGROOM_HANDLERS", None)  # a server started in this process must not vouch for this one
     return env
 
 
@@ -80,3 +111,9 @@ def jupyter_server(module: str, app_args: list[str], workdir: Path, notebook_dir
 
 
 LAB_ARGS = ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # offline
+
+
+if __name__ == "__main__":  # .ci/run: `python3 tests/servers.py` holds the default ports while the suite runs
+    with held_ports(*DEFAULT_PORTS) as taken:
+        print(f"holding 127.0.0.1 ports {' '.join(map(str, taken)) or 'none (all taken already)'}", flush=True)
+        signal.pause()  # until .ci/run ends it

@@ -1,8 +1,11 @@
 // The only code sent with each widget's state (Viewer, Question): it imports the real
 // module once per page from its versioned URL, or, where no readingroom handler answers
-// (plain `voila notebook.ipynb`), asks the kernel for the module sources over the comm.
+// (plain `voila notebook.ipynb`, known from the kernel's environment, or an import that
+// fails), asks the kernel for the module sources over the comm.
 const VERSION = "__RR_VERSION__";
 const MODULE = "__RR_MODULE__";
+// false: the kernel's server has no readingroom handler (plain Voila), so no request is tried
+const SERVED = __RR_SERVED__;
 
 function baseUrl() {
   const el = document.getElementById("jupyter-config-data");
@@ -32,7 +35,7 @@ async function load(model) {
   const key = `${VERSION}/${MODULE}`;
   if (!cache[key]) {
     const url = new URL(`${baseUrl()}readingroom/static/${VERSION}/${MODULE}`, document.baseURI).href;
-    cache[key] = import(url).then((mod) => ({ mod, http: true }), () => null);
+    cache[key] = SERVED ? import(url).then((mod) => ({ mod, http: true }), () => null) : Promise.resolve(null);
   }
   const loaded = await cache[key];
   return loaded || { mod: await viaComm(model), http: false };

@@ -86,13 +86,16 @@ def voila(workdir, notebook_dir, frame_cache):
 
 @pytest.fixture(scope="session")
 def plain_voila(workdir, notebook_dir, frame_cache):
-    """Stock `voila notebook.ipynb`: no readingroom handlers, so frames come over the comm."""
+    """Stock `voila notebook.ipynb` as an author runs it in the project's environment: no readingroom
+    handlers, so frames come over the comm; `notebook` installed, and the Voila configuration readingroom
+    installs (the environment's etc/jupyter) read, as a user's own Voila would."""
     port = free_port()
+    env = jupyter_env(workdir, frame_cache, "plain-voila")
+    env.pop("JUPYTER_NO_CONFIG")  # the environment's config is what is under test (user config stays isolated)
     server = Server(
         [sys.executable, "-m", "voila", str(notebook_dir / "phantom.ipynb"), "--no-browser", f"--port={port}",
          "--Voila.ip=127.0.0.1"],
-        jupyter_env(workdir, frame_cache, "plain-voila"), notebook_dir, workdir / "plain-voila.log", port,
-        "voila/static/voila.js")
+        env, notebook_dir, workdir / "plain-voila.log", port, "voila/static/voila.js")
     yield server
     server.stop()
 

@@ -15,7 +15,7 @@ from readingroom.case import check_case
 from readingroom.cli import app
 from readingroom.server.gate import CaseGate
 
-from ..deid.deid_tools import require_tool
+from tests.system_packages import require
 from ..deid.phi_corpus import header_clean_us
 
 KEY = bytes(range(32))
@@ -23,9 +23,7 @@ KEY = bytes(range(32))
 
 @pytest.fixture(autouse=True)
 def _ocr():
-    from readingroom.deid.ocr import ocr_available
-
-    require_tool(ocr_available(), "Tesseract OCR (tesseract-ocr + pytesseract)")
+    require("tesseract")
 
 
 @pytest.fixture(params=[None, "NO"], ids=["flag-absent", "flag-NO"])

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 from PIL import Image
 
@@ -82,3 +85,17 @@ class TestBadOptions:
     def test_missing_output_folder(self, run, small_ct, tmp_path):
         result = run("snapshot", small_ct, "-o", tmp_path / "no" / "x.png")
         assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_a_corrupt_jpeg2000_is_one_line_and_exit_2_without_the_codecs_noise(pydicom_files, tmp_path):
+    """A real process, so what openjpeg writes to descriptor 2 would show (CliRunner sees only Python's stderr)."""
+    source, out = pydicom_files / "JPEG2000-embedded-sequence-delimiter.dcm", tmp_path / "x.png"
+    command = [sys.executable, "-m", "readingroom", "snapshot", str(source), "-o", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: JPEG2000-embedded-sequence-delimiter.dcm: cannot decode JPEG 2000 Image "
+                                  "Compression pixel data: pylibjpeg: ") and done.stderr.count("\n") == 1, done.stderr
+    assert done.stdout == "" and list(tmp_path.iterdir()) == []
+    debug = subprocess.run([command[0], "-m", "readingroom", "--debug", *command[3:]], capture_output=True, text=True,
+                           timeout=120)
+    assert debug.returncode != 0 and "Invalid number of tiles" in debug.stderr  # the codec's own words, under --debug

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from readingroom.server.case_pages import RUN_TIMEOUT
+from readingroom.server.catalog import public_id
 from tests.servers import Server, jupyter_env, free_port
 from tests.conftest import ConsoleLog
 
@@ -45,6 +48,9 @@ def conference_server(tmp_path_factory):
                      "--cases", str(workdir / "cases"), f"--port={port}", "--qr", str(workdir / "join.png")],
                     env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
     server.presenter_url = re.search(r"http://\S+/present\?token=\S+", server.log.read_text()).group(0)
+    # What a reveal brings comes from the case's one run, which starts with the server: wait for that
+    # state (the public case page answers once the run is done), or a reveal may outlast expect's patience.
+    urllib.request.urlopen(f"{server.url}cases/{public_id(SLUG)}/", timeout=RUN_TIMEOUT).close()
     yield server
     server.stop()
 

@@ -140,7 +140,8 @@ def _write_module(folder: Path) -> None:
 PUBLIC_URL = "https://rr.example.org"
 
 
-def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = ()) -> Live:
+def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (), what: tuple[str, ...] = ()) -> Live:
+    """``conference start`` in ``workdir`` on copies of the sample cases; ``what`` names the case (default: CASE by name)."""
     cases = workdir / "cases"
     for slug in (CASE, SECOND_CASE):
         shutil.copytree(CASES / slug, cases / slug)
@@ -149,7 +150,7 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
     Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
     port = free_port()
-    server = Server([sys.executable, "-m", "readingroom", "conference", "start", CASE, f"--cases={cases}",
+    server = Server([sys.executable, "-m", "readingroom", "conference", "start", *(what or (CASE, f"--cases={cases}")),
                      f"--port={port}", f"--records={records_url}", *extra],
                     env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
     output = server.log.read_text()
@@ -182,6 +183,6 @@ def live_postgres(tmp_path_factory, postgres_server):  # noqa: F811
     conference.server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_live(request) -> Live:
     return request.getfixturevalue("live" if request.param == "sqlite" else "live_postgres")

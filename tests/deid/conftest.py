@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .deid_tools import require_tool
+from tests.system_packages import require
 from .phi_corpus import Corpus, build_corpus  # noqa: F401  (Corpus: the fixture type)
 
 
@@ -25,9 +25,8 @@ def key_dir(tmp_path_factory) -> Path:
 def two_runs(corpus, key_dir, tmp_path_factory):
     """The corpus de-identified twice with one key: once in one process, once on two."""
     from readingroom.deid import deidentify
-    from readingroom.deid.ocr import ocr_available
 
-    require_tool(ocr_available(), "Tesseract OCR (tesseract-ocr + pytesseract)")
+    require("tesseract")
     out = tmp_path_factory.mktemp("deid-out")
     key = key_dir / "deid.key"
     first = deidentify(corpus.root, out / "run1", key_path=key, workers=1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -138,3 +140,12 @@ def test_without_ocr_images_needing_it_are_held_back_never_written(tmp_path, mon
 
     written = [pydicom.dcmread(p, stop_before_pixels=True).Modality for p in (tmp_path / "out").rglob("*.dcm")]
     assert written == ["CT"] * 3
+
+
+def test_a_corrupt_jpeg2000_is_held_back_without_the_codecs_noise(pydicom_files, tmp_path):
+    """A real process: what openjpeg prints on descriptor 2 would show there (CliRunner sees Python's stderr only)."""
+    source = pydicom_files / "JPEG2000-embedded-sequence-delimiter.dcm"
+    done = subprocess.run([sys.executable, "-m", "readingroom", "deid", str(source), "-o", str(tmp_path / "out"),
+                           "--key", str(tmp_path / "deid.key")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 3 and "Pixel Data cannot be decoded" in done.stderr
+    assert "Invalid number of tiles" not in done.stderr and "marker segment" not in done.stderr, done.stderr

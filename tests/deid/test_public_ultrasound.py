@@ -5,9 +5,11 @@ import pydicom
 
 from readingroom.deid import deidentify
 from readingroom.deid.ocr import REMAINS_CONFIDENCE, find_text
+from tests.system_packages import require
 
 
 def test_doppler_node_keeps_its_flow_and_loses_its_lettering(tmp_path, data_store_files):
+    require("tesseract")
     source = data_store_files / "US1_UNCR.dcm"
     report = deidentify(source, tmp_path / "out", key_path=tmp_path / "keys" / "deid.key", workers=1)
     assert report.written == 1 and report.held_back == []

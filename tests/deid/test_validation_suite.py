@@ -11,15 +11,13 @@ import pytest
 
 from readingroom.deid import deidentify
 from readingroom.deid.validation import ACTIONS, build_corpus, score
+from tests.system_packages import require
 
-from .deid_tools import require_tool
 
 
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory):
-    from readingroom.deid.ocr import ocr_available
-
-    require_tool(ocr_available(), "Tesseract OCR (tesseract-ocr + pytesseract)")
+    require("tesseract")
     root = tmp_path_factory.mktemp("validation")
     corpus = build_corpus(root / "source")
     deidentify(corpus.root, root / "out", key_path=root / "k" / "deid.key", workers=1)

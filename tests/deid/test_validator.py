@@ -10,7 +10,7 @@ import pydicom
 import pytest
 
 from readingroom.deid import deidentify, keyed_uid, load_or_create_key
-from readingroom.deid.ocr import ocr_available
+from tests.system_packages import require
 
 PYDICOM_NAMES = ("CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm")
 DATA_STORE_NAMES = ("US1_UNCR.dcm", "OBXXXX1A.dcm")  # ultrasound: OCR-masked and rewritten
@@ -23,10 +23,8 @@ def _errors(path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def validator():
-    from .deid_tools import require_tool
-
-    require_tool(shutil.which("dciodvfy") is not None, "dciodvfy (Debian package dicom3tools)")
-    require_tool(ocr_available(), "Tesseract OCR")
+    require("dicom3tools")
+    require("tesseract")
 
 
 def _compare(sources: list[Path], out: Path, key: bytes) -> list[tuple[str, int, int]]:

@@ -27,9 +27,11 @@ app.add_typer(conference_app, name="conference")
 
 @conference_app.command()
 def start(
-    what: Annotated[str, typer.Argument(help="The case (its folder name under --cases) or the module (a <name>.yaml "
-                                        "under --curriculum, its cases in order) to present.", show_default=False)],
-    cases: Annotated[Path, typer.Option("--cases", help="Folder holding the cases.")] = Path("cases"),
+    what: Annotated[str, typer.Argument(help="The case (its folder, e.g. cases/<slug>, or its name under --cases) or the "
+                                        "module (its file, e.g. curriculum/<name>.yaml, or its name under --curriculum; "
+                                        "its cases in order) to present.", show_default=False)],
+    cases: Annotated[Path | None, typer.Option("--cases", help="Folder holding the cases; default: cases/ here, or the "
+                                               "folder of the case given as a path.", show_default=False)] = None,
     curriculum: Annotated[Path | None, typer.Option(
         "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases.",
     )] = None,
@@ -45,6 +47,7 @@ def start(
                                             "default conference-<CODE>.png here.")] = None,
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code."""
+    what, cases, curriculum = _named(what, cases, curriculum)
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
     if curriculum is not None and not curriculum.is_dir():
@@ -57,13 +60,13 @@ def start(
     qr_folder = qr.parent if qr else Path.cwd()
     if not os.access(qr_folder, os.W_OK):
         raise InputError(f"cannot write the QR code in {qr_folder}; give a writable place with --qr")
-    _check_port_free(ip, port)
     from readingroom.curriculum.loader import MODULE_SUFFIX
     from readingroom.server.conference.sessions import presentable_kind
     from readingroom.server.learning import curriculum_folder
 
     modules_dir = curriculum_folder(str(curriculum or ""), cases.resolve())
     presentable_kind(what, cases.resolve(), {p.stem for p in modules_dir.glob(f"*{MODULE_SUFFIX}")})  # a typo: at once
+    _check_port_free(ip, port)
     from readingroom.server.serve_app import ServeVoila
 
     server = ServeVoila.instance()
@@ -81,6 +84,36 @@ def start(
     _print_links(f"{base}/readingroom/conference/{conference.id}/present?token={conference.token}", join_url,
                  conference.code, qr_path)
     server.start()
+
+
+def _named(what: str, cases: Path | None, curriculum: Path | None) -> tuple[str, Path, Path | None]:
+    """``what`` as a name, with the folders it implies: a path (what tab completion gives) names its folder.
+
+    ``cases/<slug>`` (or its case.ipynb) is the case <slug> of that cases folder; ``curriculum/<name>.yaml``
+    is the module <name> of that curriculum folder, its cases in the cases/ folder beside it (as
+    `readingroom check` reads a module). A folder given with --cases/--curriculum must agree.
+    """
+    from readingroom.case.check import NOTEBOOK
+    from readingroom.curriculum.loader import MODULE_SUFFIX
+
+    path = Path(what)
+    if path.name == NOTEBOOK and path.is_file():
+        path = path.parent
+    if (path / NOTEBOOK).is_file():
+        return path.resolve().name, _agreeing("--cases", cases, path.resolve().parent), curriculum
+    if path.suffix == MODULE_SUFFIX and path.is_file():
+        folder = path.resolve().parent
+        return path.stem, cases or folder.parent / "cases", _agreeing("--curriculum", curriculum, folder)
+    if len(path.parts) > 1 or path.suffix:
+        raise InputError(f"{what}: no such case folder (holding {NOTEBOOK}) or module file (<name>{MODULE_SUFFIX}); "
+                         "give one, or a case or module by name")
+    return what, cases or Path("cases"), curriculum
+
+
+def _agreeing(option: str, given: Path | None, implied: Path) -> Path:
+    if given is not None and given.resolve() != implied:
+        raise InputError(f"{option} {given} disagrees with the path given, which is in {implied}; drop {option}")
+    return implied
 
 
 def _public_url(given: str, ip: str, port: int) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset
 
+from readingroom.dicom.codec_output import codec_output
+
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 _ULTRASOUND = ("1.2.840.10008.5.1.4.1.1.6.", "1.2.840.10008.5.1.4.1.1.3.1")
 _MARGIN = 2  # pixels around each word box, for anti-aliased edges
@@ -100,7 +102,12 @@ def clean_burned_in_text(ds: Dataset) -> PixelOutcome:
 
 def _frames(ds: Dataset) -> np.ndarray:
     """All frames as (frames, rows, columns[, samples]), a writable copy."""
-    arr = np.array(ds.pixel_array, copy=True)
+    with codec_output() as printed:
+        try:
+            arr = np.array(ds.pixel_array, copy=True)
+        except Exception:
+            printed.claim()  # the C codec's complaint: the held-back reason says it in one line
+            raise
     frames = int(ds.get("NumberOfFrames") or 1)
     samples = int(ds.get("SamplesPerPixel") or 1)
     if frames == 1 and arr.ndim == (2 if samples == 1 else 3):

@@ -3,6 +3,8 @@
 pydicom does the decoding, with the pylibjpeg plugins (libjpeg, openjpeg, rle)
 and GDCM behind it, so every transfer syntax pydicom knows is covered by
 maintained codecs. YBR colour is converted to RGB here, as the viewer shows RGB.
+What the C codecs print is captured (:mod:`.codec_output`): a failure is one line naming
+the file and the problem, with the codecs' own words under ``--debug``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import numpy as np
 from pydicom import dcmread
 from pydicom.pixels import pixel_array
 
+from readingroom.dicom.codec_output import codec_output
 from readingroom.dicom.model import Frame
 from readingroom.errors import DecodeError
+
+ALL_CODECS_FAILED = "Unable to decode as exceptions were raised by all available plugins"  # pydicom's words
+# Whose answer names the problem best when every codec refused: the codec made for the job first.
+CODEC_PREFERENCE = ("pylibjpeg", "pyjpegls", "gdcm", "pillow")
 
 
 def decode_frame(frame: Frame) -> np.ndarray:
@@ -22,23 +29,31 @@ def decode_frame(frame: Frame) -> np.ndarray:
     file; files it rejects (deflated, odd encapsulation that pydicom's dataset
     reader tolerates) are retried through a full parse before giving up.
     """
-    instance = frame.instance
     direct = _read_native_monochrome(frame)
     if direct is not None:
         return direct
-    try:
-        if not instance.transfer_syntax.is_deflated:
-            try:
-                with instance.source.open() as fp:
-                    return pixel_array(fp, index=frame.index, as_rgb=True)
-            except Exception:  # noqa: BLE001 - retried below, reported if that fails too
-                pass
-        with instance.source.open() as fp:
-            return pixel_array(dcmread(fp), index=frame.index, as_rgb=True)
-    except Exception as error:  # codecs raise many types; all mean "cannot show this frame"
-        raise DecodeError(
-            f"{frame.label}: cannot decode {instance.transfer_syntax.name} pixel data: {_first_line(error)}"
-        ) from error
+    with codec_output() as printed:
+        try:
+            return _decode_with_pydicom(frame)
+        except Exception as error:  # codecs raise many types; all mean "cannot show this frame"
+            failure = DecodeError(f"{frame.label}: cannot decode {frame.instance.transfer_syntax.name} pixel data: "
+                                  f"{_reason(error)}")
+            detail = printed.claim()
+            if detail:
+                failure.add_note(f"the codecs printed:\n{detail}")
+            raise failure from error
+
+
+def _decode_with_pydicom(frame: Frame) -> np.ndarray:
+    instance = frame.instance
+    if not instance.transfer_syntax.is_deflated:
+        try:
+            with instance.source.open() as fp:
+                return pixel_array(fp, index=frame.index, as_rgb=True)
+        except Exception:  # noqa: BLE001 - retried below, reported if that fails too
+            pass
+    with instance.source.open() as fp:
+        return pixel_array(dcmread(fp), index=frame.index, as_rgb=True)
 
 
 def _read_native_monochrome(frame: Frame) -> np.ndarray | None:
@@ -70,6 +85,12 @@ def _read_native_monochrome(frame: Frame) -> np.ndarray | None:
     return arr.reshape(rows, columns)
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    return " ".join(text.splitlines()[0].split())
+def _reason(error: Exception) -> str:
+    """One line: pydicom's own, or when every codec refused the data, the answer of the one most telling."""
+    lines = [" ".join(line.split()) for line in str(error).splitlines() if line.strip()] or [type(error).__name__]
+    if lines[0].startswith(ALL_CODECS_FAILED):
+        answers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        for codec in CODEC_PREFERENCE:
+            if codec in answers:
+                return f"{codec}: {answers[codec]} (no codec could read it; --debug shows each one's answer)"
+    return lines[0]

@@ -13,9 +13,11 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp):
     """Add our handlers to a running Jupyter server (JupyterLab, Notebook 7)."""
     from readingroom.frames import FrameCache
+    from readingroom.widgets.assets import announce_handlers
 
     web_app = serverapp.web_app
     web_app.add_handlers(".*$", routes(web_app.settings.get("base_url", "/"), FrameCache()))
+    announce_handlers()
     serverapp.log.info("readingroom: frames served from %s", FrameCache().root)
 
 

@@ -18,11 +18,13 @@ from voila.app import Voila
 
 from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.server.handlers import routes
+from readingroom.widgets.assets import announce_handlers
 
 # Front-end extensions for JupyterLab's own UI that Voila 0.5 would still load into its pages. Notebook 7's
 # (the "Open in..." switcher, a file-browser launcher) needs @jupyterlab/docregistry ^4.6 from the page and
-# bundles none; Voila's page shares JupyterLab 4.2, so loading it fails with a console error, after
-# fetching ~130 kB for nothing.
+# bundles none; Voila's page shares JupyterLab 4.2, so loading it fails with a console error ("The getter
+# for the shared module is not a function"), after fetching ~130 kB for nothing. Plain `voila` gets the
+# same list from jupyter-config/voila.json, installed into the environment's etc/jupyter.
 JUPYTERLAB_UI_EXTENSIONS = ["@jupyter-notebook/lab-extension"]
 
 
@@ -59,6 +61,7 @@ class ReadingroomVoila(Voila):
     def init_handlers(self) -> list:
         if self.frame_cache:  # kernels inherit the environment: they encode where we serve from
             os.environ["READINGROOM_CACHE"] = self.frame_cache
+        announce_handlers()  # and widgets load their modules from our handlers
         cache = FrameCache(self.frame_cache or default_cache_dir())
         self.log.info("readingroom: frames served from %s", cache.root)
         # Voila's page is ~5 MB of JavaScript: gzip cuts what a rural link must carry before

@@ -8,12 +8,22 @@ their content, so the URL changes whenever the code does and can be cached forev
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
 WIDGET_MODULES = ("core.js", "viewer.js", "question.js", "link.js")  # what widgets import (over the comm if no handler serves)
 MODULES = WIDGET_MODULES + ("conference.js", "presenter.js", "follower.js", "case_page.js")  # all the server hands out
 LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
+# Set by a server that has our handlers (our Voila app, the server extension); its kernels inherit it.
+# Without it (plain `voila notebook.ipynb`) widgets ask the kernel for their modules straight away,
+# rather than after a request the server refuses (a 403 in the page's console).
+HANDLERS_ENV = "READINGROOM_HANDLERS"
+
+
+def announce_handlers() -> None:
+    """Tell the kernels this server starts that our handlers serve the modules (call where they are added)."""
+    os.environ[HANDLERS_ENV] = "1"
 
 
 def widgets_dir() -> Path:
@@ -53,4 +63,6 @@ def loader_source(module: str) -> str:
     if module not in MODULES:
         raise ValueError(f"{module} is not one of the served modules {MODULES}")
     text = (widgets_dir() / LOADER).read_text(encoding="utf-8")
-    return text.replace("__RR_VERSION__", modules_version()).replace("__RR_MODULE__", module)
+    served = "true" if os.environ.get(HANDLERS_ENV) else "false"
+    return text.replace("__RR_VERSION__", modules_version()).replace("__RR_MODULE__", module).replace(
+        "__RR_SERVED__", served)

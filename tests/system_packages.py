@@ -1,0 +1,74 @@
+"""The Debian packages some tests need (listed in .ci/debian-packages), and the one rule for their absence.
+
+`make test` installs them when it runs as root where apt-get exists. Anywhere else a test
+that needs a missing one is skipped with the reason "needs <what> (apt-get install <package>)",
+and the end of the run counts those skips per package; under CI (env CI set), which
+installs everything, a missing package fails the test instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SKIP_PREFIX = "needs "
+
+
+def postgres_bin() -> Path | None:
+    """The newest PostgreSQL server's bin folder (Debian keeps each major version apart)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
+    return Path(found[-1]).parent if found else None
+
+
+def _tesseract() -> bool:
+    from readingroom.deid.ocr import ocr_available
+
+    return ocr_available()
+
+
+@dataclass(frozen=True)
+class Need:
+    what: str
+    packages: str  # as apt-get takes them
+    present: Callable[[], bool]
+
+    @property
+    def reason(self) -> str:
+        return f"{SKIP_PREFIX}{self.what} (apt-get install {self.packages})"
+
+
+NEEDS = {
+    "chromium": Need("Chromium", "chromium", lambda: Path(CHROMIUM).exists()),
+    "postgresql": Need("the PostgreSQL server", "postgresql", lambda: postgres_bin() is not None),
+    "tesseract": Need("Tesseract OCR", "tesseract-ocr tesseract-ocr-eng", _tesseract),
+    "dicom3tools": Need("dciodvfy", "dicom3tools", lambda: shutil.which("dciodvfy") is not None),
+}
+
+
+def require(name: str) -> None:
+    """Go on if the package ``name`` (a key of NEEDS) is installed; skip, or under CI fail, otherwise."""
+    need = NEEDS[name]
+    if need.present():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run every test, but this one {need.reason}: .ci/run installs it")
+    pytest.skip(need.reason)
+
+
+def skipped_for_packages(skipped_reports: list) -> Counter:
+    """How many tests each missing package's absence skipped, from the run's skipped reports."""
+    reasons = {need.reason: need for need in NEEDS.values()}
+    counts: Counter = Counter()
+    for report in skipped_reports:
+        reason = report.longrepr[2].removeprefix("Skipped: ") if isinstance(report.longrepr, tuple) else ""
+        if reason in reasons:
+            counts[reasons[reason]] += 1
+    return counts
