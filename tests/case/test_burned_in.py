@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from readingroom.case import check_case
 from readingroom.cli import app
 from readingroom.server.gate import CaseGate
-
 from tests.system_packages import require
+
 from ..deid.phi_corpus import header_clean_us
 
 KEY = bytes(range(32))

@@ -14,7 +14,6 @@ from readingroom.deid.validation import ACTIONS, build_corpus, score
 from tests.system_packages import require
 
 
-
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory):
     require("tesseract")
