@@ -24,6 +24,7 @@ from readingroom.errors import InputError
 from readingroom.records import RecordsStore
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
+from readingroom.server.forwarded import SecureBehindProxy
 from readingroom.server.gate import WITHHELD
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
@@ -57,8 +58,8 @@ def base_of(handler: web.RequestHandler) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-class PlainHandler(web.RequestHandler):
-    """Errors as one readable line of HTML, never a traceback."""
+class PlainHandler(SecureBehindProxy):
+    """Errors as one readable line of HTML, never a traceback; cookies Secure behind a TLS proxy."""
 
     def write_error(self, status_code: int, **kwargs) -> None:
         error = kwargs.get("exc_info", (None, None))[1]
@@ -148,7 +149,7 @@ class StageHandler(PlainHandler):
         self.finish(json.dumps(found))
 
 
-class CasePageHandler(TornadoVoilaHandler):
+class CasePageHandler(SecureBehindProxy, TornadoVoilaHandler):
     """GET ``/cases/<id>/``: the case's unknown view, run once (:mod:`.case_pages`); Voila for live notebooks."""
 
     def initialize(self, catalog: Catalog, case_pages: CasePages, **kwargs) -> None:
