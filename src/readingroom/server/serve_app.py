@@ -121,6 +121,9 @@ class ServeVoila(ReadingroomVoila):
         # No kernel is preheated at start-up: most case pages need none (readingroom.server.case_pages);
         # a case found to be live gets its pool when it has been run (see _preheat).
         self.config.VoilaKernelManager.preheat_denylist = [".*"]
+        # Markdown and HTML outputs of the cases Voila serves live go through nh3 too (server/sanitize.py).
+        self.config.VoilaExporter.sanitize_html = True
+        self.config.VoilaExporter.filters = {"clean_html": "readingroom.server.sanitize.clean_html"}
         settings = super().init_settings()
         self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
         settings["contents_manager"] = self.contents_manager
