@@ -14,6 +14,7 @@ from pathlib import Path
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from readingroom.curriculum import load_module
 from readingroom.records import RecordsStore
@@ -22,6 +23,7 @@ from tests.servers import Server, jupyter_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_FILE = ROOT / "curriculum" / "first-look-emergency-reads.yaml"
+SECOND_MODULE = "second-look"  # the same cases under another name: two modules a learner can have open at once
 TRAINEE = {"display_name": "Dr Test Trainee", "username": "trainee", "password": "correct horse battery staple"}
 OTHER = {"display_name": "Dr Other Trainee", "username": "other", "password": "another long passphrase"}
 PROXY = "127.0.0.5"  # the TLS proxy in front of the PostgreSQL server (--trusted-proxy)
@@ -50,6 +52,9 @@ def learning_dir(tmp_path_factory, sample_module) -> Path:
         shutil.copytree(ROOT / "cases" / slug, root / "cases" / slug)
     (root / "curriculum").mkdir()
     shutil.copy(MODULE_FILE, root / "curriculum" / MODULE_FILE.name)
+    second = yaml.safe_load(MODULE_FILE.read_text())
+    second["title"] = "A second look at the same reads"
+    (root / "curriculum" / f"{SECOND_MODULE}.yaml").write_text(yaml.safe_dump(second))
     return root
 
 

@@ -16,7 +16,7 @@ from readingroom.records import RecordsStore, TestKind
 from readingroom.server.catalog import public_id
 from tests.learning.client import Visitor, text_of
 from readingroom.server.learning.signin import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
-from tests.learning.conftest import OTHER, PROXY, TRAINEE, studied_earlier
+from tests.learning.conftest import OTHER, PROXY, SECOND_MODULE, TRAINEE, studied_earlier
 from tests.servers import fetch_from
 
 EVALUATION = {"quality": 3, "objectives-met": 2, "practice-change": "Date subdural blood by its density.",
@@ -144,3 +144,44 @@ def test_forwarded_headers_from_anyone_but_the_proxy_are_ignored(pg_served):
     assert status == 302
     session = next(line for line in reply.get_all("Set-Cookie") if line.startswith("rr_user="))
     assert "Secure" not in session  # plain http as far as anyone trustworthy knows
+
+
+def test_the_post_test_may_be_taken_only_as_often_as_the_module_allows(pg_served, sample_module):
+    from datetime import UTC, datetime
+
+    from readingroom.server.learning.steps import Standing
+
+    person = {"display_name": "Dr Eliminator", "username": "eliminator", "password": "tries every option in turn"}
+    name = sample_module.name
+    with RecordsStore(pg_served.records_url) as store:  # already at the post-test, as after the cases
+        participant = store.add_participant(person["display_name"], username=person["username"],
+                                            password=person["password"])
+        store.record_position(participant.id, name, Standing.of(sample_module, 0).index("post-test"), datetime.now(UTC))
+    trainee, page = signed_in(pg_served, person), f"modules/{name}"
+    allowed = sample_module.post_test_attempts
+    for shift in range(1, allowed + 1):  # a different wrong option each time, as if eliminating
+        wrong = {q.id: (q.answer + shift) % len(q.options) for q in sample_module.post_test}
+        status, _, body = trainee.post(f"{page}/tests/post", wrong)
+        assert status == 200 and "Not passed" in text_of(body)
+    assert f"You have used all {allowed} attempts, so this module's credit cannot be earned." in text_of(body)
+    assert 'id="post-form"' not in body.decode()
+    right = {q.id: q.answer for q in sample_module.post_test}
+    status, _, body = trainee.post(f"{page}/tests/post", right)
+    assert status == 409 and f"You have used all {allowed} attempts at the post-test." in text_of(body)
+    with RecordsStore(pg_served.records_url) as store:
+        assert len(store.test_attempts(participant.id, name, TestKind.POST)) == allowed
+
+
+def test_time_on_task_counts_for_one_module_at_a_time(pg_served, sample_module):
+    """Two tabs, a module in each, both beating: the time counts once, for the module open first."""
+    person = {"display_name": "Dr Two Tabs", "username": "two-tabs", "password": "two modules at once"}
+    with RecordsStore(pg_served.records_url) as store:
+        participant = store.add_participant(person["display_name"], username=person["username"],
+                                            password=person["password"])
+    trainee, first, second = signed_in(pg_served, person), sample_module.name, SECOND_MODULE
+    for _ in range(5):
+        for module in (first, second):
+            assert trainee.post(f"modules/{module}/heartbeat", {"resumed": 0})[0] == 204
+    with RecordsStore(pg_served.records_url) as store:
+        assert store.module_progress(participant.id, first).seconds_on_task > 0
+        assert store.module_progress(participant.id, second).seconds_on_task == 0
