@@ -234,3 +234,17 @@ def test_a_signed_in_participant_joins_as_their_account(live):
     person = Client(live, joined["ws_url"], joined)
     assert person.welcome["you"] == {"id": account.id, "name": "Dr Signed In", "role": "participant"}
     person.close()
+
+
+def test_the_presenter_token_never_reaches_the_server_log(live):
+    """A 4xx makes tornado log the whole URI: a presenter link there is a conference anyone reading the log can take."""
+    printed = live.log_text()  # `conference start` prints the presenter link once, for the presenter to open
+    session = f"/readingroom/conference/{live.session}"
+    asked = [f"{session}/stages/99?token={live.token}&case=0000000000",  # a stage that is not there: 404
+             f"{session}/stages/1?token={live.token}&case=not-a-case",  # a malformed case: 400
+             f"{session}/presenter?token={live.token}",  # no such page: 404 from the default handler
+             f"{session}/follow?ticket={live.token}"]  # the token where a ticket goes: 403
+    assert [request(live.server.port, "GET", path)[0] for path in asked] == [404, 400, 404, 403]
+    written = wait_for(lambda: (lambda t: t if t.count("token=[hidden]") >= 3 and "ticket=[hidden]" in t else None)(
+        live.log_text()[len(printed):]), "the requests in the access log")
+    assert live.token not in written

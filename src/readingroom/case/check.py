@@ -120,7 +120,8 @@ def narrative_phi(notebook) -> list[str]:
 
 
 def active_markup(notebook) -> list[str]:
-    """Raw ``<script>``, event-handler attributes and ``javascript:`` links in markdown or saved HTML outputs.
+    """Raw ``<script>`` (and other elements that run or load code, or move the page's base), event-handler
+    attributes and ``javascript:`` links, in markdown or saved HTML outputs.
 
     Pages sanitize them away (:mod:`readingroom.server.sanitize`); a case holding them reads
     differently in JupyterLab than on the site, so the author hears of each, with its cell.
@@ -141,6 +142,9 @@ def active_markup(notebook) -> list[str]:
     return problems
 
 
+ACTIVE_ELEMENTS = ("script", "iframe", "object", "embed", "base", "meta", "link")
+
+
 class _ActiveMarkup(HTMLParser):
     """Collects, in order and once each, what in some HTML would run script."""
 
@@ -149,7 +153,7 @@ class _ActiveMarkup(HTMLParser):
         self.found: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed"):
+        if tag in ACTIVE_ELEMENTS:
             self._add(f"raw <{tag}> element")
         for name, value in attrs:
             if name.startswith("on"):

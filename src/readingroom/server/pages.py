@@ -66,7 +66,8 @@ class PlainHandler(SecureBehindProxy):
         error = kwargs.get("exc_info", (None, None))[1]
         message = getattr(error, "log_message", None) or self._reason
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><title>{status_code}</title><p>{web.escape.xhtml_escape(message)}</p>")
+        self.finish(f'<!doctype html><html lang="en"><title>{status_code} - readingroom</title>'
+                    f"<main><p>{web.escape.xhtml_escape(message)}</p></main></html>")
 
 
 class CatalogPageHandler(PlainHandler):
