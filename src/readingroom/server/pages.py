@@ -25,7 +25,7 @@ from readingroom.records import RecordsStore
 from readingroom.server.answer_attempts import AnswerAttempts, give_reader_cookie, reader_of
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
-from readingroom.server.forwarded import SecureBehindProxy
+from readingroom.server.forwarded import SecureBehindProxy, came_over_https
 from readingroom.server.gate import WITHHELD
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
@@ -51,7 +51,10 @@ def public_base(handler: web.RequestHandler) -> str:
     (``--public-url``), not the host a proxy forwarded to.
     """
     configured = handler.settings.get(PUBLIC_URL_SETTING)
-    return configured.rstrip("/") + "/" if configured else f"{handler.request.protocol}://{handler.request.host}{base_of(handler)}"
+    if configured:
+        return configured.rstrip("/") + "/"
+    scheme = "https" if came_over_https(handler) else handler.request.protocol
+    return f"{scheme}://{handler.request.host}{base_of(handler)}"
 
 
 def base_of(handler: web.RequestHandler) -> str:

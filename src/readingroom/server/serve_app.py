@@ -3,8 +3,8 @@
 A subclass rather than edits to :mod:`readingroom.server.voila_app`: the frames
 app stays usable alone (one notebook), and everything public-facing is set here
 with safe defaults: no files served next to notebooks, the case-page template,
-the unknown view of each case (see :mod:`readingroom.server.stages`), kernels
-preheated for the catalog's cases and culled when idle.
+the unknown view of each case (see :mod:`readingroom.server.stages`), kernels only
+for the cases Voila serves live, culled when idle, and secrets kept out of the log.
 """
 
 from __future__ import annotations
