@@ -165,6 +165,7 @@ def test_a_notebook_using_other_widgets_is_served_live_by_voila(question_served)
     assert status == 200
     assert '"kernelId"' in page and "rr-case-page" not in page  # Voila's page, with its kernel
     assert "EXPLANATION-" not in page
+    assert "LIVE-RAW-HTML" in page and 'action="/steal"' not in page and 'type="password"' not in page  # nh3
     assert kernels_in(question_served.dir / LIVE_CASE)
 
 

@@ -65,22 +65,21 @@ class JoinHandler(SecureBehindProxy):
             "follow_url": f"{path}/follow?ticket={ticket}", "ws_url": f"{path}/ws?ticket={ticket}",
         }))
 
-    def write_error(self, status_code: int, **kwargs) -> None:
-        error = kwargs.get("exc_info", (None, None))[1]
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": getattr(error, "log_message", None) or self._reason}))
-
-
     def _wrong_code(self, address: str) -> None:
-        """Count it (never the code itself in the log), and refuse with 404, or 429 beyond the budget."""
+        """Count it and log it (never the code itself), then refuse: 404, or 429 beyond the budget."""
         if self.wrong_codes.blocked(address):
             raise web.HTTPError(429, "Too many wrong codes from your network; wait ten minutes, then check the "
                                      "code with the presenter (the right code still works).")
         count = self.wrong_codes.failed(address)
-        log.log(logging.WARNING if count == WRONG_CODES_ALLOWED else logging.INFO,
-                "readingroom: wrong join code from %s (%d in the last %d minutes%s)", address, count,
-                WRONG_CODES_WINDOW // 60, "; further wrong codes from it are refused" if count == WRONG_CODES_ALLOWED else "")
+        spent = count == WRONG_CODES_ALLOWED
+        log.log(logging.WARNING if spent else logging.INFO, "readingroom: wrong join code from %s (%d in the last "
+                "%d minutes%s)", address, count, WRONG_CODES_WINDOW // 60, "; further ones are refused" if spent else "")
         raise web.HTTPError(404, "No live conference has this code; check it with the presenter.")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        error = kwargs.get("exc_info", (None, None))[1]
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": getattr(error, "log_message", None) or self._reason}))
 
 
 def _fields(body: bytes) -> dict:
