@@ -245,6 +245,9 @@ def test_the_presenter_token_never_reaches_the_server_log(live):
              f"{session}/presenter?token={live.token}",  # no such page: 404 from the default handler
              f"{session}/follow?ticket={live.token}"]  # the token where a ticket goes: 403
     assert [request(live.server.port, "GET", path)[0] for path in asked] == [404, 400, 404, 403]
-    written = wait_for(lambda: (lambda t: t if t.count("token=[hidden]") >= 3 and "ticket=[hidden]" in t else None)(
-        live.log_text()[len(printed):]), "the requests in the access log")
-    assert live.token not in written
+
+    def logged() -> str | None:
+        written = live.log_text()[len(printed):]
+        return written if written.count("token=[hidden]") >= 3 and "ticket=[hidden]" in written else None
+
+    assert live.token not in wait_for(logged, "the requests in the access log")

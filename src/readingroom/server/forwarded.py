@@ -10,7 +10,7 @@ request's own peer is a trusted proxy (``readingroom serve --trusted-proxy``). T
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 from tornado import web
 

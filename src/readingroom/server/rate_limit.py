@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from typing import Callable
+from collections.abc import Callable
 
 TRACKED_KEYS = 10_000  # the memory stays bounded under a flood of keys: the least recently failed go first
 
