@@ -8,6 +8,7 @@ takes readingroom's default ports away, as other programs on a busy machine do, 
 from __future__ import annotations
 
 import errno
+import http.client
 import os
 import signal
 import socket
@@ -81,6 +82,19 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120)
         except OSError:
             time.sleep(0.3)  # polling a server's port while it starts, not a test wait
     raise RuntimeError(f"server did not answer {url}:\n{log.read_text()[-3000:]}")
+
+
+def fetch_from(source: str, port: int, method: str, path: str, body: bytes | None = None,
+               headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request to 127.0.0.1:``port`` sent from the loopback address ``source`` (127.0.0.x), as a
+    client (or a proxy) at that address would: (status, headers, body), redirects not followed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
 
 
 class Server:

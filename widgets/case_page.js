@@ -79,7 +79,7 @@ async function answer(model, choice) {
     const reply = await fetch(`${config.base}readingroom/cases/${config.case}/answers`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf() },
-      body: JSON.stringify({ question: model.id, choice, attempts_used: model.get("attempts_used") || 0 }),
+      body: JSON.stringify({ question: model.id, choice }),  // the server counts the attempts
     });
     const found = await reply.json().catch(() => ({}));
     if (!reply.ok) throw new Error(found.error || `the server answered ${reply.status}`);

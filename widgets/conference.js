@@ -242,7 +242,7 @@ export class Stages {
       const found = await reply.json();
       if (caseId !== this.caseId) return;
       const section = el("section", { className: "rr-stage-html", "data-stage": String(found.number) });
-      section.innerHTML = found.html; // rendered server-side from the case notebook (trusted, escaped there)
+      section.innerHTML = found.html; // rendered server-side from the case notebook, sanitized there (server/sanitize.py)
       this.target.append(section);
       this.shown += 1;
       this.onStage(found);

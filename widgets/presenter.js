@@ -12,7 +12,10 @@ const config = pageConfig();
 const $ = (id) => document.getElementById(id);
 const token = encodeURIComponent(config.token);
 const model = new ViewModel();
-const state = { agenda: [], caseId: null, stage: 0, poll: null, results: null, lastSent: "", queued: false };
+const state = {
+  agenda: [], caseId: null, stage: 0, poll: null, results: null, lastSent: "", queued: false,
+  unknown: true, revealed: new Set(), // unknown mode: titles (the diagnosis) hidden until a case is fully revealed
+};
 
 const viewerHost = $("viewer");
 render({ model, el: viewerHost, transport: "http" });
@@ -78,10 +81,16 @@ function showCase(caseId, stage, series = 0, view = null) {
   publishSoon();
 }
 
+/** The agenda's name for a case: in unknown mode its presentation, never its title, until its last stage is out. */
+function agendaLabel(entry, i) {
+  if (!state.unknown || state.revealed.has(entry.case)) return `${i + 1}. ${entry.title}`;
+  return `${i + 1}. Unknown case${entry.presentation ? `: ${entry.presentation}` : ""}`;
+}
+
 function drawAgenda() {
   $("agenda").replaceChildren(...state.agenda.map((entry, i) => el("li", {},
     el("button", {
-      type: "button", textContent: `${i + 1}. ${entry.title}`, "aria-current": String(entry.case === state.caseId),
+      type: "button", textContent: agendaLabel(entry, i), "aria-current": String(entry.case === state.caseId),
       onclick: () => { if (entry.case !== state.caseId) showCase(entry.case, 0); },
     }))));
 }
@@ -89,6 +98,10 @@ function drawAgenda() {
 function drawReveal() {
   const entry = state.agenda.find((e) => e.case === state.caseId);
   const count = (entry && entry.stages) || 1;
+  if (entry && state.stage + 1 >= count && !state.revealed.has(entry.case)) {
+    state.revealed.add(entry.case); // the whole case is out: its title is no longer a secret
+    drawAgenda();
+  }
   $("stage-label").textContent = `Stage ${state.stage + 1} of ${count} shown`;
   $("reveal").disabled = state.stage + 1 >= count;
 }
@@ -105,6 +118,12 @@ function addDrawn({ number, drawn }) {
   const added = drawn.annotations.filter((a) => !seen.has(JSON.stringify(a)));
   if (added.length) model.set("annotations", [...have, ...added]);
 }
+
+$("unknown-mode").addEventListener("click", () => {
+  state.unknown = !state.unknown;
+  $("unknown-mode").setAttribute("aria-pressed", String(state.unknown));
+  drawAgenda();
+});
 
 $("reveal").addEventListener("click", () => {
   state.stage += 1;

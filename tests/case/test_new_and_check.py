@@ -130,6 +130,21 @@ class TestCheck:
         problems = check_case(finished_case, execute=False).problems
         assert any("(0029,1001) private attribute is present; private attributes must be removed" in p for p in problems)
 
+    def test_script_and_event_handlers_in_a_case_are_named_by_cell(self, finished_case):
+        notebook = _notebook(finished_case)
+        findings, points = _index(notebook, "findings"), _index(notebook, "teaching-points")
+        notebook.cells[findings].source += "\n\n<script>fetch('/steal?c=' + document.cookie)</script>"
+        notebook.cells[points].source += '\n\n<img src="x.png" alt="" onerror="alert(1)"> and `<script>` in code is fine'
+        _save(finished_case, notebook)
+        result = CliRunner().invoke(app, ["check", "--no-execute", str(finished_case)])
+        assert result.exit_code == 1
+        assert f"cell {findings + 1}: raw <script> element; pages remove it, so take it out of the case" in result.stdout
+        assert f"cell {points + 1}: event-handler attribute onerror= on <img>; pages remove it" in result.stdout
+        assert check_case(finished_case, execute=False).problems == [
+            f"cell {findings + 1}: raw <script> element; pages remove it, so take it out of the case",
+            f"cell {points + 1}: event-handler attribute onerror= on <img>; pages remove it, so take it out of the case",
+        ]
+
     def test_invalid_metadata(self, finished_case):
         notebook = _notebook(finished_case)
         notebook.metadata["readingroom"]["certainty"] = "sure"

@@ -138,6 +138,7 @@ def _write_module(folder: Path) -> None:
 
 
 PUBLIC_URL = "https://rr.example.org"
+PROXY = "127.0.0.5"  # the TLS proxy in front of live_postgres (--trusted-proxy)
 
 
 def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (), what: tuple[str, ...] = ()) -> Live:
@@ -176,9 +177,10 @@ def live_postgres(tmp_path_factory, postgres_server):  # noqa: F811
     name = f"conference_{next(_databases)}"
     with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as db:
         db.execute(f"CREATE DATABASE {name}")
-    # Started as behind a proxy: the links it prints and shows name the public address.
+    # Started as behind a proxy: the links it prints and shows name the public address, and the
+    # proxy's X-Forwarded-For and X-Forwarded-Proto are believed from its address only.
     conference = start_conference(tmp_path_factory.mktemp("conference-postgres"), f"{postgres_server}/{name}",
-                                  extra=(f"--public-url={PUBLIC_URL}/",))
+                                  extra=(f"--public-url={PUBLIC_URL}/", f"--trusted-proxy={PROXY}"))
     yield conference
     conference.server.stop()
 

@@ -10,6 +10,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from readingroom.records import RecordsStore
+from readingroom.server.conference.join import WRONG_CODES_ALLOWED
 from tests.conference.conftest import Client, request, wait_for
 
 
@@ -139,11 +140,26 @@ def test_join_errors_and_the_wrong_code_limit(live):
     assert live.join("Ann", code="ÉÉÉÉÉÉ", source="127.0.0.3")[0] == 404  # its own address: wrong codes count
     assert live.join("Ann", code=" " + live.code.lower()[:3] + "-" + live.code[3:])[0] == 200  # as read aloud
     source = "127.0.0.2"  # its own address, so the limit does not block the other tests
-    statuses = [live.join("Guesser", code=f"ZZZZZ{c}", source=source)[0] for c in "ABCDEFGHJK"]
-    assert statuses == [404] * 10
-    status, body = live.join("Guesser", source=source)  # even the right code, once blocked
+    statuses = [live.join("Guesser", code=f"ZZ{n:04d}", source=source)[0] for n in range(WRONG_CODES_ALLOWED)]
+    assert statuses == [404] * WRONG_CODES_ALLOWED
+    status, body = live.join("Guesser", code="ZZZZZZ", source=source)
     assert status == 429 and "Too many wrong codes" in body["error"]
-    assert live.join("Someone else")[0] == 200  # other addresses are not held back
+    assert live.join("Someone else", code="ZZZZZZ")[0] == 404  # other addresses are not held back
+    log = live.log_text()
+    assert f"wrong join code from {source} ({WRONG_CODES_ALLOWED} in the last 10 minutes" in log
+    assert "ZZ0001" not in log and "ZZZZZZ" not in log  # the codes tried are never logged
+
+
+def test_a_hospital_behind_one_address_is_never_locked_out_by_typos(live):
+    """A NAT: a room of clinicians shares one address; some mistype, one pastes junk again and
+    again, and everyone with the right code still gets in, however many wrong codes came first."""
+    nat = "127.0.0.4"
+    typos = [live.join(f"Typist {n}", code=f"{live.code[:5]}{'Z' if live.code[5] != 'Z' else 'Y'}", source=nat)[0]
+             for n in range(WRONG_CODES_ALLOWED + 20)]
+    assert typos[0] == 404 and typos[-1] == 429  # the wrong codes are limited...
+    joined = [live.join(f"Clinician {n}", source=nat) for n in range(30)]
+    assert [status for status, _ in joined] == [200] * 30  # ...the right one never
+    assert len({body["participant"] for _, body in joined}) == 30
 
 
 def test_the_join_api_needs_the_xsrf_double_submit(live):
@@ -218,3 +234,20 @@ def test_a_signed_in_participant_joins_as_their_account(live):
     person = Client(live, joined["ws_url"], joined)
     assert person.welcome["you"] == {"id": account.id, "name": "Dr Signed In", "role": "participant"}
     person.close()
+
+
+def test_the_presenter_token_never_reaches_the_server_log(live):
+    """A 4xx makes tornado log the whole URI: a presenter link there is a conference anyone reading the log can take."""
+    printed = live.log_text()  # `conference start` prints the presenter link once, for the presenter to open
+    session = f"/readingroom/conference/{live.session}"
+    asked = [f"{session}/stages/99?token={live.token}&case=0000000000",  # a stage that is not there: 404
+             f"{session}/stages/1?token={live.token}&case=not-a-case",  # a malformed case: 400
+             f"{session}/presenter?token={live.token}",  # no such page: 404 from the default handler
+             f"{session}/follow?ticket={live.token}"]  # the token where a ticket goes: 403
+    assert [request(live.server.port, "GET", path)[0] for path in asked] == [404, 400, 404, 403]
+
+    def logged() -> str | None:
+        written = live.log_text()[len(printed):]
+        return written if written.count("token=[hidden]") >= 3 and "ticket=[hidden]" in written else None
+
+    assert live.token not in wait_for(logged, "the requests in the access log")

@@ -102,7 +102,7 @@ def test_whole_cme_flow(browser, learning_served, sample_module, tmp_path):
     wrong = {q.id: (q.answer + 1) % len(q.options) for q in sample_module.post_test}
     answer(page, "post-form", wrong)
     expect(page.locator("#post-result")).to_have_text(
-        "Not passed: 0 of 4 (0%); the pass mark is 75%. Review the cases and try again.")
+        "Not passed: 0 of 4 (0%); the pass mark is 75%. Review the cases and try again (2 attempts left).")
     received.append(page.content())
     save_screenshot(page)
     answer(page, "post-form", {q.id: q.answer for q in sample_module.post_test})

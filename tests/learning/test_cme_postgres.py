@@ -1,19 +1,23 @@
 """The CME flow's server side over real HTTP, with the records in a real PostgreSQL.
 
 Also what a browser test cannot show cheaply: steps refused out of order, another
-account's certificate, a form without its XSRF token, and sign-in rate limiting
-(last, because it locks this test address out for five minutes).
+account's certificate, a form without its XSRF token, and the limits on failed sign-ins
+(per account, and per address behind the trusted TLS proxy), each from addresses and
+accounts of its own so no other test is locked out.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import urllib.parse
 
 from readingroom.records import RecordsStore, TestKind
 from readingroom.server.catalog import public_id
 from tests.learning.client import Visitor, text_of
-from tests.learning.conftest import OTHER, TRAINEE, studied_earlier
+from readingroom.server.learning.signin import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
+from tests.learning.conftest import OTHER, PROXY, SECOND_MODULE, TRAINEE, studied_earlier
+from tests.servers import fetch_from
 
 EVALUATION = {"quality": 3, "objectives-met": 2, "practice-change": "Date subdural blood by its density.",
               "free-of-bias": 0}
@@ -91,10 +95,93 @@ def test_a_form_without_its_xsrf_token_is_refused(pg_served, sample_module):
     assert trainee.post(f"modules/{sample_module.name}/disclosures", {}, xsrf=False)[0] == 403
 
 
-def test_sign_in_is_rate_limited_per_address(pg_served):
-    visitor = Visitor(pg_served.url)
-    for _ in range(10):
-        status, _, body = visitor.sign_in(TRAINEE["username"], "guess")
-        assert status == 200 and "Wrong username or password" in text_of(body)
-    status, _, body = visitor.sign_in(TRAINEE["username"], TRAINEE["password"])
-    assert status == 429 and "Too many sign-in attempts" in text_of(body)
+def sign_in_from(server, source: str, username: str, password: str, headers: dict | None = None):
+    """POST /signin from ``source`` (a client, or the proxy with X-Forwarded-* headers): (status, headers, page text)."""
+    form = urllib.parse.urlencode({"username": username, "password": password, "next": "/modules", "_xsrf": "t0k3n"})
+    status, reply, body = fetch_from(source, server.port, "POST", "/signin", form.encode(), {
+        "Cookie": "_xsrf=t0k3n", "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+    return status, reply, text_of(body)
+
+
+def test_failed_sign_ins_are_limited_per_account_from_any_address(pg_served):
+    account = {"display_name": "Dr Guessed At", "username": "guessed-at", "password": "a long good passphrase"}
+    with RecordsStore(pg_served.records_url) as store:
+        store.add_participant(account["display_name"], username=account["username"], password=account["password"])
+    for n in range(FAILURES_PER_ACCOUNT):  # a guesser hopping between addresses
+        status, _, text = sign_in_from(pg_served, f"127.0.1.{n + 1}", "Guessed-At", f"guess {n}")
+        assert status == 200 and "Wrong username or password" in text
+    status, _, text = sign_in_from(pg_served, "127.0.1.99", account["username"], account["password"])
+    assert status == 429 and "Too many failed sign-ins to this account" in text
+
+
+def test_a_department_behind_one_address_signs_in_despite_typos(pg_served):
+    """A NAT: colleagues mistype their usernames and passwords; the next person, right, still gets in."""
+    nat = "127.0.2.1"
+    for n in range(30):
+        status, _, text = sign_in_from(pg_served, nat, f"colleague-{n}", "mistyped")
+        assert status == 200 and "Wrong username or password" in text
+    status, reply, _ = sign_in_from(pg_served, nat, OTHER["username"], OTHER["password"])
+    assert status == 302 and reply["Location"] == "/modules"
+
+
+def test_failed_sign_ins_are_limited_per_client_behind_the_trusted_proxy(pg_served):
+    sprayer, colleague = {"X-Forwarded-For": "198.51.100.20"}, {"X-Forwarded-For": "198.51.100.21"}
+    for n in range(FAILURES_PER_ADDRESS):  # one account after another, from one client
+        assert sign_in_from(pg_served, PROXY, f"sprayed-{n}", "password1", sprayer)[0] == 200
+    status, _, text = sign_in_from(pg_served, PROXY, "sprayed-last", "password1", sprayer)
+    assert status == 429 and "Too many failed sign-ins from your network" in text
+    # Another client through the same proxy signs in, and over https its session cookie is Secure.
+    status, reply, _ = sign_in_from(pg_served, PROXY, TRAINEE["username"], TRAINEE["password"],
+                                    {**colleague, "X-Forwarded-Proto": "https"})
+    assert status == 302
+    session = next(line for line in reply.get_all("Set-Cookie") if line.startswith("rr_user="))
+    assert "Secure" in session and "HttpOnly" in session
+
+
+def test_forwarded_headers_from_anyone_but_the_proxy_are_ignored(pg_served):
+    spoofed = {"X-Forwarded-For": "198.51.100.30", "X-Forwarded-Proto": "https"}
+    status, reply, _ = sign_in_from(pg_served, "127.0.3.1", TRAINEE["username"], TRAINEE["password"], spoofed)
+    assert status == 302
+    session = next(line for line in reply.get_all("Set-Cookie") if line.startswith("rr_user="))
+    assert "Secure" not in session  # plain http as far as anyone trustworthy knows
+
+
+def test_the_post_test_may_be_taken_only_as_often_as_the_module_allows(pg_served, sample_module):
+    from datetime import UTC, datetime
+
+    from readingroom.server.learning.steps import Standing
+
+    person = {"display_name": "Dr Eliminator", "username": "eliminator", "password": "tries every option in turn"}
+    name = sample_module.name
+    with RecordsStore(pg_served.records_url) as store:  # already at the post-test, as after the cases
+        participant = store.add_participant(person["display_name"], username=person["username"],
+                                            password=person["password"])
+        store.record_position(participant.id, name, Standing.of(sample_module, 0).index("post-test"), datetime.now(UTC))
+    trainee, page = signed_in(pg_served, person), f"modules/{name}"
+    allowed = sample_module.post_test_attempts
+    for shift in range(1, allowed + 1):  # a different wrong option each time, as if eliminating
+        wrong = {q.id: (q.answer + shift) % len(q.options) for q in sample_module.post_test}
+        status, _, body = trainee.post(f"{page}/tests/post", wrong)
+        assert status == 200 and "Not passed" in text_of(body)
+    assert f"You have used all {allowed} attempts, so this module's credit cannot be earned." in text_of(body)
+    assert 'id="post-form"' not in body.decode()
+    right = {q.id: q.answer for q in sample_module.post_test}
+    status, _, body = trainee.post(f"{page}/tests/post", right)
+    assert status == 409 and f"You have used all {allowed} attempts at the post-test." in text_of(body)
+    with RecordsStore(pg_served.records_url) as store:
+        assert len(store.test_attempts(participant.id, name, TestKind.POST)) == allowed
+
+
+def test_time_on_task_counts_for_one_module_at_a_time(pg_served, sample_module):
+    """Two tabs, a module in each, both beating: the time counts once, for the module open first."""
+    person = {"display_name": "Dr Two Tabs", "username": "two-tabs", "password": "two modules at once"}
+    with RecordsStore(pg_served.records_url) as store:
+        participant = store.add_participant(person["display_name"], username=person["username"],
+                                            password=person["password"])
+    trainee, first, second = signed_in(pg_served, person), sample_module.name, SECOND_MODULE
+    for _ in range(5):
+        for module in (first, second):
+            assert trainee.post(f"modules/{module}/heartbeat", {"resumed": 0})[0] == 204
+    with RecordsStore(pg_served.records_url) as store:
+        assert store.module_progress(participant.id, first).seconds_on_task > 0
+        assert store.module_progress(participant.id, second).seconds_on_task == 0

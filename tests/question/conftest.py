@@ -77,6 +77,7 @@ def question_notebook(question_workdir, phantom_study):
 
 QUESTIONS_CASE = "phantom-questions"
 LIVE_CASE = "phantom-with-a-slider"
+LIVE_RAW_HTML = 'LIVE-RAW-HTML <form action="/steal"><input name="password" type="password"></form>'
 BROKEN_CASE = "phantom-that-fails"
 PAIRS_CASE = "phantom-side-by-side"
 TWO_SERIES_CASE = "phantom-two-series"
@@ -117,6 +118,8 @@ def question_cases(question_workdir, phantom_study):
         shutil.copytree(made, cases / slug)
         variant = nbformat.read(cases / slug / "case.ipynb", as_version=4)
         variant.cells.insert(2, nbformat.v4.new_code_cell(extra))
+        if slug == LIVE_CASE:  # raw HTML in its markdown, which Voila must not pass through as it is
+            variant.cells.insert(1, nbformat.v4.new_markdown_cell(LIVE_RAW_HTML, metadata={"tags": ["history"]}))
         nbformat.write(variant, cases / slug / "case.ipynb")
     shutil.copytree(made, cases / PAIRS_CASE)
     pairs = nbformat.read(cases / PAIRS_CASE / "case.ipynb", as_version=4)

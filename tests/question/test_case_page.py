@@ -99,15 +99,36 @@ def test_no_kernel_runs_for_a_case_page(question_served, visitor):
 
 def test_a_wrong_answer_gets_feedback_then_the_answer_when_attempts_run_out(visitor):
     single = question_id(visitor.page, "single")
-    status, first = visitor.post(visitor.answers, {"question": single, "choice": 0, "attempts_used": 0})
+    status, first = visitor.post(visitor.answers, {"question": single, "choice": 0})
     assert status == 200
     assert first["result"] == {"state": "incorrect", "final": False, "attempts_left": 1,
                                "feedback": {"0": "A subdural collection is crescentic."}}
-    status, second = visitor.post(visitor.answers, {"question": single, "choice": 2, "attempts_used": 1})
+    status, second = visitor.post(visitor.answers, {"question": single, "choice": 2})
     assert second["result"]["final"] and second["result"]["answer"] == [1]
     assert second["result"]["explanation"] == "EXPLANATION-SINGLE: lentiform shape."
-    status, third = visitor.post(visitor.answers, {"question": single, "choice": 1, "attempts_used": 2})
+    status, third = visitor.post(visitor.answers, {"question": single, "choice": 1})
     assert status == 409 and third["error"] == "No attempts left for this question."
+
+
+def test_attempts_are_counted_by_the_server_not_the_page(question_served, visitor):
+    """A page that keeps saying it has used no attempts gets no more than the author allowed."""
+    single = question_id(visitor.page, "single")
+    replies = [visitor.post(visitor.answers, {"question": single, "choice": choice, "attempts_used": 0})
+               for choice in (0, 2, 1)]
+    assert [status for status, _ in replies] == [200, 200, 409]
+    assert replies[1][1]["attempts_used"] == 2 and replies[1][1]["result"]["final"]
+    assert replies[2][1] == {"error": "No attempts left for this question."}  # not even the right option, now
+    other = Visitor()  # another reader of the same page has attempts of their own
+    assert other.get(case_url(question_served, QUESTIONS_CASE))[0] == 200
+    status, theirs = other.post(visitor.answers, {"question": single, "choice": 1})
+    assert status == 200 and theirs["result"]["state"] == "correct" and theirs["attempts_used"] == 1
+
+
+def test_an_answer_without_the_readers_cookie_is_refused(visitor):
+    for cookie in [c for c in visitor.jar if c.name == "rr_reader"]:
+        visitor.jar.clear(cookie.domain, cookie.path, cookie.name)  # as if cleared to start the count again
+    status, reply = visitor.post(visitor.answers, {"question": question_id(visitor.page, "single"), "choice": 0})
+    assert status == 403 and reply == {"error": "Reload the case page to answer (its cookie is missing)."}
 
 
 def test_a_locate_answer_is_scored_against_the_authors_region(visitor):
@@ -125,8 +146,7 @@ def test_a_locate_answer_is_scored_against_the_authors_region(visitor):
 @pytest.mark.parametrize("body, status, message", [
     ({"question": "SINGLE", "choice": 9}, 400, "a single-choice answer is one option index 0-2, got 9"),
     ({"question": "not-a-question", "choice": 1}, 409, "This case has changed since the page was opened: reload the page."),
-    (b"not json", 400, 'Send JSON: {"question": id, "choice": ..., "attempts_used": n}.'),
-    ({"question": "SINGLE", "choice": 1, "attempts_used": -1}, 400, "attempts_used must be between 0 and 1000."),
+    (b"not json", 400, 'Send JSON: {"question": id, "choice": ...}.'),
 ])
 def test_bad_answers_get_one_line_saying_what_is_wrong(visitor, body, status, message):
     if isinstance(body, dict) and body["question"] == "SINGLE":
@@ -145,6 +165,7 @@ def test_a_notebook_using_other_widgets_is_served_live_by_voila(question_served)
     assert status == 200
     assert '"kernelId"' in page and "rr-case-page" not in page  # Voila's page, with its kernel
     assert "EXPLANATION-" not in page
+    assert "LIVE-RAW-HTML" in page and 'action="/steal"' not in page and 'type="password"' not in page  # nh3
     assert kernels_in(question_served.dir / LIVE_CASE)
 
 

@@ -37,6 +37,21 @@ class TestProgress:
         assert progress.seconds_on_task == 60 + HEARTBEAT_CAP_SECONDS
         assert progress.last_heartbeat_at == at(60 + 3 * 3600)
 
+    def test_two_modules_open_at_once_count_as_one(self, store, ana):
+        other = "normal-first"
+        for t in range(0, 301, 30):  # both tabs beat every 30 s for five minutes
+            store.record_heartbeat(ana.id, MODULE, at(t))
+            store.record_heartbeat(ana.id, other, at(t + 10))
+        assert store.module_progress(ana.id, MODULE).seconds_on_task == 300  # the first one open holds the clock
+        assert store.module_progress(ana.id, other).seconds_on_task == 0
+        # The first tab is closed (last beat at 300 s); the other takes the clock once the first has gone
+        # quiet, at its beat at 380 s, and counts from there: no second counted twice.
+        for t in range(340, 461, 30):
+            store.record_heartbeat(ana.id, other, at(t + 10))
+        later = store.module_progress(ana.id, other)
+        assert later.seconds_on_task == 470 - 380 and later.last_heartbeat_at == at(470)
+        assert store.module_progress(ana.id, MODULE).seconds_on_task == 300
+
     def test_time_away_before_a_resumed_beat_adds_nothing(self, store, ana):
         store.record_heartbeat(ana.id, MODULE, at(0))
         store.record_heartbeat(ana.id, MODULE, at(30))  # then the tab was hidden, or the learner idle

@@ -3,13 +3,15 @@
 Each check returns readable problems; a case with none passes. The checks:
 metadata against the schema, role tags, answers hidden until the first reveal,
 narrative text free of identifiers, every image still de-identified (headers and,
-where text is usually burned in, pixels), and a headless run without errors.
+where text is usually burned in, pixels), markup that would run script (pages strip it, so
+the author should know), and a headless run without errors.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -47,6 +49,7 @@ def check_case(folder: Path, *, execute: bool = True, timeout: int = 120) -> Cas
     result.problems += placeholders(notebook, metadata)
     result.problems += spoilers(notebook, metadata if isinstance(metadata, dict) else {})
     result.problems += narrative_phi(notebook)
+    result.problems += active_markup(notebook)
     result.problems += image_problems(folder)
     if execute and not result.problems:
         result.problems += execution_errors(folder, notebook, timeout)
@@ -116,6 +119,53 @@ def narrative_phi(notebook) -> list[str]:
     return problems
 
 
+def active_markup(notebook) -> list[str]:
+    """Raw ``<script>`` (and other elements that run or load code, or move the page's base), event-handler
+    attributes and ``javascript:`` links, in markdown or saved HTML outputs.
+
+    Pages sanitize them away (:mod:`readingroom.server.sanitize`); a case holding them reads
+    differently in JupyterLab than on the site, so the author hears of each, with its cell.
+    """
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") == "markdown":
+            html = [markdown2html_mistune(cell.get("source", ""))]
+        else:
+            html = [_joined(o.get("data", {}).get("text/html", "")) for o in cell.get("outputs", [])]
+        finder = _ActiveMarkup()
+        for part in html:
+            finder.feed(part)
+            finder.close()
+        problems += [f"cell {index + 1}: {found}; pages remove it, so take it out of the case" for found in finder.found]
+    return problems
+
+
+ACTIVE_ELEMENTS = ("script", "iframe", "object", "embed", "base", "meta", "link")
+
+
+class _ActiveMarkup(HTMLParser):
+    """Collects, in order and once each, what in some HTML would run script."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ACTIVE_ELEMENTS:
+            self._add(f"raw <{tag}> element")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self._add(f"event-handler attribute {name}= on <{tag}>")
+            elif name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith("javascript:"):
+                self._add(f"javascript: link in {name}= on <{tag}>")
+
+    def _add(self, problem: str) -> None:
+        if problem not in self.found:
+            self.found.append(problem)
+
+
 def image_problems(folder: Path) -> list[str]:
     """Every image must open and still pass the de-identification checks."""
     from readingroom.case.images import verify_images
@@ -137,6 +187,10 @@ def execution_errors(folder: Path, notebook, timeout: int) -> list[str]:
     except NotebookRunError as error:
         return [str(error)]
     return []
+
+
+def _joined(value) -> str:
+    return value if isinstance(value, str) else "".join(value)
 
 
 def _visible_text(cell) -> str:

@@ -17,7 +17,7 @@ import typer
 
 from readingroom.cli.app import app
 from readingroom.cli.progress import progress_bar
-from readingroom.cli.serve_cmd import public_address
+from readingroom.cli.serve_cmd import proxy_arguments, public_address
 from readingroom.errors import InputError
 
 conference_app = typer.Typer(no_args_is_help=True,
@@ -45,6 +45,10 @@ def start(
     )] = "",
     qr: Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for slides); "
                                             "default conference-<CODE>.png here.")] = None,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
+        "from it are X-Forwarded-For and X-Forwarded-Proto believed (limits per client, Secure cookies over https).",
+    )] = None,
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code."""
     what, cases, curriculum = _named(what, cases, curriculum)
@@ -60,6 +64,7 @@ def start(
     qr_folder = qr.parent if qr else Path.cwd()
     if not os.access(qr_folder, os.W_OK):
         raise InputError(f"cannot write the QR code in {qr_folder}; give a writable place with --qr")
+    proxies = proxy_arguments(trusted_proxy)
     from readingroom.curriculum.loader import MODULE_SUFFIX
     from readingroom.server.conference.sessions import presentable_kind
     from readingroom.server.learning import curriculum_folder
@@ -74,7 +79,7 @@ def start(
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
         "--ServeVoila.pool_size=0",  # followers and case pages need no kernel; a live notebook starts one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
-        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}",
+        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies,
     ])
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     with progress_bar("Encoding the images") as update:

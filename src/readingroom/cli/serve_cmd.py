@@ -21,6 +21,13 @@ def public_address(given: str) -> str:
     return given.rstrip("/")
 
 
+def proxy_arguments(given: list[str] | None) -> list[str]:
+    """``--trusted-proxy`` values checked (one line on a typo), as the serving app's options."""
+    from readingroom.server.forwarded import trusted_networks
+
+    return [f"--ServeVoila.trusted_proxies={network}" for network in trusted_networks(given or [])]
+
+
 @app.command()
 def serve(
     cases: Annotated[Path, typer.Argument(help="Folder holding the cases (cases/<slug>/case.ipynb).")] = Path("cases"),
@@ -42,6 +49,11 @@ def serve(
         "--trusted-user-header", help="Behind a single-sign-on proxy (oauth2-proxy with your OIDC provider): the header "
         "naming the signed-in user, e.g. X-Forwarded-Preferred-Username. Only when that proxy is the sole way in.",
     )] = "",
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
+        "from it are X-Forwarded-For and X-Forwarded-Proto believed: the limits on wrong codes and passwords then "
+        "count each client, and cookies are Secure when the proxy says https.",
+    )] = None,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -60,6 +72,7 @@ def serve(
         raise InputError(f"--trusted-user-header {trusted_user_header!r} is not a header name (letters, digits, -)")
     if curriculum is not None and not curriculum.is_dir():
         raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
+    proxies = proxy_arguments(trusted_proxy)
     from readingroom.curriculum import find_modules
     from readingroom.server.learning import curriculum_folder
     from readingroom.server.serve_app import ServeVoila
@@ -73,5 +86,5 @@ def serve(
         *([f"--ServeVoila.records_url={records}"] if records else []),
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
-        *([f"--ServeVoila.public_url={public}"] if public else []),
+        *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
     ])

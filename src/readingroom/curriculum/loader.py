@@ -16,6 +16,7 @@ from typing import Any
 from readingroom.curriculum.model import (
     AMA_CREDIT,
     DEFAULT_PASS_MARK,
+    DEFAULT_POST_TEST_ATTEMPTS,
     SELF_STUDY,
     CreditDesignation,
     Faculty,
@@ -183,6 +184,7 @@ def _module(name: str, data: dict) -> Module:
         pre_test=tuple(_question(q) for q in data.get("pre_test", [])),
         post_test=tuple(_question(q) for q in data["post_test"]),
         pass_mark=float(data.get("pass_mark", DEFAULT_PASS_MARK)),
+        post_test_attempts=int(data.get("post_test_attempts", DEFAULT_POST_TEST_ATTEMPTS)),
         credit=CreditDesignation(
             max_credits=float(credit["max_credits"]),
             credit_type=credit.get("credit_type", AMA_CREDIT),

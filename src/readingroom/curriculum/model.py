@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from readingroom.curriculum.evaluation import EVALUATION_QUESTIONS, EvaluationQuestion
 
 DEFAULT_PASS_MARK = 0.75
+DEFAULT_POST_TEST_ATTEMPTS = 3  # a test retaken until passed by elimination measures nothing
 AMA_CREDIT = "AMA PRA Category 1 Credit"
 LIVE = "live"
 SELF_STUDY = "self-study"
@@ -61,6 +62,7 @@ class Module:
     faculty: tuple[Faculty, ...]
     minutes: int
     provider: str
+    post_test_attempts: int = DEFAULT_POST_TEST_ATTEMPTS
 
     @property
     def evaluation(self) -> tuple[EvaluationQuestion, ...]:

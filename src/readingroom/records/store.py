@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -465,14 +465,22 @@ class RecordsStore:
         ``resumed`` marks the first beat after the page was hidden or idle: the clock restarts
         there and the time away adds nothing. With ``position``, also remember the step they
         are on, so they resume there.
+
+        Time counts for one module at a time: while another of the learner's modules has had a
+        beat within HEARTBEAT_CAP_SECONDS (two tabs open), this beat adds nothing and is not
+        kept, so the module that held the clock keeps it; once that one goes quiet, this one's
+        clock starts after its last beat, so no minute counts twice.
         """
         at = require_utc(at)
         with self._session() as s:
             row = _progress_row(s, participant_id, module, at)
+            other = _latest_other_heartbeat(s, participant_id, module)
+            busy_elsewhere = other is not None and (at - other).total_seconds() < HEARTBEAT_CAP_SECONDS
             last = row.last_heartbeat_at
-            if last is None or at > last:
-                if last is not None and not resumed:
-                    row.seconds_on_task += min((at - last).total_seconds(), HEARTBEAT_CAP_SECONDS)
+            if not busy_elsewhere and (last is None or at > last):
+                start = max(last, other) if last is not None and other is not None else last
+                if start is not None and not resumed:
+                    row.seconds_on_task += min((at - start).total_seconds(), HEARTBEAT_CAP_SECONDS)
                 row.last_heartbeat_at = at
             if position is not None:
                 row.position = _check_position(position)
@@ -640,6 +648,12 @@ def _progress_row(s: Session, participant_id: int, module: str, at: datetime) ->
         s.add(row)
         s.flush()
     return row
+
+
+def _latest_other_heartbeat(s: Session, participant_id: int, module: str) -> datetime | None:
+    """The learner's last heartbeat counted in any module but ``module``."""
+    return s.scalar(select(func.max(ModuleProgressRow.last_heartbeat_at)).where(
+        ModuleProgressRow.participant_id == participant_id, ModuleProgressRow.module != module))
 
 
 def _check_position(position: int) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from tornado import web
 
 from readingroom.records import NotFoundError, Participant, RecordsStore
+from readingroom.server.forwarded import came_over_https
 
 USER_COOKIE = "rr_user"
 SIGNED_IN_DAYS = 1  # a shared hospital computer should not stay signed in for long
@@ -38,7 +39,7 @@ def current_user(handler: web.RequestHandler, store: RecordsStore) -> Participan
 
 def sign_in(handler: web.RequestHandler, participant: Participant) -> None:
     handler.set_signed_cookie(USER_COOKIE, str(participant.id), expires_days=SIGNED_IN_DAYS, httponly=True,
-                              samesite="Lax", secure=handler.request.protocol == "https")
+                              samesite="Lax", secure=came_over_https(handler))
 
 
 def sign_out(handler: web.RequestHandler) -> None:

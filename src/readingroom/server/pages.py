@@ -22,8 +22,10 @@ from voila.tornado.handler import TornadoVoilaHandler
 from readingroom.case.roles import stages
 from readingroom.errors import InputError
 from readingroom.records import RecordsStore
+from readingroom.server.answer_attempts import AnswerAttempts, give_reader_cookie, reader_of
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
+from readingroom.server.forwarded import SecureBehindProxy, came_over_https
 from readingroom.server.gate import WITHHELD
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
@@ -49,7 +51,10 @@ def public_base(handler: web.RequestHandler) -> str:
     (``--public-url``), not the host a proxy forwarded to.
     """
     configured = handler.settings.get(PUBLIC_URL_SETTING)
-    return configured.rstrip("/") + "/" if configured else f"{handler.request.protocol}://{handler.request.host}{base_of(handler)}"
+    if configured:
+        return configured.rstrip("/") + "/"
+    scheme = "https" if came_over_https(handler) else handler.request.protocol
+    return f"{scheme}://{handler.request.host}{base_of(handler)}"
 
 
 def base_of(handler: web.RequestHandler) -> str:
@@ -57,14 +62,15 @@ def base_of(handler: web.RequestHandler) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-class PlainHandler(web.RequestHandler):
-    """Errors as one readable line of HTML, never a traceback."""
+class PlainHandler(SecureBehindProxy):
+    """Errors as one readable line of HTML, never a traceback; cookies Secure behind a TLS proxy."""
 
     def write_error(self, status_code: int, **kwargs) -> None:
         error = kwargs.get("exc_info", (None, None))[1]
         message = getattr(error, "log_message", None) or self._reason
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><title>{status_code}</title><p>{web.escape.xhtml_escape(message)}</p>")
+        self.finish(f'<!doctype html><html lang="en"><title>{status_code} - readingroom</title>'
+                    f"<main><p>{web.escape.xhtml_escape(message)}</p></main></html>")
 
 
 class CatalogPageHandler(PlainHandler):
@@ -148,7 +154,7 @@ class StageHandler(PlainHandler):
         self.finish(json.dumps(found))
 
 
-class CasePageHandler(TornadoVoilaHandler):
+class CasePageHandler(SecureBehindProxy, TornadoVoilaHandler):
     """GET ``/cases/<id>/``: the case's unknown view, run once (:mod:`.case_pages`); Voila for live notebooks."""
 
     def initialize(self, catalog: Catalog, case_pages: CasePages, **kwargs) -> None:
@@ -162,6 +168,7 @@ class CasePageHandler(TornadoVoilaHandler):
         # Reading the token makes tornado set the _xsrf cookie: answers are posted with it, and
         # Voila's page shuts its kernel down on leaving with a beacon that needs it.
         self.xsrf_token  # noqa: B018
+        give_reader_cookie(self)  # attempts at its questions are counted for this reader
         page = await self.case_pages.page(card)
         if page.error:
             raise web.HTTPError(500, f"This case cannot be shown: {page.error}. "
@@ -179,47 +186,49 @@ class CasePageHandler(TornadoVoilaHandler):
 class AnswerHandler(PlainHandler):
     """POST ``/readingroom/cases/<id>/answers``: score one answer on a case page that has no kernel.
 
-    Body: ``{"question": <widget id>, "choice": ..., "attempts_used": n}``. The page keeps its
-    own attempt count, as a kernel would for its one visitor; asking with a higher count only
-    reaches the answer that running out of attempts shows anyway.
+    Body: ``{"question": <widget id>, "choice": ...}``. Attempts are counted here, for the
+    reader (:mod:`.answer_attempts`); an ``attempts_used`` the page sends is not believed.
     """
 
     MAX_BODY = 32 * 1024
 
-    def initialize(self, catalog: Catalog, case_pages: CasePages) -> None:
-        self.catalog, self.case_pages = catalog, case_pages
+    def initialize(self, catalog: Catalog, case_pages: CasePages, records: RecordsStore,
+                   attempts: AnswerAttempts) -> None:
+        self.catalog, self.case_pages, self.records, self.attempts = catalog, case_pages, records, attempts
 
     def post(self, case_id: str) -> None:
         self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
         card = self.catalog.by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
+        reader = reader_of(self, self.records)
+        if reader is None:
+            raise web.HTTPError(403, "Reload the case page to answer (its cookie is missing).")
         page = self.case_pages.ready(card)
         asked = self._body()
         key = page.keys.get(asked["question"]) if page else None
         if key is None:
             raise web.HTTPError(409, "This case has changed since the page was opened: reload the page.")
-        used = asked["attempts_used"]
-        if key.attempts and used >= key.attempts:
+        counted = (reader, case_id, card.version, asked["question"])
+        if key.attempts and self.attempts.used(*counted) >= key.attempts:
             raise web.HTTPError(409, "No attempts left for this question.")
         try:
             choice = key.checked(asked["choice"])
         except InputError as error:
             raise web.HTTPError(400, str(error)) from None
+        used = self.attempts.count(*counted)
         self.set_header("Cache-Control", "no-store")
-        self.finish({"result": key.result(choice, used + 1), "attempts_used": used + 1, "response": choice})
+        self.finish({"result": key.result(choice, used), "attempts_used": used, "response": choice})
 
     def _body(self) -> dict:
         if len(self.request.body) > self.MAX_BODY:
             raise web.HTTPError(413, "An answer is at most 32 KB.")
         try:
             body = json.loads(self.request.body)
-            question, used = str(body["question"]), int(body.get("attempts_used", 0))
+            question = str(body["question"])
         except (ValueError, KeyError, TypeError):
-            raise web.HTTPError(400, 'Send JSON: {"question": id, "choice": ..., "attempts_used": n}.') from None
-        if not 0 <= used <= 1000:
-            raise web.HTTPError(400, "attempts_used must be between 0 and 1000.")
-        return {"question": question, "choice": body.get("choice"), "attempts_used": used}
+            raise web.HTTPError(400, 'Send JSON: {"question": id, "choice": ...}.') from None
+        return {"question": question, "choice": body.get("choice")}
 
     def write_error(self, status_code: int, **kwargs) -> None:
         error = kwargs.get("exc_info", (None, None))[1]
@@ -256,7 +265,8 @@ def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secre
          {"catalog": catalog, "thumbnails": ThumbnailCache()}),
         (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler,
          {"catalog": catalog, "secret": secret, "case_pages": case_pages}),
-        (rf"{base}readingroom/cases/({CASE_ID})/answers", AnswerHandler, {"catalog": catalog, "case_pages": case_pages}),
+        (rf"{base}readingroom/cases/({CASE_ID})/answers", AnswerHandler,
+         {"catalog": catalog, "case_pages": case_pages, "records": records, "attempts": AnswerAttempts()}),
         (rf"{base}cases/({CASE_ID})/", CasePageHandler, {"catalog": catalog, "case_pages": case_pages, **voila_kwargs}),
         (rf"{base}cases/({CASE_ID})", web.RedirectHandler, {"url": base + "cases/{0}/"}),
     ] + [(rf"{base}{pattern}", NotServedHandler) for pattern in blocked]

@@ -3,8 +3,8 @@
 A subclass rather than edits to :mod:`readingroom.server.voila_app`: the frames
 app stays usable alone (one notebook), and everything public-facing is set here
 with safe defaults: no files served next to notebooks, the case-page template,
-the unknown view of each case (see :mod:`readingroom.server.stages`), kernels
-preheated for the catalog's cases and culled when idle.
+the unknown view of each case (see :mod:`readingroom.server.stages`), kernels only
+for the cases Voila serves live, culled when idle, and secrets kept out of the log.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from tornado.ioloop import IOLoop
-from traitlets import Bytes, Int, Unicode
+from traitlets import Bytes, Int, List, Unicode
 
 from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
@@ -24,10 +24,12 @@ from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
+from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.handlers import route_base
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
+from readingroom.server.log_scrub import keep_secrets_out_of_logs
 from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes, template_environment
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
@@ -78,9 +80,14 @@ class ServeVoila(ReadingroomVoila):
                                   "hospital's OIDC provider): the request header naming the signed-in user; local "
                                   "passwords are then unused. Only when that proxy is the sole way in. "
                                   "Example: --ServeVoila.trusted_user_header=X-Forwarded-Preferred-Username")
+    trusted_proxies = List(Unicode(), config=True, help="Addresses or networks of the TLS proxy in front: only "
+                           "from these are X-Forwarded-For (who the client is, for the limits on wrong codes and "
+                           "passwords) and X-Forwarded-Proto (https: cookies are then Secure) believed. "
+                           "Example: --ServeVoila.trusted_proxies=127.0.0.1")
 
     def initialize(self, argv=None):
         super().initialize(argv)
+        keep_secrets_out_of_logs(self.log)  # presenter links and tickets travel in URLs
         conf = self.voila_configuration
         conf.file_allowlist, conf.file_denylist = [], [".*"]  # nothing next to a notebook is served raw
         conf.strip_sources, conf.show_tracebacks = True, False
@@ -114,11 +121,15 @@ class ServeVoila(ReadingroomVoila):
         # No kernel is preheated at start-up: most case pages need none (readingroom.server.case_pages);
         # a case found to be live gets its pool when it has been run (see _preheat).
         self.config.VoilaKernelManager.preheat_denylist = [".*"]
+        # Markdown and HTML outputs of the cases Voila serves live go through nh3 too (server/sanitize.py).
+        self.config.VoilaExporter.sanitize_html = True
+        self.config.VoilaExporter.filters = {"clean_html": "readingroom.server.sanitize.clean_html"}
         settings = super().init_settings()
         self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
         settings["contents_manager"] = self.contents_manager
         settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
         settings[PUBLIC_URL_SETTING] = self.public_url
+        settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)

@@ -25,6 +25,7 @@ from typing import Callable
 
 from readingroom.case.metadata import METADATA_KEY
 from readingroom.case.roles import ROLES, cell_roles, stages
+from readingroom.server.sanitize import clean_html, markdown_html
 
 PUBLIC_FIELDS = ("presentation", "age", "sex", "modalities", "region", "system", "difficulty", "minutes", "training_level")
 STAGES_KEY = "readingroom_stages"
@@ -93,18 +94,12 @@ def cell_html(cell: dict, widget_html: Callable[[str], str | None] | None = None
     roles = cell_roles(cell)
     classes = " ".join(["rr-cell"] + [f"rr-role-{r}" for r in roles])
     if cell.get("cell_type") == "markdown":
-        inner = _markdown(_source(cell))
+        inner = markdown_html(_source(cell))
     elif cell.get("cell_type") == "code":
         inner = _outputs_html(cell.get("outputs", []), widget_html)
     else:
         inner = ""
     return f'<section class="{classes}">{inner}</section>' if inner.strip() else ""
-
-
-def _markdown(text: str) -> str:
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
-    return markdown2html_mistune(text)
 
 
 def _outputs_html(outputs: list, widget_html: Callable[[str], str | None] | None) -> str:
@@ -120,7 +115,7 @@ def _outputs_html(outputs: list, widget_html: Callable[[str], str | None] | None
         elif "image/jpeg" in data:
             parts.append(f'<img alt="figure" src="data:image/jpeg;base64,{_joined(data["image/jpeg"]).strip()}">')
         elif "text/html" in data and "application/vnd.jupyter.widget-view+json" not in data:
-            parts.append(_joined(data["text/html"]))
+            parts.append(clean_html(_joined(data["text/html"])))
         elif widget:
             parts.append('<p class="rr-note">An interactive viewer belongs here; open the case in JupyterLab to use it.</p>')
         elif "text/plain" in data or output.get("output_type") == "stream":

@@ -1,74 +1,54 @@
 """``POST /readingroom/conference/join``: a join code and a name in, a ticket out.
 
-Codes are short so people can type them; what keeps them from being guessed is the
-limit on *wrong* codes per address. Right codes are never limited: a whole rural
-hospital may sit behind one address.
+Codes are short so people can type them; what keeps them from being guessed is their
+number (32^6, about a billion, against a few live conferences). Wrong codes are counted
+per address and logged (never the code), so guessing shows in the log, and beyond a
+budget fit for a hospital's NAT they are refused. A right code is never refused: a whole
+rural hospital may sit behind one address, and one person's typos must not lock it out.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import logging
 import unicodedata
-from collections import OrderedDict, deque
 
 from tornado import web
 
 from readingroom.server.conference.socket import Hubs
+from readingroom.server.forwarded import SecureBehindProxy, client_address
 from readingroom.server.identity import current_user
+from readingroom.server.rate_limit import FailureLimiter
 
 MAX_BODY = 4096
 MAX_NAME = 80
 MAX_LICENCE = 40
-WRONG_CODES_ALLOWED = 10
+# A budget for a hospital's NAT, where a room of people typing from paper shares one address:
+# far above its typos, far below what guessing a code (32^6 of them) needs.
+WRONG_CODES_ALLOWED = 100
 WRONG_CODES_WINDOW = 600.0  # seconds
-TRACKED_ADDRESSES = 10_000  # the limiter's memory stays bounded under a flood of addresses
+log = logging.getLogger("readingroom.join")
 
 
-class CodeAttempts:
-    """Wrong join codes per address in a sliding window."""
-
-    def __init__(self, allowed: int = WRONG_CODES_ALLOWED, window: float = WRONG_CODES_WINDOW) -> None:
-        self.allowed, self.window = allowed, window
-        self._wrong: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def blocked(self, address: str) -> bool:
-        recent = self._recent(address)
-        return recent is not None and len(recent) >= self.allowed
-
-    def wrong(self, address: str) -> None:
-        recent = self._recent(address)
-        if recent is None:
-            recent = self._wrong[address] = deque()
-            if len(self._wrong) > TRACKED_ADDRESSES:
-                self._wrong.popitem(last=False)
-        recent.append(time.monotonic())
-        self._wrong.move_to_end(address)
-
-    def _recent(self, address: str) -> deque[float] | None:
-        recent = self._wrong.get(address)
-        if recent is not None:
-            while recent and recent[0] < time.monotonic() - self.window:
-                recent.popleft()
-        return recent
+def wrong_code_limiter() -> FailureLimiter:
+    return FailureLimiter(WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW)
 
 
-class JoinHandler(web.RequestHandler):
-    """JSON in (``code``, ``name``, ``licence``?), JSON out; errors are ``{"error": one line}``."""
+class JoinHandler(SecureBehindProxy):
+    """JSON in (``code``, ``name``, ``licence``?), JSON out; errors are ``{"error": one line}``.
 
-    def initialize(self, hubs: Hubs, attempts: CodeAttempts, base: str) -> None:
-        self.hubs, self.attempts, self.base = hubs, attempts, base
+    A right code always gets in, even from an address over its budget of wrong ones.
+    """
+
+    def initialize(self, hubs: Hubs, wrong_codes: FailureLimiter, base: str) -> None:
+        self.hubs, self.wrong_codes, self.base = hubs, wrong_codes, base
 
     async def post(self) -> None:
         self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
-        address = self.request.remote_ip or ""
-        if self.attempts.blocked(address):
-            raise web.HTTPError(429, "Too many wrong codes from this address; wait ten minutes and check the code.")
         fields = _fields(self.request.body)
         conference = self.hubs.conferences.by_code(_text(fields, "code", 16, "the join code"))
         if conference is None:
-            self.attempts.wrong(address)
-            raise web.HTTPError(404, "No live conference has this code; check it with the presenter.")
+            self._wrong_code(client_address(self))
         records = self.hubs.records
         participant = await self.hubs.read(current_user, self, records)
         if participant is None:
@@ -84,6 +64,17 @@ class JoinHandler(web.RequestHandler):
             "session": conference.id, "participant": participant.id, "ticket": ticket,
             "follow_url": f"{path}/follow?ticket={ticket}", "ws_url": f"{path}/ws?ticket={ticket}",
         }))
+
+    def _wrong_code(self, address: str) -> None:
+        """Count it and log it (never the code itself), then refuse: 404, or 429 beyond the budget."""
+        if self.wrong_codes.blocked(address):
+            raise web.HTTPError(429, "Too many wrong codes from your network; wait ten minutes, then check the "
+                                     "code with the presenter (the right code still works).")
+        count = self.wrong_codes.failed(address)
+        spent = count == WRONG_CODES_ALLOWED
+        log.log(logging.WARNING if spent else logging.INFO, "readingroom: wrong join code from %s (%d in the last "
+                "%d minutes%s)", address, count, WRONG_CODES_WINDOW // 60, "; further ones are refused" if spent else "")
+        raise web.HTTPError(404, "No live conference has this code; check it with the presenter.")
 
     def write_error(self, status_code: int, **kwargs) -> None:
         error = kwargs.get("exc_info", (None, None))[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from readingroom.records import RecordsStore
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
-from readingroom.server.conference.join import CodeAttempts, JoinHandler
+from readingroom.server.conference.join import JoinHandler, wrong_code_limiter
 from readingroom.server.conference.pages import page_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
@@ -23,7 +23,7 @@ def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog,
     root = f"{base}readingroom/conference"
     return [
         (rf"{root}/([0-9]{{1,12}})/ws", ConferenceSocket, {"hubs": hubs}),
-        (rf"{root}/join", JoinHandler, {"hubs": hubs, "attempts": CodeAttempts(), "base": base}),
+        (rf"{root}/join", JoinHandler, {"hubs": hubs, "wrong_codes": wrong_code_limiter(), "base": base}),
         (rf"{root}/new", NewConferenceHandler, educator),
         (rf"{root}/start", StartConferenceHandler, educator),
     ] + page_routes(base, conferences, catalog, secret, case_pages)

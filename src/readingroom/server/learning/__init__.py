@@ -26,7 +26,7 @@ from readingroom.server.learning.modules import (
     ModulePageHandler,
     TestHandler,
 )
-from readingroom.server.learning.signin import AttemptLimiter, SignInHandler, SignOutHandler
+from readingroom.server.learning.signin import SignInHandler, SignInLimits, SignOutHandler
 from readingroom.server.pages import CASE_ID
 from readingroom.server.handlers import route_base
 
@@ -44,7 +44,7 @@ def learning_routes(base_url: str, store: RecordsStore, modules: list[Module]) -
     common = {"store": store, "environment": environment()}
     learning = {**common, "modules": {m.name: m for m in modules}}
     return [
-        (rf"{base}signin", SignInHandler, {**common, "limiter": AttemptLimiter()}),
+        (rf"{base}signin", SignInHandler, {**common, "limits": SignInLimits()}),
         (rf"{base}signout", SignOutHandler, common),
         (rf"{base}modules", ModuleListHandler, learning),
         (rf"{base}modules/{MODULE}", ModulePageHandler, learning),

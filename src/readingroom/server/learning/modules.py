@@ -72,6 +72,7 @@ class ModuleHandler(LearningHandler):
             pre_questions=public_questions(module.pre_test), post_questions=public_questions(module.post_test),
             pre_score=pre[-1] if pre else None, post_score=post[-1] if post else None,
             post_percent=_percent(post[-1].correct / post[-1].total) if post else None,
+            post_attempts_left=max(module.post_test_attempts - len(post), 0),
             minutes=int(progress.seconds_on_task // 60),
             certificates=[(c, credit_line(c)) for c in certificates],
             evaluation_error=problems.get("evaluation_error"), credit_refused=problems.get("credit_refused"),
@@ -111,7 +112,8 @@ class DisclosuresHandler(ModuleHandler):
 
 
 class TestHandler(ModuleHandler):
-    """POST ``tests/pre`` or ``tests/post``: scored here; a failed post-test shows the score and may be retaken."""
+    """POST ``tests/pre`` or ``tests/post``: scored here; a failed post-test shows the score and may be
+    retaken, up to the module's ``post_test_attempts`` (counted from the records, not the page)."""
 
     def post(self, name: str, kind: str) -> None:
         user, module = self.require_user(), self.module(name)
@@ -122,6 +124,8 @@ class TestHandler(ModuleHandler):
         self.require_step(standing, key)
         if standing.done(key):
             raise web.HTTPError(409, f"You have already completed {TITLES[key]}.")
+        if kind == "post" and len(self.store.test_attempts(user.id, module.name, TestKind.POST)) >= module.post_test_attempts:
+            raise web.HTTPError(409, f"You have used all {module.post_test_attempts} attempts at the post-test.")
         answers = self._answers(questions)
         result = score(questions, answers)
         passed = result.passed(module.pass_mark)

@@ -1,48 +1,55 @@
-"""``/signin`` and ``/signout``: local accounts checked by the records store (Argon2), limited per address."""
+"""``/signin`` and ``/signout``: local accounts checked by the records store (Argon2).
+
+Failed sign-ins are limited per account (so one password cannot be guessed fast from many
+addresses) and per address (so many accounts cannot be tried from one), with an address's
+budget fit for a hospital's NAT, where a whole department signs in from one address.
+"""
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import re
 
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from readingroom.server.forwarded import client_address
 from readingroom.server.identity import TRUSTED_HEADER_SETTING, sign_in, sign_out
 from readingroom.server.learning.base import LearningHandler
+from readingroom.server.rate_limit import FailureLimiter
 
 WRONG = "Wrong username or password"
+WINDOW = 600.0  # seconds
+FAILURES_PER_ACCOUNT = 10
+FAILURES_PER_ADDRESS = 100  # a department behind one NAT, each mistyping now and then
+# Only a path on this site, in plain URL characters: no scheme, no "//host", no backslash, no
+# tab or newline, raw or %-encoded (browsers drop those, so "/\t/other.host" is "//other.host").
+SAME_SITE_PATH = re.compile(r"/(?![/\\]|%2f|%5c)(?!.*%(?:[01][0-9a-f]|7f))[a-z0-9\-._~!$&'()*+,;=:@%/?]{0,499}",
+                            re.IGNORECASE)
 
 
-class AttemptLimiter:
-    """At most ``attempts`` failed sign-ins per address in ``window`` seconds, so passwords cannot be guessed fast.
+class SignInLimits:
+    """The two limits on failed sign-ins, per account and per address."""
 
-    Bounded: addresses whose failures are all older than the window are dropped on each check.
-    """
+    def __init__(self) -> None:
+        self.accounts = FailureLimiter(FAILURES_PER_ACCOUNT, WINDOW)
+        self.addresses = FailureLimiter(FAILURES_PER_ADDRESS, WINDOW)
 
-    def __init__(self, attempts: int = 10, window: float = 300.0) -> None:
-        self.attempts, self.window = attempts, window
-        self._failures: dict[str, deque[float]] = {}
+    def refusal(self, username: str, address: str) -> str | None:
+        """Why this attempt is refused before its password is checked, or None."""
+        if self.accounts.blocked(username.lower()):
+            return "Too many failed sign-ins to this account: wait ten minutes and try again."
+        if self.addresses.blocked(address):
+            return "Too many failed sign-ins from your network: wait ten minutes and try again."
+        return None
 
-    def blocked(self, address: str) -> bool:
-        self._forget_old(time.monotonic())
-        return len(self._failures.get(address, ())) >= self.attempts
-
-    def failed(self, address: str) -> None:
-        self._failures.setdefault(address, deque()).append(time.monotonic())
-
-    def _forget_old(self, now: float) -> None:
-        for address in list(self._failures):
-            times = self._failures[address]
-            while times and now - times[0] > self.window:
-                times.popleft()
-            if not times:
-                del self._failures[address]
+    def failed(self, username: str, address: str) -> None:
+        self.accounts.failed(username.lower())
+        self.addresses.failed(address)
 
 
 def safe_next(target: str, base: str) -> str:
-    """Where to go after signing in: only a path on this site (never ``//host`` or a full URL)."""
-    if target.startswith(base) and not target.startswith("//") and "\\" not in target and len(target) < 500:
+    """Where to go after signing in: only a path on this site (never ``//host``, a full URL or a control character)."""
+    if target.startswith(base) and SAME_SITE_PATH.fullmatch(target):
         return target
     return base + "modules"
 
@@ -50,9 +57,9 @@ def safe_next(target: str, base: str) -> str:
 class SignInHandler(LearningHandler):
     """GET shows the form; POST checks the password off the event loop (Argon2 is slow on purpose)."""
 
-    def initialize(self, limiter: AttemptLimiter, **common) -> None:
+    def initialize(self, limits: SignInLimits, **common) -> None:
         super().initialize(**common)
-        self.limiter = limiter
+        self.limits = limits
 
     def prepare(self) -> None:
         super().prepare()
@@ -64,17 +71,17 @@ class SignInHandler(LearningHandler):
 
     async def post(self) -> None:
         target = safe_next(self.get_body_argument("next", ""), self.base)
-        address = self.request.remote_ip or ""
-        if self.limiter.blocked(address):
-            self.render_page("signin.html", status=429, next=target,
-                             error="Too many sign-in attempts from this address: wait five minutes and try again.")
-            return
+        address = client_address(self)
         username, password = self.field("username", 200, required=False), self.get_body_argument("password", "")
+        refusal = self.limits.refusal(username, address)
+        if refusal:
+            self.render_page("signin.html", status=429, next=target, error=refusal, username=username)
+            return
         participant = None
         if username and password and len(password) <= 1024:
             participant = await IOLoop.current().run_in_executor(None, self.store.authenticate, username, password)
         if participant is None:
-            self.limiter.failed(address)
+            self.limits.failed(username, address)
             self.render_page("signin.html", next=target, error=WRONG, username=username)
             return
         sign_in(self, participant)
