@@ -195,11 +195,8 @@ def add_user(
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
     with open_store(records) as store:
-        try:
-            person = store.add_participant(
-                name.strip(), licence_id=licence, username=username, password=password, is_educator=educator
-            )
-        except ValueError as error:
-            raise InputError(str(error).removeprefix("records: ")) from None
+        person = store.add_participant(  # a taken username is a RecordsError: one line from the CLI
+            name.strip(), licence_id=licence, username=username, password=password, is_educator=educator
+        )
     role = "educator" if person.is_educator else "participant"
     out_console.print(f"added {role} {escape(username)} ({escape(person.display_name)}), id {person.id}")

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .errors import RecordsError
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC in and out, naive UTC stored, so SQLite and PostgreSQL compare alike."""
@@ -43,7 +45,7 @@ class UTCDateTime(TypeDecorator):
 def require_utc(value: datetime) -> datetime:
     """Refuse naive datetimes rather than guess their zone; convert aware ones to UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"records: timestamps must be timezone-aware (UTC), got naive {value.isoformat()}")
+        raise RecordsError(f"timestamps must be timezone-aware (UTC), got naive {value.isoformat()}")
     return value.astimezone(UTC)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import passwords
+from .errors import NotFoundError, RecordsError
 from .attendance import time_present
 from .models import (
     AttendanceEventRow,
@@ -79,10 +80,6 @@ def default_url() -> str:
     return sqlite_url(folder / "records.sqlite")
 
 
-class NotFoundError(LookupError):
-    """A participant or session id that is not in the store."""
-
-
 class RecordsStore:
     """Attendance, answers, accounts and certificates behind one database URL."""
 
@@ -123,9 +120,9 @@ class RecordsStore:
     ) -> Participant:
         """A participant; with ``username`` and ``password``, also a local account."""
         if not display_name.strip():
-            raise ValueError("records: a participant needs a display name")
+            raise RecordsError("a participant needs a display name")
         if (username is None) != (password is None):
-            raise ValueError("records: a local account needs both a username and a password")
+            raise RecordsError("a local account needs both a username and a password")
         row = ParticipantRow(
             display_name=display_name,
             licence_id=licence_id,
@@ -136,7 +133,7 @@ class RecordsStore:
         with self._session() as s:
             taken = select(ParticipantRow.id).where(ParticipantRow.username == username)
             if username is not None and s.scalars(taken).first():
-                raise ValueError(f"records: the username {username!r} is taken; choose another")
+                raise RecordsError(f"the username {username!r} is taken; choose another")
             s.add(row)
             s.flush()
             return _participant(row)
@@ -149,7 +146,7 @@ class RecordsStore:
         """The account a sign-on proxy vouches for, made on first sight (no password: it cannot sign in locally)."""
         username = username.strip()
         if not username or len(username) > 200:
-            raise ValueError("records: a single-sign-on username must have 1-200 characters")
+            raise RecordsError("a single-sign-on username must have 1-200 characters")
         with self._session() as s:
             row = s.scalars(select(ParticipantRow).where(ParticipantRow.username == username)).first()
             if row is None:
@@ -178,7 +175,7 @@ class RecordsStore:
     ) -> ConferenceSession:
         """A conference on one case (``kind="case"``, ref = slug) or a module (ref = module name)."""
         if kind not in SESSION_KINDS:
-            raise ValueError(f"records: session kind must be one of {SESSION_KINDS}, got {kind!r}")
+            raise RecordsError(f"session kind must be one of {SESSION_KINDS}, got {kind!r}")
         starts_at = require_utc(starts_at)
         ends_at = None if ends_at is None else require_utc(ends_at)
         _check_order(starts_at, ends_at)
@@ -348,9 +345,9 @@ class RecordsStore:
         returns the certificate already issued.
         """
         if quarter_hours < 0:
-            raise ValueError(f"records: credit must be >= 0 quarter hours, got {quarter_hours}")
+            raise RecordsError(f"credit must be >= 0 quarter hours, got {quarter_hours}")
         if format is not None and format not in CERTIFICATE_FORMATS:
-            raise ValueError(f"records: certificate format must be one of {CERTIFICATE_FORMATS}, got {format!r}")
+            raise RecordsError(f"certificate format must be one of {CERTIFICATE_FORMATS}, got {format!r}")
         completed_at = require_utc(completed_at)
         started_at = None if started_at is None else require_utc(started_at)
         code = readable_code(12)
@@ -502,7 +499,7 @@ class RecordsStore:
         kind = TestKind(kind)
         at = require_utc(at)
         if not 0 <= correct <= total:
-            raise ValueError(f"records: a score needs 0 <= correct <= total, got {correct}/{total}")
+            raise RecordsError(f"a score needs 0 <= correct <= total, got {correct}/{total}")
         with self._session() as s:
             _get(s, ParticipantRow, participant_id)
             row = TestAttemptRow(
@@ -577,7 +574,7 @@ def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:
 def _get(s: Session, table: type[Any], row_id: int) -> Any:
     row = s.get(table, row_id)
     if row is None:
-        raise NotFoundError(f"records: no {table.__tablename__} with id {row_id}")
+        raise NotFoundError(f"no {table.__tablename__} with id {row_id}")
     return row
 
 
@@ -594,14 +591,14 @@ def _end(conf: ConferenceSession, until: datetime | None) -> datetime:
     if until is not None:
         return require_utc(until)
     if conf.ends_at is None:
-        raise ValueError(f"records: session {conf.id} has not ended; pass until= to count up to a moment")
+        raise RecordsError(f"session {conf.id} has not ended; pass until= to count up to a moment")
     return conf.ends_at
 
 
 def _check_order(starts_at: datetime, ends_at: datetime | None) -> None:
     if ends_at is not None and require_utc(ends_at) < require_utc(starts_at):
-        raise ValueError(
-            f"records: a session cannot end ({ends_at.isoformat()}) before it starts ({starts_at.isoformat()})"
+        raise RecordsError(
+            f"a session cannot end ({ends_at.isoformat()}) before it starts ({starts_at.isoformat()})"
         )
 
 
@@ -633,7 +630,7 @@ def _progress_row(s: Session, participant_id: int, module: str, at: datetime) ->
     if row is None:
         _get(s, ParticipantRow, participant_id)
         if not module.strip():
-            raise ValueError("records: a module name must not be empty")
+            raise RecordsError("a module name must not be empty")
         row = ModuleProgressRow(
             participant_id=participant_id, module=module, started_at=at, position=0, seconds_on_task=0.0
         )
@@ -644,7 +641,7 @@ def _progress_row(s: Session, participant_id: int, module: str, at: datetime) ->
 
 def _check_position(position: int) -> int:
     if position < 0:
-        raise ValueError(f"records: a module position is a step index >= 0, got {position}")
+        raise RecordsError(f"a module position is a step index >= 0, got {position}")
     return position
 
 
