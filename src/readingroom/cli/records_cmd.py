@@ -21,7 +21,7 @@ from rich.table import Table
 from readingroom.cli.app import app, out_console
 from readingroom.errors import InputError
 
-records_app = typer.Typer(no_args_is_help=True, help="CME records: credit export, attendance, local accounts.")
+records_app = typer.Typer(no_args_is_help=True, help="CME records: credit export, attendance, local accounts, schema upgrade.")
 app.add_typer(records_app, name="records")
 
 RecordsOption = Annotated[
@@ -128,6 +128,18 @@ def credit_csv(rows) -> str:
 
 def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+@records_app.command("upgrade")
+def upgrade(records: RecordsOption = "") -> None:
+    """Migrate the records store to this version's schema (back it up first); a current store is left as is."""
+    with open_store(records) as store:
+        before, after = store.upgrade_schema()
+    if before == after:
+        out_console.print(f"the records store is already at the current schema (revision {after})")
+    else:
+        made = "made" if before is None else f"upgraded from revision {before}"
+        out_console.print(f"records store {made} to revision {after}")
 
 
 @records_app.command("attendance")

@@ -23,3 +23,7 @@ class StoreBehindError(RecordsError):
 
 class StoreUnavailableError(RecordsError):
     """The records store cannot be reached (PostgreSQL down, the disk full): a write is kept in the journal."""
+
+
+class JournalError(RecordsError):
+    """The local journal cannot be written (a full disk, a read-only folder): nothing was acknowledged."""

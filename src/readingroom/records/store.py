@@ -1,30 +1,31 @@
 """The records store: one object per database URL, injected where needed, no module globals.
 
 SQLite file by default (one machine), a ``postgresql+psycopg://`` URL for deployments;
-the same calls behave the same on both. Tables are created with ``create_all`` on first
-use; there are no migrations yet. Never any patient data (DESIGN.md, data path 6).
+the same calls behave the same on both. An empty store is made at the newest schema on
+first use; an older one is refused until ``readingroom records upgrade`` (:mod:`.schema`).
+Never any patient data (DESIGN.md, data path 6).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import passwords
-from .errors import NotFoundError, RecordsError
+from .errors import NotFoundError, RecordsError, StoreUnavailableError
+from .journal import Entry
 from .attendance import time_present
 from .models import (
     AttendanceEventRow,
-    Base,
     CertificateRow,
     EvaluationRow,
     ModuleProgressRow,
@@ -99,11 +100,31 @@ class RecordsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def ensure_schema(self) -> None:
+        """Make an empty store, or refuse one whose schema is behind (StoreBehindError naming the upgrade)."""
+        if not self._schema_ready:
+            from . import schema
+
+            try:
+                schema.ensure_current(self._engine)
+            except OperationalError as error:
+                shown = self._engine.url.render_as_string(hide_password=True)
+                cause = (str(error.orig or error).strip().splitlines() or ["unreachable"])[0]
+                raise StoreUnavailableError(f"cannot open the records store {shown}: {cause}; check --records and "
+                                            f"that the database is running") from None
+            self._schema_ready = True
+
+    def upgrade_schema(self) -> tuple[str | None, str]:
+        """Migrate the store to this version's schema: (revision before, revision after)."""
+        from . import schema
+
+        before_after = schema.upgrade(self._engine)
+        self._schema_ready = True
+        return before_after
+
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        if not self._schema_ready:
-            Base.metadata.create_all(self._engine)
-            self._schema_ready = True
+        self.ensure_schema()
         with Session(self._engine) as session, session.begin():
             yield session
 
@@ -195,6 +216,75 @@ class RecordsStore:
     def session(self, session_id: int) -> ConferenceSession:
         with self._session() as s:
             return _conference(_get(s, SessionRow, session_id))
+
+    def close_at_last_activity(self, session_id: int) -> ConferenceSession:
+        """A session a crash left open ends at the last activity recorded in it, and whoever was present leaves then.
+
+        Attendance is then counted to that moment, not to whenever the server came back; a
+        session that has an end already is left as it is.
+        """
+        with self._session() as s:
+            row = _get(s, SessionRow, session_id)
+            if row.ends_at is not None:
+                return _conference(row)
+            events = s.execute(
+                select(AttendanceEventRow.participant_id, AttendanceEventRow.kind, AttendanceEventRow.at)
+                .where(AttendanceEventRow.session_id == session_id)
+                .order_by(AttendanceEventRow.at, AttendanceEventRow.id)
+            ).all()
+            answered = s.scalar(select(func.max(PollAnswerRow.answered_at)).where(PollAnswerRow.session_id == session_id))
+            last = max([row.starts_at, *(at for _, _, at in events[-1:]), *([answered] if answered else [])])
+            latest: dict[int, str] = {pid: kind for pid, kind, _ in events}
+            for pid, kind in latest.items():
+                if kind != AttendanceKind.LEAVE.value:
+                    s.add(AttendanceEventRow(session_id=session_id, participant_id=pid, kind=AttendanceKind.LEAVE.value,
+                                             at=last, idempotency_key=f"crash-close:{session_id}:{pid}:{len(events)}"))
+            row.ends_at = last
+            return _conference(row)
+
+    def open_sessions(self, session_ids: Sequence[int]) -> list[int]:
+        """Those of ``session_ids`` that have no end."""
+        with self._session() as s:
+            query = select(SessionRow.id).where(SessionRow.id.in_(session_ids), SessionRow.ends_at.is_(None))
+            return list(s.scalars(query.order_by(SessionRow.id)))
+
+    def reopen_session(self, session_id: int) -> ConferenceSession:
+        """A resumed conference is running again (participants' joins from now on open new intervals)."""
+        with self._session() as s:
+            row = _get(s, SessionRow, session_id)
+            row.ends_at = None
+            return _conference(row)
+
+    def participants_in(self, session_id: int) -> dict[int, str]:
+        """Display names of everyone with attendance in the session, by participant id."""
+        with self._session() as s:
+            attended = select(AttendanceEventRow.participant_id).where(AttendanceEventRow.session_id == session_id)
+            rows = s.execute(select(ParticipantRow.id, ParticipantRow.display_name).where(ParticipantRow.id.in_(attended)))
+            return dict(rows.all())
+
+    def record_entries(self, entries: Sequence[Entry]) -> None:
+        """Journaled records (:mod:`.journal`) in one transaction; one whose key is here already (a replay) is skipped."""
+        keys = [entry.key for entry in entries]
+        with self._session() as s:
+            landed = set(s.scalars(select(AttendanceEventRow.idempotency_key)
+                                   .where(AttendanceEventRow.idempotency_key.in_(keys))))
+            landed |= set(s.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.idempotency_key.in_(keys))))
+            for entry in entries:
+                at = require_utc(entry.at)
+                if entry.kind == "end":  # setting the end again is harmless: no key needed
+                    row = _get(s, SessionRow, entry.session_id)
+                    _check_order(row.starts_at, at)
+                    row.ends_at = at
+                elif entry.key in landed:
+                    continue
+                elif entry.kind == "answer":
+                    s.add(PollAnswerRow(session_id=entry.session_id, participant_id=entry.participant_id,
+                                        poll_id=entry.poll_id, answer=entry.answer, answered_at=at,
+                                        idempotency_key=entry.key))
+                else:
+                    s.add(AttendanceEventRow(session_id=entry.session_id, participant_id=entry.participant_id,
+                                             kind=AttendanceKind(entry.kind).value, at=at, idempotency_key=entry.key))
+            s.flush()  # a refused row (no such session or participant) fails here, inside the transaction
 
     def record_join(self, session_id: int, participant_id: int, at: datetime) -> None:
         self._record(session_id, participant_id, AttendanceKind.JOIN, at)

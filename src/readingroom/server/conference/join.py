@@ -12,9 +12,10 @@ import time
 import unicodedata
 from collections import OrderedDict, deque
 
+from sqlalchemy.exc import DBAPIError
 from tornado import web
 
-from readingroom.server.conference.socket import Hubs
+from readingroom.server.conference.socket import SAVING, Hubs
 from readingroom.server.identity import current_user
 
 MAX_BODY = 4096
@@ -23,6 +24,7 @@ MAX_LICENCE = 40
 WRONG_CODES_ALLOWED = 10
 WRONG_CODES_WINDOW = 600.0  # seconds
 TRACKED_ADDRESSES = 10_000  # the limiter's memory stays bounded under a flood of addresses
+JOIN_RETRY_SECONDS = 3  # while the records store is unreachable, the join page tries again this often
 
 
 class CodeAttempts:
@@ -70,11 +72,15 @@ class JoinHandler(web.RequestHandler):
             self.attempts.wrong(address)
             raise web.HTTPError(404, "No live conference has this code; check it with the presenter.")
         records = self.hubs.records
-        participant = await self.hubs.read(current_user, self, records)
-        if participant is None:
-            name = _text(fields, "name", MAX_NAME, "your name")
-            licence = _text(fields, "licence", MAX_LICENCE, "the licence or board ID", required=False) or None
-            participant = await self.hubs.write(lambda: records.add_participant(name, licence_id=licence))
+        try:
+            participant = await self.hubs.call(current_user, self, records)
+            if participant is None:
+                name = _text(fields, "name", MAX_NAME, "your name")
+                licence = _text(fields, "licence", MAX_LICENCE, "the licence or board ID", required=False) or None
+                participant = await self.hubs.call(lambda: records.add_participant(name, licence_id=licence))
+        except DBAPIError:  # the store is down: the page says so and tries again by itself
+            self.set_header("Retry-After", str(JOIN_RETRY_SECONDS))
+            raise web.HTTPError(503, f"The records store is unreachable: {SAVING}.") from None
         conference.names[participant.id] = participant.display_name
         path = f"{self.base}readingroom/conference/{conference.id}"
         ticket = conference.ticket(participant.id)
