@@ -99,6 +99,14 @@ class Client:
             if kind is None or message["type"] == kind:
                 return message
 
+    def answer(self, poll: str, answer, key: str) -> dict:
+        """Answer as the page does (with an idempotency key); the server's ``saved`` or ``unsaved`` reply."""
+        self.send({"type": "answer", "poll": poll, "answer": answer, "key": key})
+        while True:
+            reply = self.next()
+            if reply["type"] in ("saved", "unsaved") and reply["key"] == key:
+                return reply
+
     def close(self) -> None:
         self.socket.close()
 
@@ -133,7 +141,7 @@ def _write_module(folder: Path) -> None:
     module["cases"] = [CASE, SECOND_CASE]
     for test in ("pre_test", "post_test"):
         module[test] = [q for q in module[test] if q.get("case") in module["cases"]]
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / f"{MODULE}.yaml").write_text(yaml.safe_dump(module))
 
 
@@ -143,7 +151,7 @@ PUBLIC_URL = "https://rr.example.org"
 def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = ()) -> Live:
     cases = workdir / "cases"
     for slug in (CASE, SECOND_CASE):
-        shutil.copytree(CASES / slug, cases / slug)
+        shutil.copytree(CASES / slug, cases / slug, dirs_exist_ok=True)  # a restart reuses the folder
     _write_module(workdir / "curriculum")
     env = jupyter_env(workdir, workdir / "frame-cache", "conference")
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's

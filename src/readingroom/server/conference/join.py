@@ -80,7 +80,7 @@ class JoinHandler(web.RequestHandler):
                 participant = await self.hubs.call(lambda: records.add_participant(name, licence_id=licence))
         except DBAPIError:  # the store is down: the page says so and tries again by itself
             self.set_header("Retry-After", str(JOIN_RETRY_SECONDS))
-            raise web.HTTPError(503, f"The records store is unreachable: {SAVING}.") from None
+            raise web.HTTPError(503, f"The records store cannot take your join right now: {SAVING}.") from None
         conference.names[participant.id] = participant.display_name
         path = f"{self.base}readingroom/conference/{conference.id}"
         ticket = conference.ticket(participant.id)
