@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -49,7 +48,7 @@ from rich.table import Table
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Server, isolated_env  # noqa: E402
+from harness import Server, isolated_env
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -259,7 +258,7 @@ def p(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def main() -> None:
@@ -287,7 +286,7 @@ def main() -> None:
     table.add_row("kill -9: answers acknowledged / of them stored",
                   f"{kill_ours['acknowledged']} / {kill_ours['acknowledged_stored']}",
                   f"{kill_plain['acknowledged']} counted for the presenter / {kill_plain['stored']} stored", "all")
-    table.add_row("kill -9: answers stored in all (of {n} sent)".format(n=n), str(kill_ours["stored"]),
+    table.add_row(f"kill -9: answers stored in all (of {n} sent)", str(kill_ours["stored"]),
                   str(kill_plain["stored"]), "")
     table.add_row("restart reopened the same session", "yes" if kill_ours["resumed"] else "no",
                   "yes" if kill_plain["resumed"] else "no (new code)", "yes")

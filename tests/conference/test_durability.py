@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 
 from readingroom.records import RecordsStore
 from readingroom.records.models import AttendanceEventRow, PollAnswerRow
-from tests.conference.conftest import CASE, Client, Live, start_conference, wait_for
+from tests.conference.conftest import CASE, Client, start_conference, wait_for
 from tests.records import schema_50066d5 as old
 from tests.servers import free_port
 

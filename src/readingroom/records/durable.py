@@ -142,7 +142,7 @@ class DurableRecords:
         while not self._stopping.is_set():
             try:
                 landed = self._drain_once()
-            except Exception as error:  # the store is unreachable, or the journal unreadable: retry, never give up
+            except Exception as error:  # noqa: BLE001  the store is unreachable, or the journal unreadable: retry
                 self._problem = _one_line(error)
                 log.warning("records: the store cannot take records now (%s); retrying in %.1f s", self._problem, pause)
                 self._wake.wait(pause)

@@ -32,7 +32,7 @@ from pathlib import Path
 from readingroom.curriculum import Module
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
-from readingroom.records import ConferenceSession, NotFoundError, RecordsStore, readable_code
+from readingroom.records import ConferenceSession, NotFoundError, readable_code
 from readingroom.records.durable import DurableRecords
 from readingroom.records.journal import Entry, LiveConference
 from readingroom.server.catalog import Catalog, public_id

@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from dataclasses import asdict
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import DBAPIError
 from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
@@ -187,7 +188,7 @@ class ConferenceSocket(WebSocketHandler):
             person = await self.hubs.call(self.hubs.records.participant, participant)
         except NotFoundError:
             return
-        except Exception:  # the store is unreachable: the page reconnects by itself
+        except DBAPIError:  # the store is unreachable: the page reconnects by itself
             raise web.HTTPError(503, f"The records store is unreachable: {SAVING}.") from None
         self.conference.names[participant] = person.display_name
 

@@ -3,21 +3,15 @@
 Timestamps are naive UTC DateTime columns (the models' UTCDateTime stores them so).
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-12-06 08:13:11.159663
-
+Revises: (none)
 """
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0001'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
 
 
 def upgrade() -> None:
