@@ -34,6 +34,10 @@ from .store import RecordsStore
 log = logging.getLogger("readingroom.records")
 
 BATCH = 500  # records a store transaction
+# The drainer waits this long after being woken, so a burst of answers (a poll opening to 200 people)
+# goes to the store in a few large transactions after it, not in one small one per journal commit
+# competing with the burst for the disk and the interpreter.
+GATHER_SECONDS = 0.5
 RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # seconds between replays while the store is unreachable
 
 
@@ -152,9 +156,10 @@ class DurableRecords:
             if self._problem is not None:
                 log.warning("records: the store takes records again")
             self._problem, pause = None, RETRY_FIRST
-            if not landed:
+            if landed < BATCH:
                 self._wake.wait(1.0)
                 self._wake.clear()
+                self._stopping.wait(GATHER_SECONDS)
 
     def _drain_once(self) -> int:
         entries = self.journal.pending(BATCH)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -269,6 +269,7 @@ class RecordsStore:
             landed = set(s.scalars(select(AttendanceEventRow.idempotency_key)
                                    .where(AttendanceEventRow.idempotency_key.in_(keys))))
             landed |= set(s.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.idempotency_key.in_(keys))))
+            answers, attendance = [], []
             for entry in entries:
                 at = require_utc(entry.at)
                 if entry.kind == "end":  # setting the end again is harmless: no key needed
@@ -278,13 +279,17 @@ class RecordsStore:
                 elif entry.key in landed:
                     continue
                 elif entry.kind == "answer":
-                    s.add(PollAnswerRow(session_id=entry.session_id, participant_id=entry.participant_id,
-                                        poll_id=entry.poll_id, answer=entry.answer, answered_at=at,
-                                        idempotency_key=entry.key))
+                    answers.append({"session_id": entry.session_id, "participant_id": entry.participant_id,
+                                    "poll_id": entry.poll_id, "answer": entry.answer, "answered_at": at,
+                                    "idempotency_key": entry.key})
                 else:
-                    s.add(AttendanceEventRow(session_id=entry.session_id, participant_id=entry.participant_id,
-                                             kind=AttendanceKind(entry.kind).value, at=at, idempotency_key=entry.key))
-            s.flush()  # a refused row (no such session or participant) fails here, inside the transaction
+                    attendance.append({"session_id": entry.session_id, "participant_id": entry.participant_id,
+                                       "kind": AttendanceKind(entry.kind).value, "at": at, "idempotency_key": entry.key})
+            # bulk inserts (one statement for many rows); a refused row (no such session or participant) fails
+            # here, inside the transaction
+            for table, rows in ((PollAnswerRow, answers), (AttendanceEventRow, attendance)):
+                if rows:
+                    s.execute(insert(table), rows)
 
     def record_join(self, session_id: int, participant_id: int, at: datetime) -> None:
         self._record(session_id, participant_id, AttendanceKind.JOIN, at)
