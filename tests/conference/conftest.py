@@ -148,7 +148,9 @@ def _write_module(folder: Path) -> None:
 PUBLIC_URL = "https://rr.example.org"
 
 
-def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = ()) -> Live:
+def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (),
+                     command: tuple[str, ...] = ("start", CASE)) -> Live:
+    """`readingroom conference start CASE` (or another ``command``, e.g. ``("resume", "7")``) in ``workdir``."""
     cases = workdir / "cases"
     for slug in (CASE, SECOND_CASE):
         shutil.copytree(CASES / slug, cases / slug, dirs_exist_ok=True)  # a restart reuses the folder
@@ -157,7 +159,7 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
     Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
     port = free_port()
-    server = Server([sys.executable, "-m", "readingroom", "conference", "start", CASE, f"--cases={cases}",
+    server = Server([sys.executable, "-m", "readingroom", "conference", *command, f"--cases={cases}",
                      f"--port={port}", f"--records={records_url}", *extra],
                     env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
     output = server.log.read_text()

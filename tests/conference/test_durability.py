@@ -96,6 +96,27 @@ def test_kill_9_after_acknowledged_answers_loses_none_and_the_restart_resumes_wi
         again.server.stop()
 
 
+def test_conference_resume_reopens_an_ended_session_with_the_same_code_and_links(tmp_path):
+    url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    live = start_conference(tmp_path, url)
+    ann = live.participant("Ann Attendee")
+    live.server.stop()  # a clean stop ends the session
+    again = start_conference(tmp_path, url, command=("resume", str(live.session)))
+    try:
+        assert f"Resumed session {live.session}" in again.output
+        assert (again.session, again.code, again.token) == (live.session, live.code, live.token)
+        back = Client(again, ann.path, ann.joined)
+        assert back.welcome["you"]["id"] == ann.joined["participant"]
+        back.close()
+    finally:
+        again.server.stop()
+    unknown = subprocess.run([sys.executable, "-m", "readingroom", "conference", "resume", "999",
+                              f"--cases={tmp_path / 'cases'}", f"--port={free_port()}", f"--records={url}"],
+                             capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "XDG_DATA_HOME": str(tmp_path)})
+    lines = unknown.stderr.strip().splitlines()
+    assert unknown.returncode == 2 and len(lines) == 1 and "session 999 was not started by this server" in lines[0]
+
+
 def test_postgres_stopped_mid_session_loses_nothing_and_the_console_counts_what_waits(tmp_path, own_postgres):
     url = own_postgres.create_database("conference")
     live = start_conference(tmp_path, url)
