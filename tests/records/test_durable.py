@@ -75,6 +75,14 @@ def test_a_journal_belongs_to_one_store(store, tmp_path):
         Journal(tmp_path / "j", "sqlite:////elsewhere/records.sqlite")
 
 
+def test_a_journal_serves_one_server_at_a_time(store, tmp_path):
+    first = Journal(tmp_path / "j", store.url)
+    with pytest.raises(RecordsError, match="in use by another readingroom server"):
+        Journal(tmp_path / "j", store.url)
+    first.close()
+    Journal(tmp_path / "j", store.url).close()  # free again once the first has closed
+
+
 def test_the_journal_keeps_what_reopens_a_conference_readable_by_its_owner_only(store, tmp_path):
     journal = Journal(tmp_path / "j", store.url)
     journal.remember(LiveConference(7, "ABC234", "token", b"secret"))

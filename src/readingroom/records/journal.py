@@ -12,6 +12,7 @@ is created readable by its owner only.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -68,6 +69,19 @@ class LiveConference:
     secret: bytes
 
 
+def _claim(path: Path) -> int:
+    """Hold ``<journal>.lock`` while open: a second server on the same journal would close this one's
+    live conferences as crashed and replay its records; it is refused with the fix instead."""
+    handle = os.open(path.with_name(path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        raise RecordsError(f"the records journal {path} is in use by another readingroom server; stop it, or give "
+                           f"this one a journal of its own (--journal)") from None
+    return handle
+
+
 def journal_path(url: str) -> Path:
     """Where a store's journal lives by default: beside a SQLite file; in the user's data folder for a server."""
     parsed = make_url(url)
@@ -85,12 +99,17 @@ class Journal:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._claim = _claim(path)
+        except OSError as error:
+            raise JournalError(f"cannot open the records journal {path}: {error}; give a writable place") from None
+        try:
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # presenter tokens: its owner only
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as error:
+            os.close(self._claim)
             raise JournalError(f"cannot open the records journal {path}: {error}; give a writable place") from None
         self._lock = threading.Lock()
         self._bind(make_url(store_url).render_as_string(hide_password=True))
@@ -106,6 +125,7 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+        os.close(self._claim)
 
     def append(self, entries: Iterable[Entry]) -> None:
         """Keep ``entries`` durably, in one transaction (one fsync); an entry whose key is here already is kept once."""

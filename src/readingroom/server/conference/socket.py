@@ -43,9 +43,8 @@ from readingroom.server.conference.messages import (
     Rejected,
     parse,
 )
-from readingroom.server.conference.sessions import record_key
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
-from readingroom.server.conference.sessions import Conference, Conferences
+from readingroom.server.conference.sessions import Conference, Conferences, record_key
 
 log = logging.getLogger("readingroom.conference")
 
