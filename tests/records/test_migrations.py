@@ -12,8 +12,7 @@ from sqlalchemy import create_engine, insert
 from typer.testing import CliRunner
 
 from readingroom.cli import app
-from readingroom.records import RecordsStore, StoreBehindError
-from readingroom.records import models, schema
+from readingroom.records import RecordsStore, StoreBehindError, models, schema
 from tests.records import schema_50066d5 as old
 
 T0 = datetime(2025, 11, 3, 18, 0, tzinfo=UTC)
