@@ -35,36 +35,72 @@ def _run(command: list[str]) -> None:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
+class Postgres:
+    """One PostgreSQL server in a temporary folder on a free port; :meth:`stop` and :meth:`start` again keep its data."""
+
+    def __init__(self) -> None:
+        require("postgresql")
+        self.bin_dir = postgres_bin()
+        if os.geteuid() == 0:
+            try:
+                pg_user = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.fail("no `postgres` user to run the server as (initdb refuses root): Debian's postgresql "
+                            "package makes it; reinstall it")
+        self.root = Path(tempfile.mkdtemp(prefix="readingroom-pg-"))
+        self.data, sockets = self.root / "data", self.root / "sockets"
+        self.data.mkdir()
+        sockets.mkdir()
+        if os.geteuid() == 0:
+            for path in (self.root, self.data, sockets):
+                os.chown(path, pg_user.pw_uid, pg_user.pw_gid)
+        self.port = free_port()
+        _run(_as_postgres(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E",
+                          "UTF8", "--no-sync"))
+        self.options = f"-h 127.0.0.1 -p {self.port} -k {sockets} -c fsync=off"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self) -> None:
+        # -w waits until the server accepts connections, so no polling or sleeping here.
+        _run(_as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
+                          "-o", self.options, "-w", "start"))
+
+    def stop(self) -> None:
+        subprocess.run(_as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"),
+                       capture_output=True)
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; its SQLAlchemy URL."""
+        import psycopg
+
+        with psycopg.connect(f"{self.url.replace('+psycopg', '')}/postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"{self.url}/{name}"
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A running server; yields the admin URL (trust auth, local only)."""
-    require("postgresql")
-    bin_dir = postgres_bin()
-    if os.geteuid() == 0:
-        try:
-            pg_user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.fail("no `postgres` user to run the server as (initdb refuses root): Debian's postgresql "
-                        "package makes it; reinstall it")
-    root = Path(tempfile.mkdtemp(prefix="readingroom-pg-"))
-    data, sockets = root / "data", root / "sockets"
-    data.mkdir()
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        for path in (root, data, sockets):
-            os.chown(path, pg_user.pw_uid, pg_user.pw_gid)
-    port = free_port()
-    _run(_as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"))
-    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-    # -w waits until the server accepts connections, so no polling or sleeping here.
-    _run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", options, "-w", "start"))
+    server = Postgres()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        yield server.url
     finally:
-        subprocess.run(
-            _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"), capture_output=True
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Postgres]:
+    """A server of the test's own, for a test that stops and starts it (the shared one must stay up)."""
+    server = Postgres()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 _database_numbers = itertools.count()

@@ -66,6 +66,7 @@ def jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
     env["JUPYTER_NO_CONFIG"] = "1"
     env["READINGROOM_CACHE"] = str(frame_cache)
     env["READINGROOM_RECORDS"] = f"sqlite:///{home / 'records.sqlite'}"  # never the user's own store
+    env["XDG_DATA_HOME"] = str(home / "data")  # a records journal beside a PostgreSQL store lands here, not in ~
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env.pop("READINGROOM_HANDLERS", None)  # a server started in this process must not vouch for this one
     return env

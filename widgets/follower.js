@@ -8,11 +8,13 @@ import {
 } from "./conference.js";
 
 const LATENCIES_KEPT = 2000;
+const ANSWER_RETRY_MS = 3000; // an answer the server could not keep yet is sent again this often
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
 const model = new ViewModel();
 const state = {
   agenda: [], view: null, seq: 0, following: true, poll: null, pin: null, ended: false, upvoted: new Set(),
+  unsaved: null, // {key, poll, answer}: the last answer until the server says it is kept (the last one counts)
 };
 const latencies = [];
 
@@ -74,19 +76,54 @@ function setPoll(poll) {
   removePin();
 }
 
-function answerChoice(index) {
-  if (send({ type: "answer", poll: state.poll.id, answer: index })) showOwnAnswer(index);
+function answerChoice(index) { sendAnswer(index); }
+
+/** A key that makes a re-sent answer count once (crypto.randomUUID needs https; this works on plain http too). */
+function answerKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The answer the server holds for this participant (sent now, or before a dropped link). */
-function showOwnAnswer(answer) {
+/** Send an answer and show it as saving until the server says it is kept; the same key on every retry. */
+function sendAnswer(answer) {
+  state.unsaved = { key: answerKey(), poll: state.poll.id, answer };
+  showOwnAnswer(answer, "saving");
+  resendAnswer();
+}
+
+function resendAnswer() {
+  const unsaved = state.unsaved;
+  if (!unsaved) return;
+  if (!state.poll || state.poll.id !== unsaved.poll) {
+    state.unsaved = null;
+    $("poll-note").textContent = "The poll closed before your answer could be saved.";
+    return;
+  }
+  send({ type: "answer", poll: unsaved.poll, answer: unsaved.answer, key: unsaved.key });
+}
+
+function onAnswerKept(msg, saved) {
+  if (!state.unsaved || state.unsaved.key !== msg.key) return; // an older answer, overtaken by the last one
+  if (saved) {
+    showOwnAnswer(state.unsaved.answer, "saved");
+    state.unsaved = null;
+    return;
+  }
+  showOwnAnswer(state.unsaved.answer, "retrying");
+  setTimeout(resendAnswer, ANSWER_RETRY_MS);
+}
+
+const ANSWER_STATE = { saving: "Saving your answer…", saved: "Answer saved", retrying: "Not saved yet: saving, will retry" };
+
+/** The answer the server holds for this participant (``how``: saving, saved or retrying; saved after a reconnect). */
+function showOwnAnswer(answer, how = "saved") {
+  document.body.dataset.answer = how;
   if (typeof answer === "number") {
     $("poll-choices").querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === answer)));
-    $("poll-note").textContent = `Answer sent: ${state.poll.options[answer]}. You can change it until the poll closes.`;
+    $("poll-note").textContent = `${ANSWER_STATE[how]}: ${state.poll.options[answer]}. You can change it until the poll closes.`;
   } else if (model.get("_manifest")) {
     setPin(answer.x, answer.y);
     const where = `(${Math.round(answer.x)}, ${Math.round(answer.y)}) on image ${answer.frame + 1}`;
-    $("poll-note").textContent = `Place sent ${where}; tap again to change it.`;
+    $("poll-note").textContent = `${ANSWER_STATE[how]}: the place ${where}; tap again to change it.`;
   }
 }
 
@@ -127,7 +164,7 @@ function removePin() { if (state.pin) state.pin.node.remove(); state.pin = null;
 
 function sendPin() {
   const answer = { x: Math.round(state.pin.x * 10) / 10, y: Math.round(state.pin.y * 10) / 10, frame: Number(root.dataset.frame) };
-  if (send({ type: "answer", poll: state.poll.id, answer })) showOwnAnswer(answer);
+  sendAnswer(answer);
 }
 
 function placeByKeyboard() {
@@ -194,6 +231,7 @@ function onMessage(msg) {
     $("you").textContent = msg.you ? `You are ${msg.you.name}` : "";
     setPoll(msg.poll || null);
     if (msg.poll && msg.answer !== null && msg.answer !== undefined) showOwnAnswer(msg.answer);
+    resendAnswer(); // an answer whose acknowledgement the dropped link lost: the same key, so it counts once
     showResults(msg.results);
     drawQuestions($("questions"), msg.questions || [], upvoteButton);
     if (!state.following) link.send({ type: "following", value: false });
@@ -206,6 +244,7 @@ function onMessage(msg) {
   } else if (msg.type === "poll") setPoll(msg.poll);
   else if (msg.type === "results") showResults(msg);
   else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], upvoteButton);
+  else if (msg.type === "saved" || msg.type === "unsaved") onAnswerKept(msg, msg.type === "saved");
   else if (msg.type === "pong" && link.rtt !== null) $("rtt").textContent = `${link.rtt} ms`;
   if (msg.type === "ended" || (msg.type === "welcome" && msg.ended)) { state.ended = true; link.stop(); onStatus("closed"); }
 }

@@ -224,6 +224,20 @@ $("end").addEventListener("click", () => {
   if (window.confirm("End the conference for everyone?")) link.send({ type: "end" });
 });
 
+// ---- records: what waits for the records store ----
+/** "records" messages: while the store is unreachable, say so and how many records wait (none is lost). */
+function showRecords(records) {
+  if (!records) return;
+  const waiting = `${records.waiting} record${records.waiting === 1 ? "" : "s"} waiting`;
+  let text = "Records: all saved";
+  if (records.problem) text = `Records store unreachable: ${waiting}, kept on this server, saving, will retry`;
+  else if (records.waiting) text = `Records: ${waiting}, saving`;
+  if (records.refused) text += `; ${records.refused} refused by the store (see the server log)`;
+  $("records").textContent = text;
+  $("records").dataset.state = records.problem ? "unreachable" : records.waiting ? "saving" : "ok";
+  $("records").dataset.waiting = String(records.waiting);
+}
+
 // ---- the link ----
 function onStatus(status, reason) {
   $("status").textContent = { connecting: "Connecting…", open: "Connected", reconnecting: "Link lost: reconnecting…",
@@ -243,10 +257,12 @@ function onMessage(msg) {
     else if (view && viewerState(view, state.agenda)) showCase(view.case, view.stage || 0, view.series, view);
     else if (state.agenda.length) showCase(state.agenda[0].case, 0);
     if (msg.ended) onStatus("closed", "this conference has ended");
+    showRecords(msg.records);
   } else if (msg.type === "poll") setPoll(msg.poll);
   else if (msg.type === "results") showResults(msg);
   else if (msg.type === "questions") drawQuestionQueue(msg.questions || []);
   else if (msg.type === "roster") drawRoster(msg.roster || []);
+  else if (msg.type === "records") showRecords(msg);
   else if (msg.type === "ended") { link.stop(); onStatus("closed", "the conference has ended"); }
 }
 

@@ -23,8 +23,7 @@ import yaml
 from tornado.web import create_signed_value
 from websockets.sync.client import ClientConnection, connect
 
-from tests.servers import Server, jupyter_env, free_port
-
+from tests.servers import Server, free_port, jupyter_env
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case: a quick start
@@ -99,6 +98,14 @@ class Client:
             if kind is None or message["type"] == kind:
                 return message
 
+    def answer(self, poll: str, answer, key: str) -> dict:
+        """Answer as the page does (with an idempotency key); the server's ``saved`` or ``unsaved`` reply."""
+        self.send({"type": "answer", "poll": poll, "answer": answer, "key": key})
+        while True:
+            reply = self.next()
+            if reply["type"] in ("saved", "unsaved") and reply["key"] == key:
+                return reply
+
     def close(self) -> None:
         self.socket.close()
 
@@ -133,7 +140,7 @@ def _write_module(folder: Path) -> None:
     module["cases"] = [CASE, SECOND_CASE]
     for test in ("pre_test", "post_test"):
         module[test] = [q for q in module[test] if q.get("case") in module["cases"]]
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / f"{MODULE}.yaml").write_text(yaml.safe_dump(module))
 
 
@@ -141,17 +148,18 @@ PUBLIC_URL = "https://rr.example.org"
 PROXY = "127.0.0.5"  # the TLS proxy in front of live_postgres (--trusted-proxy)
 
 
-def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (), what: tuple[str, ...] = ()) -> Live:
-    """``conference start`` in ``workdir`` on copies of the sample cases; ``what`` names the case (default: CASE by name)."""
+def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (), command: tuple[str, ...] = ()) -> Live:
+    """`readingroom conference start CASE --cases=<copies of the samples>` in ``workdir``, or another ``command``
+    (e.g. ``("start", "cases/<slug>/")`` or ``("resume", "7", "--cases=cases")``)."""
     cases = workdir / "cases"
     for slug in (CASE, SECOND_CASE):
-        shutil.copytree(CASES / slug, cases / slug)
+        shutil.copytree(CASES / slug, cases / slug, dirs_exist_ok=True)  # a restart reuses the folder
     _write_module(workdir / "curriculum")
     env = jupyter_env(workdir, workdir / "frame-cache", "conference")
     env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
     Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
     port = free_port()
-    server = Server([sys.executable, "-m", "readingroom", "conference", "start", *(what or (CASE, f"--cases={cases}")),
+    server = Server([sys.executable, "-m", "readingroom", "conference", *(command or ("start", CASE, f"--cases={cases}")),
                      f"--port={port}", f"--records={records_url}", *extra],
                     env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
     output = server.log.read_text()

@@ -137,11 +137,12 @@ def test_a_choice_poll_round_trip_with_live_counts(room):
     for page, choice in zip(room.participants, ("Subdural", "Subdural", "Subarachnoid")):
         expect(page.locator("#poll-prompt")).to_have_text("Where is the collection?")
         page.get_by_role("button", name=choice).click()
-        expect(page.locator("#poll-note")).to_contain_text(f"Answer sent: {choice}")
+        expect(page.locator("#poll-note")).to_contain_text(f"Answer saved: {choice}")  # kept, not only sent
     bars = p.locator("#poll-results li")
     expect(bars.nth(0)).to_have_attribute("data-count", "2")
     expect(bars.nth(1)).to_have_attribute("data-count", "0")
     expect(bars.nth(2)).to_have_attribute("data-count", "1")
+    expect(p.locator("#records")).to_have_text("Records: all saved")  # the answers reached the records store
     save_screenshot(p, "conference")
     save_screenshot(room.participants[2], "follower")
     p.get_by_role("button", name="Close poll").click()
@@ -176,7 +177,7 @@ def test_a_locate_poll_click_lands_on_the_presenters_heat_map(room):
     frame_before = viewer(clicker).get_attribute("data-frame")
     x, y = viewer(clicker).evaluate("(root) => root.imageToClient(64, 90)")
     clicker.mouse.click(x, y)
-    expect(clicker.locator("#poll-note")).to_contain_text("Place sent (64, 90)")
+    expect(clicker.locator("#poll-note")).to_contain_text("Answer saved: the place (64, 90)")
     expect(viewer(clicker)).to_have_attribute("data-frame", frame_before)  # a tap answers, it does not scroll
     heat = p.locator(".rr-heat")
     expect(heat).to_have_attribute("data-points", "1")
@@ -185,7 +186,7 @@ def test_a_locate_poll_click_lands_on_the_presenters_heat_map(room):
     keyboard_user.keyboard.press("ArrowRight")
     keyboard_user.keyboard.press("Shift+ArrowDown")
     keyboard_user.keyboard.press("Enter")
-    expect(keyboard_user.locator("#poll-note")).to_contain_text("Place sent (65, 74)")
+    expect(keyboard_user.locator("#poll-note")).to_contain_text("Answer saved: the place (65, 74)")
     expect(heat).to_have_attribute("data-points", "2")
     red = p.evaluate("""() => {
       const root = document.querySelector("[data-rr-viewer]"), heat = root.querySelector(".rr-heat");

@@ -50,7 +50,7 @@ def test_the_png_is_the_join_links_qr_code_at_scale_8(live):
 def test_a_conference_starts_from_a_case_folder_path_while_8866_is_held(tmp_path):
     """What tab completion gives (cases/<slug>/, no --cases), on a machine where `make serve` holds 8866."""
     with held_ports(8866):
-        live = start_conference(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}", what=(f"cases/{CASE}/",))
+        live = start_conference(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}", command=("start", f"cases/{CASE}/"))
         try:
             presenter = live.presenter()
             assert [entry["case"] for entry in presenter.welcome["agenda"]] == [public_id(CASE)]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from readingroom.records import HEARTBEAT_CAP_SECONDS, NotFoundError, PurgeCounts, RecordsStore, TestKind
+from readingroom.records import HEARTBEAT_CAP_SECONDS, NotFoundError, PurgeCounts, RecordsError, RecordsStore, TestKind
 
 T0 = datetime(2026, 3, 5, 18, 0, tzinfo=UTC)
 MODULE = "first-look-emergency-reads"
@@ -69,7 +69,7 @@ class TestProgress:
         assert store.module_progress(ana.id, MODULE).position == 2
         store.record_position(ana.id, MODULE, 3, at(10))
         assert store.module_progress(ana.id, MODULE).position == 3
-        with pytest.raises(ValueError, match="step index >= 0"):
+        with pytest.raises(RecordsError, match="step index >= 0"):
             store.record_position(ana.id, MODULE, -1, at(20))
 
     def test_first_disclosure_view_counts(self, store, ana):
@@ -101,7 +101,7 @@ class TestAttemptsAndEvaluations:
         assert len(store.test_attempts(ana.id, MODULE)) == 3
 
     def test_impossible_score_is_refused(self, store, ana):
-        with pytest.raises(ValueError, match="correct <= total"):
+        with pytest.raises(RecordsError, match="correct <= total"):
             store.record_test_attempt(ana.id, MODULE, "post", {}, correct=5, total=4, passed=True, at=at(0))
 
     def test_evaluation_round_trip(self, store, ana):
@@ -152,7 +152,7 @@ class TestCertificatesAndExport:
         assert sorted(c.format for c in store.certificates(ana.id, MODULE)) == ["live", "self-study"]
 
     def test_unknown_format_is_refused(self, store, ana):
-        with pytest.raises(ValueError, match="format must be one of"):
+        with pytest.raises(RecordsError, match="format must be one of"):
             store.issue_certificate(ana.id, "First look", 3, at(0), format="webinar")
 
     def test_export_has_the_fields_boards_ask_for(self, store, ana):
@@ -172,5 +172,5 @@ class TestCertificatesAndExport:
 
 def test_usernames_are_unique_with_a_clear_error(store):
     store.add_participant("Dana Obi", username="dana", password="pw one")
-    with pytest.raises(ValueError, match="'dana' is taken"):
+    with pytest.raises(RecordsError, match="'dana' is taken"):
         store.add_participant("Dana Other", username="dana", password="pw two")

@@ -10,6 +10,7 @@ import pytest
 from readingroom.records import (
     AttendanceRow,
     NotFoundError,
+    RecordsError,
     PurgeCounts,
     RecordsStore,
     RetentionError,
@@ -67,7 +68,7 @@ class TestMinutesPresent:
         _, ana, _ = conference
         live = store.create_session("module", "chest-basics", T0)
         store.record_join(live.id, ana.id, at(0))
-        with pytest.raises(ValueError, match="has not ended; pass until="):
+        with pytest.raises(RecordsError, match="has not ended; pass until="):
             store.minutes_present(live.id, ana.id)
         assert store.minutes_present(live.id, ana.id, until=at(12)) == 12
         store.end_session(live.id, at(30))
@@ -81,7 +82,7 @@ class TestMinutesPresent:
 
     def test_naive_timestamps_are_refused(self, store, conference):
         session, ana, _ = conference
-        with pytest.raises(ValueError, match="timezone-aware"):
+        with pytest.raises(RecordsError, match="timezone-aware"):
             store.record_join(session.id, ana.id, datetime(2026, 3, 5, 18, 0))
 
     def test_unknown_participant_is_refused(self, store, conference):

@@ -1,7 +1,8 @@
-"""`readingroom conference start`: serve the app with a live conference on a case, print how to join.
+"""`readingroom conference start` / `resume`: serve the app with a live conference on a case, print how to join.
 
-The same serving app as `readingroom serve`, with one conference created before it
-listens, so the links printed are live the moment the server is.
+The same serving app as `readingroom serve`, with one conference created (or reopened
+after a crash, with the links people hold) before it listens, so the links printed are
+live the moment the server is.
 """
 
 from __future__ import annotations
@@ -25,33 +26,75 @@ conference_app = typer.Typer(no_args_is_help=True,
 app.add_typer(conference_app, name="conference")
 
 
+CasesOption = Annotated[Path | None, typer.Option("--cases", help="Folder holding the cases; default: cases/ here, or "
+                                                 "the folder of the case given as a path.", show_default=False)]
+CurriculumOption = Annotated[Path | None, typer.Option(
+    "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases.")]
+PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+IpOption = Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")]
+RecordsOption = Annotated[str, typer.Option("--records", help="Records store URL (attendance for CME credit); default "
+                                            "$READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite.")]
+JournalOption = Annotated[Path | None, typer.Option(
+    "--journal", help="Local file keeping attendance and answers until the records store has them, and what "
+    "reopens a conference after a crash; default beside a SQLite store, else in ~/.local/share/readingroom.")]
+PublicUrlOption = Annotated[str, typer.Option(
+    "--public-url", help="The address participants use, printed in the links and the QR code, "
+    "e.g. https://rr.hospital.org (default http://IP:PORT).")]
+QrOption = Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for "
+                                               "slides); default conference-<CODE>.png here.")]
+TrustedProxyOption = Annotated[list[str] | None, typer.Option(
+    "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
+    "from it are X-Forwarded-For and X-Forwarded-Proto believed (limits per client, Secure cookies over https).")]
+
+
 @conference_app.command()
 def start(
     what: Annotated[str, typer.Argument(help="The case (its folder, e.g. cases/<slug>, or its name under --cases) or the "
                                         "module (its file, e.g. curriculum/<name>.yaml, or its name under --curriculum; "
                                         "its cases in order) to present.", show_default=False)],
-    cases: Annotated[Path | None, typer.Option("--cases", help="Folder holding the cases; default: cases/ here, or the "
-                                               "folder of the case given as a path.", show_default=False)] = None,
-    curriculum: Annotated[Path | None, typer.Option(
-        "--curriculum", help="Folder of curriculum modules (<name>.yaml); default: curriculum/ next to the cases.",
-    )] = None,
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
-    ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
-    records: Annotated[str, typer.Option("--records", help="Records store URL (attendance for CME credit); default "
-                                         "$READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite.")] = "",
-    public_url: Annotated[str, typer.Option(
-        "--public-url", help="The address participants use, printed in the links and the QR code, "
-        "e.g. https://rr.hospital.org (default http://IP:PORT).",
-    )] = "",
-    qr: Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for slides); "
-                                            "default conference-<CODE>.png here.")] = None,
-    trusted_proxy: Annotated[list[str] | None, typer.Option(
-        "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
-        "from it are X-Forwarded-For and X-Forwarded-Proto believed (limits per client, Secure cookies over https).",
-    )] = None,
+    cases: CasesOption = None, curriculum: CurriculumOption = None, port: PortOption = 8866,
+    ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
+    public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
 ) -> None:
-    """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code."""
+    """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code.
+
+    If this server crashed during a conference on the same case or module, that one is
+    reopened instead, with the same code and links.
+    """
     what, cases, curriculum = _named(what, cases, curriculum)
+    server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what)
+    server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
+    crashed = next((s for s in server.conferences.recovered if s.ref == what), None)
+    with progress_bar("Encoding the images") as update:
+        if crashed is not None:
+            conference = server.conferences.resume(crashed.id, progress=update)
+        else:
+            conference = server.conferences.start(what, progress=update)
+    if crashed is not None:
+        sys.stdout.write(f"Resumed session {conference.id}, left open by a crash: the same code and links as before\n")
+    _announce(server, base, conference, qr)
+
+
+@conference_app.command()
+def resume(
+    session: Annotated[int, typer.Argument(help="The conference session id (in its links, and in "
+                                           "`readingroom records attendance`).", show_default=False)],
+    cases: CasesOption = None, curriculum: CurriculumOption = None, port: PortOption = 8866,
+    ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
+    public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
+) -> None:
+    """Reopen a conference this server ran, with the same join code, presenter link and participants' links."""
+    server, base = _server(cases or Path("cases"), curriculum, port, ip, records, journal, public_url, qr,
+                           trusted_proxy, None)
+    with progress_bar("Encoding the images") as update:
+        conference = server.conferences.resume(session, progress=update)
+    sys.stdout.write(f"Resumed session {conference.id}: the same code and links as before\n")
+    _announce(server, base, conference, qr)
+
+
+def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: str, journal: Path | None,
+            public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None):
+    """The serving app, initialised (crashed sessions closed) but not listening yet; options checked first."""
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
     if curriculum is not None and not curriculum.is_dir():
@@ -70,7 +113,8 @@ def start(
     from readingroom.server.learning import curriculum_folder
 
     modules_dir = curriculum_folder(str(curriculum or ""), cases.resolve())
-    presentable_kind(what, cases.resolve(), {p.stem for p in modules_dir.glob(f"*{MODULE_SUFFIX}")})  # a typo: at once
+    if what is not None:  # a typo: at once, before the port
+        presentable_kind(what, cases.resolve(), {p.stem for p in modules_dir.glob(f"*{MODULE_SUFFIX}")})
     _check_port_free(ip, port)
     from readingroom.server.serve_app import ServeVoila
 
@@ -79,11 +123,14 @@ def start(
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
         "--ServeVoila.pool_size=0",  # followers and case pages need no kernel; a live notebook starts one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
+        *([f"--ServeVoila.journal={journal.resolve()}"] if journal else []),
         f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies,
     ])
-    server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
-    with progress_bar("Encoding the images") as update:
-        conference = server.conferences.start(what, progress=update)
+    return server, base
+
+
+def _announce(server, base: str, conference, qr: Path | None) -> None:
+    """Print the links and the QR code, then serve until stopped."""
     join_url = f"{base}/join/{conference.code}"
     qr_path = qr or Path(f"conference-{conference.code}.png")
     _print_links(f"{base}/readingroom/conference/{conference.id}/present?token={conference.token}", join_url,

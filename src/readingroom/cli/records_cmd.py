@@ -21,7 +21,7 @@ from rich.table import Table
 from readingroom.cli.app import app, out_console
 from readingroom.errors import InputError
 
-records_app = typer.Typer(no_args_is_help=True, help="CME records: credit export, attendance, local accounts.")
+records_app = typer.Typer(no_args_is_help=True, help="CME records: credit export, attendance, local accounts, schema upgrade.")
 app.add_typer(records_app, name="records")
 
 RecordsOption = Annotated[
@@ -130,6 +130,18 @@ def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
+@records_app.command("upgrade")
+def upgrade(records: RecordsOption = "") -> None:
+    """Migrate the records store to this version's schema (back it up first); a current store is left as is."""
+    with open_store(records) as store:
+        before, after = store.upgrade_schema()
+    if before == after:
+        out_console.print(f"the records store is already at the current schema (revision {after})")
+    else:
+        made = "made" if before is None else f"upgraded from revision {before}"
+        out_console.print(f"records store {made} to revision {after}")
+
+
 @records_app.command("attendance")
 def attendance(
     session: Annotated[int, typer.Argument(help="The conference session id.")],
@@ -195,11 +207,8 @@ def add_user(
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
     with open_store(records) as store:
-        try:
-            person = store.add_participant(
-                name.strip(), licence_id=licence, username=username, password=password, is_educator=educator
-            )
-        except ValueError as error:
-            raise InputError(str(error).removeprefix("records: ")) from None
+        person = store.add_participant(  # a taken username is a RecordsError: one line from the CLI
+            name.strip(), licence_id=licence, username=username, password=password, is_educator=educator
+        )
     role = "educator" if person.is_educator else "participant"
     out_console.print(f"added {role} {escape(username)} ({escape(person.display_name)}), id {person.id}")

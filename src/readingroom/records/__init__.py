@@ -4,11 +4,11 @@ SQLAlchemy behind one injected URL (a SQLite file by default, PostgreSQL for dep
 callers get plain dataclasses, never ORM objects or sessions.
 """
 
+from .errors import NotFoundError, RecordsError, StoreBehindError, StoreUnavailableError
 from .retention import RETENTION_YEARS, RetentionError
 from .store import (
     CERTIFICATE_FORMATS,
     HEARTBEAT_CAP_SECONDS,
-    NotFoundError,
     RecordsStore,
     default_url,
     readable_code,
@@ -48,7 +48,10 @@ __all__ = [
     "QuestionAnswer",
     "TestAttempt",
     "TestKind",
+    "RecordsError",
     "RecordsStore",
+    "StoreBehindError",
+    "StoreUnavailableError",
     "RetentionError",
     "default_url",
     "readable_code",

@@ -1,7 +1,8 @@
 """SQLAlchemy tables of the records store (private: the store returns ``values`` instead).
 
 No table has a column for patient data; cases are referred to only by slug.
-Schema changes have no migrations yet: tables are made with ``create_all``.
+A change here needs its Alembic revision in ``migrations/versions`` (see :mod:`.schema`): a
+test compares the migrated schema with these tables.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .errors import RecordsError
+
+
+IDEMPOTENCY_KEY_LENGTH = 100  # a journaled record's key: the same record replayed twice lands once
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC in and out, naive UTC stored, so SQLite and PostgreSQL compare alike."""
@@ -43,7 +49,7 @@ class UTCDateTime(TypeDecorator):
 def require_utc(value: datetime) -> datetime:
     """Refuse naive datetimes rather than guess their zone; convert aware ones to UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"records: timestamps must be timezone-aware (UTC), got naive {value.isoformat()}")
+        raise RecordsError(f"timestamps must be timezone-aware (UTC), got naive {value.isoformat()}")
     return value.astimezone(UTC)
 
 
@@ -72,22 +78,26 @@ class SessionRow(Base):
 
 class AttendanceEventRow(Base):
     __tablename__ = "attendance_event"
-    __table_args__ = (Index("ix_attendance_session_participant", "session_id", "participant_id"),)
+    __table_args__ = (Index("ix_attendance_session_participant", "session_id", "participant_id"),
+                      Index("uq_attendance_event_idempotency_key", "idempotency_key", unique=True))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("conference_session.id"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     kind: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH))  # see .journal
 
 
 class PollAnswerRow(Base):
     __tablename__ = "poll_answer"
+    __table_args__ = (Index("uq_poll_answer_idempotency_key", "idempotency_key", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("conference_session.id"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     poll_id: Mapped[str] = mapped_column(String(100))
     answer: Mapped[Any] = mapped_column(JSON)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH))  # see .journal
 
 
 class QuestionAnswerRow(Base):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .errors import RecordsError
+
 _HASHER = PasswordHasher()  # stateless; RFC 9106 low-memory defaults
 _DUMMY_HASH = _HASHER.hash("readingroom: no such account")
 
 
 def hash_password(password: str) -> str:
     if not password:
-        raise ValueError("records: a local account needs a non-empty password")
+        raise RecordsError("a local account needs a non-empty password")
     return _HASHER.hash(password)
 
 

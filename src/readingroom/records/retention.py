@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .errors import RecordsError
 from .models import require_utc
 
 RETENTION_YEARS = 6
@@ -24,11 +25,11 @@ def check_cutoff(cutoff: datetime, now: datetime) -> datetime:
     limit = earliest_allowed_cutoff(now)
     if cutoff > limit:
         raise RetentionError(
-            f"records: refusing to purge before {cutoff.isoformat()}: CME records are kept "
+            f"refusing to purge before {cutoff.isoformat()}: CME records are kept "
             f"{RETENTION_YEARS} years, so the cutoff must be on or before {limit.isoformat()}"
         )
     return cutoff
 
 
-class RetentionError(ValueError):
+class RetentionError(RecordsError):
     """A purge would delete records still inside the six-year retention period."""

@@ -1,29 +1,31 @@
 """The records store: one object per database URL, injected where needed, no module globals.
 
 SQLite file by default (one machine), a ``postgresql+psycopg://`` URL for deployments;
-the same calls behave the same on both. Tables are created with ``create_all`` on first
-use; there are no migrations yet. Never any patient data (DESIGN.md, data path 6).
+the same calls behave the same on both. An empty store is made at the newest schema on
+first use; an older one is refused until ``readingroom records upgrade`` (:mod:`.schema`).
+Never any patient data (DESIGN.md, data path 6).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import passwords
 from .attendance import time_present
+from .errors import NotFoundError, RecordsError, StoreUnavailableError
+from .journal import Entry
 from .models import (
     AttendanceEventRow,
-    Base,
     CertificateRow,
     EvaluationRow,
     ModuleProgressRow,
@@ -79,10 +81,6 @@ def default_url() -> str:
     return sqlite_url(folder / "records.sqlite")
 
 
-class NotFoundError(LookupError):
-    """A participant or session id that is not in the store."""
-
-
 class RecordsStore:
     """Attendance, answers, accounts and certificates behind one database URL."""
 
@@ -102,11 +100,31 @@ class RecordsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def ensure_schema(self) -> None:
+        """Make an empty store, or refuse one whose schema is behind (StoreBehindError naming the upgrade)."""
+        if not self._schema_ready:
+            from . import schema
+
+            try:
+                schema.ensure_current(self._engine)
+            except OperationalError as error:
+                shown = self._engine.url.render_as_string(hide_password=True)
+                cause = (str(error.orig or error).strip().splitlines() or ["unreachable"])[0]
+                raise StoreUnavailableError(f"cannot open the records store {shown}: {cause}; check --records and "
+                                            f"that the database is running") from None
+            self._schema_ready = True
+
+    def upgrade_schema(self) -> tuple[str | None, str]:
+        """Migrate the store to this version's schema: (revision before, revision after)."""
+        from . import schema
+
+        before_after = schema.upgrade(self._engine)
+        self._schema_ready = True
+        return before_after
+
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        if not self._schema_ready:
-            Base.metadata.create_all(self._engine)
-            self._schema_ready = True
+        self.ensure_schema()
         with Session(self._engine) as session, session.begin():
             yield session
 
@@ -123,9 +141,9 @@ class RecordsStore:
     ) -> Participant:
         """A participant; with ``username`` and ``password``, also a local account."""
         if not display_name.strip():
-            raise ValueError("records: a participant needs a display name")
+            raise RecordsError("a participant needs a display name")
         if (username is None) != (password is None):
-            raise ValueError("records: a local account needs both a username and a password")
+            raise RecordsError("a local account needs both a username and a password")
         row = ParticipantRow(
             display_name=display_name,
             licence_id=licence_id,
@@ -136,7 +154,7 @@ class RecordsStore:
         with self._session() as s:
             taken = select(ParticipantRow.id).where(ParticipantRow.username == username)
             if username is not None and s.scalars(taken).first():
-                raise ValueError(f"records: the username {username!r} is taken; choose another")
+                raise RecordsError(f"the username {username!r} is taken; choose another")
             s.add(row)
             s.flush()
             return _participant(row)
@@ -149,7 +167,7 @@ class RecordsStore:
         """The account a sign-on proxy vouches for, made on first sight (no password: it cannot sign in locally)."""
         username = username.strip()
         if not username or len(username) > 200:
-            raise ValueError("records: a single-sign-on username must have 1-200 characters")
+            raise RecordsError("a single-sign-on username must have 1-200 characters")
         with self._session() as s:
             row = s.scalars(select(ParticipantRow).where(ParticipantRow.username == username)).first()
             if row is None:
@@ -178,7 +196,7 @@ class RecordsStore:
     ) -> ConferenceSession:
         """A conference on one case (``kind="case"``, ref = slug) or a module (ref = module name)."""
         if kind not in SESSION_KINDS:
-            raise ValueError(f"records: session kind must be one of {SESSION_KINDS}, got {kind!r}")
+            raise RecordsError(f"session kind must be one of {SESSION_KINDS}, got {kind!r}")
         starts_at = require_utc(starts_at)
         ends_at = None if ends_at is None else require_utc(ends_at)
         _check_order(starts_at, ends_at)
@@ -198,6 +216,80 @@ class RecordsStore:
     def session(self, session_id: int) -> ConferenceSession:
         with self._session() as s:
             return _conference(_get(s, SessionRow, session_id))
+
+    def close_at_last_activity(self, session_id: int) -> ConferenceSession:
+        """A session a crash left open ends at the last activity recorded in it, and whoever was present leaves then.
+
+        Attendance is then counted to that moment, not to whenever the server came back; a
+        session that has an end already is left as it is.
+        """
+        with self._session() as s:
+            row = _get(s, SessionRow, session_id)
+            if row.ends_at is not None:
+                return _conference(row)
+            events = s.execute(
+                select(AttendanceEventRow.participant_id, AttendanceEventRow.kind, AttendanceEventRow.at)
+                .where(AttendanceEventRow.session_id == session_id)
+                .order_by(AttendanceEventRow.at, AttendanceEventRow.id)
+            ).all()
+            answered = s.scalar(select(func.max(PollAnswerRow.answered_at)).where(PollAnswerRow.session_id == session_id))
+            last = max([row.starts_at, *(at for _, _, at in events[-1:]), *([answered] if answered else [])])
+            latest: dict[int, str] = {pid: kind for pid, kind, _ in events}
+            for pid, kind in latest.items():
+                if kind != AttendanceKind.LEAVE.value:
+                    s.add(AttendanceEventRow(session_id=session_id, participant_id=pid, kind=AttendanceKind.LEAVE.value,
+                                             at=last, idempotency_key=f"crash-close:{session_id}:{pid}:{len(events)}"))
+            row.ends_at = last
+            return _conference(row)
+
+    def open_sessions(self, session_ids: Sequence[int]) -> list[int]:
+        """Those of ``session_ids`` that have no end."""
+        with self._session() as s:
+            query = select(SessionRow.id).where(SessionRow.id.in_(session_ids), SessionRow.ends_at.is_(None))
+            return list(s.scalars(query.order_by(SessionRow.id)))
+
+    def reopen_session(self, session_id: int) -> ConferenceSession:
+        """A resumed conference is running again (participants' joins from now on open new intervals)."""
+        with self._session() as s:
+            row = _get(s, SessionRow, session_id)
+            row.ends_at = None
+            return _conference(row)
+
+    def participants_in(self, session_id: int) -> dict[int, str]:
+        """Display names of everyone with attendance in the session, by participant id."""
+        with self._session() as s:
+            attended = select(AttendanceEventRow.participant_id).where(AttendanceEventRow.session_id == session_id)
+            rows = s.execute(select(ParticipantRow.id, ParticipantRow.display_name).where(ParticipantRow.id.in_(attended)))
+            return dict(rows.all())
+
+    def record_entries(self, entries: Sequence[Entry]) -> None:
+        """Journaled records (:mod:`.journal`) in one transaction; one whose key is here already (a replay) is skipped."""
+        keys = [entry.key for entry in entries]
+        with self._session() as s:
+            landed = set(s.scalars(select(AttendanceEventRow.idempotency_key)
+                                   .where(AttendanceEventRow.idempotency_key.in_(keys))))
+            landed |= set(s.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.idempotency_key.in_(keys))))
+            answers, attendance = [], []
+            for entry in entries:
+                at = require_utc(entry.at)
+                if entry.kind == "end":  # setting the end again is harmless: no key needed
+                    row = _get(s, SessionRow, entry.session_id)
+                    _check_order(row.starts_at, at)
+                    row.ends_at = at
+                elif entry.key in landed:
+                    continue
+                elif entry.kind == "answer":
+                    answers.append({"session_id": entry.session_id, "participant_id": entry.participant_id,
+                                    "poll_id": entry.poll_id, "answer": entry.answer, "answered_at": at,
+                                    "idempotency_key": entry.key})
+                else:
+                    attendance.append({"session_id": entry.session_id, "participant_id": entry.participant_id,
+                                       "kind": AttendanceKind(entry.kind).value, "at": at, "idempotency_key": entry.key})
+            # bulk inserts (one statement for many rows); a refused row (no such session or participant) fails
+            # here, inside the transaction
+            for table, rows in ((PollAnswerRow, answers), (AttendanceEventRow, attendance)):
+                if rows:
+                    s.execute(insert(table), rows)
 
     def record_join(self, session_id: int, participant_id: int, at: datetime) -> None:
         self._record(session_id, participant_id, AttendanceKind.JOIN, at)
@@ -348,9 +440,9 @@ class RecordsStore:
         returns the certificate already issued.
         """
         if quarter_hours < 0:
-            raise ValueError(f"records: credit must be >= 0 quarter hours, got {quarter_hours}")
+            raise RecordsError(f"credit must be >= 0 quarter hours, got {quarter_hours}")
         if format is not None and format not in CERTIFICATE_FORMATS:
-            raise ValueError(f"records: certificate format must be one of {CERTIFICATE_FORMATS}, got {format!r}")
+            raise RecordsError(f"certificate format must be one of {CERTIFICATE_FORMATS}, got {format!r}")
         completed_at = require_utc(completed_at)
         started_at = None if started_at is None else require_utc(started_at)
         code = readable_code(12)
@@ -510,7 +602,7 @@ class RecordsStore:
         kind = TestKind(kind)
         at = require_utc(at)
         if not 0 <= correct <= total:
-            raise ValueError(f"records: a score needs 0 <= correct <= total, got {correct}/{total}")
+            raise RecordsError(f"a score needs 0 <= correct <= total, got {correct}/{total}")
         with self._session() as s:
             _get(s, ParticipantRow, participant_id)
             row = TestAttemptRow(
@@ -585,7 +677,7 @@ def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:
 def _get(s: Session, table: type[Any], row_id: int) -> Any:
     row = s.get(table, row_id)
     if row is None:
-        raise NotFoundError(f"records: no {table.__tablename__} with id {row_id}")
+        raise NotFoundError(f"no {table.__tablename__} with id {row_id}")
     return row
 
 
@@ -602,14 +694,14 @@ def _end(conf: ConferenceSession, until: datetime | None) -> datetime:
     if until is not None:
         return require_utc(until)
     if conf.ends_at is None:
-        raise ValueError(f"records: session {conf.id} has not ended; pass until= to count up to a moment")
+        raise RecordsError(f"session {conf.id} has not ended; pass until= to count up to a moment")
     return conf.ends_at
 
 
 def _check_order(starts_at: datetime, ends_at: datetime | None) -> None:
     if ends_at is not None and require_utc(ends_at) < require_utc(starts_at):
-        raise ValueError(
-            f"records: a session cannot end ({ends_at.isoformat()}) before it starts ({starts_at.isoformat()})"
+        raise RecordsError(
+            f"a session cannot end ({ends_at.isoformat()}) before it starts ({starts_at.isoformat()})"
         )
 
 
@@ -641,7 +733,7 @@ def _progress_row(s: Session, participant_id: int, module: str, at: datetime) ->
     if row is None:
         _get(s, ParticipantRow, participant_id)
         if not module.strip():
-            raise ValueError("records: a module name must not be empty")
+            raise RecordsError("a module name must not be empty")
         row = ModuleProgressRow(
             participant_id=participant_id, module=module, started_at=at, position=0, seconds_on_task=0.0
         )
@@ -658,7 +750,7 @@ def _latest_other_heartbeat(s: Session, participant_id: int, module: str) -> dat
 
 def _check_position(position: int) -> int:
     if position < 0:
-        raise ValueError(f"records: a module position is a step index >= 0, got {position}")
+        raise RecordsError(f"a module position is a step index >= 0, got {position}")
     return position
 
 

@@ -20,6 +20,8 @@ from traitlets import Bytes, Int, List, Unicode
 from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.records import RecordsStore, default_url
+from readingroom.records.durable import DurableRecords
+from readingroom.records.journal import Journal, journal_path
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
@@ -69,6 +71,9 @@ class ServeVoila(ReadingroomVoila):
     records_url = Unicode("", config=True, help="Records store (attendance, answers, accounts, certificates): a "
                           "SQLAlchemy URL; default $READINGROOM_RECORDS or ~/.local/share/readingroom/records.sqlite. "
                           "Example: --ServeVoila.records_url=postgresql+psycopg://rr@db/readingroom")
+    journal = Unicode("", config=True, help="Local journal where attendance and answers are kept until the records "
+                      "store has them (a SQLite file; keep it on this machine's own disk); default beside a SQLite "
+                      "store, else in ~/.local/share/readingroom. Example: --ServeVoila.journal=/var/lib/rr/journal")
     curriculum_dir = Unicode("", config=True, help="Folder of curriculum modules (<name>.yaml); default the "
                              "curriculum/ folder next to the cases folder. "
                              "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
@@ -95,10 +100,17 @@ class ServeVoila(ReadingroomVoila):
         self._secret = self.reveal_secret.encode() or os.urandom(32)
         self.catalog = Catalog(CaseGate(Path(self.root_dir)))
         self.records = RecordsStore(self.records_url or default_url())
+        self.records.ensure_schema()  # a store behind this version: one line naming `readingroom records upgrade`
+        journal = Journal(Path(self.journal) if self.journal else journal_path(self.records.url), self.records.url)
+        self.durable = DurableRecords(self.records, journal)
         cases = Path(self.root_dir)
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
-        self.conferences = Conferences(self.catalog, self.records, FrameCache(self.frame_cache or default_cache_dir()),
-                                       self._secret, self.modules)
+        self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
+                                       self.modules)
+        for session in self.conferences.recover():
+            self.log.warning("readingroom: conference session %d was left open by a crash; closed at its last "
+                             "activity, %s (resume it with: readingroom conference resume %d)",
+                             session.id, session.ends_at.isoformat(timespec="seconds"), session.id)
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -107,6 +119,7 @@ class ServeVoila(ReadingroomVoila):
 
     def stop(self) -> None:
         self.conferences.close_all()  # attendance and session ends are recorded before the process goes
+        self.durable.close()  # a last try to put the journal into the store; what is left waits for the next start
         self.case_pages.stop()  # a case still running at start-up would keep its kernel, and the process, alive
         super().stop()
 
@@ -146,8 +159,8 @@ class ServeVoila(ReadingroomVoila):
         self.case_pages = CasePages(Path(self.root_dir), self._secret, template_environment(),
                                     route_base(self.server_url or self.base_url), self.log, on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
-        ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
-                                 self._secret, self.case_pages)
+        ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
+                                 self.case_pages)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
                                self.case_pages, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)

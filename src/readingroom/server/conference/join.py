@@ -13,9 +13,10 @@ import json
 import logging
 import unicodedata
 
+from sqlalchemy.exc import DBAPIError
 from tornado import web
 
-from readingroom.server.conference.socket import Hubs
+from readingroom.server.conference.socket import SAVING, Hubs
 from readingroom.server.forwarded import SecureBehindProxy, client_address
 from readingroom.server.identity import current_user
 from readingroom.server.rate_limit import FailureLimiter
@@ -27,6 +28,7 @@ MAX_LICENCE = 40
 # far above its typos, far below what guessing a code (32^6 of them) needs.
 WRONG_CODES_ALLOWED = 100
 WRONG_CODES_WINDOW = 600.0  # seconds
+JOIN_RETRY_SECONDS = 3  # while the records store is unreachable, the join page tries again this often
 log = logging.getLogger("readingroom.join")
 
 
@@ -50,11 +52,15 @@ class JoinHandler(SecureBehindProxy):
         if conference is None:
             self._wrong_code(client_address(self))
         records = self.hubs.records
-        participant = await self.hubs.read(current_user, self, records)
-        if participant is None:
-            name = _text(fields, "name", MAX_NAME, "your name")
-            licence = _text(fields, "licence", MAX_LICENCE, "the licence or board ID", required=False) or None
-            participant = await self.hubs.write(lambda: records.add_participant(name, licence_id=licence))
+        try:
+            participant = await self.hubs.call(current_user, self, records)
+            if participant is None:
+                name = _text(fields, "name", MAX_NAME, "your name")
+                licence = _text(fields, "licence", MAX_LICENCE, "the licence or board ID", required=False) or None
+                participant = await self.hubs.call(lambda: records.add_participant(name, licence_id=licence))
+        except DBAPIError:  # the store is down: the page says so and tries again by itself
+            self.set_header("Retry-After", str(JOIN_RETRY_SECONDS))
+            raise web.HTTPError(503, f"The records store cannot take your join right now: {SAVING}.") from None
         conference.names[participant.id] = participant.display_name
         path = f"{self.base}readingroom/conference/{conference.id}"
         ticket = conference.ticket(participant.id)

@@ -18,6 +18,7 @@ MAX_TEXT = 500  # a question, a poll prompt
 MAX_OPTIONS = 10
 MAX_OPTION_TEXT = 200
 MAX_ID = 64
+MAX_KEY = 40
 MAX_ANNOTATIONS = 200
 MAX_GROUPS = 50
 
@@ -186,6 +187,13 @@ def _poll(value) -> dict:
     return poll
 
 
+def _key(value) -> str:
+    """A client's idempotency key: the same answer re-sent after a lost acknowledgement is stored once."""
+    if not isinstance(value, str) or not 8 <= len(value) <= MAX_KEY or not value.isascii() or not value.isalnum():
+        raise ValueError(f"expected 8-{MAX_KEY} letters and digits")
+    return value
+
+
 def _answer(value) -> int | dict:
     """An option index, or ``{"x", "y", "frame"}`` (image pixels) for a locate poll."""
     if isinstance(value, dict):
@@ -204,7 +212,7 @@ _PRESENTER: dict[str, dict[str, Callable]] = {
     "ping": {"t": _optional(_number)},
 }
 _PARTICIPANT: dict[str, dict[str, Callable]] = {
-    "answer": {"poll": _text(MAX_ID), "answer": _answer},
+    "answer": {"poll": _text(MAX_ID), "answer": _answer, "key": _optional(_key)},
     "ask": {"text": _text(MAX_TEXT)},
     "upvote": {"question": _count},
     "following": {"value": _flag},

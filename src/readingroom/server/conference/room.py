@@ -136,6 +136,12 @@ class Room:
 
     def answer(self, participant: int, poll_id: str, answer: int | dict) -> Outgoing:
         """Record a participant's answer to the open poll (the last one counts); live results to the presenter."""
+        self.check_answer(poll_id, answer)
+        self._answers[poll_id][participant] = answer
+        return [(PRESENTER, self.results(poll_id))]
+
+    def check_answer(self, poll_id: str, answer: int | dict) -> None:
+        """Rejected unless ``answer`` fits the open poll; the socket checks before keeping it in the records."""
         poll = self.poll
         if poll is None or poll["id"] != poll_id:
             raise Rejected("answer to a poll that is not open")
@@ -143,8 +149,6 @@ class Room:
             raise Rejected("answer is not one of the poll's options")
         if poll["kind"] == "locate" and not isinstance(answer, dict):
             raise Rejected("a locate poll is answered with {x, y, frame}")
-        self._answers[poll_id][participant] = answer
-        return [(PRESENTER, self.results(poll_id))]
 
     def ask(self, participant: int, text: str) -> Outgoing:
         mine = sum(1 for q in self._questions if q.by == participant and not q.answered)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from readingroom.records import RecordsStore
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.join import JoinHandler, wrong_code_limiter
@@ -14,11 +13,11 @@ from readingroom.server.pages import template_environment
 from readingroom.server.handlers import route_base
 
 
-def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, records: RecordsStore,
-                      secret: bytes, case_pages: CasePages) -> list[tuple]:
+def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, secret: bytes,
+                      case_pages: CasePages) -> list[tuple]:
     """The tornado rules for live conferences under ``base_url``."""
     base = route_base(base_url)
-    hubs = Hubs(conferences, records)
+    hubs = Hubs(conferences)
     educator = {"hubs": hubs, "environment": template_environment()}
     root = f"{base}readingroom/conference"
     return [

@@ -11,7 +11,10 @@ A :class:`Conference` is what the pages and the socket rely on:
 - ``room``: the live state (:class:`~.room.Room`: ``seq``, ``view``, ``poll``, ``ended`` ...);
 - ``names``: display names by participant id, of everyone who joined through this process;
 - :meth:`Conference.ticket` / :meth:`Conference.participant_of`: a participant's ticket, an HMAC of
-  (session, participant) with the server's secret, so it opens this session only and speaks as them only.
+  (session, participant) with the conference's own secret, so it opens this session only and speaks as them only.
+
+Code, token and secret are kept in the server's records journal (:mod:`readingroom.records.journal`),
+so a conference a crash interrupted reopens with the links everyone holds (:meth:`Conferences.resume`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from pathlib import Path
 from readingroom.curriculum import Module
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
-from readingroom.records import ConferenceSession, RecordsStore, readable_code
+from readingroom.records import ConferenceSession, NotFoundError, readable_code
+from readingroom.records.durable import DurableRecords
+from readingroom.records.journal import Entry, LiveConference
 from readingroom.server.catalog import Catalog, public_id
 from readingroom.server.gate import CaseGate
 from readingroom.server.conference.messages import PRESENTER
@@ -85,14 +90,31 @@ class Conference:
 
 
 class Conferences:
-    """The registry: start a conference on a case (or a module's cases, in order), find it by id or join code."""
+    """The registry: start (or resume) a conference on a case or a module's cases, find it by id or join code.
 
-    def __init__(self, catalog: Catalog, records: RecordsStore, cache: FrameCache, secret: bytes,
+    ``recovered`` lists the sessions a crash had left open, closed at their last activity
+    when this registry was made (see :meth:`recover`).
+    """
+
+    def __init__(self, catalog: Catalog, durable: DurableRecords, cache: FrameCache,
                  modules: Sequence[Module] = ()) -> None:
-        self.catalog, self.records, self.cache, self.secret = catalog, records, cache, secret
+        self.catalog, self.durable, self.records, self.cache = catalog, durable, durable.store, cache
         self.modules = {module.name: module for module in modules}
         self._by_id: dict[int, Conference] = {}
         self._lock = threading.Lock()
+        self.recovered: list[ConferenceSession] = []
+
+    def recover(self) -> list[ConferenceSession]:
+        """Close the sessions this server left open by crashing, at their last recorded activity.
+
+        What the journal still holds goes into the store first, so the last activity is the
+        real one. Only this server's sessions (those in its journal) are touched: another
+        process's live conference in a shared PostgreSQL is not closed.
+        """
+        self.durable.drain(timeout=60)
+        known = [live.session_id for live in self.durable.journal.conferences() if live.session_id not in self._by_id]
+        self.recovered = [self.records.close_at_last_activity(session) for session in self.records.open_sessions(known)]
+        return self.recovered
 
     def resolve(self, name: str) -> tuple[str, list[str]]:
         """``("case", [slug])`` or ``("module", its slugs in order)``; :class:`InputError` naming the fix otherwise."""
@@ -112,9 +134,31 @@ class Conferences:
         agenda = self._agenda(slugs, progress)
         session = self.records.create_session(kind, name, datetime.now(UTC))
         with self._lock:
-            codes = {c.code for c in self._by_id.values()}
-            code = _new_code(codes)
-            conference = Conference(session, secrets.token_urlsafe(32), code, agenda, self.secret)
+            code = _new_code({c.code for c in self._by_id.values()})
+            conference = Conference(session, secrets.token_urlsafe(32), code, agenda, secrets.token_bytes(32))
+            self.durable.journal.remember(LiveConference(session.id, code, conference.token, conference.secret))
+            self._by_id[conference.id] = conference
+        return conference
+
+    def resume(self, session_id: int, progress: Progress | None = None) -> Conference:
+        """Reopen a session this server started, with its join code, presenter link and participants' tickets."""
+        live = next((c for c in self.durable.journal.conferences() if c.session_id == session_id), None)
+        if live is None:
+            raise InputError(f"session {session_id} was not started by this server (its journal is "
+                             f"{self.durable.journal.path}); start a new conference instead")
+        try:
+            session = self.records.session(session_id)
+        except NotFoundError:
+            raise InputError(f"session {session_id} is not in the records store; check --records") from None
+        running = self._by_id.get(session_id)
+        if running is not None and not running.room.ended:
+            raise InputError(f"session {session_id} is live already; use its presenter link")
+        _, slugs = self.resolve(session.ref)
+        agenda = self._agenda(slugs, progress)
+        session = self.records.reopen_session(session_id)
+        conference = Conference(session, live.token, live.code, agenda, live.secret,
+                                names=self.records.participants_in(session_id))
+        with self._lock:
             self._by_id[conference.id] = conference
         return conference
 
@@ -129,8 +173,15 @@ class Conferences:
         return found[0] if found and not found[0].room.ended else None
 
     def end(self, conference: Conference) -> None:
-        """Record the end; the conference stays findable by id (late sockets hear it ended), not by code."""
-        self.records.end_session(conference.id, datetime.now(UTC))
+        """The room has ended: whoever is connected leaves now, and the session ends now (through the journal).
+
+        The conference stays findable by id (late sockets hear it ended), not by code.
+        """
+        now = datetime.now(UTC)
+        for member in conference.room.members.values():
+            if member.connections:
+                self.durable.keep(Entry(record_key("leave", conference.id), "leave", conference.id, member.id, now))
+        self.durable.keep(Entry(record_key("end", conference.id), "end", conference.id, None, now))
 
     def close_all(self) -> None:
         """The server is stopping: each live conference ends now, and whoever is still connected leaves now.
@@ -138,15 +189,10 @@ class Conferences:
         Without this, attendance intervals would stay open and the session without an end, so
         minutes present (CME credit) could not be counted.
         """
-        now = datetime.now(UTC)
         for conference in list(self._by_id.values()):
-            if conference.room.ended:
-                continue
-            conference.room.end()
-            for member in conference.room.members.values():
-                if member.connections:
-                    self.records.record_leave(conference.id, member.id, now)
-            self.records.end_session(conference.id, now)
+            if not conference.room.ended:
+                conference.room.end()
+                self.end(conference)
 
     def servable_cases(self) -> list[tuple[str, str]]:
         """``(slug, title)`` of every case a conference can be started on, for the educator's form."""
@@ -194,6 +240,11 @@ def presentable_kind(name: str, cases_dir: Path, module_names: Collection[str]) 
     cases = ", ".join(CaseGate(cases_dir).slugs()) or "none"
     modules = f"; modules: {', '.join(sorted(module_names))}" if module_names else ""
     raise InputError(f"{name}: no such case in {cases_dir} nor module; cases there: {cases}{modules}")
+
+
+def record_key(kind: str, session_id: int) -> str:
+    """A fresh idempotency key for a record the server makes (a join, a leave, an end)."""
+    return f"{kind}:{session_id}:{secrets.token_hex(12)}"
 
 
 def _new_code(taken: set[str]) -> str:
