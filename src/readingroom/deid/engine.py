@@ -31,7 +31,7 @@ from readingroom.deid.keyfile import default_key_path, key_fingerprint, load_or_
 from readingroom.deid.profile import load_basic_profile
 from readingroom.deid.writer import REPORT_NAME, output_relpath, sweep_temporaries, write_dataset, write_report
 from readingroom.dicom.sources import SourceFile, list_source_files
-from readingroom.errors import InputError
+from readingroom.errors import InputError, LimitError
 
 NOT_DICOM = "not a DICOM file (no DICM header); remove it from the source if it is not an image"
 _PARALLEL_MIN_FILES = 16
@@ -198,6 +198,12 @@ def _process_file(index: int, source: SourceFile) -> FileResult:
             ds = dcmread(fp)
     except InvalidDicomError:
         result.reason = NOT_DICOM
+        return result
+    except LimitError as error:
+        result.reason = error.reason
+        return result
+    except InputError:  # what opening reports besides limits: a damaged archive member
+        result.reason = "damaged archive member; re-create the zip"
         return result
     except OSError as error:
         result.reason = f"cannot read the file ({type(error).__name__})"
