@@ -19,6 +19,7 @@ import pytest
 from readingroom.dicom import SourceFile, list_source_files, open_path, read_instance
 from readingroom.dicom.limits import InputLimits, parse_size
 from readingroom.errors import InputError, LimitError
+from tests.conftest import malformed_dicom
 
 GIB = 1 << 30
 MEASURED = ("import resource, subprocess, sys\n"
@@ -163,17 +164,7 @@ class TestLargeFiles:
 
 class TestHeaderBudget:
     def test_half_a_million_tiny_elements_are_refused_once_the_budget_is_read(self, tmp_path, small_ct):
-        template = next(small_ct.iterdir())
-        ds = pydicom.dcmread(template)
-        pixels = ds.PixelData
-        del ds.PixelData
-        path = tmp_path / "malformed.dcm"
-        ds.save_as(path, enforce_file_format=True)
-        with open(path, "ab") as fp:
-            for group in range(0x7001, 0x7FDF, 2):
-                fp.write(struct.pack("<HH2sH", group, 0x0010, b"LO", 2) + b"RR")
-                fp.write(b"".join(struct.pack("<HH2sH", group, el, b"LO", 2) + b"AB" for el in range(0x1000, 0x1100)))
-            fp.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, len(pixels)) + pixels)
+        path = malformed_dicom(next(small_ct.iterdir()), tmp_path / "malformed.dcm")
         with pytest.raises(LimitError, match=r"^malformed\.dcm: its header holds more than 1\.0 MiB of values, so it "
                                              r"is probably malformed: re-export it, or if it is genuine raise "
                                              r"READINGROOM_MAX_HEADER_SIZE"):
