@@ -96,5 +96,49 @@ def test_beyond_the_cap_visitors_wait_in_line_reading_the_case_without_a_kernel(
     assert status == 200 and KERNEL_ID.search(seated)
     assert json.loads(dee.get(url + "?queue=1")[1]) == {"position": 1}
     assert len(kernels_of(budgeted)) == 2
-    for visitor, page in ((bob, pages["bob"]), (cy, seated)):
+    leave(budgeted, bob, pages["bob"])
+    status, last = dee.get(url)
+    assert status == 200
+    for visitor, page in ((cy, seated), (dee, last)):
         leave(budgeted, visitor, page)
+    assert kernels_of(budgeted) == []
+
+
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def assert_accessible(page) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.browser
+def test_the_queue_page_is_accessible_offers_the_case_and_opens_it_when_a_seat_frees(browser, budgeted):
+    from playwright.sync_api import expect
+
+    url = case_url(budgeted, LIVE_CASE)
+    holders = [Visitor(), Visitor()]
+    held = [visitor.get(url)[1] for visitor in holders]
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    try:
+        assert page.goto(url).status == 503
+        expect(page.get_by_role("status")).to_have_text("You are number 1 in line.")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert_accessible(page)
+
+        page.get_by_role("link", name="Read the case now, without the interactive parts").click()
+        expect(page.get_by_role("note")).to_contain_text("without its interactive parts")
+        expect(page.locator("[data-rr-viewer]").first).to_be_visible()
+        assert_accessible(page)
+
+        page.go_back()
+        expect(page.get_by_role("status")).to_have_text("You are number 1 in line.")
+        leave(budgeted, holders[0], held[0])
+        expect(page).not_to_have_title("Waiting for a seat - readingroom", timeout=60_000)  # it asked, and went in
+        expect(page.locator(".jp-OutputArea-output").first).to_be_attached(timeout=120_000)  # Voila's page
+    finally:
+        context.close()
+        leave(budgeted, holders[1], held[1])
