@@ -57,26 +57,6 @@ def plant_phi(folder: Path, **extra) -> Path:
     return folder
 
 
-def malformed_dicom(template: Path, path: Path) -> Path:
-    """``template``'s image with about 520,000 tiny private elements ahead of its pixels (5 MB of header).
-
-    Each is valid alone; together they take seconds to parse and check, as the malformed files
-    that froze a server did.
-    """
-    import struct
-
-    ds = pydicom.dcmread(template)
-    pixels = ds.PixelData
-    del ds.PixelData
-    ds.save_as(path, enforce_file_format=True)
-    with open(path, "ab") as fp:
-        for group in range(0x7001, 0x7FDF, 2):
-            fp.write(struct.pack("<HH2sH", group, 0x0010, b"LO", 2) + b"RR")
-            fp.write(b"".join(struct.pack("<HH2sH", group, el, b"LO", 2) + b"AB" for el in range(0x1000, 0x1100)))
-        fp.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, len(pixels)) + pixels)
-    return path
-
-
 @pytest.fixture(scope="session")
 def pydicom_files() -> Path:
     return PYDICOM_FILES

@@ -19,7 +19,7 @@ import pytest
 from readingroom.dicom import SourceFile, list_source_files, open_path, read_instance
 from readingroom.dicom.limits import InputLimits, parse_size
 from readingroom.errors import InputError, LimitError
-from tests.conftest import malformed_dicom
+from readingroom.dicom.synthetic import write_header_bomb
 
 GIB = 1 << 30
 MEASURED = ("import resource, subprocess, sys\n"
@@ -164,7 +164,7 @@ class TestLargeFiles:
 
 class TestHeaderBudget:
     def test_half_a_million_tiny_elements_are_refused_once_the_budget_is_read(self, tmp_path, small_ct):
-        path = malformed_dicom(next(small_ct.iterdir()), tmp_path / "malformed.dcm")
+        path = write_header_bomb(next(small_ct.iterdir()), tmp_path / "malformed.dcm")
         with pytest.raises(LimitError, match=r"^malformed\.dcm: its header holds more than 1\.0 MiB of values, so it "
                                              r"is probably malformed: re-export it, or if it is genuine raise "
                                              r"READINGROOM_MAX_HEADER_SIZE"):

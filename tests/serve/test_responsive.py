@@ -14,7 +14,7 @@ import urllib.request
 
 from readingroom.server.catalog import public_id
 from readingroom.widgets.assets import modules_version
-from tests.conftest import malformed_dicom
+from readingroom.dicom.synthetic import write_header_bomb
 from tests.serve.conftest import CASES, HEAD_CT, start_serve
 
 
@@ -38,7 +38,7 @@ def test_other_requests_are_answered_while_a_malformed_file_is_checked(tmp_path)
         with urllib.request.urlopen(index, timeout=60) as reply:
             assert [entry["id"] for entry in json.load(reply)] == [public_id(HEAD_CT)]
         images = cases / HEAD_CT / "images"
-        malformed_dicom(next(images.rglob("*.dcm")), images / "dropped-in.dcm")
+        write_header_bomb(next(images.rglob("*.dcm")), images / "dropped-in.dcm")
 
         finished, listed = [], []
 
