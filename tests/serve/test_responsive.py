@@ -49,7 +49,7 @@ def test_other_requests_are_answered_while_a_malformed_file_is_checked(tmp_path)
 
         waiting = threading.Thread(target=ask_for_the_catalog)
         waiting.start()
-        wait_for_log(server, f"checking case {HEAD_CT} again")
+        wait_for_log(server, f"checking case {HEAD_CT}: its files are new or changed")
         module = f"{server.url}readingroom/static/{modules_version()}/viewer.js"
         with urllib.request.urlopen(module, timeout=300) as reply:
             assert reply.status == 200

@@ -84,7 +84,8 @@ class _ReadBudget:
 
     def __init__(self, fp: BinaryIO, budget: int, label: str) -> None:
         self._fp, self._left, self._budget, self._label = fp, budget, budget, label
-        self.name = getattr(fp, "name", None) if isinstance(getattr(fp, "name", None), str) else None
+        name = getattr(fp, "name", None)
+        self.name = name if isinstance(name, str) else None
 
     def read(self, size: int = -1) -> bytes:
         data = self._fp.read(size if size is not None and size >= 0 else self._left + 1)

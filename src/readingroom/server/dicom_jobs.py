@@ -15,9 +15,14 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+class JobFailed(RuntimeError):
+    """A worker died during the job (killed, out of memory): the job's input is suspect; the pool is renewed."""
 
 
 def default_workers() -> int:
@@ -39,12 +44,28 @@ class DicomJobs:
 
     async def run(self, job: Callable[..., T], *args) -> T:
         """``job(*args)`` in a worker, awaited; in a thread when there is no pool, still off the loop."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor(), job, *args)
+        pool = self._executor()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, job, *args)
+        except BrokenProcessPool:
+            raise self._renewed(pool) from None
 
     def wait(self, job: Callable[..., T], *args) -> T:
         """``job(*args)`` for a caller off the event loop (a worker thread, start-up): blocks until done."""
         pool = self._executor()
-        return pool.submit(job, *args).result() if pool else job(*args)
+        if pool is None:
+            return job(*args)
+        try:
+            return pool.submit(job, *args).result()
+        except BrokenProcessPool:
+            raise self._renewed(pool) from None
+
+    def _renewed(self, broken: Executor) -> JobFailed:
+        """A dead worker breaks the whole pool: the next job gets a new one."""
+        if self._pool is broken:
+            self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+        return JobFailed("its worker process died (out of memory, or killed)")
 
     def stop(self) -> None:
         if self._pool is not None:

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
-from readingroom.server.dicom_jobs import DicomJobs
+from readingroom.server.dicom_jobs import DicomJobs, JobFailed
 
 WITHHELD = ("This case is withheld: it failed the de-identification checks. "
             "Run `readingroom check cases/{slug}`.")
@@ -72,12 +72,14 @@ class CaseGate:
             return cached
         key = (slug, signature)
         if key not in self._checking:
-            self.log.info("readingroom: checking case %s again: its files changed", slug)
+            self.log.info("readingroom: checking case %s: its files are new or changed", slug)
             self._checking[key] = asyncio.ensure_future(self.jobs.run(case_problems, folder))
+            self._checking[key].add_done_callback(lambda _: self._checking.pop(key, None))
         try:
             problems = await asyncio.shield(self._checking[key])
-        finally:
-            self._checking.pop(key, None)
+        except JobFailed as error:  # withheld until its files change again, not re-checked by every request
+            self.log.error("readingroom: checking case %s failed: %s", slug, error)
+            problems = [f"the check could not finish: {error}; run `readingroom check` on it"]
         return self._keep(slug, Verdict(signature, problems))
 
     def problems(self, slug: str) -> list[str]:
