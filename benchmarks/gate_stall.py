@@ -4,13 +4,13 @@ The serving app's gate used to check on the event loop; it now runs the check in
 process (readingroom.server.dicom_jobs) and awaits it. Both are measured here in one run,
 on the same case: a copy of the head CT sample case plus one malformed file (about 520,000
 tiny private elements, 5 MB of header), read up to the default header limit (4 MiB) and then
-refused; ``--header-limit 64M`` checks it in full, as a genuine large header would be. While the check runs, a ticker on the
-loop asks for a 5 ms sleep over and over; the longest it waited beyond that is the stall
-every websocket and request of the server would have seen. Also: the time to the verdict on
+refused; ``--header-limit 64M`` checks it in full, as a genuine large header would be. While
+the check runs, a ticker on the loop asks for a 5 ms sleep over and over; the longest it
+waited beyond that is the stall every websocket and request of the server would have seen. Also: the time to the verdict on
 the plain case (no malformed file), inline against a warm pool, which is what the pool costs
 a normal check.
 
-Usage: python benchmarks/gate_stall.py [--repeat 3]
+Usage: python benchmarks/gate_stall.py [--repeat 3] [--header-limit 4M]
 """
 
 from __future__ import annotations
