@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import shutil
+import signal
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,6 +21,12 @@ def killed(_folder) -> list[str]:
     return []
 
 
+def run(coroutine):
+    """``asyncio.run`` in a thread of its own: Playwright's session fixtures may already run a loop in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture
 def jobs():
     pool = DicomJobs(1)
@@ -32,18 +39,18 @@ def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_new_pool(jobs):
         jobs.wait(killed, None)
     assert jobs.wait(len, "works") == 5
     with pytest.raises(JobFailed):
-        asyncio.run(jobs.run(killed, None))
-    assert asyncio.run(jobs.run(len, "again")) == 5
+        run(jobs.run(killed, None))
+    assert run(jobs.run(len, "again")) == 5
 
 
 def test_a_case_whose_check_killed_its_worker_is_withheld_until_it_changes(jobs, tmp_path, monkeypatch):
     shutil.copytree(CASES / HEAD_CT, tmp_path / HEAD_CT)
     gate = CaseGate(tmp_path, jobs)
     monkeypatch.setattr("readingroom.server.gate.case_problems", killed)
-    verdict = asyncio.run(gate.checked(HEAD_CT))
+    verdict = run(gate.checked(HEAD_CT))
     assert verdict.problems == ["the check could not finish: its worker process died (out of memory, or killed); "
                                 "run `readingroom check` on it"]
     monkeypatch.undo()
-    assert asyncio.run(gate.checked(HEAD_CT)) == verdict  # cached: no check per request
+    assert run(gate.checked(HEAD_CT)) == verdict  # cached: no check per request
     os.utime(tmp_path / HEAD_CT / "case.ipynb", ns=(1, 1))  # an educator's edit
-    assert asyncio.run(gate.checked(HEAD_CT)).problems == []
+    assert run(gate.checked(HEAD_CT)).problems == []
