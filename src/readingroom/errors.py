@@ -21,3 +21,11 @@ class NotAnImageError(InputError):
 
 class DecodeError(InputError):
     """Pixel data that cannot be decoded (truncated, or a codec we lack)."""
+
+
+class LimitError(InputError):
+    """An input beyond a configured limit (file size, archive inflation); ``reason`` names no file."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        super().__init__(f"{label}: {reason}")
+        self.reason = reason

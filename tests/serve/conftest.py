@@ -43,11 +43,12 @@ def serve_dir(tmp_path_factory) -> Path:
     return root
 
 
-def start_serve(cases: Path, workdir: Path) -> Server:
-    """`readingroom serve CASES` exactly as a user starts it, its Jupyter folders and frame cache in ``workdir``."""
+def start_serve(cases: Path, workdir: Path, *options: str, env: dict | None = None) -> Server:
+    """`readingroom serve CASES [OPTIONS]` exactly as a user starts it, its Jupyter folders and frame cache in
+    ``workdir``, ``env`` added to its environment."""
     port = free_port()
-    env = jupyter_env(workdir, workdir / "frame-cache", "serve")
-    server = Server([sys.executable, "-m", "readingroom", "serve", str(cases), f"--port={port}"],
+    env = {**jupyter_env(workdir, workdir / "frame-cache", "serve"), **(env or {})}
+    server = Server([sys.executable, "-m", "readingroom", "serve", str(cases), f"--port={port}", *options],
                     env, workdir, workdir / "serve.log", port, "readingroom/catalog.json")
     server.dir = cases
     return server

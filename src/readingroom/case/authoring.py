@@ -50,11 +50,12 @@ def new_case(title: str, source: Path, cases_dir: Path, *, key_path: Path | None
              progress: Callable[[int, int], None] | None = None) -> NewCase:
     from readingroom.deid import deidentify
     from readingroom.deid.writer import REPORT_NAME
-    from readingroom.dicom import open_path
+    from readingroom.dicom import list_source_files, open_path
 
     folder = cases_dir / slugify(title)
     if folder.exists():
         raise InputError(f"{folder} already exists; choose another title or remove that folder")
+    list_source_files(source)  # a missing source or an archive beyond the limits is refused before anything is made
     cases_dir.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=cases_dir))
     try:

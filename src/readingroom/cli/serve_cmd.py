@@ -36,6 +36,9 @@ def serve(
     pool_size: Annotated[int, typer.Option("--pool-size", help="Kernels kept preheated per live case, one whose "
                                          "notebook uses widgets that need a kernel; other cases need none (0: none).")] = 1,
     cull_idle: Annotated[int, typer.Option("--cull-idle", help="Shut kernels down after this many idle seconds.")] = 600,
+    max_kernels: Annotated[int, typer.Option("--max-kernels", help="Kernels visitors of live cases may hold at once, "
+                                             "one each; beyond it they wait in line, offered the case without a kernel "
+                                             "(0: what fits in 3/4 of the available memory, ~120 MB each).")] = 0,
     records: Annotated[str, typer.Option("--records", help="Records store URL (default: $READINGROOM_RECORDS or "
                                          "~/.local/share/readingroom/records.sqlite), e.g. postgresql+psycopg://rr@db/rr.")] = "",
     curriculum: Annotated[Path | None, typer.Option(
@@ -65,8 +68,8 @@ def serve(
         raise InputError(f"{cases}: no cases found (expected {cases}/<slug>/case.ipynb); create one with `readingroom new`")
     if not 0 < port < 65536:
         raise InputError(f"--port {port} is not a port number (1-65535)")
-    if pool_size < 0 or cull_idle < 0:
-        raise InputError("--pool-size and --cull-idle must be 0 or more")
+    if pool_size < 0 or cull_idle < 0 or max_kernels < 0:
+        raise InputError("--pool-size, --cull-idle and --max-kernels must be 0 or more")
     public = public_address(public_url) if public_url else ""
     if trusted_user_header and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", trusted_user_header):
         raise InputError(f"--trusted-user-header {trusted_user_header!r} is not a header name (letters, digits, -)")
@@ -83,6 +86,7 @@ def serve(
     ServeVoila.launch_instance([
         str(cases.resolve()), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
         f"--ServeVoila.pool_size={pool_size}", f"--ServeVoila.cull_idle_timeout={cull_idle}",
+        f"--ServeVoila.max_live_kernels={max_kernels}",
         *([f"--ServeVoila.records_url={records}"] if records else []),
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),

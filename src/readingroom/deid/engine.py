@@ -46,7 +46,7 @@ from readingroom.deid.writer import (
     write_report,
 )
 from readingroom.dicom.sources import SourceFile, list_source_files
-from readingroom.errors import InputError
+from readingroom.errors import InputError, LimitError
 
 NOT_DICOM = "not a DICOM file (no DICM header); remove it from the source if it is not an image"
 _PARALLEL_MIN_FILES = 16
@@ -289,6 +289,12 @@ def _process_file(index: int, source: SourceFile, patient_phi: PhiValues | None)
             ds = dcmread(fp)
     except InvalidDicomError:
         result.reason = NOT_DICOM
+        return result
+    except LimitError as error:
+        result.reason = error.reason
+        return result
+    except InputError:  # what opening reports besides limits: a damaged archive member
+        result.reason = "damaged archive member; re-create the zip"
         return result
     except OSError as error:
         result.reason = f"cannot read the file ({type(error).__name__})"

@@ -3,6 +3,10 @@
 Besides parsing, this is where a file is judged usable as an image: not DICOM,
 no pixel data (SR, RT plan, waveform), or pixel data cut short are reported here,
 from the header and the file size, without decoding anything.
+
+Parsing takes a bounded time whatever the file holds: values larger than the source's
+``defer_bytes`` are skipped (read from disk only if ever asked for), and a header that
+needs more than ``max_header_bytes`` read (half a million tiny elements, say) is refused.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from pydicom import dcmread
@@ -17,8 +22,9 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
+from readingroom.dicom.limits import MAX_HEADER_SIZE_ENV, InputLimits, human_size
 from readingroom.dicom.sources import SourceFile
-from readingroom.errors import InputError, NotAnImageError
+from readingroom.errors import InputError, LimitError, NotAnImageError
 
 _PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}  # Pixel Data, Float, Double Float
 _UNDEFINED_LENGTH = 0xFFFFFFFF
@@ -49,7 +55,7 @@ def read_instance(source: SourceFile) -> Instance:
     """Parse ``source``'s header; raise :class:`InputError` naming the file if unusable."""
     try:
         with source.open() as fp:
-            header = _parse_header(fp, source.label)
+            header = _parse_header(fp, source.label, source.limits, source.local_path)
             pixel_offset = _check_pixel_data(fp, header, source.label)
         _check_image_pixel_module(header, source.label)
     except OSError as error:
@@ -57,16 +63,44 @@ def read_instance(source: SourceFile) -> Instance:
     return Instance(source=source, header=header, pixel_offset=pixel_offset)
 
 
-def _parse_header(fp: BinaryIO, label: str) -> Dataset:
+def _parse_header(fp: BinaryIO, label: str, limits: InputLimits, local_path: Path | None) -> Dataset:
     try:
-        header = dcmread(fp, stop_before_pixels=True)
+        header = dcmread(_ReadBudget(fp, limits.max_header_bytes, label), stop_before_pixels=True,
+                         defer_size=limits.defer_bytes)
     except InvalidDicomError:
         raise InputError(f"{label}: not a DICOM file (no DICM preamble or file meta header)") from None
     except (EOFError, struct.error, ValueError, TypeError, KeyError, IndexError) as error:
         raise InputError(f"{label}: damaged DICOM header ({error}); the file is probably truncated") from None
     if "TransferSyntaxUID" not in header.get("file_meta", Dataset()):
         raise InputError(f"{label}: file meta header lacks (0002,0010) Transfer Syntax UID; re-export the file")
+    # A deferred value is read again from the file's path when asked for, not through the closed budget
+    # (a zip member has no path: its values over the defer size stay unread).
+    header.buffer, header.fileobj_type, header.filename = None, open, local_path and str(local_path)
     return header
+
+
+class _ReadBudget:
+    """``fp`` for pydicom, refusing to read more than ``budget`` bytes; seeking past deferred values is free."""
+
+    def __init__(self, fp: BinaryIO, budget: int, label: str) -> None:
+        self._fp, self._left, self._budget, self._label = fp, budget, budget, label
+        name = getattr(fp, "name", None)
+        self.name = name if isinstance(name, str) else None
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fp.read(size if size is not None and size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            raise LimitError(self._label, f"its header holds more than {human_size(self._budget)} of values, so it "
+                                          "is probably malformed: re-export it, or if it is genuine raise "
+                                          f"{MAX_HEADER_SIZE_ENV} (e.g. {MAX_HEADER_SIZE_ENV}=32M)")
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fp.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fp.tell()
 
 
 def _check_pixel_data(fp: BinaryIO, header: Dataset, label: str) -> int | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from readingroom.dicom.assemble import assemble
 from readingroom.dicom.headers import read_instance
+from readingroom.dicom.limits import InputLimits
 from readingroom.dicom.model import Collection, Problem
 from readingroom.dicom.sources import list_source_files
 from readingroom.errors import InputError
@@ -14,13 +15,14 @@ from readingroom.errors import InputError
 Progress = Callable[[int, int], None]
 
 
-def open_path(source: str | os.PathLike, progress: Progress | None = None) -> Collection:
+def open_path(source: str | os.PathLike, progress: Progress | None = None,
+              limits: InputLimits | None = None) -> Collection:
     """Open a file, folder, zip or DICOMDIR; unusable files are listed, not fatal.
 
     Raises :class:`InputError` only when nothing usable is there at all, with the
-    reason for a single file or a summary for several.
+    reason for a single file or a summary for several; ``limits`` default to the environment's.
     """
-    files = list_source_files(source)
+    files = list_source_files(source, limits)
     if not files:
         raise InputError(f"{source}: no files found; point at a DICOM file, a folder of them, a zip or a DICOMDIR")
     instances, problems = [], []

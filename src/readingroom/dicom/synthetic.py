@@ -121,3 +121,27 @@ def _slice_dataset(k: int, size: int, pixel_spacing, slice_spacing: float, study
     ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = _INTERCEPT, 1, "HU"
     ds.WindowCenter, ds.WindowWidth = 40, 80
     return ds
+
+
+def write_header_bomb(template: str | Path, path: str | Path) -> Path:
+    """``template``'s image with about 520,000 tiny private elements ahead of its pixels (5 MB of header).
+
+    Each element is valid alone; together they take seconds to parse and check, as the
+    malformed files that froze a server did. For tests and benchmarks of the input limits.
+    """
+    import struct
+
+    from pydicom import dcmread
+
+    ds = dcmread(template)
+    if ds.file_meta.TransferSyntaxUID.is_compressed:
+        ds.decompress()
+    pixels = ds.PixelData
+    del ds.PixelData
+    ds.save_as(path, enforce_file_format=True)
+    with open(path, "ab") as fp:
+        for group in range(0x7001, 0x7FDF, 2):
+            fp.write(struct.pack("<HH2sH", group, 0x0010, b"LO", 2) + b"RR")
+            fp.write(b"".join(struct.pack("<HH2sH", group, el, b"LO", 2) + b"AB" for el in range(0x1000, 0x1100)))
+        fp.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, len(pixels)) + pixels)
+    return Path(path)

@@ -64,7 +64,7 @@ class LaterStage:
 class CasePage:
     """One case version, run once: the page's HTML and its questions' keys, or why Voila must serve it."""
 
-    html: str = ""
+    html: str = ""  # for a live case, its page without a kernel
     later_stages: tuple[LaterStage, ...] = ()  # stage k at k - 1
     keys: dict[str, AnswerKey] = field(default_factory=dict)
     live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
@@ -166,22 +166,27 @@ class CasePages:
         notebook, exports = nbformat.from_dict(ran["notebook"]), ran["stages"]
         widgets, live_reason = page_widgets(exports[0]["state"], exports[0]["widgets"])
         later = _later_stages(stages(notebook)[1:], notebook, exports, widgets, saved=card.notebook)
+        if live_reason:  # the page without a kernel, for readers waiting for one: what needs Python as pictures
+            widgets, _ = page_widgets(exports[0]["state"], exports[0]["widgets"], leave_out_unmountable=True)
+        keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
+        first = self._html(card, notebook, widgets, without_kernel=bool(live_reason))
         if live_reason:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
             self.on_live(card)
-            return CasePage(live_reason=live_reason, later_stages=later)
-        keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
-        first = self._html(card, notebook, widgets)
-        self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
-        return CasePage(html=first, later_stages=later, keys=keys)
+        else:
+            self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
+        return CasePage(html=first, later_stages=later, keys=keys, live_reason=live_reason)
 
-    def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict) -> str:
-        """The unknown's page: stage 0's cells, a slot for each of its widgets, their state."""
+    def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict, without_kernel: bool = False) -> str:
+        """The unknown's page: stage 0's cells, a slot for each of its widgets, their state.
+
+        ``without_kernel``: the page of a live case, saying that its interactive parts are pictures here.
+        """
         config = {"base": self.base, "case": card.id, "widgets": widgets}
         return self.environment.get_template("case_page.html").render(
             base=self.base, version=modules_version(), case=notebook.metadata.get("readingroom", {}),
             cells=stage_html(notebook, 0, _slots(widgets)), reveal=notebook.metadata["readingroom_stages"],
-            config_json=json.dumps(config).replace("</", "<\\/"))
+            config_json=json.dumps(config).replace("</", "<\\/"), without_kernel=without_kernel)
 
 
 def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[dict], widgets: dict,

@@ -9,12 +9,13 @@ gate are in neither.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
 
 from readingroom.case.metadata import METADATA_KEY
-from readingroom.server.gate import CaseGate, folder_signature
+from readingroom.server.gate import CaseGate, Verdict
 
 UNKNOWN_FIELDS = ("presentation", "modalities", "region", "system", "difficulty", "minutes")
 KNOWN_FIELDS = UNKNOWN_FIELDS + ("title", "diagnosis", "certainty", "tags")
@@ -63,10 +64,17 @@ class Catalog:
         self._cards: dict[str, Card] = {}
 
     def card(self, slug: str) -> Card | None:
-        """The case's card, or None when it does not exist or fails the gate."""
-        if self.gate.problems(slug):
+        """The case's card, or None when it does not exist or fails the gate; blocks while it is checked."""
+        return self._card(slug, self.gate.verdict(slug))
+
+    async def checked_card(self, slug: str) -> Card | None:
+        """:meth:`card` for the event loop: the gate's check, if the files changed, runs in a worker."""
+        return self._card(slug, await self.gate.checked(slug))
+
+    def _card(self, slug: str, verdict: Verdict) -> Card | None:
+        if verdict.problems:
             return None
-        version = version_of(folder_signature(self.gate.cases_dir / slug))
+        version = version_of(verdict.signature)
         cached = self._cards.get(slug)
         if cached is None or cached.version != version:
             notebook = json.loads((self.gate.cases_dir / slug / "case.ipynb").read_text(encoding="utf-8"))
@@ -74,10 +82,10 @@ class Catalog:
             self._cards[slug] = cached
         return cached
 
-    def by_id(self, case_id: str) -> Card | None:
+    async def checked_by_id(self, case_id: str) -> Card | None:
         """The servable case with this public id, or None."""
         slug = self.slug_of(case_id)
-        return self.card(slug) if slug else None
+        return await self.checked_card(slug) if slug else None
 
     def slug_of(self, case_id: str) -> str | None:
         return next((s for s in self.gate.slugs() if public_id(s) == case_id), None)
@@ -85,5 +93,9 @@ class Catalog:
     def cards(self) -> list[Card]:
         return [card for card in map(self.card, self.gate.slugs()) if card is not None]
 
-    def index(self, base: str, known: bool) -> list[dict]:
-        return [card.entry(base, known) for card in self.cards()]
+    async def checked_cards(self) -> list[Card]:
+        found = await asyncio.gather(*map(self.checked_card, self.gate.slugs()))
+        return [card for card in found if card is not None]
+
+    async def index(self, base: str, known: bool) -> list[dict]:
+        return [card.entry(base, known) for card in await self.checked_cards()]

@@ -3,7 +3,8 @@
 - ``/``: the catalog page (cards, filters, search, unknown mode), HTML with its index inline
 - ``/readingroom/catalog.json?known=1``: the index (unknown by default)
 - ``/readingroom/thumbnails/<id>-<version>.jpg``: key-image thumbnails, immutable
-- ``/cases/<id>/``: the case page: the unknown view run once, no kernel per visitor (Voila for live notebooks)
+- ``/cases/<id>/``: the case page: the unknown view run once, no kernel per visitor (Voila for live notebooks,
+  under the kernel budget; ``?kernel=0``: such a case without a kernel)
 - ``/readingroom/cases/<id>/answers``: POST, scores an answer on a case page without a kernel
 - ``/readingroom/cases/<id>/stages/<k>?key=...``: stage k's HTML, with the key from stage k-1
 - ``<id>`` is :func:`public_id` of the slug: slugs spell the diagnosis, so URLs never carry them
@@ -29,6 +30,8 @@ from readingroom.server.forwarded import SecureBehindProxy, came_over_https
 from readingroom.server.gate import WITHHELD
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
+from readingroom.server.live_case import serve_live
+from readingroom.server.live_kernels import KernelBudget
 from readingroom.server.stages import next_stage, render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
 
@@ -79,8 +82,8 @@ class CatalogPageHandler(PlainHandler):
     def initialize(self, catalog: Catalog, environment: jinja2.Environment, records: RecordsStore) -> None:
         self.catalog, self.environment, self.records = catalog, environment, records
 
-    def get(self) -> None:
-        index = self.catalog.index(base_of(self), known=False)
+    async def get(self) -> None:
+        index = await self.catalog.index(base_of(self), known=False)
         page = self.environment.get_template("catalog.html").render(
             base=base_of(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index),
             user=current_user(self, self.records), xsrf_token=self.xsrf_token.decode())
@@ -94,11 +97,12 @@ class CatalogIndexHandler(PlainHandler):
     def initialize(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def get(self) -> None:
+    async def get(self) -> None:
         known = self.get_argument("known", "0") == "1"
+        index = await self.catalog.index(base_of(self), known=known)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-cache")
-        self.finish(json.dumps(self.catalog.index(base_of(self), known=known)))
+        self.finish(json.dumps(index))
 
 
 class ThumbnailHandler(PlainHandler):
@@ -108,14 +112,10 @@ class ThumbnailHandler(PlainHandler):
         self.catalog, self.thumbnails = catalog, thumbnails
 
     async def get(self, case_id: str, version: str) -> None:
-        card = self.catalog.by_id(case_id)
+        card = await self.catalog.checked_by_id(case_id)
         if card is None or card.version != version:
             raise web.HTTPError(404, "no such thumbnail")
-        slug = card.slug
-        folder = self.catalog.gate.cases_dir / slug / "images"
-        from tornado.ioloop import IOLoop
-
-        data = await IOLoop.current().run_in_executor(None, self.thumbnails.get, slug, version, folder)
+        data = await self.thumbnails.get(card.slug, version, self.catalog.gate.cases_dir / card.slug / "images")
         self.set_header("Content-Type", "image/jpeg")
         self.set_header("Cache-Control", IMMUTABLE)
         self.finish(data)
@@ -132,8 +132,8 @@ class StageHandler(PlainHandler):
     def initialize(self, catalog: Catalog, secret: bytes, case_pages: CasePages) -> None:
         self.catalog, self.secret, self.case_pages = catalog, secret, case_pages
 
-    def get(self, case_id: str, number: str) -> None:
-        card = self.catalog.by_id(case_id)
+    async def get(self, case_id: str, number: str) -> None:
+        card = await self.catalog.checked_by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
         notebook = card.notebook
@@ -155,14 +155,15 @@ class StageHandler(PlainHandler):
 
 
 class CasePageHandler(SecureBehindProxy, TornadoVoilaHandler):
-    """GET ``/cases/<id>/``: the case's unknown view, run once (:mod:`.case_pages`); Voila for live notebooks."""
+    """GET ``/cases/<id>/``: the case's unknown view, run once (:mod:`.case_pages`); Voila for live notebooks,
+    under the kernel budget (:mod:`.live_case`), or without a kernel with ``?kernel=0``."""
 
-    def initialize(self, catalog: Catalog, case_pages: CasePages, **kwargs) -> None:
+    def initialize(self, catalog: Catalog, case_pages: CasePages, budget: KernelBudget, **kwargs) -> None:
         super().initialize(**kwargs)
-        self.catalog, self.case_pages = catalog, case_pages
+        self.catalog, self.case_pages, self.budget = catalog, case_pages, budget
 
     async def get(self, case_id: str) -> None:
-        card = self.catalog.by_id(case_id)
+        card = await self.catalog.checked_by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
         # Reading the token makes tornado set the _xsrf cookie: answers are posted with it, and
@@ -173,8 +174,8 @@ class CasePageHandler(SecureBehindProxy, TornadoVoilaHandler):
         if page.error:
             raise web.HTTPError(500, f"This case cannot be shown: {page.error}. "
                                      "Its author can run `readingroom check` on it to see why.")
-        if page.live_reason:
-            await super().get(path=f"{card.slug}/case.ipynb")
+        if page.live_reason and self.get_argument("kernel", "") != "0":
+            await serve_live(self, card, self.budget, template_environment(), base_of(self))
             return
         self.set_header("Cache-Control", "no-cache")  # the page names its version's reveal keys
         self.finish(page.html)
@@ -196,9 +197,9 @@ class AnswerHandler(PlainHandler):
                    attempts: AnswerAttempts) -> None:
         self.catalog, self.case_pages, self.records, self.attempts = catalog, case_pages, records, attempts
 
-    def post(self, case_id: str) -> None:
+    async def post(self, case_id: str) -> None:
         self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
-        card = self.catalog.by_id(case_id)
+        card = await self.catalog.checked_by_id(case_id)
         if card is None:
             _refuse(self.catalog, case_id)
         reader = reader_of(self, self.records)
@@ -252,7 +253,7 @@ def _refuse(catalog: Catalog, case_id: str) -> None:
 
 
 def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secret: bytes, case_pages: CasePages,
-                   voila_kwargs: dict) -> list[tuple]:
+                   budget: KernelBudget, voila_kwargs: dict) -> list[tuple]:
     """The tornado rules for the catalog, case pages and what must not be served, under ``base_url``."""
     base = route_base(base_url)
     environment = template_environment()
@@ -262,11 +263,12 @@ def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secre
         (rf"{base}", CatalogPageHandler, {"catalog": catalog, "environment": environment, "records": records}),
         (rf"{base}readingroom/catalog\.json", CatalogIndexHandler, {"catalog": catalog}),
         (rf"{base}readingroom/thumbnails/({CASE_ID})-([0-9a-f]+)\.jpg", ThumbnailHandler,
-         {"catalog": catalog, "thumbnails": ThumbnailCache()}),
+         {"catalog": catalog, "thumbnails": ThumbnailCache(catalog.gate.jobs)}),
         (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler,
          {"catalog": catalog, "secret": secret, "case_pages": case_pages}),
         (rf"{base}readingroom/cases/({CASE_ID})/answers", AnswerHandler,
          {"catalog": catalog, "case_pages": case_pages, "records": records, "attempts": AnswerAttempts()}),
-        (rf"{base}cases/({CASE_ID})/", CasePageHandler, {"catalog": catalog, "case_pages": case_pages, **voila_kwargs}),
+        (rf"{base}cases/({CASE_ID})/", CasePageHandler,
+         {"catalog": catalog, "case_pages": case_pages, "budget": budget, **voila_kwargs}),
         (rf"{base}cases/({CASE_ID})", web.RedirectHandler, {"url": base + "cases/{0}/"}),
     ] + [(rf"{base}{pattern}", NotServedHandler) for pattern in blocked]

@@ -3,8 +3,10 @@
 A subclass rather than edits to :mod:`readingroom.server.voila_app`: the frames
 app stays usable alone (one notebook), and everything public-facing is set here
 with safe defaults: no files served next to notebooks, the case-page template,
-the unknown view of each case (see :mod:`readingroom.server.stages`), kernels only
-for the cases Voila serves live, culled when idle, and secrets kept out of the log.
+the unknown view of each case (see :mod:`readingroom.server.stages`), kernels
+only for live cases, preheated once a case is found live, held one per visitor under
+a budget (:mod:`readingroom.server.live_kernels`) and culled when idle, and secrets
+kept out of the log.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
+from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.handlers import route_base
 from readingroom.server.learning import curriculum_folder, learning_routes
+from readingroom.server.live_kernels import KernelBudget, default_cap
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
 from readingroom.server.log_scrub import keep_secrets_out_of_logs
 from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes, template_environment
@@ -64,7 +68,15 @@ class ServeVoila(ReadingroomVoila):
                     "Example: readingroom serve cases --ServeVoila.pool_size=2")
     cull_idle_timeout = Int(600, config=True, help="Seconds a kernel may sit idle with no page open before it is "
                             "shut down. Example: --ServeVoila.cull_idle_timeout=300")
+    max_live_kernels = Int(0, config=True, help="Kernels visitors of live case pages may hold at once, one each; "
+                           "beyond it they queue, offered the case without a kernel meanwhile (0: as many as fit "
+                           "in three quarters of the memory available at start-up, about 120 MB each). "
+                           "Example: --ServeVoila.max_live_kernels=20")
     cull_interval = Int(60, config=True, help="Seconds between idle-kernel sweeps. Example: --ServeVoila.cull_interval=30")
+    dicom_workers = Int(default_workers(), config=True, help="Worker processes for DICOM work that requests "
+                        "trigger (the PHI gate re-checking an edited case, thumbnails, a conference's encoding), so "
+                        "none of it holds up the event loop (0: in a thread instead). "
+                        "Example: --ServeVoila.dicom_workers=1")
     reveal_secret = Unicode("", config=True, help="Secret signing the reveal keys; share it between processes behind "
                             "a load balancer (default: random per process). Example: --ServeVoila.reveal_secret=$SECRET")
 
@@ -98,7 +110,8 @@ class ServeVoila(ReadingroomVoila):
         conf.strip_sources, conf.show_tracebacks = True, False
         conf.allow_template_override = conf.allow_theme_override = "NO"
         self._secret = self.reveal_secret.encode() or os.urandom(32)
-        self.catalog = Catalog(CaseGate(Path(self.root_dir)))
+        self.dicom_jobs = DicomJobs(self.dicom_workers)
+        self.catalog = Catalog(CaseGate(Path(self.root_dir), self.dicom_jobs, self.log))
         self.records = RecordsStore(self.records_url or default_url())
         self.records.ensure_schema()  # a store behind this version: one line naming `readingroom records upgrade`
         journal = Journal(Path(self.journal) if self.journal else journal_path(self.records.url), self.records.url)
@@ -121,6 +134,7 @@ class ServeVoila(ReadingroomVoila):
         self.conferences.close_all()  # attendance and session ends are recorded before the process goes
         self.durable.close()  # a last try to put the journal into the store; what is left waits for the next start
         self.case_pages.stop()  # a case still running at start-up would keep its kernel, and the process, alive
+        self.dicom_jobs.stop()
         super().stop()
 
     def init_settings(self) -> dict:
@@ -161,8 +175,10 @@ class ServeVoila(ReadingroomVoila):
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
                                  self.case_pages)
+        budget = KernelBudget(self.max_live_kernels or default_cap())
+        self.log.info("readingroom: live case pages may hold %d kernel(s) at once", budget.cap)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
-                               self.case_pages, voila_kwargs)
+                               self.case_pages, budget, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
         return ours + super().init_handlers()
 

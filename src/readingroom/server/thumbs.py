@@ -8,8 +8,9 @@ changes), so no file under ``cases/`` is ever sent as it is.
 from __future__ import annotations
 
 import io
-import threading
 from pathlib import Path
+
+from readingroom.server.dicom_jobs import DicomJobs
 
 THUMB_SIZE = 320
 
@@ -30,18 +31,19 @@ def render_thumbnail(images: Path, size: int = THUMB_SIZE) -> bytes:
 
 
 class ThumbnailCache:
-    """One thumbnail per case and version (the case's file signature); bounded by the number of cases."""
+    """One thumbnail per case and version (the case's file signature); bounded by the number of cases.
 
-    def __init__(self):
+    Thumbnails are rendered by ``jobs``, in a worker process: decoding is no work for the event loop.
+    """
+
+    def __init__(self, jobs: DicomJobs):
+        self.jobs = jobs
         self._store: dict[str, tuple[str, bytes]] = {}
-        self._lock = threading.Lock()
 
-    def get(self, slug: str, version: str, images: Path) -> bytes:
-        with self._lock:
-            cached = self._store.get(slug)
+    async def get(self, slug: str, version: str, images: Path) -> bytes:
+        cached = self._store.get(slug)
         if cached and cached[0] == version:
             return cached[1]
-        data = render_thumbnail(images)
-        with self._lock:
-            self._store[slug] = (version, data)
+        data = await self.jobs.run(render_thumbnail, images)
+        self._store[slug] = (version, data)
         return data

@@ -118,7 +118,7 @@ class ConferenceStageHandler(_ConferencePage):
         k = int(number)
         case_id = self._allowed_case(conference, k)
         entry = next((e for e in conference.agenda if e["case"] == case_id), None)
-        card = self.catalog.by_id(case_id) if entry else None
+        card = await self.catalog.checked_by_id(case_id) if entry else None
         if card is None:
             raise web.HTTPError(404, "That case is not on this conference's agenda.")
         if k >= entry["stages"]:

@@ -194,38 +194,43 @@ class Conferences:
                 conference.room.end()
                 self.end(conference)
 
-    def servable_cases(self) -> list[tuple[str, str]]:
-        """``(slug, title)`` of every case a conference can be started on, for the educator's form."""
-        return [(card.slug, str(card.metadata.get("title") or card.slug)) for card in self.catalog.cards()]
-
-    def servable_modules(self) -> list[tuple[str, str]]:
-        """``(name, title)`` of every module whose cases can all be presented."""
-        return [(m.name, m.title) for m in self.modules.values() if all(self.catalog.gate.passes(s) for s in m.cases)]
+    async def servable(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """For the educator's form: ``(slug, title)`` of every case a conference can be started on, and
+        ``(name, title)`` of every module whose cases can all be presented."""
+        cards = await self.catalog.checked_cards()
+        passing = {card.slug for card in cards}
+        cases = [(card.slug, str(card.metadata.get("title") or card.slug)) for card in cards]
+        return cases, [(m.name, m.title) for m in self.modules.values() if all(s in passing for s in m.cases)]
 
     def _agenda(self, slugs: list[str], progress: Progress | None) -> list[dict]:
         from readingroom.case.roles import stages
-        from readingroom.dicom import open_path
 
         cases_dir = self.catalog.gate.cases_dir
-        opened = [(slug, open_path(cases_dir / slug / "images").series) for slug in slugs]
-        total, done = sum(len(series) for _, series in opened), 0
         agenda = []
-        for slug, series in opened:
-            manifests = []
-            for one in series:
-                manifests.append(encode_series(one, self.cache))
-                done += 1
-                if progress:
-                    progress(done, total)
+        for done, slug in enumerate(slugs, start=1):
+            series = self.catalog.gate.jobs.wait(encode_case, cases_dir / slug / "images", self.cache.root)
+            if progress:
+                progress(done, len(slugs))
             card = self.catalog.card(slug)
             agenda.append({
                 "case": public_id(slug), "title": str(card.metadata.get("title") or slug),
                 "presentation": str(card.metadata.get("presentation") or ""), "stages": len(stages(card.notebook)),
-                "series": [{"uid": s.uid, "number": s.number, "modality": s.modality, "description": s.description,
-                            "count": s.frame_count} for s in series],
-                "manifests": manifests,
+                "series": [{k: v for k, v in one.items() if k != "manifest"} for one in series],
+                "manifests": [one["manifest"] for one in series],
             })
         return agenda
+
+
+def encode_case(images: Path, cache_root: Path) -> list[dict]:
+    """Every series of a case encoded into the frame cache: what the agenda lists of it, with its manifest.
+
+    A plain function: the serving app runs it in a worker process (:mod:`readingroom.server.dicom_jobs`).
+    """
+    from readingroom.dicom import open_path
+
+    cache = FrameCache(cache_root)
+    return [{"uid": s.uid, "number": s.number, "modality": s.modality, "description": s.description,
+             "count": s.frame_count, "manifest": encode_series(s, cache)} for s in open_path(images).series]
 
 
 def presentable_kind(name: str, cases_dir: Path, module_names: Collection[str]) -> str:

@@ -34,13 +34,13 @@ class _EducatorPage(PlainHandler):
 class NewConferenceHandler(_EducatorPage):
     """GET: the form listing what can be presented (cases passing the checks, modules)."""
 
-    def get(self) -> None:
+    async def get(self) -> None:
         user = self.educator()
-        conferences = self.hubs.conferences
+        cases, modules = await self.hubs.conferences.servable()
         self.set_header("Cache-Control", "no-store")
         self.finish(self.environment.get_template("conference/new.html").render(
             base=base_of(self), xsrf=self.xsrf_token.decode(), educator=user.display_name,
-            cases=conferences.servable_cases(), modules=conferences.servable_modules()))
+            cases=cases, modules=modules))
 
 
 class StartConferenceHandler(_EducatorPage):
