@@ -21,3 +21,7 @@ class NotAnImageError(InputError):
 
 class DecodeError(InputError):
     """Pixel data that cannot be decoded (truncated, or a codec we lack)."""
+
+
+class RemoteError(ReadingroomError):
+    """A PACS or DICOMweb server that cannot be reached, refuses us, or fails a transfer."""

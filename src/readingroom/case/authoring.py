@@ -50,6 +50,26 @@ def new_case(title: str, source: Path, cases_dir: Path, *, key_path: Path | None
              progress: Callable[[int, int], None] | None = None) -> NewCase:
     from readingroom.deid import deidentify
     from readingroom.deid.writer import REPORT_NAME
+
+    def fill(building: Path) -> int:
+        report = deidentify(source, building / IMAGES, key_path=key_path, progress=progress)
+        if report.written == 0:
+            raise InputError(f"{source}: no image could be de-identified safely ({len(report.held_back)} held back); nothing to teach from")
+        os.replace(building / IMAGES / REPORT_NAME, building / DEID_REPORT)
+        return len(report.held_back)
+
+    return build_case(title, cases_dir, fill)
+
+
+def build_case(title: str, cases_dir: Path, fill: Callable[[Path], int], *, key_images: frozenset[str] = frozenset(),
+               presentation: str | None = None) -> NewCase:
+    """The one way a case folder comes to be, whatever brought its images.
+
+    ``fill(building)`` puts de-identified ``images/`` and ``deid.json`` into the hidden
+    folder being built and returns how many inputs it held back. ``key_images`` (SOP
+    Instance UIDs, as de-identified) choose where the viewer starts; ``presentation``
+    pre-fills the history.
+    """
     from readingroom.dicom import open_path
 
     folder = cases_dir / slugify(title)
@@ -58,19 +78,28 @@ def new_case(title: str, source: Path, cases_dir: Path, *, key_path: Path | None
     cases_dir.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=cases_dir))
     try:
-        report = deidentify(source, building / IMAGES, key_path=key_path, progress=progress)
-        if report.written == 0:
-            raise InputError(f"{source}: no image could be de-identified safely ({len(report.held_back)} held back); nothing to teach from")
-        os.replace(building / IMAGES / REPORT_NAME, building / DEID_REPORT)
+        held_back = fill(building)
         collection = open_path(building / IMAGES)
         metadata = derived_metadata(title, collection)
-        nbformat.write(case_notebook(metadata, len(collection.series)), building / NOTEBOOK)
+        if presentation:
+            metadata["presentation"] = presentation
+        start = _first_key_image(collection, key_images)
+        nbformat.write(case_notebook(metadata, len(collection.series), start=start), building / NOTEBOOK)
         _share(building)
         os.replace(building, folder)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    return NewCase(folder=folder, series=len(collection.series), held_back=len(report.held_back))
+    return NewCase(folder=folder, series=len(collection.series), held_back=held_back)
+
+
+def _first_key_image(collection, key_images: frozenset[str]) -> tuple[int, int] | None:
+    """(series index, frame index) of the first key image found, in the collection's order."""
+    for series_index, series in enumerate(collection.series):
+        for frame_index, frame in enumerate(series.frames):
+            if str(frame.instance.header.get("SOPInstanceUID", "")) in key_images:
+                return series_index, frame_index
+    return None
 
 
 def _share(folder: Path) -> None:
