@@ -86,9 +86,12 @@ def _configuration(root: Path, http_port: int, dicom_port: int) -> dict:
         "AuthenticationEnabled": True,
         "RegisteredUsers": {USER: PASSWORD},
         "DicomAlwaysAllowFind": True,
-        "DicomAlwaysAllowGet": True,
+        "DicomAlwaysAllowGet": False,  # otherwise every calling AE may C-GET, and no refusal can be tested
         "DicomAlwaysAllowMove": True,
-        "DicomModalities": {"noget": {"AET": NO_GET_AET, "Host": "127.0.0.1", "Port": 1, "AllowGet": False}},
+        "DicomModalities": {  # ports are set by the tests that need Orthanc to connect back
+            "readingroom": {"AET": "READINGROOM", "Host": "127.0.0.1", "Port": 1, "AllowGet": True},
+            "noget": {"AET": NO_GET_AET, "Host": "127.0.0.1", "Port": 1, "AllowGet": False},
+        },
         "DicomScuTimeout": 10,
         "Plugins": [DICOMWEB_PLUGIN],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False},

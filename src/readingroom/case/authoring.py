@@ -62,17 +62,17 @@ def new_case(title: str, source: Path, cases_dir: Path, *, key_path: Path | None
 
 
 def build_case(title: str, cases_dir: Path, fill: Callable[[Path], int], *, key_images: frozenset[str] = frozenset(),
-               presentation: str | None = None) -> NewCase:
+               presentation: str | None = None, name: str | None = None) -> NewCase:
     """The one way a case folder comes to be, whatever brought its images.
 
     ``fill(building)`` puts de-identified ``images/`` and ``deid.json`` into the hidden
     folder being built and returns how many inputs it held back. ``key_images`` (SOP
     Instance UIDs, as de-identified) choose where the viewer starts; ``presentation``
-    pre-fills the history.
+    pre-fills the history; ``name`` is the folder's name when not the title's slug.
     """
     from readingroom.dicom import open_path
 
-    folder = cases_dir / slugify(title)
+    folder = cases_dir / (name or slugify(title))
     if folder.exists():
         raise InputError(f"{folder} already exists; choose another title or remove that folder")
     cases_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from readingroom.errors import InputError, RemoteError
 from readingroom.inflow.intake import Intake
@@ -53,7 +54,7 @@ class _Store:
         self._lock = threading.Lock()
 
     def __call__(self, ds) -> int:
-        stored = self.intake.accept(ds) is not None
+        stored = isinstance(self.intake.accept(ds), Path)
         with self._lock:
             self.done += 1
             done = self.done

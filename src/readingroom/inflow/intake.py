@@ -52,8 +52,15 @@ class Intake:
     def written(self) -> int:
         return self._written
 
-    def accept(self, ds: Dataset) -> Path | None:
-        """De-identify ``ds`` and write it; None (and a reason in the report) when it is held back."""
+    @classmethod
+    def resume(cls, images: Path, key: bytes) -> Intake:
+        """An intake over files an earlier run wrote completely (temporaries swept first)."""
+        intake = cls(images, key)
+        intake._arrived = intake._written = sum(1 for _ in images.rglob("*.dcm")) if images.is_dir() else 0
+        return intake
+
+    def accept(self, ds: Dataset) -> Path | HeldBack:
+        """De-identify ``ds`` and write it; what was held back and why, when it cannot be made safe."""
         with self._lock:
             index = self._arrived
             self._arrived += 1
@@ -62,21 +69,21 @@ class Intake:
                 warnings.simplefilter("ignore")
                 clean = deidentify_dataset(ds, self._key)
         except InputError as error:
-            self.hold(index, str(error))
-            return None
+            return self.hold(index, str(error))
         except Exception as error:  # one odd object must not stop a study of hundreds
-            self.hold(index, f"unexpected {type(error).__name__} while de-identifying; report this")
-            return None
+            return self.hold(index, f"unexpected {type(error).__name__} while de-identifying; report this")
         path = self.images / relative_path(clean)
         write_atomically(clean, path)
         with self._lock:
             self._written += 1
         return path
 
-    def hold(self, index: int, reason: str) -> None:
+    def hold(self, index: int, reason: str) -> HeldBack:
         """Record arrival ``index`` as not written, with a reason that carries no content."""
+        held = HeldBack(index=index, reason=reason)
         with self._lock:
-            self._held.append(HeldBack(index=index, reason=reason))
+            self._held.append(held)
+        return held
 
     def report(self) -> DeidReport:
         """The case's ``deid.json``: counts and reasons, no identifiers."""
