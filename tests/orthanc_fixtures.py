@@ -73,6 +73,26 @@ class Orthanc:
         return reply.json()
 
 
+def _start(root: Path, attempts: int = 3) -> Orthanc:
+    """Orthanc on two free ports; another process may take a port between the probe and the bind, so retry."""
+    credentials = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    for attempt in range(attempts):
+        http_port, dicom_port = free_port(), free_port()
+        config = root / "orthanc.json"
+        config.write_text(json.dumps(_configuration(root, http_port, dicom_port)))
+        log = root / "orthanc.log"
+        proc = subprocess.Popen([ORTHANC, str(config)], stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=root)
+        server = Orthanc(http_port, dicom_port, log, proc)
+        server.session.auth = (USER, PASSWORD)
+        try:
+            wait_http(f"{server.url}/system", proc, log, headers={"Authorization": f"Basic {credentials}"})
+            return server
+        except RuntimeError:
+            if attempt == attempts - 1 or "already in use" not in log.read_text():
+                raise
+    raise AssertionError("no attempt left")
+
+
 def _configuration(root: Path, http_port: int, dicom_port: int) -> dict:
     return {
         "Name": "readingroom-test-pacs",
@@ -108,23 +128,15 @@ def orthanc() -> Iterator[Orthanc]:
             pytest.fail(f"CI (env CI set) must run the PACS tests, but: {reason}")
         pytest.skip(reason)
     root = Path(tempfile.mkdtemp(prefix="readingroom-orthanc-"))
-    http_port, dicom_port = free_port(), free_port()
-    config = root / "orthanc.json"
-    config.write_text(json.dumps(_configuration(root, http_port, dicom_port)))
-    log = root / "orthanc.log"
-    proc = subprocess.Popen([ORTHANC, str(config)], stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=root)
-    server = Orthanc(http_port, dicom_port, log, proc)
-    server.session.auth = (USER, PASSWORD)
+    server = _start(root)
     try:
-        credentials = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        wait_http(f"{server.url}/system", proc, log, headers={"Authorization": f"Basic {credentials}"})
         yield server
     finally:
-        proc.terminate()
+        server.proc.terminate()
         try:
-            proc.wait(20)
+            server.proc.wait(20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            server.proc.kill()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -1,0 +1,198 @@
+"""`readingroom receive` as the PACS's "send to teaching file" destination: Orthanc C-STOREs to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pydicom
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from readingroom.dicom import open_path
+from readingroom.inflow.drafts import list_drafts
+from tests.conftest import FAKE_PHI
+from tests.orthanc_fixtures import synthetic_study
+from tests.servers import free_port
+
+from .tools import CLI, cli_env, identifiers_in
+
+AET = "TEACHING"
+KOS_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
+
+
+def wait_for(condition, what: str, timeout: float = 120):
+    """Poll ``condition`` until it is truthy (a server's work, not a test delay)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Receiving:
+    def __init__(self, root: Path, orthanc) -> None:
+        self.root, self.inbox, self.key = root, root / "inbox", root / "keys" / "deid.key"
+        self.port = free_port()
+        self.log = root / "receive.log"
+        orthanc.add_modality("teaching", AET, self.port)
+        self.proc = None
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen([*CLI, "receive", "--port", str(self.port), "--aet", AET, "--inbox", str(self.inbox),
+                                          "--quiet", "2", "--key", str(self.key)], stdout=out, stderr=subprocess.STDOUT,
+                                         env=cli_env(COLUMNS="200"))
+        wait_for(lambda: "listening as" in self.log.read_text(), "receive to listen", timeout=60)
+
+    def drafts(self) -> list[Path]:
+        return sorted(self.inbox / draft.name for draft in list_drafts(self.inbox))
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def receiving(tmp_path, orthanc):
+    receiver = Receiving(tmp_path, orthanc)
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+def _key_object(study_folder: Path, description: str) -> tuple[Path, str]:
+    """A KOS marking slice 4 of the last series, as a PACS's "send to teaching file" makes; its target UID."""
+    last_series = sorted(study_folder.glob("series-*"))[-1]
+    target = pydicom.dcmread(next(p for p in last_series.iterdir() if pydicom.dcmread(p).InstanceNumber == 4))
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = KOS_CLASS, generate_uid()
+    ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = KOS_CLASS, ds.SOPInstanceUID
+    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "StudyInstanceUID", "AccessionNumber", "StudyDate"):
+        setattr(ds, keyword, target.get(keyword))
+    ds.SeriesInstanceUID, ds.Modality, ds.SeriesNumber, ds.InstanceNumber = generate_uid(), "KO", 99, 1
+    ds.ValueType, ds.ContinuityOfContent = "CONTAINER", "SEPARATE"
+    ds.ConceptNameCodeSequence = [_code("113004", "For Teaching")]
+    text = Dataset()
+    text.RelationshipType, text.ValueType, text.TextValue = "CONTAINS", "TEXT", description
+    text.ConceptNameCodeSequence = [_code("113012", "Key Object Description")]
+    image = Dataset()
+    image.RelationshipType, image.ValueType = "CONTAINS", "IMAGE"
+    image.ReferencedSOPSequence = [_reference(target)]
+    ds.ContentSequence = [text, image]
+    series = Dataset()
+    series.SeriesInstanceUID, series.ReferencedSOPSequence = target.SeriesInstanceUID, [_reference(target)]
+    evidence = Dataset()
+    evidence.StudyInstanceUID, evidence.ReferencedSeriesSequence = target.StudyInstanceUID, [series]
+    ds.CurrentRequestedProcedureEvidenceSequence = [evidence]
+    path = study_folder / "kos.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return path, str(target.SOPInstanceUID)
+
+
+def _code(value: str, meaning: str) -> Dataset:
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = value, "DCM", meaning
+    return code
+
+
+def _reference(target) -> Dataset:
+    ref = Dataset()
+    ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = target.SOPClassUID, target.SOPInstanceUID
+    return ref
+
+
+def test_a_sent_study_becomes_a_deidentified_draft_starting_on_its_key_image(tmp_path, orthanc, receiving):
+    folder = tmp_path / "study"
+    study_uid = synthetic_study(folder, seed=11)
+    _key_object(folder, "Phantom lesion\nThe rim enhances on the fourth slice.")
+    orthanc.upload(folder)
+    orthanc.store_to("teaching", study_uid)
+    [draft] = wait_for(receiving.drafts, "a draft")
+    meta = json.loads((draft / "draft.json").read_text())
+    assert meta["title"] == "Phantom lesion" and meta["images"] == 12
+    assert "rim enhances" in meta["notes"]
+    assert len(list((draft / "images").rglob("*.dcm"))) == 12  # the KOS marks, it is not an image
+    assert identifiers_in(receiving.inbox, receiving.log.read_text(), extra=(study_uid,)) == []
+    notebook = nbformat.read(draft / "case.ipynb", as_version=4)
+    assert notebook.metadata["readingroom"]["title"] == "Phantom lesion"
+    assert "rim enhances" in notebook.cells[0].source
+    viewer_cell = next(c.source for c in notebook.cells if "images" in c.metadata["tags"])
+    series, frame = map(int, re.search(r'Viewer\("images", series=(\d+), frame=(\d+)\)', viewer_cell).groups())
+    assert open_path(draft / "images").series[series].frames[frame].dataset.InstanceNumber == 4
+    assert not list((receiving.inbox / ".incoming").iterdir())
+
+
+def test_a_key_object_description_naming_the_patient_is_withheld(tmp_path, orthanc, receiving):
+    folder = tmp_path / "study"
+    study_uid = synthetic_study(folder, seed=12, series=1)
+    _key_object(folder, f"Case of {FAKE_PHI['PatientName'].replace('^', ' ')}")
+    orthanc.upload(folder)
+    orthanc.store_to("teaching", study_uid)
+    [draft] = wait_for(receiving.drafts, "a draft")
+    assert json.loads((draft / "draft.json").read_text())["notes"] is None
+    assert "description withheld" in receiving.log.read_text()
+    assert identifiers_in(receiving.inbox, receiving.log.read_text(), extra=(study_uid,)) == []
+
+
+def test_two_studies_sent_at_once_stay_separate(tmp_path, orthanc, receiving):
+    uids = [synthetic_study(tmp_path / f"study-{n}", seed=20 + n, series=1, slices=10) for n in range(2)]
+    for n in range(2):
+        orthanc.upload(tmp_path / f"study-{n}")
+    jobs = [orthanc.store_to("teaching", uid, asynchronous=True) for uid in uids]
+    assert all("ID" in job for job in jobs)
+    drafts = wait_for(lambda: len(receiving.drafts()) == 2 and receiving.drafts(), "two drafts")
+    studies = [{str(pydicom.dcmread(p).StudyInstanceUID) for p in (d / "images").rglob("*.dcm")} for d in drafts]
+    assert [len(s) for s in studies] == [1, 1] and studies[0] != studies[1]
+    assert [len(list((d / "images").rglob("*.dcm"))) for d in drafts] == [10, 10]
+
+
+def test_kill_9_mid_study_leaves_no_partial_file_and_a_restart_drafts_what_arrived(tmp_path, orthanc, receiving):
+    study_uid = synthetic_study(tmp_path / "big", seed=30, series=1, slices=120, size=256)
+    orthanc.upload(tmp_path / "big")
+    orthanc.store_to("teaching", study_uid, asynchronous=True)
+    incoming = receiving.inbox / ".incoming"
+    wait_for(lambda: len(list(incoming.rglob("*.dcm"))) >= 10, "the first instances")
+    os.kill(receiving.proc.pid, signal.SIGKILL)
+    receiving.proc.wait()
+    landed = list(incoming.rglob("*.dcm"))
+    for path in landed:  # every file under its own name is whole
+        assert pydicom.dcmread(path).pixel_array.shape == (256, 256)
+    assert 10 <= len(landed) < 120
+    receiving.start()
+    [draft] = wait_for(receiving.drafts, "the resumed study's draft")
+    assert [p for p in receiving.inbox.rglob("*") if p.name.startswith(".arriving-")] == []
+    assert len(list((draft / "images").rglob("*.dcm"))) >= len(landed)
+
+
+def test_an_object_without_a_study_uid_is_refused_with_a_status_and_a_log_line(tmp_path, receiving):
+    from pynetdicom import AE
+
+    synthetic_study(tmp_path / "one", seed=40, series=1, slices=1)
+    ds = pydicom.dcmread(next((tmp_path / "one").rglob("*.dcm")))
+    del ds.StudyInstanceUID
+    ae = AE(ae_title="SENDER")
+    ae.add_requested_context(ds.SOPClassUID, ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", receiving.port, ae_title=AET)
+    assert assoc.is_established
+    status = assoc.send_c_store(ds)
+    assoc.release()
+    assert status.Status == 0xC000
+    assert "refused an object without Study" in wait_for(lambda: "refused" in receiving.log.read_text() and receiving.log.read_text(), "the log line")
+    incoming = receiving.inbox / ".incoming"
+    assert not incoming.exists() or not list(incoming.rglob("*.dcm"))
