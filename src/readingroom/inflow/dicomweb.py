@@ -59,14 +59,9 @@ def fetch_dicomweb(study: DicomWebStudy, intake: Intake, *, session=None, progre
     if not listed:
         raise InputError(f"{study.where} has no such {'series' if study.series else 'study'}; check the UID in the URL")
     series = sorted({str(item.get("0020000E", {}).get("Value", [""])[0]) for item in listed})
-    done = 0
+    stream = (ds for series_uid in series for ds in client.iter_series(study.study, series_uid))
     with _errors(study):
-        for series_uid in series:
-            for ds in client.iter_series(study.study, series_uid):
-                intake.accept(ds)
-                done += 1
-                if progress:
-                    progress(done, max(len(listed), done))
+        intake.accept_all(stream, progress=progress and (lambda done: progress(done, max(len(listed), done))))
 
 
 class _errors:

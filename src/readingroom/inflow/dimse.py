@@ -88,10 +88,9 @@ def _open(study: DimseStudy, calling_aet: str, context: str, *, storage: _Store 
     assoc = ae.associate(study.host, study.port, ae_title=study.aet, **kwargs)
     if assoc.is_established:
         return assoc
-    if assoc.is_rejected:
-        raise RemoteError(f"{study.where} refused the association; check the PACS's AE title ({study.aet}) and "
-                          f"that it accepts calling AE title {calling_aet}")
-    raise RemoteError(f"{study.where} ended the association before it began; check the AE titles and the PACS's log")
+    how = "rejected it" if assoc.is_rejected else "aborted it"  # a PACS may do either for an unknown AE title
+    raise RemoteError(f"{study.where} refused the association ({how}); check the PACS's AE title ({study.aet}) and "
+                      f"that it accepts calling AE title {calling_aet}")
 
 
 def _query(study: DimseStudy, *counts: str):

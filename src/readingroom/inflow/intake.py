@@ -12,6 +12,9 @@ import hashlib
 import os
 import threading
 import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
 from pathlib import Path
 
 from pydicom import dcmwrite
@@ -61,29 +64,53 @@ class Intake:
 
     def accept(self, ds: Dataset) -> Path | HeldBack:
         """De-identify ``ds`` and write it; what was held back and why, when it cannot be made safe."""
-        with self._lock:
-            index = self._arrived
-            self._arrived += 1
-        try:
-            with warnings.catch_warnings():  # pydicom's warnings quote values
-                warnings.simplefilter("ignore")
-                clean = deidentify_dataset(ds, self._key)
-        except InputError as error:
-            return self.hold(index, str(error))
-        except Exception as error:  # one odd object must not stop a study of hundreds
-            return self.hold(index, f"unexpected {type(error).__name__} while de-identifying; report this")
-        path = self.images / relative_path(clean)
-        write_atomically(clean, path)
-        with self._lock:
-            self._written += 1
-        return path
+        return self._record(keep(ds, self.images, self._key, self._next_index()))
 
-    def hold(self, index: int, reason: str) -> HeldBack:
-        """Record arrival ``index`` as not written, with a reason that carries no content."""
-        held = HeldBack(index=index, reason=reason)
+    def accept_all(self, datasets: Iterable[Dataset], progress: Callable[[int], None] | None = None) -> None:
+        """Accept a stream, de-identifying in worker processes (one per core) while the caller's loop
+        keeps receiving: a download is then limited by the network, not by this process's one core.
+        ``progress(done)`` is called as instances land."""
+        workers = os.cpu_count() or 1
+        if workers < 2:
+            for done, ds in enumerate(datasets, 1):
+                self.accept(ds)
+                if progress:
+                    progress(done)
+            return
+        done = 0
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
+                                 initargs=(self.images, self._key)) as pool:
+            pending: set = set()
+            for ds in datasets:
+                pending.add(pool.submit(_keep_in_worker, ds, self._next_index()))
+                if len(pending) >= _IN_FLIGHT_PER_WORKER * workers:  # bound the memory held by a fast network
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done += self._record_all(finished)
+                    if progress:
+                        progress(done)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done += self._record_all(finished)
+                if progress:
+                    progress(done)
+
+    def _next_index(self) -> int:
         with self._lock:
-            self._held.append(held)
-        return held
+            self._arrived += 1
+            return self._arrived - 1
+
+    def _record(self, result: Path | HeldBack) -> Path | HeldBack:
+        with self._lock:
+            if isinstance(result, HeldBack):
+                self._held.append(result)
+            else:
+                self._written += 1
+        return result
+
+    def _record_all(self, futures) -> int:
+        for future in futures:
+            self._record(future.result())  # a write error (a full disk) ends the import here
+        return len(futures)
 
     def report(self) -> DeidReport:
         """The case's ``deid.json``: counts and reasons, no identifiers."""
@@ -93,6 +120,34 @@ class Intake:
             pixels_checked=0, pixels_masked=0, profile_edition=load_basic_profile().edition,
             key_fingerprint=key_fingerprint(self._key),
         )
+
+
+def keep(ds: Dataset, images: Path, key: bytes, index: int) -> Path | HeldBack:
+    """The one way an instance is kept: a de-identified copy in memory, then one atomic write."""
+    try:
+        with warnings.catch_warnings():  # pydicom's warnings quote values
+            warnings.simplefilter("ignore")
+            clean = deidentify_dataset(ds, key)
+    except InputError as error:
+        return HeldBack(index=index, reason=str(error))
+    except Exception as error:  # one odd object must not stop a study of hundreds
+        return HeldBack(index=index, reason=f"unexpected {type(error).__name__} while de-identifying; report this")
+    path = images / relative_path(clean)
+    write_atomically(clean, path)
+    return path
+
+
+_worker: tuple[Path, bytes] | None = None
+_IN_FLIGHT_PER_WORKER = 4
+
+
+def _init_worker(images: Path, key: bytes) -> None:
+    global _worker
+    _worker = (images, key)
+
+
+def _keep_in_worker(ds: Dataset, index: int) -> Path | HeldBack:
+    return keep(ds, *_worker, index)
 
 
 def relative_path(clean: Dataset) -> Path:
