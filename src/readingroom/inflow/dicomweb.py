@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from readingroom.errors import InputError, RemoteError
@@ -64,27 +65,22 @@ def fetch_dicomweb(study: DicomWebStudy, intake: Intake, *, session=None, progre
         intake.accept_all(stream, progress=progress and (lambda done: progress(done, max(len(listed), done))))
 
 
-class _errors:
+@contextmanager
+def _errors(study: DicomWebStudy) -> Iterator[None]:
     """HTTP and connection failures as one line naming the host, never the URL (its UIDs identify)."""
+    import requests
 
-    def __init__(self, study: DicomWebStudy) -> None:
-        self.where = study.where
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, _tb):
-        import requests
-
-        if error is None or not isinstance(error, requests.RequestException):
-            return False
+    where = study.where
+    try:
+        yield
+    except requests.RequestException as error:
         status = getattr(error.response, "status_code", None)
         if status in (401, 403):
-            raise RemoteError(f"{self.where} refused the credentials (HTTP {status}); set them with {_CREDENTIAL_HELP}") from None
+            raise RemoteError(f"{where} refused the credentials (HTTP {status}); set them with {_CREDENTIAL_HELP}") from None
         if status == 404:
-            raise InputError(f"{self.where} has no such study or series (HTTP 404); check the URL") from None
+            raise InputError(f"{where} has no such study or series (HTTP 404); check the URL") from None
         if status is not None:
-            raise RemoteError(f"{self.where} answered HTTP {status}; check the DICOMweb URL and the server's log") from None
+            raise RemoteError(f"{where} answered HTTP {status}; check the DICOMweb URL and the server's log") from None
         if isinstance(error, requests.Timeout):
-            raise RemoteError(f"{self.where} did not answer within {TIMEOUT_S} s; try again or check the server") from None
-        raise RemoteError(f"cannot reach {self.where}; check the host, the port and that the DICOMweb server is running") from None
+            raise RemoteError(f"{where} did not answer within {TIMEOUT_S} s; try again or check the server") from None
+        raise RemoteError(f"cannot reach {where}; check the host, the port and that the DICOMweb server is running") from None
