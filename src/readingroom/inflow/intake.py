@@ -24,7 +24,6 @@ from readingroom.deid import DeidReport, HeldBack, deidentify_dataset, key_finge
 from readingroom.errors import InputError
 
 TEMP_PREFIX = ".arriving-"
-KEY_OBJECT_SELECTION = "1.2.840.10008.5.1.4.1.1.88.59"
 
 
 def short_name(uid: str) -> str:
