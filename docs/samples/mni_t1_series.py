@@ -29,7 +29,8 @@ _DTYPES = {2: np.uint8, 4: np.int16, 16: np.float32, 512: np.uint16}
 
 def read_nifti(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(voxels indexed [i, j, k], 3x4 sform) of a gzipped NIfTI-1 file; numpy only."""
-    raw = gzip.open(path).read()
+    with gzip.open(path) as fp:
+        raw = fp.read()
     dims = struct.unpack("<8h", raw[40:56])
     datatype = struct.unpack("<h", raw[70:72])[0]
     offset = int(struct.unpack("<f", raw[108:112])[0])

@@ -76,7 +76,7 @@ def receiving(tmp_path, orthanc):
 
 def _key_object(study_folder: Path, description: str) -> tuple[Path, str]:
     """A KOS marking slice 4 of the last series, as a PACS's "send to teaching file" makes; its target UID."""
-    last_series = sorted(study_folder.glob("series-*"))[-1]
+    last_series = max(study_folder.glob("series-*"))
     target = pydicom.dcmread(next(p for p in last_series.iterdir() if pydicom.dcmread(p).InstanceNumber == 4))
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
@@ -196,3 +196,41 @@ def test_an_object_without_a_study_uid_is_refused_with_a_status_and_a_log_line(t
     assert "refused an object without Study" in wait_for(lambda: "refused" in receiving.log.read_text() and receiving.log.read_text(), "the log line")
     incoming = receiving.inbox / ".incoming"
     assert not incoming.exists() or not list(incoming.rglob("*.dcm"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """The inbox on a 256 KB tmpfs: room for a couple of slices, then ENOSPC."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(inbox)], capture_output=True, check=False)
+    if mounted.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the full-disk test, but mount failed: {mounted.stderr.decode()}")
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield inbox
+    subprocess.run(["umount", str(inbox)], check=False)
+
+
+def test_a_full_disk_is_refused_with_out_of_resources_and_leaves_only_whole_files(tmp_path, orthanc, small_disk):
+    from pynetdicom import AE
+
+    receiving = Receiving(tmp_path, orthanc)
+    receiving.start()
+    try:
+        synthetic_study(tmp_path / "big", seed=60, series=1, slices=8, size=256)
+        ae = AE(ae_title="SENDER")
+        ae.add_requested_context("1.2.840.10008.5.1.4.1.1.2", ExplicitVRLittleEndian)
+        assoc = ae.associate("127.0.0.1", receiving.port, ae_title=AET)
+        assert assoc.is_established
+        statuses = [assoc.send_c_store(pydicom.dcmread(p)).Status for p in sorted((tmp_path / "big").rglob("*.dcm"))]
+        assoc.release()
+        assert 0x0000 in statuses and statuses[-1] == 0xA700
+        assert "cannot write (No space left on device); status 0xA700" in receiving.log.read_text()
+        landed = list(small_disk.rglob("*.dcm"))
+        assert len(landed) == statuses.count(0x0000)
+        for path in landed:
+            assert pydicom.dcmread(path).pixel_array.shape == (256, 256)
+        assert [p for p in small_disk.rglob("*") if p.name.startswith(".arriving-")] == []
+    finally:
+        receiving.stop()

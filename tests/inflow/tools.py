@@ -21,7 +21,7 @@ def cli_env(**extra: str) -> dict:
 
 
 def readingroom(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env or cli_env(), timeout=timeout)
+    return subprocess.run([*CLI, *args], check=False, capture_output=True, text=True, env=env or cli_env(), timeout=timeout)
 
 
 def planted(extra: tuple[str, ...] = ()) -> list[str]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from readingroom.cli.app import app, err_console
+from readingroom.cli.app import app
 
 
 @app.command()
@@ -20,8 +21,6 @@ def receive(
     key: Annotated[Path | None, typer.Option("--key", help="De-identification key file (created on first use).")] = None,
 ) -> None:
     """Receive studies (C-STORE), de-identify each instance on arrival, and make drafts for the inbox page."""
-    from rich.logging import RichHandler
-
     from readingroom.deid import default_key_path, load_or_create_key
     from readingroom.errors import InputError
     from readingroom.inflow.drafts import default_inbox
@@ -31,8 +30,8 @@ def receive(
         raise InputError(f"--aet {aet!r}: an AE title is 1-16 ASCII characters")
     inbox = inbox or default_inbox()
     secret = load_or_create_key(key or default_key_path(), forbidden=(inbox,))
-    handler = RichHandler(console=err_console, show_path=False, markup=False, rich_tracebacks=False)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler], force=True)
+    # Plain lines on stderr, never cut to the terminal's width: a service's log is read later, often by grep.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr, force=True)
     try:
         serve(inbox, secret, aet=aet, port=port, quiet_s=quiet)
     except OSError as error:

@@ -14,8 +14,16 @@ from pathlib import Path
 from readingroom.errors import InputError, RemoteError
 from readingroom.inflow.intake import Intake
 from readingroom.inflow.locations import DimseStudy
-from readingroom.inflow.storage import (REFUSED, STORAGE_CLASSES, STORED, TRANSFER_SYNTAXES, quiet_pynetdicom,
-                                        storage_ae, storage_handler)
+from readingroom.inflow.storage import (
+    OUT_OF_RESOURCES,
+    REFUSED,
+    STORAGE_CLASSES,
+    STORED,
+    TRANSFER_SYNTAXES,
+    quiet_pynetdicom,
+    storage_ae,
+    storage_handler,
+)
 
 DEFAULT_CALLING_AET = "READINGROOM"
 TIMEOUT_S = 30
@@ -42,6 +50,8 @@ def fetch_dimse(study: DimseStudy, intake: Intake, *, calling_aet: str = DEFAULT
         if status == _UNKNOWN_DESTINATION:
             raise RemoteError(f"{study.where} does not know AE {calling_aet} as a C-MOVE destination; ask its "
                               f"administrator to add {calling_aet} at this machine, port {move_port}")
+    if store.write_error:
+        raise InputError(f"cannot write the images ({store.write_error}); free some disk space or choose another --cases")
     if status not in _SUCCESS:
         raise RemoteError(f"{study.where} stopped the transfer with status 0x{status:04X}; check the PACS's log")
 
@@ -51,10 +61,15 @@ class _Store:
 
     def __init__(self, intake: Intake, total: int, progress: Progress | None) -> None:
         self.intake, self.total, self.done, self._progress = intake, total, 0, progress
+        self.write_error: str | None = None
         self._lock = threading.Lock()
 
     def __call__(self, ds) -> int:
-        stored = isinstance(self.intake.accept(ds), Path)
+        try:
+            stored = isinstance(self.intake.accept(ds), Path)
+        except OSError as error:  # a full disk: the transfer fails as a whole, below
+            self.write_error = os_reason(error)
+            return OUT_OF_RESOURCES
         with self._lock:
             self.done += 1
             done = self.done

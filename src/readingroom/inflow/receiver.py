@@ -11,8 +11,8 @@ notes. Log lines name studies by their short pseudonymous names only.
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -30,7 +30,8 @@ from readingroom.inflow.drafts import DRAFT_FILE, Draft
 from readingroom.inflow.importing import write_report
 from readingroom.inflow.intake import Intake, short_name, sweep_arrivals
 from readingroom.inflow.keyobjects import KeyObjects, is_key_object_selection, read_key_objects
-from readingroom.inflow.storage import REFUSED, STORED, quiet_pynetdicom, storage_ae, storage_handler
+from readingroom.inflow.storage import (OUT_OF_RESOURCES, REFUSED, STORED, os_reason, quiet_pynetdicom, storage_ae,
+                                        storage_handler)
 
 INCOMING = ".incoming"
 DEFAULT_QUIET_S = 30.0
@@ -75,7 +76,11 @@ class Receiver:
             note = f", its description withheld (possible {found.withheld})" if found.withheld else ""
             log.info("study %s: key object selection with %d key image(s)%s", batch.study, len(found.key_images), note)
         else:
-            kept = batch.intake.accept(ds)
+            try:
+                kept = batch.intake.accept(ds)
+            except OSError as error:  # a full or read-only disk: the sender keeps the object and may retry
+                log.error("study %s: cannot write (%s); status 0x%04X", batch.study, os_reason(error), OUT_OF_RESOURCES)
+                return OUT_OF_RESOURCES
             if isinstance(kept, HeldBack):
                 log.warning("study %s: refused an object (status 0x%04X): %s", batch.study, REFUSED, kept.reason)
                 return REFUSED

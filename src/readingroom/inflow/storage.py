@@ -8,6 +8,7 @@ not decodable, or not safe to keep after de-identification), 0xA700 out of resou
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 from pydicom.dataset import Dataset
@@ -53,6 +54,14 @@ STORAGE_CLASSES = [
     "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame true colour SC
     "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection
 ]
+
+
+def os_reason(error: BaseException) -> str:
+    """``No space left on device``: the system's words for a failed write (pydicom wraps the OSError)."""
+    cause: BaseException | None = error
+    while cause is not None and not getattr(cause, "errno", None):
+        cause = cause.__cause__ or cause.__context__
+    return os.strerror(cause.errno) if cause is not None else type(error).__name__
 
 
 def quiet_pynetdicom() -> None:
