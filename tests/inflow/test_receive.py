@@ -234,3 +234,23 @@ def test_a_full_disk_is_refused_with_out_of_resources_and_leaves_only_whole_file
         assert [p for p in small_disk.rglob("*") if p.name.startswith(".arriving-")] == []
     finally:
         receiving.stop()
+
+
+def test_a_report_is_acknowledged_but_never_kept(tmp_path, receiving):
+    from pynetdicom import AE
+
+    report = Dataset()
+    report.file_meta = FileMetaDataset()
+    report.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    report.SOPClassUID, report.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.88.11", generate_uid()  # Basic Text SR
+    report.StudyInstanceUID, report.SeriesInstanceUID, report.Modality = generate_uid(), generate_uid(), "SR"
+    report.PatientName, report.PatientID = FAKE_PHI["PatientName"], FAKE_PHI["PatientID"]
+    ae = AE(ae_title="SENDER")
+    ae.add_requested_context(report.SOPClassUID, ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", receiving.port, ae_title=AET)
+    assert assoc.is_established
+    assert assoc.send_c_store(report).Status == 0x0000
+    assoc.release()
+    wait_for(lambda: "not kept" in receiving.log.read_text(), "the log line")
+    assert list(receiving.inbox.rglob("*.dcm")) == []
+    assert identifiers_in(receiving.inbox, receiving.log.read_text()) == []

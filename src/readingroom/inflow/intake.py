@@ -24,6 +24,7 @@ from readingroom.deid import DeidReport, HeldBack, deidentify_dataset, key_finge
 from readingroom.errors import InputError
 
 TEMP_PREFIX = ".arriving-"
+NOT_AN_IMAGE = "not an image (no Pixel Data); reports and other documents are not kept in a teaching case"
 
 
 def short_name(uid: str) -> str:
@@ -123,6 +124,8 @@ class Intake:
 
 def keep(ds: Dataset, images: Path, key: bytes, index: int) -> Path | HeldBack:
     """The one way an instance is kept: a de-identified copy in memory, then one atomic write."""
+    if "PixelData" not in ds:
+        return HeldBack(index=index, reason=NOT_AN_IMAGE)
     try:
         with warnings.catch_warnings():  # pydicom's warnings quote values
             warnings.simplefilter("ignore")

@@ -75,6 +75,8 @@ class Receiver:
             batch.key_objects.append(found)
             note = f", its description withheld (possible {found.withheld})" if found.withheld else ""
             log.info("study %s: key object selection with %d key image(s)%s", batch.study, len(found.key_images), note)
+        elif "PixelData" not in ds:  # a report or other document: it names the patient and teaches nothing here
+            log.info("study %s: a non-image object was received and not kept", batch.study)
         else:
             try:
                 kept = batch.intake.accept(ds)
