@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydicom
 import pytest
 
-from tests.orthanc_fixtures import NO_GET_AET, PASSWORD, USER
+from tests.orthanc_fixtures import NO_GET_AET, PASSWORD, USER, synthetic_study
 from tests.servers import free_port
 
 from .tools import cli_env, identifiers_in, readingroom
@@ -101,3 +101,26 @@ def test_errors_are_one_line_and_exit_2(tmp_path, orthanc, pacs_study, case, exp
     assert len(lines) == 1 and expected in lines[0], done.stderr
     assert pacs_study not in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "cases").exists() or not any((tmp_path / "cases").iterdir())
+
+
+def test_a_key_object_selection_in_the_study_marks_where_the_viewer_starts(tmp_path, orthanc):
+    import re
+
+    import nbformat
+
+    from readingroom.dicom import open_path
+
+    from .tools import key_object
+
+    study_uid = synthetic_study(tmp_path / "study", seed=70)
+    key_object(tmp_path / "study", "Lesion on slice four")
+    orthanc.upload(tmp_path / "study")
+    done = _import(tmp_path, orthanc.dimse(study_uid))
+    assert done.returncode == 0, done.stderr
+    case = tmp_path / "cases" / "phantom-lesion"
+    assert len(_images(case)) == SLICES_PER_SERIES * SERIES  # the KOS marks; it is not kept as an image
+    notebook = nbformat.read(case / "case.ipynb", as_version=4)
+    assert "Lesion on slice four" in notebook.cells[0].source
+    cell = next(c.source for c in notebook.cells if "images" in c.metadata["tags"])
+    series, frame = map(int, re.search(r'Viewer\("images", series=(\d+), frame=(\d+)\)', cell).groups())
+    assert open_path(case / "images").series[series].frames[frame].dataset.InstanceNumber == 4

@@ -22,10 +22,9 @@ from tests.conftest import FAKE_PHI
 from tests.orthanc_fixtures import synthetic_study
 from tests.servers import free_port
 
-from .tools import CLI, cli_env, identifiers_in
+from .tools import CLI, cli_env, identifiers_in, key_object
 
 AET = "TEACHING"
-KOS_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
 
 
 def wait_for(condition, what: str, timeout: float = 120):
@@ -74,53 +73,10 @@ def receiving(tmp_path, orthanc):
     receiver.stop()
 
 
-def _key_object(study_folder: Path, description: str) -> tuple[Path, str]:
-    """A KOS marking slice 4 of the last series, as a PACS's "send to teaching file" makes; its target UID."""
-    last_series = max(study_folder.glob("series-*"))
-    target = pydicom.dcmread(next(p for p in last_series.iterdir() if pydicom.dcmread(p).InstanceNumber == 4))
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID, ds.SOPInstanceUID = KOS_CLASS, generate_uid()
-    ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = KOS_CLASS, ds.SOPInstanceUID
-    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "StudyInstanceUID", "AccessionNumber", "StudyDate"):
-        setattr(ds, keyword, target.get(keyword))
-    ds.SeriesInstanceUID, ds.Modality, ds.SeriesNumber, ds.InstanceNumber = generate_uid(), "KO", 99, 1
-    ds.ValueType, ds.ContinuityOfContent = "CONTAINER", "SEPARATE"
-    ds.ConceptNameCodeSequence = [_code("113004", "For Teaching")]
-    text = Dataset()
-    text.RelationshipType, text.ValueType, text.TextValue = "CONTAINS", "TEXT", description
-    text.ConceptNameCodeSequence = [_code("113012", "Key Object Description")]
-    image = Dataset()
-    image.RelationshipType, image.ValueType = "CONTAINS", "IMAGE"
-    image.ReferencedSOPSequence = [_reference(target)]
-    ds.ContentSequence = [text, image]
-    series = Dataset()
-    series.SeriesInstanceUID, series.ReferencedSOPSequence = target.SeriesInstanceUID, [_reference(target)]
-    evidence = Dataset()
-    evidence.StudyInstanceUID, evidence.ReferencedSeriesSequence = target.StudyInstanceUID, [series]
-    ds.CurrentRequestedProcedureEvidenceSequence = [evidence]
-    path = study_folder / "kos.dcm"
-    ds.save_as(path, enforce_file_format=True)
-    return path, str(target.SOPInstanceUID)
-
-
-def _code(value: str, meaning: str) -> Dataset:
-    code = Dataset()
-    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = value, "DCM", meaning
-    return code
-
-
-def _reference(target) -> Dataset:
-    ref = Dataset()
-    ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = target.SOPClassUID, target.SOPInstanceUID
-    return ref
-
-
 def test_a_sent_study_becomes_a_deidentified_draft_starting_on_its_key_image(tmp_path, orthanc, receiving):
     folder = tmp_path / "study"
     study_uid = synthetic_study(folder, seed=11)
-    _key_object(folder, "Phantom lesion\nThe rim enhances on the fourth slice.")
+    key_object(folder, "Phantom lesion\nThe rim enhances on the fourth slice.")
     orthanc.upload(folder)
     orthanc.store_to("teaching", study_uid)
     [draft] = wait_for(receiving.drafts, "a draft")
@@ -141,7 +97,7 @@ def test_a_sent_study_becomes_a_deidentified_draft_starting_on_its_key_image(tmp
 def test_a_key_object_description_naming_the_patient_is_withheld(tmp_path, orthanc, receiving):
     folder = tmp_path / "study"
     study_uid = synthetic_study(folder, seed=12, series=1)
-    _key_object(folder, f"Case of {FAKE_PHI['PatientName'].replace('^', ' ')}")
+    key_object(folder, f"Case of {FAKE_PHI['PatientName'].replace('^', ' ')}")
     orthanc.upload(folder)
     orthanc.store_to("teaching", study_uid)
     [draft] = wait_for(receiving.drafts, "a draft")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
+from readingroom.deid import HeldBack
 from readingroom.errors import InputError, RemoteError
 from readingroom.inflow.intake import Intake
 from readingroom.inflow.locations import DimseStudy
@@ -20,6 +20,7 @@ from readingroom.inflow.storage import (
     STORAGE_CLASSES,
     STORED,
     TRANSFER_SYNTAXES,
+    os_reason,
     quiet_pynetdicom,
     storage_ae,
     storage_handler,
@@ -66,7 +67,7 @@ class _Store:
 
     def __call__(self, ds) -> int:
         try:
-            stored = isinstance(self.intake.accept(ds), Path)
+            stored = not isinstance(self.intake.accept(ds), HeldBack)
         except OSError as error:  # a full disk: the transfer fails as a whole, below
             self.write_error = os_reason(error)
             return OUT_OF_RESOURCES

@@ -63,18 +63,18 @@ def draft_folder(inbox: Path, name: str) -> Path:
 
 def make_case(inbox: Path, name: str, cases_dir: Path, title: str | None = None) -> Path:
     """The draft becomes ``cases/<slug of title>/``; returns that folder."""
-    from readingroom.case import build_case
+    from readingroom.case import Filled, build_case
 
     folder = draft_folder(inbox, name)
     draft = Draft.from_folder(folder)
 
-    def fill(building: Path) -> int:
+    def fill(building: Path) -> Filled:
         shutil.copytree(folder / IMAGES, building / IMAGES)
         shutil.copy2(folder / DEID_REPORT, building / DEID_REPORT)
-        return len(json.loads((folder / DEID_REPORT).read_text()).get("held_back", []))
+        held_back = len(json.loads((folder / DEID_REPORT).read_text()).get("held_back", []))
+        return Filled(held_back=held_back, key_images=frozenset(draft.key_images), presentation=draft.notes)
 
-    made = build_case((title or draft.title).strip(), cases_dir, fill, key_images=frozenset(draft.key_images),
-                      presentation=draft.notes)
+    made = build_case((title or draft.title).strip(), cases_dir, fill)
     delete_draft(inbox, name)
     return made.folder
 

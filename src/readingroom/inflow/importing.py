@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from readingroom.case import NewCase, build_case
+from readingroom.case import Filled, NewCase, build_case
 from readingroom.case.check import DEID_REPORT, IMAGES
 from readingroom.deid import default_key_path, load_or_create_key
 from readingroom.errors import InputError
@@ -24,7 +24,7 @@ def import_case(title: str, url: str, cases_dir: Path, *, key_path: Path | None 
     location = parse_location(url)
     key = load_or_create_key(key_path or default_key_path(), forbidden=(cases_dir,))
 
-    def fill(building: Path) -> int:
+    def fill(building: Path) -> Filled:
         intake = Intake(building / IMAGES, key)
         if isinstance(location, DicomWebStudy):
             from readingroom.inflow.dicomweb import dicomweb_session, fetch_dicomweb
@@ -39,10 +39,10 @@ def import_case(title: str, url: str, cases_dir: Path, *, key_path: Path | None 
     return build_case(title, cases_dir, fill)
 
 
-def write_report(intake: Intake, folder: Path) -> int:
-    """``deid.json`` beside ``images/``; returns how many arrivals were held back."""
+def write_report(intake: Intake, folder: Path) -> Filled:
+    """``deid.json`` beside ``images/``; returns what the case starts from."""
     report = intake.report()
     if report.written == 0:
         raise InputError(f"no image could be de-identified safely ({len(report.held_back)} held back); nothing to teach from")
     (folder / DEID_REPORT).write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    return len(report.held_back)
+    return intake.filled()

@@ -20,8 +20,10 @@ from pathlib import Path
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset
 
+from readingroom.case import Filled
 from readingroom.deid import DeidReport, HeldBack, deidentify_dataset, key_fingerprint, load_basic_profile
 from readingroom.errors import InputError
+from readingroom.inflow.keyobjects import KeyObjects, all_key_images, described, is_key_object_selection, read_key_objects
 
 TEMP_PREFIX = ".arriving-"
 NOT_AN_IMAGE = "not an image (no Pixel Data); reports and other documents are not kept in a teaching case"
@@ -50,6 +52,7 @@ class Intake:
         self._arrived = 0
         self._written = 0
         self._held: list[HeldBack] = []
+        self.key_objects: list[KeyObjects] = []
 
     @property
     def written(self) -> int:
@@ -62,9 +65,22 @@ class Intake:
         intake._arrived = intake._written = sum(1 for _ in images.rglob("*.dcm")) if images.is_dir() else 0
         return intake
 
-    def accept(self, ds: Dataset) -> Path | HeldBack:
-        """De-identify ``ds`` and write it; what was held back and why, when it cannot be made safe."""
+    def accept(self, ds: Dataset) -> Path | HeldBack | KeyObjects:
+        """De-identify ``ds`` and write it; what was held back and why, when it cannot be made safe.
+        A Key Object Selection is not written: what it marks is kept, for the case built from this."""
+        if is_key_object_selection(ds):
+            found = read_key_objects(ds, self._key)
+            with self._lock:
+                self.key_objects.append(found)
+            return found
         return self._record(keep(ds, self.images, self._key, self._next_index()))
+
+    def filled(self) -> Filled:
+        """What a case built from this intake starts from: held-back count, key images, the KOS description."""
+        with self._lock:
+            found = described(self.key_objects)
+            return Filled(held_back=len(self._held), key_images=all_key_images(self.key_objects),
+                          presentation=found.description if found else None)
 
     def accept_all(self, datasets: Iterable[Dataset], progress: Callable[[int], None] | None = None) -> None:
         """Accept a stream, de-identifying in worker processes (one per core) while the caller's loop
@@ -82,6 +98,9 @@ class Intake:
                                  initargs=(self.images, self._key)) as pool:
             pending: set = set()
             for ds in datasets:
+                if is_key_object_selection(ds):  # small, and what it marks is kept here
+                    self.accept(ds)
+                    continue
                 pending.add(pool.submit(_keep_in_worker, ds, self._next_index()))
                 if len(pending) >= _IN_FLIGHT_PER_WORKER * workers:  # bound the memory held by a fast network
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -52,3 +52,12 @@ def read_key_objects(ds: Dataset, key: bytes) -> KeyObjects:
     if findings:
         return KeyObjects(frozenset(references), None, withheld=findings[0].rule)
     return KeyObjects(frozenset(references), text or None)
+
+
+def described(found: list[KeyObjects]) -> KeyObjects | None:
+    """The first key object selection that carries a description, if any."""
+    return next((k for k in found if k.description), None)
+
+
+def all_key_images(found: list[KeyObjects]) -> frozenset[str]:
+    return frozenset().union(*(k.key_images for k in found))

@@ -17,21 +17,20 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from readingroom.case import build_case
+from readingroom.case import Filled, build_case
 from readingroom.case.check import IMAGES
 from readingroom.deid import HeldBack, keyed_uid
 from readingroom.errors import ReadingroomError
 from readingroom.inflow.drafts import DRAFT_FILE, Draft
 from readingroom.inflow.importing import write_report
 from readingroom.inflow.intake import Intake, short_name, sweep_arrivals
-from readingroom.inflow.keyobjects import KeyObjects, is_key_object_selection, read_key_objects
-from readingroom.inflow.storage import (OUT_OF_RESOURCES, REFUSED, STORED, os_reason, quiet_pynetdicom, storage_ae,
-                                        storage_handler)
+from readingroom.inflow.keyobjects import KeyObjects, all_key_images, described, is_key_object_selection
+from readingroom.inflow.storage import OUT_OF_RESOURCES, REFUSED, STORED, os_reason, quiet_pynetdicom, storage_ae, storage_handler
 
 INCOMING = ".incoming"
 DEFAULT_QUIET_S = 30.0
@@ -46,7 +45,6 @@ class _Batch:
     folder: Path
     intake: Intake
     last: float
-    key_objects: list[KeyObjects] = field(default_factory=list)
 
 
 class Receiver:
@@ -70,22 +68,20 @@ class Receiver:
             log.warning("refused an object without Study/SOP Instance UID or SOP Class (status 0x%04X)", REFUSED)
             return REFUSED
         batch = self._batch(short_name(keyed_uid(self._key, study_uid)))
-        if is_key_object_selection(ds):
-            found = read_key_objects(ds, self._key)
-            batch.key_objects.append(found)
-            note = f", its description withheld (possible {found.withheld})" if found.withheld else ""
-            log.info("study %s: key object selection with %d key image(s)%s", batch.study, len(found.key_images), note)
-        elif "PixelData" not in ds:  # a report or other document: it names the patient and teaches nothing here
+        if "PixelData" not in ds and not is_key_object_selection(ds):  # a report: it names the patient, teaches nothing
             log.info("study %s: a non-image object was received and not kept", batch.study)
-        else:
-            try:
-                kept = batch.intake.accept(ds)
-            except OSError as error:  # a full or read-only disk: the sender keeps the object and may retry
-                log.error("study %s: cannot write (%s); status 0x%04X", batch.study, os_reason(error), OUT_OF_RESOURCES)
-                return OUT_OF_RESOURCES
-            if isinstance(kept, HeldBack):
-                log.warning("study %s: refused an object (status 0x%04X): %s", batch.study, REFUSED, kept.reason)
-                return REFUSED
+            return STORED
+        try:
+            kept = batch.intake.accept(ds)
+        except OSError as error:  # a full or read-only disk: the sender keeps the object and may retry
+            log.error("study %s: cannot write (%s); status 0x%04X", batch.study, os_reason(error), OUT_OF_RESOURCES)
+            return OUT_OF_RESOURCES
+        if isinstance(kept, HeldBack):
+            log.warning("study %s: refused an object (status 0x%04X): %s", batch.study, REFUSED, kept.reason)
+            return REFUSED
+        if isinstance(kept, KeyObjects):
+            note = f", its description withheld (possible {kept.withheld})" if kept.withheld else ""
+            log.info("study %s: key object selection with %d key image(s)%s", batch.study, len(kept.key_images), note)
         with self._lock:
             batch.last = self._clock()
         return STORED
@@ -120,22 +116,21 @@ class Receiver:
         self._stop.set()
 
     def _draft(self, batch: _Batch) -> Path | None:
-        key_images = frozenset().union(*(k.key_images for k in batch.key_objects))
-        described = next((k for k in batch.key_objects if k.description), None)
-        title = (described.title if described else None) or f"Teaching file {batch.study}"
+        found = described(batch.intake.key_objects)
+        title = (found.title if found else None) or f"Teaching file {batch.study}"
         name = _free_name(self.inbox, batch.study)
+        key_images = all_key_images(batch.intake.key_objects)
 
-        def fill(building: Path) -> int:  # links, not moves: a crash while drafting leaves the batch whole
+        def fill(building: Path) -> Filled:  # links, not moves: a crash while drafting leaves the batch whole
             shutil.copytree(batch.folder / IMAGES, building / IMAGES, copy_function=os.link)
-            held = write_report(batch.intake, building)
-            draft = Draft(name=name, title=title, notes=described.description if described else None,
-                          images=batch.intake.written, key_images=sorted(key_images), received=time.time())
+            filled = write_report(batch.intake, building)
+            draft = Draft(name=name, title=title, notes=filled.presentation, images=batch.intake.written,
+                          key_images=sorted(filled.key_images), received=time.time())
             (building / DRAFT_FILE).write_text(json.dumps(draft.to_json(), indent=2) + "\n")
-            return held
+            return filled
 
         try:
-            build_case(title, self.inbox, fill, key_images=key_images, name=name,
-                       presentation=described.description if described else None)
+            build_case(title, self.inbox, fill, name=name)
         except ReadingroomError as error:
             log.warning("study %s: no draft made: %s", batch.study, error)
             return None
