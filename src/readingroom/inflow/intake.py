@@ -3,7 +3,9 @@
 An :class:`Intake` is shared by every way a study comes in (DICOMweb, C-GET, C-MOVE,
 the Storage SCP). It names files only from de-identified values, writes each to a hidden
 temporary beside its place and renames it there, and counts what it held back (by reason,
-never by content), so its report is fit to publish as the case's ``deid.json``.
+never by content), so its report is fit to publish as the case's ``deid.json``. A Key
+Object Selection is not written; the key images it marks (as de-identified UIDs) and its
+checked description are kept for the case built from the intake.
 """
 
 from __future__ import annotations
