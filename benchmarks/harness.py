@@ -103,3 +103,37 @@ class Server:
 
     def stop(self) -> None:
         stop(self.proc)
+
+
+class Orthanc:
+    """Debian's Orthanc with its DICOMweb plugin on two free ports, no authentication (loopback only),
+    C-GET open to every calling AE: a PACS to import from."""
+
+    AET = "ORTHANC"
+
+    def __init__(self, work: Path) -> None:
+        import json
+
+        self.http_port, self.dicom_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        config = work / "orthanc.json"
+        config.write_text(json.dumps({
+            "Name": "readingroom-bench", "StorageDirectory": str(work / "orthanc"), "IndexDirectory": str(work / "orthanc"),
+            "HttpPort": self.http_port, "DicomPort": self.dicom_port, "DicomAet": self.AET, "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False, "DicomAlwaysAllowGet": True, "DicomAlwaysAllowFind": True,
+            "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False},
+        }))
+        self.log = work / "orthanc.log"
+        self.proc = subprocess.Popen(["/usr/sbin/Orthanc", str(config)], stdout=self.log.open("w"),
+                                     stderr=subprocess.STDOUT, cwd=work)
+        wait_http(f"{self.url}/system", self.proc, self.log)
+
+    def upload(self, paths: list[Path]) -> None:
+        for path in paths:
+            request = urllib.request.Request(f"{self.url}/instances", data=path.read_bytes(), method="POST")
+            with urllib.request.urlopen(request, timeout=60):
+                pass
+
+    def stop(self) -> None:
+        stop(self.proc)

@@ -72,13 +72,14 @@ def jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
     return env
 
 
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None) -> None:
+    """Wait until ``url`` answers 2xx (``headers`` for a server that wants credentials)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=5):
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5):
                 return
         except OSError:
             time.sleep(0.3)  # polling a server's port while it starts, not a test wait

@@ -29,3 +29,7 @@ class LimitError(InputError):
     def __init__(self, label: str, reason: str) -> None:
         super().__init__(f"{label}: {reason}")
         self.reason = reason
+
+
+class RemoteError(ReadingroomError):
+    """A PACS or DICOMweb server that cannot be reached, refuses us, or fails a transfer."""

@@ -22,3 +22,14 @@ def test_there_are_samples_across_the_modalities():
 @pytest.mark.parametrize("folder", CASES, ids=lambda p: p.name)
 def test_sample_case_passes_check(folder):
     assert check_case(folder, execute=True).problems == []
+
+
+def test_a_sample_is_a_real_volume_the_viewer_can_reformat():
+    """Stack scrolling and coronal/sagittal reformats need a regular stack of many slices."""
+    from readingroom.dicom import open_path
+
+    volumes = [s for folder in CASES for s in open_path(folder / "images").series if s.frame_count >= 100]
+    assert volumes, "no sample case holds a stack of 100 or more slices"
+    brain = volumes[0]
+    assert brain.regular and brain.slice_spacing == pytest.approx(1.0)
+    assert brain.pixel_spacing is not None

@@ -39,6 +39,16 @@ class NewCase:
     held_back: int
 
 
+@dataclass(frozen=True)
+class Filled:
+    """What filling a case's images found: inputs held back, key images (SOP Instance UIDs as
+    de-identified; the viewer starts on the first) and a presentation to pre-fill."""
+
+    held_back: int
+    key_images: frozenset[str] = frozenset()
+    presentation: str | None = None
+
+
 def slugify(title: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     if not slug:
@@ -50,28 +60,56 @@ def new_case(title: str, source: Path, cases_dir: Path, *, key_path: Path | None
              progress: Callable[[int, int], None] | None = None) -> NewCase:
     from readingroom.deid import deidentify
     from readingroom.deid.writer import REPORT_NAME
-    from readingroom.dicom import list_source_files, open_path
+    from readingroom.dicom import list_source_files
 
-    folder = cases_dir / slugify(title)
-    if folder.exists():
-        raise InputError(f"{folder} already exists; choose another title or remove that folder")
-    list_source_files(source)  # a missing source or an archive beyond the limits is refused before anything is made
-    cases_dir.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=cases_dir))
-    try:
+    def fill(building: Path) -> Filled:
         report = deidentify(source, building / IMAGES, key_path=key_path, progress=progress)
         if report.written == 0:
             raise InputError(f"{source}: no image could be de-identified safely ({len(report.held_back)} held back); nothing to teach from")
         os.replace(building / IMAGES / REPORT_NAME, building / DEID_REPORT)
+        return Filled(held_back=len(report.held_back))
+
+    list_source_files(source)  # a missing source or an archive beyond the limits is refused before anything is made
+    return build_case(title, cases_dir, fill)
+
+
+def build_case(title: str, cases_dir: Path, fill: Callable[[Path], Filled], *, name: str | None = None) -> NewCase:
+    """The one way a case folder comes to be, whatever brought its images.
+
+    ``fill(building)`` puts de-identified ``images/`` and ``deid.json`` into the hidden
+    folder being built and says what it found (:class:`Filled`); ``name`` is the
+    folder's name when not the title's slug.
+    """
+    from readingroom.dicom import open_path
+
+    folder = cases_dir / (name or slugify(title))
+    if folder.exists():
+        raise InputError(f"{folder} already exists; choose another title or remove that folder")
+    cases_dir.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=cases_dir))
+    try:
+        filled = fill(building)
         collection = open_path(building / IMAGES)
         metadata = derived_metadata(title, collection)
-        nbformat.write(case_notebook(metadata, len(collection.series)), building / NOTEBOOK)
+        if filled.presentation:
+            metadata["presentation"] = filled.presentation
+        start = _first_key_image(collection, filled.key_images)
+        nbformat.write(case_notebook(metadata, len(collection.series), start=start), building / NOTEBOOK)
         _share(building)
         os.replace(building, folder)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    return NewCase(folder=folder, series=len(collection.series), held_back=len(report.held_back))
+    return NewCase(folder=folder, series=len(collection.series), held_back=filled.held_back)
+
+
+def _first_key_image(collection, key_images: frozenset[str]) -> tuple[int, int] | None:
+    """(series index, frame index) of the first key image found, in the collection's order."""
+    for series_index, series in enumerate(collection.series):
+        for frame_index, frame in enumerate(series.frames):
+            if str(frame.instance.header.get("SOPInstanceUID", "")) in key_images:
+                return series_index, frame_index
+    return None
 
 
 def _share(folder: Path) -> None:

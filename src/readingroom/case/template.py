@@ -15,14 +15,18 @@ def _cell(kind, source: str, *roles: str):
     return cell
 
 
-def _viewers(series_count: int) -> str:
-    """``viewer`` (or ``viewers``) stay named so a locate question can point at them."""
+def _viewers(series_count: int, start: tuple[int, int] | None) -> str:
+    """``viewer`` (or ``viewers``) stay named so a locate question can point at them;
+    ``start`` (series, frame), a key image, is where its series' viewer opens."""
+    def frame(k: int) -> str:
+        return f", frame={start[1]}" if start and start[0] == k else ""
+
     lines = ["from readingroom.widgets import Viewer", ""]
     if series_count == 1:
-        lines += ['viewer = Viewer("images")', "viewer"]
+        lines += [f'viewer = Viewer("images"{frame(0)})', "viewer"]
     else:
         lines.append("from ipywidgets import VBox")
-        lines.append("viewers = [" + ", ".join(f'Viewer("images", series={k})' for k in range(series_count)) + "]")
+        lines.append("viewers = [" + ", ".join(f'Viewer("images", series={k}{frame(k)})' for k in range(series_count)) + "]")
         lines.append("VBox(viewers)")
     return "\n".join(lines)
 
@@ -38,13 +42,13 @@ Question.single(
 )"""
 
 
-def case_notebook(metadata: dict, series_count: int) -> nbformat.NotebookNode:
+def case_notebook(metadata: dict, series_count: int, *, start: tuple[int, int] | None = None) -> nbformat.NotebookNode:
     """The case skeleton an educator fills in: sections carry their roles as cell tags."""
     age = metadata.get("age", {})
     patient = " ".join(p for p in (f"{age.get('value')} {age.get('unit', '')}".strip() if age else "", metadata.get("sex", "")) if p)
     cells = [
         _cell("md", f"## Presentation\n\n{metadata.get('presentation', 'TODO: one or two sentences of history.')}\n\n{patient}", "history"),
-        _cell("code", _viewers(series_count), "images"),
+        _cell("code", _viewers(series_count, start), "images"),
         _cell("md", "## Question\n\nWhat are the findings? What is your differential?", "question"),
         _cell("code", QUESTION, "question"),
         _cell("md", "---\n\n### Findings", REVEAL),

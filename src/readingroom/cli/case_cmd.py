@@ -18,15 +18,29 @@ CHECK_FAILED_EXIT = 1
 @app.command()
 def new(
     title: Annotated[str, typer.Argument(help='The diagnosis, e.g. "Acute subdural haematoma".')],
-    source: Annotated[Path, typer.Option("--from", help="The study: a DICOM file, folder, zip or DICOMDIR.")],
+    source: Annotated[str, typer.Option("--from", help="The study: a DICOM file, folder, zip or DICOMDIR; a DICOMweb "
+                                        "URL (https://HOST/.../studies/UID[/series/UID]); or dicom://AET@HOST:PORT/UID[/UID] (C-GET).")],
     cases: Annotated[Path, typer.Option("--cases", help="Folder holding the cases.")] = Path("cases"),
     key: Annotated[Path | None, typer.Option("--key", help="De-identification key file (created on first use).")] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help="DICOMweb: a file holding the bearer token "
+                                                    "(else READINGROOM_DICOMWEB_TOKEN, READINGROOM_DICOMWEB_USER/_PASSWORD or ~/.netrc).")] = None,
+    calling_aet: Annotated[str, typer.Option("--calling-aet", help="dicom://: our AE title, as the PACS knows it.")] = "READINGROOM",
+    move_port: Annotated[int | None, typer.Option("--move-port", help="dicom://: if the PACS refuses C-GET, listen here "
+                                                  "for a C-MOVE to --calling-aet.")] = None,
 ) -> None:
     """Create a case: de-identify the study into cases/<slug>/ and write its notebook."""
-    from readingroom.case import new_case
+    from readingroom.inflow.locations import is_remote
 
-    with progress_bar("de-identifying") as update:
-        made = new_case(title, source, cases, key_path=key, progress=update)
+    with progress_bar("fetching and de-identifying" if is_remote(source) else "de-identifying") as update:
+        if is_remote(source):
+            from readingroom.inflow.importing import import_case
+
+            made = import_case(title, source, cases, key_path=key, token_file=token_file, calling_aet=calling_aet,
+                               move_port=move_port, progress=update)
+        else:
+            from readingroom.case import new_case
+
+            made = new_case(title, Path(source), cases, key_path=key, progress=update)
     out_console.print(f"created {escape(str(made.folder))} with {made.series} series", markup=False)
     if made.held_back:
         out_console.print(f"[yellow]{made.held_back} input file(s) held back; see {escape(str(made.folder / 'deid.json'))}[/]")

@@ -48,6 +48,9 @@ def serve(
         "--public-url", help="The address users open, e.g. https://rr.hospital.org behind a proxy: used in join QR "
         "codes and on certificates (default: the address each request came to).",
     )] = "",
+    inbox: Annotated[Path | None, typer.Option(
+        "--inbox", help="Drafts from `readingroom receive`, shown to educators at /readingroom/inbox "
+        "(default ~/.local/share/readingroom/inbox).")] = None,
     trusted_user_header: Annotated[str, typer.Option(
         "--trusted-user-header", help="Behind a single-sign-on proxy (oauth2-proxy with your OIDC provider): the header "
         "naming the signed-in user, e.g. X-Forwarded-Preferred-Username. Only when that proxy is the sole way in.",
@@ -91,4 +94,5 @@ def serve(
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
+        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []),
     ])

@@ -32,6 +32,8 @@ from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networ
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.handlers import route_base
+from readingroom.inflow.drafts import default_inbox
+from readingroom.server.inbox import inbox_routes
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.live_kernels import KernelBudget, default_cap
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
@@ -90,6 +92,9 @@ class ServeVoila(ReadingroomVoila):
                              "curriculum/ folder next to the cases folder. "
                              "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
 
+    inbox_dir = Unicode("", config=True, help="Where `readingroom receive` puts drafts, shown to educators at "
+                        "/readingroom/inbox; default ~/.local/share/readingroom/inbox. "
+                        "Example: --ServeVoila.inbox_dir=/srv/readingroom/inbox")
     public_url = Unicode("", config=True, help="The address users open (behind a proxy, not the one it forwards "
                          "to), for join QR codes and the verification URL on certificates. "
                          "Example: --ServeVoila.public_url=https://rr.hospital.org")
@@ -180,6 +185,8 @@ class ServeVoila(ReadingroomVoila):
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
                                self.case_pages, budget, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
+        ours += inbox_routes(self.server_url or self.base_url, Path(self.inbox_dir) if self.inbox_dir else default_inbox(),
+                             Path(self.root_dir), self.records)
         return ours + super().init_handlers()
 
 

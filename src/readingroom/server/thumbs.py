@@ -15,14 +15,17 @@ from readingroom.server.dicom_jobs import DicomJobs
 THUMB_SIZE = 320
 
 
-def render_thumbnail(images: Path, size: int = THUMB_SIZE) -> bytes:
-    """JPEG bytes of the case's key image, at most ``size`` pixels on its longer side."""
+def render_thumbnail(images: Path, size: int = THUMB_SIZE, key_images: frozenset[str] = frozenset()) -> bytes:
+    """JPEG bytes of the case's key image, at most ``size`` pixels on its longer side: the first of
+    ``key_images`` (SOP Instance UIDs) found, else the middle frame of the largest series."""
     from PIL import Image
 
     from readingroom.dicom import open_path, render_frame
 
-    series = max(open_path(images).series, key=lambda s: s.frame_count)
-    pixels = render_frame(series.frames[(series.frame_count - 1) // 2])
+    collection = open_path(images)
+    marked = [f for s in collection.series for f in s.frames if str(f.instance.header.get("SOPInstanceUID", "")) in key_images]
+    series = max(collection.series, key=lambda s: s.frame_count)
+    pixels = render_frame(marked[0] if marked else series.frames[(series.frame_count - 1) // 2])
     picture = Image.fromarray(pixels)
     picture.thumbnail((size, size))
     buffer = io.BytesIO()
