@@ -137,7 +137,7 @@ class Intake:
         """The case's ``deid.json``: counts and reasons, no identifiers."""
         held = sorted(self._held, key=lambda h: h.index)
         return DeidReport(
-            inputs=self._arrived, written=self._written, held_back=held, actions={},
+            inputs=self._arrived, written=self._written, held_back=held, actions={}, cleaned_text={},
             pixels_checked=0, pixels_masked=0, profile_edition=load_basic_profile().edition,
             key_fingerprint=key_fingerprint(self._key),
         )
