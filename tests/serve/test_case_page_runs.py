@@ -10,7 +10,7 @@ from pathlib import Path
 
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card
-from readingroom.server.pages import template_environment
+from readingroom.server.base import template_environment
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 HEAD_CT = "chronic-subdural-haematoma-with-mass-effect"

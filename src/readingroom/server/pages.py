@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jinja2
 from tornado import web
@@ -22,6 +21,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from readingroom.case.roles import stages
 from readingroom.errors import InputError
 from readingroom.records import RecordsStore
+from readingroom.server.base import CASE_ID, PlainHandler, base_of, template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.gate import WITHHELD
@@ -30,41 +30,7 @@ from readingroom.server.identity import current_user
 from readingroom.server.stages import next_stage, render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
 
-TEMPLATES = Path(__file__).parent / "templates"
 IMMUTABLE = "public, max-age=31536000, immutable"
-CASE_ID = r"[0-9a-f]{10}"
-
-
-def template_environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-
-
-PUBLIC_URL_SETTING = "readingroom_public_url"
-
-
-def public_base(handler: web.RequestHandler) -> str:
-    """The site's address as its users know it, ending in "/": for links that leave the browser.
-
-    QR codes and the verification URL printed on certificates must name the public address
-    (``--public-url``), not the host a proxy forwarded to.
-    """
-    configured = handler.settings.get(PUBLIC_URL_SETTING)
-    return configured.rstrip("/") + "/" if configured else f"{handler.request.protocol}://{handler.request.host}{base_of(handler)}"
-
-
-def base_of(handler: web.RequestHandler) -> str:
-    url = handler.settings.get("base_url", "/")
-    return url if url.endswith("/") else url + "/"
-
-
-class PlainHandler(web.RequestHandler):
-    """Errors as one readable line of HTML, never a traceback."""
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        error = kwargs.get("exc_info", (None, None))[1]
-        message = getattr(error, "log_message", None) or self._reason
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><title>{status_code}</title><p>{web.escape.xhtml_escape(message)}</p>")
 
 
 class CatalogPageHandler(PlainHandler):

@@ -28,7 +28,8 @@ from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.handlers import route_base
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
-from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes, template_environment
+from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
+from readingroom.server.pages import catalog_routes
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 

@@ -27,7 +27,7 @@ from readingroom.server.learning.modules import (
     TestHandler,
 )
 from readingroom.server.learning.signin import AttemptLimiter, SignInHandler, SignOutHandler
-from readingroom.server.pages import CASE_ID
+from readingroom.server.base import CASE_ID
 from readingroom.server.handlers import route_base
 
 MODULE = r"([a-z0-9][a-z0-9-]{0,99})"
