@@ -46,7 +46,7 @@ def test_a_reader_waits_behind_the_run_in_progress_not_the_whole_catalog():
 
     async def scenario() -> None:
         runner = GatedRunner()
-        pages = CasePages(CASES, b"secret", template_environment(), "/", logging.getLogger("test"), runner=runner)
+        pages = CasePages(CASES, b"secret", template_environment(), logging.getLogger("test"), runner=runner)
         pages.prepare(cards)  # start-up: the whole catalog, in the background
         await _until(lambda: runner.started == ["case-0"])
         asked = asyncio.ensure_future(pages.page(cards[4]))  # a reader opens the last case meanwhile

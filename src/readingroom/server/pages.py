@@ -43,6 +43,7 @@ class CatalogPageHandler(PlainHandler):
         index = self.catalog.index(base_of(self), known=False)
         page = self.environment.get_template("catalog.html").render(
             base=base_of(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index),
+            known_index_url=base_of(self) + "readingroom/catalog.json?known=1",
             user=current_user(self, self.records), xsrf_token=self.xsrf_token.decode())
         self.set_header("Cache-Control", "private, no-cache")  # it names who is signed in
         self.finish(page)

@@ -25,7 +25,6 @@ from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
-from readingroom.server.handlers import route_base
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
 from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
@@ -133,8 +132,8 @@ class ServeVoila(ReadingroomVoila):
     def init_handlers(self) -> list:
         voila_kwargs = {"template_paths": self.template_paths, "config": self.config,
                         "voila_configuration": self.voila_configuration}
-        self.case_pages = CasePages(Path(self.root_dir), self._secret, template_environment(),
-                                    route_base(self.server_url or self.base_url), self.log, on_live=self._preheat)
+        self.case_pages = CasePages(Path(self.root_dir), self._secret, template_environment(), self.log,
+                                    on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self.records,
                                  self._secret, self.case_pages)
