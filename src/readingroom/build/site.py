@@ -107,6 +107,9 @@ def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCa
     _write_modules_js(site)
     _write_catalog(site, environment, site_plan.cases)
     _write_module_pages(site, environment, site_plan)
+    site.write("sw.js", (BUILD_TEMPLATES / "sw.js").read_bytes())
+    for module in site_plan.modules:
+        _write_offline_list(site, module, [card for card in site_plan.cases if card.slug in module.cases], state)
     return report
 
 
@@ -155,6 +158,22 @@ def _write_module_pages(site: SiteWriter, environment: jinja2.Environment, site_
         page = environment.get_template("static_module.html").render(
             base="../../", module=module, case_ids=[ids[slug] for slug in module.cases], static_site=True)
         site.write(f"modules/{module.name}/index.html", page.encode())
+
+
+def _write_offline_list(site: SiteWriter, module: Module, cards: list[Card], state: dict) -> None:
+    """What "Save for offline" stores for ``module``: its page, its cases' pages, stages and frames, the scripts.
+
+    It names the stage files, so it is fetched only when a learner saves the module, never by a case page.
+    """
+    urls = ["", KNOWN_INDEX, f"modules/{module.name}/", *(f"readingroom/static/{modules_version()}/{name}"
+                                                         for name in served_sources())]
+    for card in cards:
+        urls += [f"cases/{card.id}/", *(f for f in state[card.slug]["files"]
+                                        if f.endswith((".json", ".bin", ".jpg")))]
+    on_disk = {url: site.root / (url + "index.html" if url.endswith("/") or not url else url) for url in urls}
+    files = [{"url": url, "bytes": path.stat().st_size} for url, path in on_disk.items()]
+    listing = {"files": files, "bytes": sum(f["bytes"] for f in files)}
+    site.write(f"readingroom/offline/{module.name}.json", json.dumps(listing).encode())
 
 
 def _read_state(path: Path) -> dict:
