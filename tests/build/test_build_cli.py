@@ -31,9 +31,14 @@ def test_rebuild_redoes_only_the_case_that_changed(cases_copy, tmp_path):
     notebook = json.loads(notebook_path.read_text())
     notebook["cells"][0]["source"] = "## Presentation\n\nA lump in the neck, found by the patient."
     notebook_path.write_text(json.dumps(notebook))
+    stages_before = set(site.glob("readingroom/cases/*/stages/*.json"))
     changed = run_build(tmp_path, "-o", str(site), cases=cases_copy)
     assert summary(changed).endswith("1 built, 1 unchanged")
     assert "A lump in the neck" in "".join(p.read_text() for p in site.glob("cases/*/index.html"))
+    stages_after = set(site.glob("readingroom/cases/*/stages/*.json"))
+    assert stages_after != stages_before  # the changed case was run again (its widgets have new ids) ...
+    assert len(stages_after) == len(stages_before)  # ... and its old stage files are gone, not kept beside
+    assert len(list(site.glob("readingroom/thumbnails/*.jpg"))) == 2  # the old version's thumbnail is gone
 
 
 def test_no_dicom_file_reaches_the_site(cases_copy, tmp_path):

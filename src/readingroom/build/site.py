@@ -49,6 +49,7 @@ class SitePlan:
     cases: list[Card]
     modules: list[Module]
     withheld: dict[str, list[str]] = field(default_factory=dict)  # slug: why it fails the PHI checks
+    everything: bool = True  # every case and module: what is not in the plan is no longer in the site
 
 
 @dataclass
@@ -56,6 +57,7 @@ class BuildReport:
     built: list[str] = field(default_factory=list)  # slugs run and written this time
     unchanged: list[str] = field(default_factory=list)
     frames_bytes: dict[str, int] = field(default_factory=dict)  # slug: bytes of its frames in the site
+    removed: int = 0  # files of earlier builds no case uses any more (old stages, frames, removed cases)
 
 
 def plan(cases_dir: Path, curriculum_dir: Path, names: Iterable[str] = ()) -> SitePlan:
@@ -81,7 +83,7 @@ def plan(cases_dir: Path, curriculum_dir: Path, names: Iterable[str] = ()) -> Si
             withheld[slug] = problems
             continue
         cards.append(_card(cases_dir, slug))
-    return SitePlan(cards, chosen_modules, withheld)
+    return SitePlan(cards, chosen_modules, withheld, everything=not names)
 
 
 def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCache | None = None,
@@ -110,6 +112,9 @@ def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCa
     site.write("sw.js", (BUILD_TEMPLATES / "sw.js").read_bytes())
     for module in site_plan.modules:
         _write_offline_list(site, module, [card for card in site_plan.cases if card.slug in module.cases], state)
+    if site_plan.everything:
+        report.removed = _prune(site, state, {card.slug for card in site_plan.cases})
+        _write_state(state_path, state)
     return report
 
 
@@ -174,6 +179,19 @@ def _write_offline_list(site: SiteWriter, module: Module, cards: list[Card], sta
     files = [{"url": url, "bytes": path.stat().st_size} for url, path in on_disk.items()]
     listing = {"files": files, "bytes": sum(f["bytes"] for f in files)}
     site.write(f"readingroom/offline/{module.name}.json", json.dumps(listing).encode())
+
+
+def _prune(site: SiteWriter, state: dict, slugs: set[str]) -> int:
+    """Remove what earlier builds wrote for cases and versions no longer built; returns how many files."""
+    for gone in set(state) - slugs:
+        del state[gone]
+    used = {f for kept in state.values() for f in kept["files"]}
+    stale = [path for folder in ("cases", "readingroom/cases", "readingroom/frames", "readingroom/thumbnails")
+             for path in (site.root / folder).rglob("*")
+             if path.is_file() and str(path.relative_to(site.root)) not in used]
+    for path in stale:
+        path.unlink()
+    return len(stale)
 
 
 def _read_state(path: Path) -> dict:

@@ -25,8 +25,6 @@
 
   async function save() {
     const list = await (await fetch(config.list, { cache: "no-store" })).json();
-    await navigator.serviceWorker.register(config.worker);
-    await navigator.serviceWorker.ready;
     const cache = await caches.open(cacheName);
     const bar = $("rr-offline-progress");
     bar.max = list.bytes;
@@ -43,6 +41,9 @@
       }
     }
     await Promise.all([worker(), worker(), worker(), worker()]);
+    // The worker comes last: it answers only from what is stored, and the copy is whole by now.
+    await navigator.serviceWorker.register(config.worker);
+    await navigator.serviceWorker.ready;
     await cache.put(COMPLETE, new Response(JSON.stringify({ bytes: list.bytes, files: list.files.length })));
     return { bytes: list.bytes, files: list.files.length };
   }
