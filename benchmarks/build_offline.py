@@ -97,16 +97,19 @@ def exports(browser, work: Path, env: dict) -> dict:
                        cwd=case, capture_output=True)
         seconds = time.monotonic() - started
         html = case / f"{args[-1]}.html"
-        text = html.read_text()
-        hosts = sorted(set(re.findall(r'(?:src|href)="https?://([^/"]+)', text)))
         context = browser.new_context(offline=True)
         page = context.new_page()
+        asked = []  # what the page asks of other hosts (offline, so nothing leaves the machine)
+        page.on("request", lambda r: asked.append(r.url))
         page.goto(html.as_uri())
         try:
             page.wait_for_selector(PAINTED, timeout=20_000)
             viewer = "paints (scroll, window, questions, reveal)"
         except Exception:  # noqa: BLE001 - the plain export's viewer never appears offline
-            viewer = "no viewer: " + ("the widget manager comes from " + ", ".join(hosts) if hosts else "none shown")
+            pictures = page.locator("img").count()
+            viewer = f"no viewer ({pictures} still image(s)): its widget manager and scripts are on other hosts"
+        page.wait_for_load_state("load")
+        hosts = sorted({re.sub(r"^https?://([^/]+).*", r"\1", u) for u in asked if u.startswith("http")})
         context.close()
         found[name] = {"bytes": html.stat().st_size, "seconds": round(seconds, 1), "other_hosts": hosts,
                        "offline": viewer}
