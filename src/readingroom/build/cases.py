@@ -5,7 +5,8 @@ after the same one run of the case; only where stages and scores come from diffe
 
 - each later stage is a file named by the digest of its own content, handed out with the
   stage before it (the page holds the first name), so a page loads no stage's text before
-  its reveal and no one can ask for a stage without having the one before;
+  its reveal. A static host cannot refuse a file to whoever knows its name: the names are
+  in no page, but a module's list for "Save for offline" holds them (fetched only on saving);
 - questions are checked in the page against salted hashes (:mod:`.keys`); each stage's file
   brings the answers, feedback and explanations of the questions before it.
 """
