@@ -169,7 +169,7 @@ class CasePages:
             self.on_live(card)
             return CasePage(live_reason=run.live_reason, later_stages=run.later_stages)
         stages_url = f"{PAGE_BASE}readingroom/cases/{card.id}/stages/{{stage}}?key={{key}}"
-        first = case_page_html(self.environment, card.id, run, stages_url=stages_url,
+        first = case_page_html(self.environment, run, stages_url=stages_url,
                                first_key=(run.notebook.metadata[STAGES_KEY]["next"] or {}).get("key"),
                                scoring={"answers": f"{PAGE_BASE}readingroom/cases/{card.id}/answers"})
         self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
@@ -201,7 +201,7 @@ def read_run(card: Card, ran: dict) -> CaseRun:
     return CaseRun(notebook, widgets, later, keys, key_stage, live_reason)
 
 
-def case_page_html(environment: jinja2.Environment, case_id: str, run: CaseRun, *, stages_url: str,
+def case_page_html(environment: jinja2.Environment, run: CaseRun, *, stages_url: str,
                    first_key: str | None, scoring: dict) -> str:
     """The unknown's page: stage 0's cells, a slot for each of its widgets, their state.
 
@@ -211,7 +211,7 @@ def case_page_html(environment: jinja2.Environment, case_id: str, run: CaseRun, 
     server's ``answers`` URL, or salted answer ``keys`` checked in the page). Every other
     URL is relative to the page, at ``<site>/cases/<id>/`` in both.
     """
-    config = {"base": PAGE_BASE, "case": case_id, "widgets": run.widgets, **scoring}
+    config = {"widgets": run.widgets, **scoring}
     return environment.get_template("case_page.html").render(
         base=PAGE_BASE, version=modules_version(), case=run.notebook.metadata.get("readingroom", {}),
         cells=stage_html(run.notebook, 0, _slots(run.widgets)), reveal=run.notebook.metadata[STAGES_KEY],

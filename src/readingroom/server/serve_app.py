@@ -20,6 +20,7 @@ from traitlets import Bytes, Int, Unicode
 from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.records import RecordsStore, default_url
+from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
@@ -27,7 +28,6 @@ from readingroom.server.conference.sessions import Conferences
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
-from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
 from readingroom.server.pages import catalog_routes
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
