@@ -68,3 +68,28 @@ def test_a_saved_module_opens_paints_and_answers_offline(browser, static_server)
         page.goto(f"{static_server.site}cases/{public_id(module_cases()[0])}/")
     assert errors == []
     context.close()
+
+
+def test_a_saved_module_is_still_there_after_the_browser_is_closed(browser, static_server, tmp_path):
+    """The night-shift case: saved at the hospital, the browser closed, opened again at home with no network."""
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    def launch(offline: bool):
+        return browser.browser_type.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, offline=offline)
+
+    context = launch(offline=False)
+    page = context.new_page()
+    page.goto(f"{static_server.site}modules/{MODULE}/")
+    page.get_by_role("button", name="Save for offline").click()
+    expect(page.locator("html")).to_have_attribute("data-rr-offline", "ready", timeout=120_000)
+    context.close()
+
+    context = launch(offline=True)
+    page = context.new_page()
+    page.goto(f"{static_server.site}modules/{MODULE}/")
+    expect(page.get_by_role("button", name="Remove offline copy")).to_be_visible()
+    for slug in module_cases():
+        page.goto(f"{static_server.site}cases/{public_id(slug)}/")
+        expect(page.locator(VIEWER).first).to_have_attribute("data-tier", "lossless", timeout=30_000)
+    context.close()
