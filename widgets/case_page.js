@@ -2,11 +2,13 @@
 // widget's saved state in the page; here every Viewer, Question and viewer link is mounted
 // from it through the same model interface the kernel hosts give (get/set/on/off/
 // save_changes/send). Viewers work entirely in the browser; a Question's answer is scored by
-// the server, which alone holds the key.
+// the server, which alone holds the key, or, on a static site (readingroom build), here against
+// a salted hash of it, the answer and explanation arriving with the next stage.
 
 import { render as renderViewer } from "./viewer.js";
 import { render as renderQuestion } from "./question.js";
 import { render as renderLink } from "./link.js";
+import { checkHere } from "./answer_check.js";
 
 const REF = "IPY_MODEL_";
 const config = JSON.parse(document.getElementById("rr-case-page").textContent);
@@ -74,20 +76,46 @@ function xsrf() {
   return found ? decodeURIComponent(found[1]) : "";
 }
 
+async function checkOnServer(model, choice) {
+  const reply = await fetch(config.answers, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf() },
+    body: JSON.stringify({ question: model.id, choice }),  // the server counts the attempts
+  });
+  const found = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(found.error || `the server answered ${reply.status}`);
+  return found;
+}
+
+function checkInPage(model, choice) {
+  const used = (model.get("attempts_used") || 0) + 1;
+  return { result: checkHere(config.keys[model.id], choice, used), attempts_used: used, response: choice };
+}
+
 async function answer(model, choice) {
   try {
-    const reply = await fetch(`${config.base}readingroom/cases/${config.case}/answers`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf() },
-      body: JSON.stringify({ question: model.id, choice }),  // the server counts the attempts
-    });
-    const found = await reply.json().catch(() => ({}));
-    if (!reply.ok) throw new Error(found.error || `the server answered ${reply.status}`);
+    const found = config.keys ? checkInPage(model, choice) : await checkOnServer(model, choice);
     model.set("attempts_used", found.attempts_used);
     model.set("response", found.response);
     model.set("result", found.result);
   } catch (error) {
     model.emit({ type: "error", message: `Not checked (${error.message}); try again.` });
+  }
+}
+
+/**
+ * A static site's next stage brings the answers of the questions before it: an answered question
+ * shows its answer, the feedback on what was chosen and the explanation, as its last attempt would.
+ */
+function showAnswers(answers) {
+  for (const [id, { feedback, ...revealed }] of Object.entries(answers)) {
+    const model = models.get(id);
+    const result = model && model.get("result");
+    if (!result || !Object.keys(result).length) continue;
+    const chosen = [model.get("response")].flat().map(String);
+    const picked = Object.fromEntries(Object.entries(feedback || {}).filter(([i]) => chosen.includes(i)));
+    const { hint: _, ...kept } = result;
+    model.set("result", { ...kept, ...revealed, feedback: picked, final: true });
   }
 }
 
@@ -169,8 +197,9 @@ function mountWidgets(widgets, root) {
 mountWidgets(config.widgets, document);
 // A revealed stage brings its own widgets and what its cells changed in earlier ones (the arrow
 // on the finding, the frame that shows it), as the kernel would have sent them.
-document.addEventListener("rr-stage-revealed", ({ detail: { section, widgets, updates } }) => {
+document.addEventListener("rr-stage-revealed", ({ detail: { section, widgets, updates, answers } }) => {
   mountWidgets(widgets, section);
+  showAnswers(answers);
   for (const [id, changes] of Object.entries(updates)) {
     const model = models.get(id);
     for (const [key, value] of Object.entries(model ? changes : {})) model.set(key, value);

@@ -311,11 +311,11 @@ def test_a_conference_gets_a_later_stages_viewers_as_pictures_of_the_run(questio
 
     from readingroom.server.case_pages import CasePages
     from readingroom.server.catalog import Card
-    from readingroom.server.pages import template_environment
+    from readingroom.server.base import template_environment
 
     card = Card(REVEALED_CASE, "v1", json.loads((question_cases / REVEALED_CASE / "case.ipynb").read_text()))
     assert not any(cell.get("outputs") for cell in card.notebook["cells"])
-    pages = CasePages(question_cases, b"secret", template_environment(), "/", logging.getLogger("test"))
+    pages = CasePages(question_cases, b"secret", template_environment(), logging.getLogger("test"))
     made = []
     thread = threading.Thread(target=lambda: made.append(asyncio.run(pages.page(card))))  # Playwright owns this thread's loop
     thread.start()

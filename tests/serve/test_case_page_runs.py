@@ -10,7 +10,7 @@ from pathlib import Path
 
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card
-from readingroom.server.pages import template_environment
+from readingroom.server.base import template_environment
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 HEAD_CT = "chronic-subdural-haematoma-with-mass-effect"
@@ -46,7 +46,7 @@ def test_a_reader_waits_behind_the_run_in_progress_not_the_whole_catalog():
 
     async def scenario() -> None:
         runner = GatedRunner()
-        pages = CasePages(CASES, b"secret", template_environment(), "/", logging.getLogger("test"), runner=runner)
+        pages = CasePages(CASES, b"secret", template_environment(), logging.getLogger("test"), runner=runner)
         pages.prepare(cards)  # start-up: the whole catalog, in the background
         await _until(lambda: runner.started == ["case-0"])
         asked = asyncio.ensure_future(pages.page(cards[4]))  # a reader opens the last case meanwhile

@@ -34,7 +34,7 @@ import nbformat
 from readingroom.case.roles import stages
 from readingroom.server.case_run import CaseRunError, CaseRunner
 from readingroom.server.catalog import Card
-from readingroom.server.stages import stage_html, unknown_view
+from readingroom.server.stages import STAGES_KEY, stage_html, unknown_view
 from readingroom.widgets.answers import AnswerKey
 from readingroom.widgets.assets import modules_version
 
@@ -42,6 +42,7 @@ OUR_WIDGETS = {"readingroom.widgets.viewer.Viewer": "viewer.js", "readingroom.wi
                "readingroom.widgets.viewer.SliceLink": "link.js"}
 LAYOUT_WIDGETS = {"HBoxModel": "hbox", "VBoxModel": "vbox", "LinkModel": "jslink"}
 _HOST_KEYS = {"_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip"}
+PAGE_BASE = "../../"  # a case page is at <site>/cases/<id>/, served or built: its links and fetches are relative
 RUN_TIMEOUT = 300  # seconds a case cell may run (encoding a large series the first time)
 RETRY_FAILED_AFTER = 60  # seconds a failed run is reported before the next visitor's request runs it again
 
@@ -104,10 +105,9 @@ def page_widgets(state: dict, extras: dict[str, dict], *, leave_out_unmountable:
 class CasePages:
     """Every servable case run once per version, one at a time, the first on demand or all ahead."""
 
-    def __init__(self, cases_dir: Path, secret: bytes, environment: jinja2.Environment, base: str,
-                 log: logging.Logger, on_live: Callable[[Card], None] = lambda card: None,
+    def __init__(self, cases_dir: Path, secret: bytes, environment: jinja2.Environment, log: logging.Logger, on_live: Callable[[Card], None] = lambda card: None,
                  runner: CaseRunner | None = None) -> None:
-        self.cases_dir, self.secret, self.environment, self.base = cases_dir, secret, environment, base
+        self.cases_dir, self.secret, self.environment = cases_dir, secret, environment
         self.log, self.on_live = log, on_live
         self._runs: dict[tuple[str, str], asyncio.Task] = {}
         self._one_at_a_time: asyncio.Semaphore | None = None
@@ -163,30 +163,63 @@ class CasePages:
         if ran["failed"]:
             self.log.warning("readingroom: case %s: %s; from there on it shows the outputs saved with it",
                              card.id, ran["failed"])
-        notebook, exports = nbformat.from_dict(ran["notebook"]), ran["stages"]
-        widgets, live_reason = page_widgets(exports[0]["state"], exports[0]["widgets"])
-        later = _later_stages(stages(notebook)[1:], notebook, exports, widgets, saved=card.notebook)
-        if live_reason:  # the page without a kernel, for readers waiting for one: what needs Python as pictures
-            widgets, _ = page_widgets(exports[0]["state"], exports[0]["widgets"], leave_out_unmountable=True)
-        keys = {model_id: AnswerKey.from_json(spec) for export in exports for model_id, spec in export["keys"].items()}
-        first = self._html(card, notebook, widgets, without_kernel=bool(live_reason))
-        if live_reason:
-            self.log.info("readingroom: case %s is served live by Voila: %s", card.id, live_reason)
+        run = read_run(card, ran)
+        stages_url = f"{PAGE_BASE}readingroom/cases/{card.id}/stages/{{stage}}?key={{key}}"
+        first = case_page_html(self.environment, run, stages_url=stages_url,
+                               first_key=(run.notebook.metadata[STAGES_KEY]["next"] or {}).get("key"),
+                               scoring={"answers": f"{PAGE_BASE}readingroom/cases/{card.id}/answers"})
+        if run.live_reason:
+            self.log.info("readingroom: case %s is served live by Voila: %s", card.id, run.live_reason)
             self.on_live(card)
         else:
             self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
-        return CasePage(html=first, later_stages=later, keys=keys, live_reason=live_reason)
+        return CasePage(html=first, later_stages=run.later_stages, keys=run.keys, live_reason=run.live_reason)
 
-    def _html(self, card: Card, notebook: nbformat.NotebookNode, widgets: dict, without_kernel: bool = False) -> str:
-        """The unknown's page: stage 0's cells, a slot for each of its widgets, their state.
 
-        ``without_kernel``: the page of a live case, saying that its interactive parts are pictures here.
-        """
-        config = {"base": self.base, "case": card.id, "widgets": widgets}
-        return self.environment.get_template("case_page.html").render(
-            base=self.base, version=modules_version(), case=notebook.metadata.get("readingroom", {}),
-            cells=stage_html(notebook, 0, _slots(widgets)), reveal=notebook.metadata["readingroom_stages"],
-            config_json=json.dumps(config).replace("</", "<\\/"), without_kernel=without_kernel)
+@dataclass(frozen=True)
+class CaseRun:
+    """What a case's one run gives its page, whoever hosts it (``serve``, ``build``, the nbconvert exporter)."""
+
+    notebook: nbformat.NotebookNode  # every stage's cells, as run, with the unknown view's metadata
+    widgets: dict  # the unknown view's widgets, as :func:`page_widgets` gives them (a live case's: those it can mount)
+    later_stages: tuple[LaterStage, ...]
+    keys: dict[str, AnswerKey]  # every question's, by widget id
+    key_stage: dict[str, int]  # the stage each question is first shown in, by widget id
+    live_reason: str = ""  # non-empty: the notebook needs a kernel; its page here shows what needs Python as pictures
+
+
+def read_run(card: Card, ran: dict) -> CaseRun:
+    """The page's parts from what :mod:`.case_run` returned for ``card``."""
+    notebook, exports = nbformat.from_dict(ran["notebook"]), ran["stages"]
+    widgets, live_reason = page_widgets(exports[0]["state"], exports[0]["widgets"])
+    later = _later_stages(stages(notebook)[1:], notebook, exports, widgets, saved=card.notebook)
+    if live_reason:  # the page without a kernel, for readers waiting for one: what needs Python as pictures
+        widgets, _ = page_widgets(exports[0]["state"], exports[0]["widgets"], leave_out_unmountable=True)
+    keys, key_stage = {}, {}
+    for number, export in enumerate(exports):
+        for model_id, spec in export["keys"].items():
+            keys[model_id] = AnswerKey.from_json(spec)
+            key_stage.setdefault(model_id, number)
+    return CaseRun(notebook, widgets, later, keys, key_stage, live_reason)
+
+
+def case_page_html(environment: jinja2.Environment, run: CaseRun, *, stages_url: str,
+                   first_key: str | None, scoring: dict) -> str:
+    """The unknown's page: stage 0's cells, a slot for each of its widgets, their state.
+
+    The one renderer of case pages: what ``serve`` sends and ``build`` writes differs only in
+    where later stages come from (``stages_url``, a template with ``{stage}`` and ``{key}``,
+    and the ``first_key`` that opens stage 1) and how answers are scored (``scoring``: the
+    server's ``answers`` URL, or salted answer ``keys`` checked in the page). Every other
+    URL is relative to the page, at ``<site>/cases/<id>/`` in both. A live case's page says
+    that its interactive parts are pictures here.
+    """
+    config = {"widgets": run.widgets, **scoring}
+    return environment.get_template("case_page.html").render(
+        base=PAGE_BASE, version=modules_version(), case=run.notebook.metadata.get("readingroom", {}),
+        cells=stage_html(run.notebook, 0, _slots(run.widgets)), reveal=run.notebook.metadata[STAGES_KEY],
+        stages_url=stages_url, first_key=first_key, config_json=json.dumps(config).replace("</", "<\\/"),
+        without_kernel=bool(run.live_reason))
 
 
 def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[dict], widgets: dict,

@@ -23,7 +23,7 @@ from readingroom.errors import InputError
 from readingroom.records import RecordsStore
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
-from readingroom.server.pages import PlainHandler, base_of, template_environment
+from readingroom.server.base import PlainHandler, base_of, template_environment
 from readingroom.server.thumbs import render_thumbnail
 
 EDUCATORS_ONLY = "Only an educator can open the inbox: sign in with an educator account first."

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jinja2
 from tornado import web
@@ -24,9 +23,10 @@ from readingroom.case.roles import stages
 from readingroom.errors import InputError
 from readingroom.records import RecordsStore
 from readingroom.server.answer_attempts import AnswerAttempts, give_reader_cookie, reader_of
+from readingroom.server.base import CASE_ID, PlainHandler, base_of, template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
-from readingroom.server.forwarded import SecureBehindProxy, came_over_https
+from readingroom.server.forwarded import SecureBehindProxy
 from readingroom.server.gate import WITHHELD
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import current_user
@@ -35,45 +35,7 @@ from readingroom.server.live_kernels import KernelBudget
 from readingroom.server.stages import next_stage, render_stage, stage_key
 from readingroom.server.thumbs import ThumbnailCache
 
-TEMPLATES = Path(__file__).parent / "templates"
 IMMUTABLE = "public, max-age=31536000, immutable"
-CASE_ID = r"[0-9a-f]{10}"
-
-
-def template_environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-
-
-PUBLIC_URL_SETTING = "readingroom_public_url"
-
-
-def public_base(handler: web.RequestHandler) -> str:
-    """The site's address as its users know it, ending in "/": for links that leave the browser.
-
-    QR codes and the verification URL printed on certificates must name the public address
-    (``--public-url``), not the host a proxy forwarded to.
-    """
-    configured = handler.settings.get(PUBLIC_URL_SETTING)
-    if configured:
-        return configured.rstrip("/") + "/"
-    scheme = "https" if came_over_https(handler) else handler.request.protocol
-    return f"{scheme}://{handler.request.host}{base_of(handler)}"
-
-
-def base_of(handler: web.RequestHandler) -> str:
-    url = handler.settings.get("base_url", "/")
-    return url if url.endswith("/") else url + "/"
-
-
-class PlainHandler(SecureBehindProxy):
-    """Errors as one readable line of HTML, never a traceback; cookies Secure behind a TLS proxy."""
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        error = kwargs.get("exc_info", (None, None))[1]
-        message = getattr(error, "log_message", None) or self._reason
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f'<!doctype html><html lang="en"><title>{status_code} - readingroom</title>'
-                    f"<main><p>{web.escape.xhtml_escape(message)}</p></main></html>")
 
 
 class CatalogPageHandler(PlainHandler):
@@ -86,6 +48,7 @@ class CatalogPageHandler(PlainHandler):
         index = await self.catalog.index(base_of(self), known=False)
         page = self.environment.get_template("catalog.html").render(
             base=base_of(self), index_json=json.dumps(index).replace("</", "<\\/"), count=len(index),
+            known_index_url=base_of(self) + "readingroom/catalog.json?known=1",
             user=current_user(self, self.records), xsrf_token=self.xsrf_token.decode())
         self.set_header("Cache-Control", "private, no-cache")  # it names who is signed in
         self.finish(page)

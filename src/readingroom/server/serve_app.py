@@ -24,6 +24,7 @@ from readingroom.frames import FrameCache, default_cache_dir
 from readingroom.records import RecordsStore, default_url
 from readingroom.records.durable import DurableRecords
 from readingroom.records.journal import Journal, journal_path
+from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
@@ -31,14 +32,13 @@ from readingroom.server.conference.sessions import Conferences
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
-from readingroom.server.handlers import route_base
 from readingroom.inflow.drafts import default_inbox
 from readingroom.server.inbox import inbox_routes
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.live_kernels import KernelBudget, default_cap
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
 from readingroom.server.log_scrub import keep_secrets_out_of_logs
-from readingroom.server.pages import PUBLIC_URL_SETTING, TEMPLATES, catalog_routes, template_environment
+from readingroom.server.pages import catalog_routes
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
@@ -175,8 +175,8 @@ class ServeVoila(ReadingroomVoila):
     def init_handlers(self) -> list:
         voila_kwargs = {"template_paths": self.template_paths, "config": self.config,
                         "voila_configuration": self.voila_configuration}
-        self.case_pages = CasePages(Path(self.root_dir), self._secret, template_environment(),
-                                    route_base(self.server_url or self.base_url), self.log, on_live=self._preheat)
+        self.case_pages = CasePages(Path(self.root_dir), self._secret, template_environment(), self.log,
+                                    on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
                                  self.case_pages)

@@ -83,6 +83,10 @@ class AnswerKey:
         feedback = {str(i): self.feedback[i] for i in chosen if i in self.feedback}
         return ("correct" if ok else "incorrect"), {"feedback": feedback}
 
+    def explained(self) -> dict:
+        """What a settled question shows, with the feedback on every option: a static page picks the chosen."""
+        return {**self._revealed(), "feedback": {str(k): v for k, v in self.feedback.items()}}
+
     def _revealed(self) -> dict:
         out = {"explanation": self.explanation} if self.explanation else {}
         if self.kind == "single":

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 WIDGET_MODULES = ("core.js", "viewer.js", "question.js", "link.js")  # what widgets import (over the comm if no handler serves)
-MODULES = WIDGET_MODULES + ("conference.js", "presenter.js", "follower.js", "case_page.js")  # all the server hands out
+MODULES = WIDGET_MODULES + ("conference.js", "presenter.js", "follower.js", "case_page.js", "answer_check.js")  # all the server hands out
 LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
 # Set by a server that has our handlers (our Voila app, the server extension); its kernels inherit it.
 # Without it (plain `voila notebook.ipynb`) widgets ask the kernel for their modules straight away,

@@ -23,7 +23,7 @@ from tornado import web
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.sessions import Conference, Conferences
-from readingroom.server.pages import CASE_ID, PlainHandler, base_of, public_base, template_environment
+from readingroom.server.base import CASE_ID, PlainHandler, base_of, public_base, template_environment
 from readingroom.server.stages import render_stage
 from readingroom.widgets.assets import modules_version
 

@@ -9,7 +9,7 @@ from readingroom.server.conference.pages import page_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
 from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
-from readingroom.server.pages import template_environment
+from readingroom.server.base import template_environment
 from readingroom.server.handlers import route_base
 
 

@@ -15,7 +15,7 @@ from readingroom.errors import InputError
 from readingroom.records import Participant
 from readingroom.server.conference.socket import Hubs
 from readingroom.server.identity import current_user
-from readingroom.server.pages import PlainHandler, base_of
+from readingroom.server.base import PlainHandler, base_of
 
 EDUCATORS_ONLY = "Only an educator can start a conference: sign in with an educator account first."
 

@@ -26,8 +26,8 @@ from readingroom.server.learning.modules import (
     ModulePageHandler,
     TestHandler,
 )
+from readingroom.server.base import CASE_ID
 from readingroom.server.learning.signin import SignInHandler, SignInLimits, SignOutHandler
-from readingroom.server.pages import CASE_ID
 from readingroom.server.handlers import route_base
 
 MODULE = r"([a-z0-9][a-z0-9-]{0,99})"

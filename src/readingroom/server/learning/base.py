@@ -9,7 +9,7 @@ from tornado import web
 
 from readingroom.records import Participant, RecordsStore
 from readingroom.server.identity import current_user
-from readingroom.server.pages import TEMPLATES, PlainHandler, base_of
+from readingroom.server.base import TEMPLATES, PlainHandler, base_of
 
 MAX_BODY = 16 * 1024  # the largest form here (an evaluation) is a few hundred characters
 

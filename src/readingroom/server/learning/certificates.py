@@ -8,7 +8,7 @@ from readingroom.curriculum import Module, credits_text
 from readingroom.curriculum.model import AMA_CREDIT
 from readingroom.records import Certificate
 from readingroom.server.learning.base import LearningHandler
-from readingroom.server.pages import public_base
+from readingroom.server.base import public_base
 
 
 def credit_line(certificate: Certificate) -> str:

@@ -2,7 +2,6 @@
 // without titles, diagnoses and tags; the full index is fetched only when unknown mode is off.
 (function () {
   "use strict";
-  const base = window.READINGROOM_BASE;
   const $ = (id) => document.getElementById(id);
   const unknownIndex = JSON.parse($("catalog-index").textContent);
   let knownIndex = null;
@@ -75,7 +74,7 @@
   async function setMode() {
     localStorage.setItem("readingroom-unknown-mode", unknown() ? "on" : "off");
     if (!unknown() && !knownIndex) {
-      const reply = await fetch(`${base}readingroom/catalog.json?known=1`);
+      const reply = await fetch(window.READINGROOM_KNOWN_INDEX);
       knownIndex = await reply.json();
     }
     entries = unknown() ? unknownIndex : knownIndex;

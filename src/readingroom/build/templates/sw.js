@@ -1,0 +1,41 @@
+// readingroom's service worker: pages, scripts and frames of the modules saved for offline use.
+// The module page stores them (offline.js) in a cache named "readingroom-offline-<module>"; this
+// worker only answers from those caches: pages from the network first (so a case that changed is
+// seen when online), falling back to the saved copy; everything else, which is immutable
+// (content-addressed frames, stage files and versioned modules), from the saved copy first.
+const PREFIX = "readingroom-offline-";
+
+self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
+async function saved(request) {
+  for (const name of (await caches.keys()).filter((n) => n.startsWith(PREFIX))) {
+    const cache = await caches.open(name);
+    const found = await cache.match(request, { ignoreSearch: true });
+    if (found) return found;
+    const url = new URL(request.url);
+    if (!url.pathname.endsWith("/")) {  // a folder linked without its slash: the server would redirect
+      const folder = await cache.match(`${url.origin}${url.pathname}/`);
+      if (folder) return folder;
+    }
+  }
+  return undefined;
+}
+
+async function pageFirstFromNetwork(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    return (await saved(request)) || Response.error();
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(pageFirstFromNetwork(request));
+  } else {
+    event.respondWith(saved(request).then((found) => found || fetch(request)));
+  }
+});
