@@ -9,6 +9,7 @@ no ``alembic_version`` table) is at the baseline revision.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -23,6 +24,9 @@ from .models import Base
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"  # the schema of the release before migrations (commit 50066d5)
+# Alembic's commands run through one module-level proxy (``alembic.context``), which two
+# threads using it at once corrupt (KeyError in EnvironmentContext): one command at a time.
+_ALEMBIC = threading.Lock()
 
 
 def _config(connection: Connection) -> Config:
@@ -47,7 +51,7 @@ def revision(connection: Connection) -> str | None:
 
 def ensure_current(engine: Engine) -> None:
     """Make an empty store at the newest revision; refuse (one line, with the fix) one at another."""
-    with engine.begin() as connection:
+    with _ALEMBIC, engine.begin() as connection:
         found = revision(connection)
         if found is None:
             Base.metadata.create_all(connection)
@@ -66,7 +70,7 @@ def ensure_current(engine: Engine) -> None:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the store to the newest revision in one transaction; (revision before, revision after)."""
-    with engine.begin() as connection:
+    with _ALEMBIC, engine.begin() as connection:
         before = revision(connection)
         config = _config(connection)
         if before == BASELINE and MigrationContext.configure(connection).get_current_revision() is None:
