@@ -4,6 +4,51 @@
 
 /** @typedef {{get(k:string):any, set(k:string,v:any):void, on(e:string,f:Function):void, off(e:string,f:Function):void, save_changes():void, send?(c:any,cb?:any,b?:ArrayBuffer[]):void}} Model */
 
+/** JSON-like data (arrays, plain objects), compared by value; anything else (bytes) by identity. */
+const plain = (v) => Array.isArray(v) || (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype);
+
+/**
+ * The host model for pages without a kernel (case page, presenter, follower): what anywidget
+ * gives the viewer in Jupyter (get, set, change events, save_changes), over a plain object.
+ * ``set`` from a module is the user acting; ``apply`` is the host writing state it received
+ * (a snapshot, a revealed stage). Both fire ``change:<key>`` for each value that changed, and
+ * ``change`` with (key, {applied}) so a host can tell the two apart.
+ * @implements {Model}
+ */
+export class HostModel {
+  /** @param {Object} state every field the module reads (hosts start from view_state.js's VIEW_DEFAULTS) */
+  constructor(state) {
+    this.state = { ...state };
+    this.handlers = new Map();
+    this.applying = false;
+  }
+
+  get(key) { return this.state[key]; }
+
+  set(key, value) {
+    const old = this.state[key];
+    this.state[key] = value;
+    if (old === value || (plain(value) && plain(old) && JSON.stringify(old) === JSON.stringify(value))) return;
+    this.trigger(`change:${key}`);
+    this.trigger("change", key, { applied: this.applying });
+  }
+
+  /** Set ``values`` as the host (not the user) did. */
+  apply(values) {
+    this.applying = true;
+    try { for (const [k, v] of Object.entries(values)) this.set(k, v); } finally { this.applying = false; }
+  }
+
+  on(event, f) { this.handlers.set(event, [...(this.handlers.get(event) || []), f]); }
+
+  off(event, f) { this.handlers.set(event, (this.handlers.get(event) || []).filter((g) => g !== f)); }
+
+  trigger(event, ...args) { for (const f of this.handlers.get(event) || []) f(...args); }
+
+  /** The module says the user settled: ``save`` listeners (a host that stores the view) hear it. */
+  save_changes() { this.trigger("save"); }
+}
+
 const UNSIGNED = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array };
 const TYPED = {
   uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,

@@ -6,6 +6,7 @@
 import {
   FrameStore, Transport, ellipseStats, ensureStyle, formatLength, niceLength, paintValues, segmentLength,
 } from "./core.js";
+import { VIEW_DEFAULTS } from "./view_state.js";
 
 const CSS = `
 [data-rr-viewer]{font:13px/1.3 system-ui,sans-serif;color:#ddd;background:#111;border-radius:4px;max-width:760px;outline:none;user-select:none}
@@ -110,7 +111,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   let m = null; // manifest
   let store = null;
   const transport = new Transport(model, mode);
-  const st = { frame: 0, center: 40, width: 400, fn: "LINEAR", invert: false, zoom: 1, pan: [0, 0], tool: "window", overlay: true, playing: false };
+  const st = { frame: 0, center: 40, width: 400, fn: "LINEAR", zoom: 1, pan: [0, 0], tool: "window", overlay: true, playing: false };
   let draft = null; // measurement being drawn
   let crosshair = null; // [x, y] image point while measuring by keyboard
   let imageData = null;
@@ -119,14 +120,14 @@ export function render({ model, el, transport: mode = "probe" }) {
   let raf = 0;
   let lastCursor = null;
 
-  // The kernel learns where the user stopped, not every step on the way.
-  // The model (and anything linked to it in the browser) follows at once; the kernel
-  // is told only where the user stopped, not every step on the way.
-  const syncFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
-  const saveFrame = Object.assign(() => { model.set("frame", st.frame); syncFrame(); }, { cancel: syncFrame.cancel, flush: syncFrame.flush });
-  const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
-  const syncWindow = debounce(() => model.save_changes(), 800);
-  const saveWindow = () => { model.set("window", [st.center, st.width]); syncWindow(); };
+  // The model (and every host listening to it: a presenter, a linked viewer) follows each step at
+  // once; the kernel is told only where the user stopped (save_changes), not every step on the way.
+  const settle = debounce(() => model.save_changes(), 800);
+  const put = (key, value) => { model.set(key, value); settle(); };
+  const keep = (key, value) => { model.set(key, value); settle.flush(); model.save_changes(); }; // one deliberate act
+  const saveFrame = () => put("frame", st.frame);
+  const saveView = () => { put("zoom", st.zoom); put("pan", [...st.pan]); };
+  const saveWindow = () => put("window", [st.center, st.width]);
 
   // ---- geometry ----
   function layout() {
@@ -178,9 +179,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     for (let i = 0; i < values.length; i++) { const x = values[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
     return [lo, hi];
   }
+  /** Show plane ``name``; ``save``: the user chose it (the model hears it), else the model named it. */
   function setPlane(name, save = true) {
     if (name !== "axial" && !mprAllowed()) return;
-    if (save) model.set("plane", name);  // only a conference host reads it back; the kernel ignores it
     if (crosshair) endCrosshair();
     if (name !== "axial" && plane === "axial") { planeIndex.coronal ||= Math.floor(m.rows / 2); planeIndex.sagittal ||= Math.floor(m.columns / 2); }
     plane = name;
@@ -188,10 +189,13 @@ export function render({ model, el, transport: mode = "probe" }) {
     const g = geom();
     imageData = new ImageData(g.columns, g.rows);
     offscreen.width = g.columns; offscreen.height = g.rows;
-    st.pan = [0, 0];
+    if (save) {
+      st.pan = [0, 0];  // a new plane is a new picture: centred
+      put("plane", name); put("plane_index", name === "axial" ? null : planeIndex[name]); put("pan", [0, 0]);
+    } else st.pan = [...(model.get("pan") || [0, 0])];
     paintedFrame = -1; frameDirty = true; schedule();
   }
-  /** The plane (and reformat slice) the model names: a conference follower's host sets them. */
+  /** The plane (and reformat slice) the model names (the kernel, or a conference follower's host, set them). */
   function restorePlane() {
     const p = model.get("plane") || "axial", k = model.get("plane_index");
     if (p !== plane) setPlane(p, false);
@@ -242,7 +246,7 @@ export function render({ model, el, transport: mode = "probe" }) {
         const [slope, intercept] = rescaleOf(axial ? k : 0);
         const range = m.kind !== "grey" ? null : FULL_RANGE[m.dtype] || (axial ? store.range(k) : rangeOf(values));
         paintValues(imageData, values, range, geom(),
-          { center: st.center, width: st.width, fn: st.fn, invert: st.invert !== !!m.invert, slope, intercept }, store.palette);
+          { center: st.center, width: st.width, fn: st.fn, invert: !!model.get("invert") !== !!m.invert, slope, intercept }, store.palette);
         octx.putImageData(imageData, 0, 0);
       }
       ctx.drawImage(offscreen, 0, 0);
@@ -256,6 +260,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     drawMarks(t);
     updateText(t, tier);
     root.dataset.paintMs = (performance.now() - t0).toFixed(2); // work per painted frame (benchmarks)
+    root.dispatchEvent(new CustomEvent("rr-paint", { detail: { frame: k, plane, tier } })); // for what a host draws over the image
   }
 
   function updateText(t, tier) {
@@ -273,12 +278,15 @@ export function render({ model, el, transport: mode = "probe" }) {
     root.dataset.zoom = String(Math.round(st.zoom * 1000) / 1000);
     root.dataset.pan = st.pan.map((v) => Math.round(v * 10) / 10).join(",");  // live, while a drag is still going
     root.dataset.overlay = st.overlay ? "shown" : "hidden";
+    root.dataset.invert = String(!!model.get("invert"));
     slider.max = String(g.count - 1);
     slider.value = String(k);
     slider.setAttribute("aria-valuetext", `${plane} frame ${k + 1} of ${g.count}`);
     corners.tl.textContent = [m.modality, m.description, m.body_part].filter(Boolean).join("  ");
     corners.tr.textContent = `${{ axial: "Im", coronal: "Cor", sagittal: "Sag" }[plane]} ${k + 1}/${g.count}${tier === "preview" ? "\npreview" : tier ? "" : "\nloading"}`;
-    corners.bl.textContent = m.kind === "grey" ? `W ${Math.round(st.width)} L ${Math.round(st.center)}${st.invert ? "  inverted" : ""}` : (st.invert ? "inverted" : "");
+    const inverted = model.get("invert") ? "inverted" : "";
+    corners.bl.textContent = m.kind === "grey" ? `W ${Math.round(st.width)} L ${Math.round(st.center)}  ${inverted}`.trim() : inverted;
+    invertButton.setAttribute("aria-pressed", String(!!model.get("invert")));
     corners.br.textContent = `zoom ${Math.round(st.zoom * 100)}%`;
     const e = m.edge_labels;
     const labels = !e || plane === "axial" ? e : plane === "coronal" ? { left: e.left, right: e.right, top: "H", bottom: "F" } : { left: e.top, right: e.bottom, top: "H", bottom: "F" };
@@ -360,7 +368,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (!m) return;
     if (plane !== "axial") {
       planeIndex[plane] = Math.max(0, Math.min(geom().count - 1, Math.round(k)));
-      if (save) model.set("plane_index", planeIndex[plane]);
+      if (save) put("plane_index", planeIndex[plane]);
       schedule();
       return;
     }
@@ -385,15 +393,14 @@ export function render({ model, el, transport: mode = "probe" }) {
     for (const [n, b] of Object.entries(toolButtons)) b.setAttribute("aria-pressed", String(n === name));
     root.dataset.tool = name;
   }
-  function setInvert(v, save = true) {
-    st.invert = v; invertButton.setAttribute("aria-pressed", String(v)); frameDirty = true; schedule();
-    if (save) { model.set("invert", v); model.save_changes(); }
-  }
   function setOverlay(v, save = true) {
     st.overlay = v; overlayButton.setAttribute("aria-pressed", String(v)); schedule();
-    if (save) { model.set("show_overlay", v); model.save_changes(); }
+    if (save) keep("show_overlay", v);
   }
   function fit() { st.zoom = 1; st.pan = [0, 0]; schedule(); saveView(); }
+  function invert(v) { keep("invert", v); }
+  function reset() { fit(); defaultWindow(); invert(false); }
+  function toggleAnnotations() { keep("show_annotations", !model.get("show_annotations")); schedule(); }
   function zoomAt(factor, evt) {
     const before = evt ? toImage(evt) : null;
     st.zoom = Math.max(0.1, Math.min(40, st.zoom * factor));
@@ -448,7 +455,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     st.zoom = Math.max(0.1, Math.min(40, drag.zoom * p.dist / drag.dist));
     const at = toImage(p.centre); // keep the image point first under the centre under it now
     st.pan[0] += at[0] - drag.anchor[0]; st.pan[1] += at[1] - drag.anchor[1];
-    schedule();
+    schedule(); saveView();
   }
   function onDown(evt) {
     if (!m) return;
@@ -473,12 +480,12 @@ export function render({ model, el, transport: mode = "probe" }) {
     const dx = evt.clientX - drag.x, dy = evt.clientY - drag.y;
     if (drag.tool === "window" && m.kind === "grey") {
       const k = Math.max(drag.width, 10) / 256;
-      setWindow(drag.center + dy * k, Math.max(1, drag.width + dx * k), false);
+      setWindow(drag.center + dy * k, Math.max(1, drag.width + dx * k));
     } else if (drag.tool === "pan") {
       const t = transform();
-      st.pan = [drag.pan[0] + dx / t.sx, drag.pan[1] + dy / t.sy]; schedule();
+      st.pan = [drag.pan[0] + dx / t.sx, drag.pan[1] + dy / t.sy]; schedule(); saveView();
     } else if (drag.tool === "zoom") {
-      st.zoom = Math.max(0.1, Math.min(40, drag.zoom * Math.exp(-dy / 150))); schedule();
+      st.zoom = Math.max(0.1, Math.min(40, drag.zoom * Math.exp(-dy / 150))); schedule(); saveView();
     } else if (drag.tool === "scroll") {
       setFrame(drag.frame + Math.round(-dy / 12));
     } else if (draft) {
@@ -487,11 +494,9 @@ export function render({ model, el, transport: mode = "probe" }) {
   }
   function onUp(evt) {
     touches.delete(evt.pointerId);
-    if (drag && drag.tool === "pinch") { drag = null; saveView(); return; } // lift both fingers before the next gesture
+    if (drag && drag.tool === "pinch") { drag = null; return; } // lift both fingers before the next gesture
     if (!drag) return;
     const d = drag; drag = null;
-    if (d.tool === "window" && m.kind === "grey" && (evt.clientX !== d.x || evt.clientY !== d.y)) saveWindow();
-    if (d.tool === "pan" || d.tool === "zoom") saveView();
     if (draft) commitDraft();
   }
   /** Keep the measurement being drawn (mouse or keyboard): announce it, and save it on the acquired plane. */
@@ -503,8 +508,7 @@ export function render({ model, el, transport: mode = "probe" }) {
       readout.textContent = `${a.kind === "length" ? "Length" : "ROI"}: ${describe(a)}`;
       if (a.plane === "axial") {
         delete a.plane;
-        model.set("annotations", [...(model.get("annotations") || []), a]);
-        model.save_changes();
+        keep("annotations", [...(model.get("annotations") || []), a]);
       }
     }
     schedule();
@@ -578,11 +582,11 @@ export function render({ model, el, transport: mode = "probe" }) {
     else if (k === "s") setPlane("sagittal");
     else if (/^[1-9]$/.test(k) && m.presets.find((p) => p.key === k)) applyPreset(m.presets.find((p) => p.key === k));
     else if (k === "0") defaultWindow();
-    else if (k === "i") setInvert(!st.invert);
     else if (k === "f") fit();
-    else if (k === "r") { fit(); defaultWindow(); setInvert(false); }
+    else if (k === "i") invert(!model.get("invert"));
+    else if (k === "r") reset();
     else if (k === "o") setOverlay(!st.overlay);
-    else if (k === "a") { model.set("show_annotations", !model.get("show_annotations")); model.save_changes(); schedule(); }
+    else if (k === "a") toggleAnnotations();
     else if (k === " ") setPlaying(!st.playing);
     else if (k === "+" || k === "=") zoomAt(1.25);
     else if (k === "-") zoomAt(0.8);
@@ -614,7 +618,6 @@ export function render({ model, el, transport: mode = "probe" }) {
     st.frame = Math.max(0, Math.min(m.count - 1, model.get("frame") ?? m.start));
     st.zoom = model.get("zoom") || 1;
     st.pan = [...(model.get("pan") || [0, 0])];
-    setInvert(!!model.get("invert"), false);
     setOverlay(model.get("show_overlay") !== false, false);
     presetSelect.replaceChildren(h("option", { value: "", text: "Window preset" }),
       h("option", { value: "0", text: "0 · Image default" }),
@@ -634,6 +637,12 @@ export function render({ model, el, transport: mode = "probe" }) {
   }
 
   // For automation and accessibility tools: where image pixel (x, y) is on screen.
+  // For automation: every declared field as this host's model holds it.
+  root.rrView = () => Object.fromEntries(Object.keys(VIEW_DEFAULTS).map((k) => [k, model.get(k)]));
+  root.rrPixel = (x, y) => {  // grey level painted at a client point
+    const r = canvas.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+    return ctx.getImageData(Math.floor((x - r.left) * dpr), Math.floor((y - r.top) * dpr), 1, 1).data[0];
+  };
   root.imageToClient = (x, y) => {
     const r = stage.getBoundingClientRect(), t = transform();
     return [r.left + t.ox + x * t.sx, r.top + t.oy + y * t.sy];
@@ -651,7 +660,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   on(stage, "contextmenu", (e) => e.preventDefault());
   on(root, "keydown", onKey);
   // Leaving the viewer (clicking elsewhere, tabbing out) tells the kernel the view at once.
-  on(root, "focusout", (evt) => { if (!root.contains(evt.relatedTarget)) { saveFrame.flush(); syncWindow.flush(); saveView.flush(); } });
+  on(root, "focusout", (evt) => { if (!root.contains(evt.relatedTarget)) settle.flush(); });
   on(slider, "input", () => setFrame(Number(slider.value)));
   on(planeSelect, "change", () => setPlane(planeSelect.value));
   on(presetSelect, "change", () => {
@@ -661,25 +670,24 @@ export function render({ model, el, transport: mode = "probe" }) {
   });
   on(seriesSelect, "change", () => { model.set("series", Number(seriesSelect.value)); model.save_changes(); });
   for (const [name, b] of Object.entries(toolButtons)) on(b, "click", () => setTool(name));
-  on(invertButton, "click", () => setInvert(!st.invert));
   on(fitButton, "click", fit);
-  on(resetButton, "click", () => { fit(); defaultWindow(); setInvert(false); });
+  on(invertButton, "click", () => invert(!model.get("invert")));
+  on(resetButton, "click", reset);
   on(overlayButton, "click", () => setOverlay(!st.overlay));
-  on(annotationsButton, "click", () => { model.set("show_annotations", !model.get("show_annotations")); model.save_changes(); schedule(); });
+  on(annotationsButton, "click", toggleAnnotations);
   on(playButton, "click", () => setPlaying(!st.playing));
   const resize = new ResizeObserver(() => schedule());
   resize.observe(stage);
 
   const modelHandlers = {
     "change:_manifest": load,
-    "change:frame": () => { const k = model.get("frame"); if (k !== st.frame) { saveFrame.cancel(); setFrame(k, false); } },
-    // A conference follower's host sets the presenter's plane (Python's Viewer has no such trait).
+    "change:frame": () => { const k = model.get("frame"); if (k !== st.frame) setFrame(k, false); },
     "change:plane": restorePlane,
     "change:plane_index": restorePlane,
     "change:window": () => { const w = model.get("window"); if (Array.isArray(w) && (w[0] !== st.center || w[1] !== st.width)) setWindow(w[0], w[1], false); },
     "change:zoom": () => { st.zoom = model.get("zoom") || 1; schedule(); },
     "change:pan": () => { st.pan = [...(model.get("pan") || [0, 0])]; schedule(); },
-    "change:invert": () => setInvert(!!model.get("invert"), false),
+    "change:invert": () => { frameDirty = true; schedule(); },
     "change:show_overlay": () => setOverlay(model.get("show_overlay") !== false, false),
     "change:annotations": schedule,
     "change:show_annotations": () => { annotationsButton.setAttribute("aria-pressed", String(!!model.get("show_annotations"))); schedule(); },
@@ -694,7 +702,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (store) store.close();
     transport.close();
     resize.disconnect();
-    saveFrame.cancel(); saveView.cancel(); syncWindow.cancel();
+    settle.cancel();
     listeners.forEach((off) => off());
     for (const [ev, fn] of Object.entries(modelHandlers)) model.off(ev, fn);
     root.remove();

@@ -12,6 +12,7 @@ import re
 from playwright.sync_api import expect
 
 from readingroom.dicom.synthetic import AIR_HU, BONE_HU
+from readingroom.widgets.view_state import view_schema
 
 ROOT = "[data-rr-viewer]"
 CANVAS_NON_BLANK = """(root) => {
@@ -186,3 +187,29 @@ def check_keyboard_length(root, pixel_spacing: float) -> None:
     page.keyboard.press("ArrowDown")  # measuring done: arrows scroll frames again
     expect(root).to_have_attribute("data-frame", str(int(frame) + 1))
     page.keyboard.press("w")
+
+
+def check_declared_fields(root) -> None:
+    """The host's model holds every field the Python traits declare (none undefined), whatever the host."""
+    held = root.evaluate("(el) => Object.entries(el.rrView()).filter(([, v]) => v !== undefined).map(([k]) => k)")
+    assert sorted(held) == sorted(view_schema()["properties"])
+
+
+def check_invert(root) -> None:
+    """``i`` inverts the grey levels (a pixel of air turns white) and says so; again, back."""
+    page = root.page
+    x, y = client_point(root, 4.5, 4.5)  # air: black in any soft-tissue window
+    before = pixel(root, x, y)
+    root.focus()
+    page.keyboard.press("i")
+    expect(root).to_have_attribute("data-invert", "true")
+    expect(root.get_by_label("Invert", exact=True)).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("([el, x, y, v]) => el.rrPixel(x, y) !== v", arg=[root.element_handle(), x, y, before])
+    assert before < 40 and pixel(root, x, y) > 215
+    page.keyboard.press("i")
+    expect(root).to_have_attribute("data-invert", "false")
+
+
+def pixel(root, x: float, y: float) -> int:
+    """Grey level painted at client point (x, y)."""
+    return root.evaluate("(el, p) => el.rrPixel(p[0], p[1])", [x, y])

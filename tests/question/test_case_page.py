@@ -208,6 +208,8 @@ def test_a_viewer_switches_series_without_a_kernel(page, question_served):
     page.goto(case_url(question_served, TWO_SERIES_CASE))
     root = checks.viewer(page)
     checks.wait_painted(root)
+    checks.check_declared_fields(root)
+    checks.check_invert(root)
     first, first_count = root.get_attribute("data-series"), root.get_attribute("data-frames")
     page.get_by_label("Series").select_option(index=1)
     expect(root).not_to_have_attribute("data-series", first)

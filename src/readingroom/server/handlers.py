@@ -12,7 +12,7 @@ from __future__ import annotations
 from tornado import web
 
 from readingroom.frames.cache import BLOB_KINDS, DIGEST_PATTERN, FrameCache
-from readingroom.widgets.assets import MODULES, modules_version, served_sources
+from readingroom.widgets.assets import module_names, modules_version, served_sources
 
 FRAMES_PATH = "readingroom/frames"
 STATIC_PATH = "readingroom/static"
@@ -63,7 +63,7 @@ def routes(base_url: str, cache: FrameCache) -> list[tuple]:
     """The tornado rules for our handlers under ``base_url``."""
     base = route_base(base_url)
     kinds = "|".join(BLOB_KINDS)
-    names = "|".join(n.replace(".", r"\.") for n in MODULES)
+    names = "|".join(n.replace(".", r"\.") for n in module_names())
     return [
         (rf"{base}{FRAMES_PATH}/({DIGEST_PATTERN})\.({kinds})", FrameHandler, {"cache": cache}),
         (

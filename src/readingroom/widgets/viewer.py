@@ -24,6 +24,7 @@ from readingroom.dicom.presets import find_preset
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
 from readingroom.widgets.assets import loader_source, module_sources
+from readingroom.widgets.view_state import ViewState
 
 ANNOTATION_KINDS = ("arrow", "ellipse", "text", "length")
 _MAX_BATCH = 16  # blobs per comm reply
@@ -35,7 +36,7 @@ def live_viewers() -> dict[str, Viewer]:
     return dict(_LIVE)
 
 
-class Viewer(anywidget.AnyWidget):
+class Viewer(ViewState, anywidget.AnyWidget):
     """View DICOM series in the browser.
 
     Parameters
@@ -43,8 +44,9 @@ class Viewer(anywidget.AnyWidget):
     source
         A path (file, folder, zip, DICOMDIR), a :class:`~readingroom.dicom.Collection`,
         a :class:`~readingroom.dicom.Series` or a list of series.
-    series, frame, window, zoom, pan, invert
-        The initial view; all are also attributes kept in sync with the browser.
+    series, frame, window, zoom, pan, plane, plane_index
+        The initial view; all are also attributes kept in sync with the browser
+        (declared once, in :class:`~readingroom.widgets.view_state.ViewState`).
     cache
         Where frames are encoded (default: ``$READINGROOM_CACHE`` or ~/.cache/readingroom/frames).
 
@@ -64,17 +66,6 @@ class Viewer(anywidget.AnyWidget):
     """
 
     _esm = t.Unicode(loader_source("viewer.js")).tag(sync=True)
-
-    series = t.Int(0, help="Index of the displayed series in the viewer's series list.").tag(sync=True)
-    frame = t.Int(0, help="Displayed frame, 0-based, in the series' display order.").tag(sync=True)
-    window = t.Any([40.0, 400.0], allow_none=False, help='[center, width] in modality units; set with a preset name ("lung") or a pair.').tag(sync=True)
-    zoom = t.Float(1.0, help="1 fits the image to the view.").tag(sync=True)
-    pan = t.List(t.Float(), default_value=[0.0, 0.0], help="Image offset in image pixels.").tag(sync=True)
-    invert = t.Bool(False).tag(sync=True)
-    show_overlay = t.Bool(True).tag(sync=True)
-    annotations = t.List(t.Dict(), help="Arrows, ellipses, text and measurements pinned to frame and image pixels.").tag(sync=True)
-    show_annotations = t.Bool(True).tag(sync=True)
-    hidden_groups = t.List(t.Unicode(), help="Annotation groups currently hidden (reveal later with show_group).").tag(sync=True)
 
     _manifest = t.Dict().tag(sync=True)
     _series_list = t.List(t.Dict()).tag(sync=True)
@@ -182,8 +173,7 @@ class Viewer(anywidget.AnyWidget):
         """PNG of the current view (frame, window, inversion, visible annotations)."""
         series = self.current_series
         display = render_frame(series.frames[self.frame], tuple(self.window) if not series.is_color else None)
-        manifest = self._manifest
-        if manifest.get("invert") != self.invert and display.ndim == 2:
+        if self._manifest.get("invert") != self.invert and display.ndim == 2:
             display = 255 - display
         image = Image.fromarray(display).convert("RGB")
         draw = ImageDraw.Draw(image)
