@@ -247,13 +247,23 @@ export class FrameStore {
   }
 }
 
-/** Window a modality value to 0..255 exactly as readingroom.dicom.processing.apply_window. */
+/** ``v`` rounded to the nearest integer, halves to even, as numpy's rint (Math.round sends halves up). */
+export function rint(v) {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Window a modality value to 0..255 exactly as readingroom.dicom.processing.apply_window
+ * (PS3.3 C.11.2.1.2): the same float64 operations in the same order, then rint.
+ */
 export function windowValue(x, center, width, fn = "LINEAR") {
   let y;
   if (fn === "SIGMOID") y = 1 / (1 + Math.exp((-4 * (x - center)) / width));
   else if (fn === "LINEAR_EXACT") y = Math.min(1, Math.max(0, (x - center) / width + 0.5));
-  else y = Math.min(1, Math.max(0, (x - (center - 0.5)) / Math.max(width - 1, 1e-9) + 0.5));
-  return Math.round(y * 255);
+  else if (width === 1) y = x > center - 0.5 ? 1 : 0; // the LINEAR formula degenerates to a step at c - 0.5
+  else y = Math.min(1, Math.max(0, (x - (center - 0.5)) / (width - 1) + 0.5));
+  return rint(y * 255);
 }
 
 const lutCache = new Map();

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import os
 import weakref
 from pathlib import Path
@@ -184,6 +185,8 @@ class Viewer(ViewState, anywidget.AnyWidget):
                 pts = [tuple(p) for p in a["points"]]
                 if a["kind"] in ("arrow", "length") and len(pts) >= 2:
                     draw.line(pts[:2], fill=(255, 215, 94), width=2)
+                if a["kind"] == "arrow" and len(pts) >= 2:
+                    draw.polygon(_arrow_head(*pts[:2], size=max(8.0, max(image.size) / 40)), fill=(255, 215, 94))
                 elif a["kind"] == "ellipse" and len(pts) >= 2:
                     (x0, y0), (x1, y1) = pts[:2]
                     draw.ellipse([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], outline=(95, 211, 95), width=2)
@@ -263,6 +266,12 @@ def side_by_side(*viewers: Viewer, link: bool = True):
         for a, b in zip(viewers, viewers[1:]):
             ipywidgets.jslink((a, "frame"), (b, "frame"))
     return ipywidgets.HBox(children, layout=ipywidgets.Layout(grid_gap="8px", align_items="flex-start"))
+
+
+def _arrow_head(tail, head, size: float) -> list[tuple[float, float]]:
+    """The triangle the browser draws at an arrow's head: two sides of ``size`` at 0.4 rad from the shaft."""
+    angle = math.atan2(head[1] - tail[1], head[0] - tail[0])
+    return [tuple(head), *((head[0] - size * math.cos(angle + turn), head[1] - size * math.sin(angle + turn)) for turn in (-0.4, 0.4))]
 
 
 def _as_series_list(source) -> list[Series]:
