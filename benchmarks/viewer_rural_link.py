@@ -89,7 +89,7 @@ new MutationObserver(() => {
   const tier = root.dataset.tier;
   if ((tier === "preview" || tier === "lossless") && window.__rr.first === null) window.__rr.first = now;
   if (tier === "lossless" && window.__rr.lossless === null) window.__rr.lossless = now;
-  if (root.dataset.frames && root.dataset.loaded === root.dataset.frames && window.__rr.all === null) window.__rr.all = now;
+  if (root.dataset.frames && root.dataset.lossless === root.dataset.frames && window.__rr.all === null) window.__rr.all = now;
 }).observe(document, { subtree: true, childList: true, attributes: true });
 """
 
@@ -174,7 +174,7 @@ def run_viewer(page, traffic, url: str, full_timeout: float) -> dict:
         out["full_series_from_mount_s"] = (marks["all"] - marks["mounted"]) / 1000
     except Exception:  # noqa: BLE001 - reported as not reached
         out["full_series_from_mount_s"] = None
-        out["loaded_at_timeout"] = int(root.get_attribute("data-loaded"))
+        out["loaded_at_timeout"] = int(root.get_attribute("data-lossless"))
     # interaction: 50 scroll steps and 20 window changes, each waited for on screen
     root.focus()
     t0 = time.time()

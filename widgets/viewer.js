@@ -4,15 +4,19 @@
 // a kernel round trip, on the lossless frames, and only small view state is saved.
 
 import {
-  FrameStore, Transport, ellipseStats, ensureStyle, formatLength, niceLength, paintValues, segmentLength,
+  Transport, ellipseStats, ensureStyle, formatLength, niceLength, paintValues, segmentLength,
 } from "./core.js";
+import { FrameStore } from "./stack_loader.js";
 import { VIEW_DEFAULTS } from "./view_state.js";
 
 const CSS = `
 [data-rr-viewer]{font:13px/1.3 system-ui,sans-serif;color:#ddd;background:#111;border-radius:4px;max-width:760px;outline:none;user-select:none}
-[data-rr-viewer]:focus-visible{box-shadow:0 0 0 2px #4a9eff}
+[data-rr-viewer]:focus-visible{box-shadow:inset 0 0 0 3px #4a9eff}
 [data-rr-viewer] .rr-bar{display:flex;flex-wrap:wrap;gap:4px;align-items:center;padding:4px;background:#1c1c1c}
-[data-rr-viewer] button,[data-rr-viewer] select,[data-rr-viewer] input{font:inherit;background:#2a2a2a;color:#eee;border:1px solid #444;border-radius:3px;padding:2px 6px}
+[data-rr-viewer] button,[data-rr-viewer] select,[data-rr-viewer] input{font:inherit;background:#2a2a2a;color:#eee;border:1px solid #444;border-radius:3px;padding:2px 6px;min-height:28px;min-width:28px;box-sizing:border-box}
+[data-rr-viewer] :focus-visible{outline:2px solid #4a9eff;outline-offset:1px;scroll-margin:48px}
+[data-rr-viewer] .rr-steps{display:flex;flex-wrap:wrap;gap:4px;align-items:center;padding:0 4px 4px;background:#1c1c1c;min-height:28px}
+[data-rr-viewer] .rr-steps:empty{display:none}
 [data-rr-viewer] button[aria-pressed=true]{background:#2f5d8f;border-color:#4a9eff}
 [data-rr-viewer] .rr-stage{position:relative;height:512px;overflow:hidden;touch-action:none;cursor:crosshair}
 [data-rr-viewer] canvas{position:absolute;left:0;top:0;width:100%;height:100%}
@@ -24,7 +28,11 @@ const CSS = `
 [data-rr-viewer] .rr-scale span{position:absolute;top:-16px;left:0;right:0;text-align:center;font-size:11px}
 [data-rr-viewer][data-overlay=hidden] .rr-ov,[data-rr-viewer][data-overlay=hidden] .rr-o,[data-rr-viewer][data-overlay=hidden] .rr-scale{display:none}
 [data-rr-viewer] .rr-status{display:flex;gap:12px;padding:3px 6px;min-height:1.3em;background:#1c1c1c}
-[data-rr-viewer] .rr-slider{flex:1;min-width:120px}
+[data-rr-viewer] .rr-load{position:absolute;left:0;right:0;bottom:0;height:3px;background:#333;pointer-events:none}
+[data-rr-viewer] .rr-load span{position:absolute;left:0;top:0;bottom:0;width:0}
+[data-rr-viewer] .rr-load .rr-loaded{background:#6b7f99}[data-rr-viewer] .rr-load .rr-lossless{background:#4a9eff}
+[data-rr-viewer][data-complete] .rr-load{display:none}
+[data-rr-viewer] .rr-slider{flex:1;min-width:120px;min-height:28px}
 `;
 
 // 8/16-bit samples window through one table over every possible value: built once per
@@ -39,7 +47,19 @@ const TOOLS = [
 // Measuring by keyboard alone: with a measuring tool active, Enter on the viewer shows a
 // crosshair; while it is shown the arrows move it instead of scrolling frames.
 const MEASURING = new Set(["length", "ellipse"]);
-const KEYBOARD_HINT = "; Enter: crosshair, arrows move it (Shift: 10 px), Enter places each point, Escape ends";
+const KEYBOARD_HINT = "; click the two points, or Enter: crosshair, arrows move it (Shift: 10 px), Enter places each point, Escape ends";
+const CLICK_SLOP = 4; // CSS px a click may wander and still be a click, not a drag
+
+// Every drag has buttons beside it (WCAG 2.5.7), shown for the active tool, and keys:
+// [label, key hint, action name, sign]. The actions are defined in render().
+const STEPS = {
+  window: [["Lower level", "Shift+Down", "level", -1], ["Raise level", "Shift+Up", "level", 1],
+    ["Narrower window", "Shift+Left", "width", -1], ["Wider window", "Shift+Right", "width", 1]],
+  pan: [["Pan left", "Left", "panX", -1], ["Pan right", "Right", "panX", 1], ["Pan up", "Up", "panY", -1], ["Pan down", "Down", "panY", 1]],
+  zoom: [["Zoom out", "-", "zoom", -1], ["Zoom in", "+", "zoom", 1]],
+};
+const STEP_SYMBOLS = { "Lower level": "L−", "Raise level": "L+", "Narrower window": "W−", "Wider window": "W+",
+  "Pan left": "←", "Pan right": "→", "Pan up": "↑", "Pan down": "↓", "Zoom out": "−", "Zoom in": "+" };
 const CROSSHAIR_MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
 function h(tag, attrs = {}, ...children) {
@@ -94,11 +114,15 @@ export function render({ model, el, transport: mode = "probe" }) {
   const orient = { left: h("div", { class: "rr-o" }), right: h("div", { class: "rr-o" }), top: h("div", { class: "rr-o" }), bottom: h("div", { class: "rr-o" }) };
   const scaleLabel = h("span");
   const scaleBar = h("div", { class: "rr-scale" }, scaleLabel);
-  const stage = h("div", { class: "rr-stage" }, canvas, marks, ...Object.values(corners), ...Object.values(orient), scaleBar);
+  // A thin bar: how much of the stack can be scrolled (previews), and how much is at full quality.
+  const loadedBar = h("span", { class: "rr-loaded" }), losslessBar = h("span", { class: "rr-lossless" });
+  const loadBar = h("div", { class: "rr-load", "aria-hidden": "true" }, loadedBar, losslessBar);
+  const stage = h("div", { class: "rr-stage" }, canvas, marks, ...Object.values(corners), ...Object.values(orient), scaleBar, loadBar);
   const probe = h("span", { class: "rr-probe", "aria-live": "off" });
   const readout = h("span", { class: "rr-readout", "aria-live": "polite" });
+  const steps = h("div", { class: "rr-steps", role: "group", "aria-label": "Adjust" });
   const status = h("div", { class: "rr-status" }, slider, probe, readout);
-  root.append(bar, stage, status);
+  root.append(bar, steps, stage, status);
 
   const ctx = canvas.getContext("2d");
   const mctx = marks.getContext("2d");
@@ -113,6 +137,7 @@ export function render({ model, el, transport: mode = "probe" }) {
   const transport = new Transport(model, mode);
   const st = { frame: 0, center: 40, width: 400, fn: "LINEAR", zoom: 1, pan: [0, 0], tool: "window", overlay: true, playing: false };
   let draft = null; // measurement being drawn
+  let clicking = false; // the draft's first point was placed by a click; the next click places the second
   let crosshair = null; // [x, y] image point while measuring by keyboard
   let imageData = null;
   let paintedFrame = -1, paintedTier = "";
@@ -159,7 +184,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (!store) return null;
     if (plane === "axial") return store.values[st.frame];
     const k = planeIndex[plane];
-    if (mprCache && mprCache.plane === plane && mprCache.k === k && mprCache.loaded === store.loaded) return mprCache.values;
+    if (mprCache && mprCache.plane === plane && mprCache.k === k && mprCache.loaded === store.lossless) return mprCache.values;
     const any = store.values.find(Boolean);
     if (!any) return null;
     const g = geom();
@@ -171,7 +196,7 @@ export function render({ model, el, transport: mode = "probe" }) {
       if (plane === "coronal") out.set(src.subarray(k * m.columns, (k + 1) * m.columns), row);
       else for (let y = 0; y < m.rows; y++) out[row + y] = src[y * m.columns + k];
     }
-    mprCache = { plane, k, loaded: store.loaded, values: out };
+    mprCache = { plane, k, loaded: store.lossless, values: out };
     return out;
   }
   function rangeOf(values) {
@@ -272,7 +297,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     root.dataset.windowCenter = String(Math.round(st.center * 100) / 100);
     root.dataset.windowWidth = String(Math.round(st.width * 100) / 100);
     root.dataset.tier = tier || "loading";
-    root.dataset.loaded = String(store ? store.loaded : 0);
+    showLoading();
     root.dataset.transport = transport.mode;
     root.dataset.playing = String(st.playing);
     root.dataset.zoom = String(Math.round(st.zoom * 1000) / 1000);
@@ -302,6 +327,17 @@ export function render({ model, el, transport: mode = "probe" }) {
       scaleBar.style.width = `${mm / mmPerCss}px`;
       scaleLabel.textContent = `${mm} mm${m.detector_plane ? " (detector)" : ""}`;
     } else scaleBar.style.display = "none";
+  }
+
+  /** data-loaded (frames viewable at any quality), data-lossless (at full quality) and the bar showing both. */
+  function showLoading() {
+    const loaded = store ? store.loaded : 0, lossless = store ? store.lossless : 0, n = m ? m.count : 1;
+    root.dataset.loaded = String(loaded);
+    root.dataset.lossless = String(lossless);
+    loadedBar.style.width = `${(100 * loaded) / n}%`;
+    losslessBar.style.width = `${(100 * lossless) / n}%`;
+    loadBar.title = `${loaded} of ${n} frames viewable, ${lossless} at full quality`;
+    if (lossless === n) root.dataset.complete = ""; else delete root.dataset.complete;
   }
 
   function visibleAnnotations() {
@@ -389,9 +425,27 @@ export function render({ model, el, transport: mode = "probe" }) {
   function defaultWindow() { const w = m.windows[0]; st.fn = w.function || "LINEAR"; st.center = w.center; st.width = w.width; frameDirty = true; schedule(); saveWindow(); }
   function setTool(name) {
     if (crosshair) endCrosshair();
+    if (clicking) cancelDraft();
     st.tool = name;
     for (const [n, b] of Object.entries(toolButtons)) b.setAttribute("aria-pressed", String(n === name));
     root.dataset.tool = name;
+    steps.replaceChildren(...(STEPS[name] || []).map(([label, key, action, sign]) => {
+      const b = h("button", { type: "button", "aria-label": label, title: `${label} (${key})`, text: STEP_SYMBOLS[label] });
+      b.addEventListener("click", () => step(action, sign));
+      return b;
+    }));
+  }
+  /** One step of what a drag does: level or width by a tenth of the width, pan by a tenth of the view, zoom by 1.25. */
+  function step(action, sign) {
+    if (!m) return;
+    if (action === "level" && m.kind === "grey") setWindow(st.center + sign * Math.max(1, st.width / 10), st.width);
+    else if (action === "width" && m.kind === "grey") setWindow(st.center, sign > 0 ? st.width * 1.25 : st.width / 1.25);
+    else if (action === "zoom") zoomAt(sign > 0 ? 1.25 : 0.8);
+    else if (action === "panX" || action === "panY") {
+      const g = geom(), i = action === "panX" ? 0 : 1;
+      st.pan[i] += sign * (i ? g.rows : g.columns) / (10 * st.zoom);
+      st.pan = [...st.pan]; schedule(); saveView();
+    }
   }
   function setOverlay(v, save = true) {
     st.overlay = v; overlayButton.setAttribute("aria-pressed", String(v)); schedule();
@@ -466,9 +520,10 @@ export function render({ model, el, transport: mode = "probe" }) {
       if (touches.size === 2) startPinch();
       if (touches.size >= 2) return;
     }
-    const tool = evt.pointerType === "touch" ? "scroll" : evt.button === 1 || evt.shiftKey ? "pan" : evt.button === 2 ? "zoom" : st.tool;
+    const measuring = MEASURING.has(st.tool) && evt.button === 0 && !evt.shiftKey;
+    const tool = measuring ? st.tool : evt.pointerType === "touch" ? "scroll" : evt.button === 1 || evt.shiftKey ? "pan" : evt.button === 2 ? "zoom" : st.tool;
     drag = { tool, x: evt.clientX, y: evt.clientY, center: st.center, width: st.width, zoom: st.zoom, pan: [...st.pan], frame: cur(), start: toImage(evt) };
-    if (tool === "length" || tool === "ellipse") draft = { kind: tool, frame: plane === "axial" ? st.frame : null, plane, points: [drag.start, drag.start], group: "measurements" };
+    if (measuring && !clicking) draft = { kind: tool, frame: plane === "axial" ? st.frame : null, plane, points: [drag.start, drag.start], group: "measurements" };
   }
   function onMove(evt) {
     if (!m) return;
@@ -476,6 +531,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (drag && drag.tool === "pinch") { if (touches.size === 2) movePinch(); return; }
     lastCursor = evt;
     showProbe(evt);
+    if (clicking && draft) { draft.points = [draft.points[0], toImage(evt)]; schedule(); } // the second point follows the pointer
     if (!drag) return;
     const dx = evt.clientX - drag.x, dy = evt.clientY - drag.y;
     if (drag.tool === "window" && m.kind === "grey") {
@@ -497,8 +553,20 @@ export function render({ model, el, transport: mode = "probe" }) {
     if (drag && drag.tool === "pinch") { drag = null; return; } // lift both fingers before the next gesture
     if (!drag) return;
     const d = drag; drag = null;
-    if (draft) commitDraft();
+    if (!draft) return;
+    const click = Math.hypot(evt.clientX - d.x, evt.clientY - d.y) < CLICK_SLOP;
+    if (click && !clicking) { // single pointer: this click placed the first point; the next places the second
+      clicking = true;
+      root.dataset.measuring = "second-point";
+      readout.textContent = "First point placed: click the second (Escape cancels)";
+      return;
+    }
+    if (clicking) draft.points = [draft.points[0], toImage(evt)];
+    clicking = false;
+    delete root.dataset.measuring;
+    commitDraft();
   }
+  function cancelDraft() { draft = null; clicking = false; delete root.dataset.measuring; schedule(); }
   /** Keep the measurement being drawn (mouse or keyboard): announce it, and save it on the acquired plane. */
   function commitDraft() {
     const a = draft; draft = null;
@@ -570,11 +638,15 @@ export function render({ model, el, transport: mode = "probe" }) {
   function onKey(evt) {
     if (!m || evt.target instanceof HTMLInputElement || evt.target instanceof HTMLSelectElement) return;
     const k = evt.key;
-    const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 }[k];
+    const frameStep = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 }[k];
     let handled = true;
+    const arrow = { ArrowLeft: ["panX", -1], ArrowRight: ["panX", 1], ArrowUp: ["panY", -1], ArrowDown: ["panY", 1] }[k];
+    const windowKey = { ArrowDown: ["level", -1], ArrowUp: ["level", 1], ArrowLeft: ["width", -1], ArrowRight: ["width", 1] }[k];
     if (crosshair && CROSSHAIR_MOVES[k]) moveCrosshair(CROSSHAIR_MOVES[k], evt.shiftKey);
+    else if (arrow && st.tool === "pan" && !evt.shiftKey) step(...arrow);
+    else if (windowKey && st.tool === "window" && evt.shiftKey) step(...windowKey);
     else if (k === "Enter" && evt.target === root && MEASURING.has(st.tool)) crosshairEnter();
-    else if (step) setFrame(cur() + step);
+    else if (frameStep) setFrame(cur() + frameStep);
     else if (k === "Home") setFrame(0);
     else if (k === "End") setFrame(geom().count - 1);
     else if (k === "x") setPlane("axial");
@@ -590,7 +662,7 @@ export function render({ model, el, transport: mode = "probe" }) {
     else if (k === " ") setPlaying(!st.playing);
     else if (k === "+" || k === "=") zoomAt(1.25);
     else if (k === "-") zoomAt(0.8);
-    else if (k === "Escape") { draft = null; drag = null; if (crosshair) endCrosshair(); schedule(); }
+    else if (k === "Escape") { drag = null; cancelDraft(); if (crosshair) endCrosshair(); }
     else {
       const tool = TOOLS.find((t) => t[2] === k);
       if (tool) setTool(tool[0]); else handled = false;
@@ -631,7 +703,9 @@ export function render({ model, el, transport: mode = "probe" }) {
     playButton.disabled = m.count < 2;
     slider.max = String(m.count - 1);
     paintedFrame = -1; frameDirty = true;
-    store = new FrameStore(m, transport, (k) => { if (k === st.frame || plane !== "axial") { frameDirty = true; schedule(); if (lastCursor) showProbe(lastCursor); } else root.dataset.loaded = String(store.loaded); });
+    store = new FrameStore(m, transport, (k) => {
+      if (k === st.frame || plane !== "axial") { frameDirty = true; schedule(); if (lastCursor) showProbe(lastCursor); } else showLoading();
+    });
     store.start(st.frame).catch((e) => console.warn(String(e)));
     schedule();
   }

@@ -305,6 +305,15 @@ def test_a_wrong_join_code_or_ticket_is_one_clear_line(browser, room, conference
         context.close()
 
 
+def test_presenter_and_participant_pages_pass_axe_in_each_viewer_state(room):
+    from tests.browser.accessibility import violations
+
+    participant = room.participants[0]
+    found = [v for state in checks.viewer_states(viewer(room.presenter))
+             for page in (room.presenter, participant) for v in violations(page, state)]
+    assert found == [], "\n".join(found)
+
+
 def test_ending_the_conference_tells_everyone(room):
     room.presenter.once("dialog", lambda dialog: dialog.accept())
     room.presenter.get_by_role("button", name="End conference").click()
