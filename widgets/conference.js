@@ -4,6 +4,7 @@
 // questions). Plain ES module, no framework: these pages travel over 1-5 Mbit/s links.
 
 import { HostModel } from "./core.js";
+import { h as el } from "./dom.js";
 import { VIEW_DEFAULTS, VIEW_FIELDS } from "./view_state.js";
 
 const PING_MS = 5000;
@@ -12,15 +13,8 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 // close event came (a half-open connection on a mobile link, or a close handshake that never ends).
 const SILENT_MS = 3 * PING_MS;
 
-/** An element with properties (textContent, className, hidden...), attributes (names with "-") and children. */
-export function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k.includes("-") || k === "role" || k === "for") node.setAttribute(k, v); else node[k] = v;
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
+/** Elements for the pages: the one DOM helper every widget uses. */
+export { el };
 
 /** Settings the page handler wrote into ``<script id="rr-conference" type="application/json">``. */
 export function pageConfig() {

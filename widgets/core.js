@@ -1,4 +1,4 @@
-// readingroom shared core: frame transport, lossless decoding, windowing, measurements.
+// readingroom shared core: the host model, frame transport, lossless decoding, windowing, measurements.
 // Plain ES module, no dependencies; mirrors readingroom.frames.codec and
 // readingroom.dicom.processing so browser and kernel show the same pixels.
 
@@ -264,13 +264,4 @@ export function niceLength(target) {
   let best = steps[0];
   for (const s of steps) if (s <= target) best = s;
   return best;
-}
-
-/** Inject CSS once per document. */
-export function ensureStyle(id, css) {
-  if (document.getElementById(id)) return;
-  const style = document.createElement("style");
-  style.id = id;
-  style.textContent = css;
-  document.head.append(style);
 }

@@ -62,3 +62,23 @@ def test_the_browser_module_is_generated_from_the_declaration():
     assert shared == view_schema()["x-view"]
     assert " * @property {boolean} invert " in text and ' * @property {"axial"|"coronal"|"sagittal"} plane ' in text
     assert served_sources()["view_state.js"] == text and module_sources()["view_state.js"] == text
+
+
+def test_every_module_a_served_module_imports_is_served_and_sent_over_the_comm():
+    """The viewer is split into parts: the module route and the kernel's comm fallback must carry all of them."""
+    served, widget_side = served_sources(), module_sources()
+    imports = {name: set(re.findall(r'from\s+"\./([\w.-]+\.js)"', text)) for name, text in served.items()}
+    assert {"viewer_window.js", "viewer_panzoom.js", "viewer_measure.js", "viewer_reformat.js", "viewer_cine.js",
+            "viewer_annotations.js", "viewer_overlay.js", "stack_loader.js", "dom.js"} <= imports["viewer.js"]
+    for name, needed in imports.items():
+        assert needed <= set(served), name
+        if name in widget_side:
+            assert needed <= set(widget_side), name
+
+
+def test_the_wheel_packages_the_whole_widgets_folder():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]["widgets"] == "readingroom/widgets/static"

@@ -52,13 +52,17 @@ class Viewer(ViewState, anywidget.AnyWidget):
         Where frames are encoded (default: ``$READINGROOM_CACHE`` or ~/.cache/readingroom/frames).
 
     In the browser, without kernel round trips: scroll (wheel, arrow keys, slider,
-    touch drag), window/level drag and presets (keys 1-9, 0 for the image's own,
-    menu), zoom (ctrl-wheel, +/-) and pan, fit (f), reset (r), invert (i), cine
-    (space) with a frame rate, length (m) and ellipse ROI (e) in mm and modality
-    units, value under the cursor, orientation markers, scale bar, overlay (o),
-    annotations (a), coronal (c) / sagittal (s) reformats of regular volumes and
-    back (x). The root element carries ``data-rr-viewer`` and ``data-series``,
-    ``data-frame``, ``data-frames``, ``data-window-center``, ``data-window-width``.
+    touch drag), window/level (drag, stepper buttons, Shift+arrows, presets on keys 1-9,
+    0 for the image's own, menu), zoom (ctrl-wheel, pinch, +/-, buttons) and pan (drag,
+    arrows with the pan tool, buttons), fit (f), reset (r), invert (i), cine (space) with
+    a frame rate, length (m) and ellipse ROI (e) in mm and modality units by drag, two
+    clicks or a keyboard crosshair, value under the cursor, orientation markers, scale
+    bar, overlay (o), annotations (a), coronal (c) / sagittal (s) reformats of regular
+    volumes and back (x). The root element carries ``data-rr-viewer`` and ``data-series``,
+    ``data-frame``, ``data-frames``, ``data-plane``, ``data-window-center``,
+    ``data-window-width``, ``data-invert``, ``data-loaded`` (frames viewable) and
+    ``data-lossless`` (frames at full quality), for tests and assistive tools; hosts
+    listen to the model instead.
 
     Examples
     --------
