@@ -120,7 +120,7 @@ export function render({ model, el, transport: mode = "probe", loadPlan = undefi
   const resetButton = h("button", { type: "button", "aria-label": "Reset", title: "Reset view (r)", text: "Reset" });
   const slider = h("input", { type: "range", min: "0", max: "0", value: "0", step: "1", class: "rr-slider", "aria-label": "Frame" });
   const bar = h("div", { class: "rr-bar", role: "toolbar", "aria-label": "Viewer tools" },
-    seriesSelect, grey.controls, planes.controls, Object.values(toolButtons), grey.invertButton, fitButton, resetButton,
+    seriesSelect, grey.controls, planes.controls, Object.values(toolButtons), fitButton, resetButton,
     text.button, notes.button, player.controls);
   // Every drag has buttons beside it (WCAG 2.5.7), for the active tool.
   const steps = h("div", { class: "rr-steps", role: "group", "aria-label": "Adjust" });

@@ -39,8 +39,7 @@ export function windowTool(v) {
   const SHIFT_ARROWS = { ArrowDown: ["level", -1], ArrowUp: ["level", 1], ArrowLeft: ["width", -1], ArrowRight: ["width", 1] };
 
   return {
-    controls: [presets],
-    invertButton,
+    controls: [presets, invertButton],
     steps: [["Lower level", "L−", "Shift+Down", () => step("level", -1)], ["Raise level", "L+", "Shift+Up", () => step("level", 1)],
       ["Narrower window", "W−", "Shift+Left", () => step("width", -1)], ["Wider window", "W+", "Shift+Right", () => step("width", 1)]],
     /** What painting needs: the window, its function, and whether grey levels are inverted. */
