@@ -126,6 +126,26 @@ export class Transport {
 
   url(digest, kind) { return `${this.base}readingroom/frames/${digest}.${kind}`; }
 
+  /**
+   * Several blobs of one kind: over HTTP in one request (one round trip on a slow link), else one by one.
+   * Resolves to an array of ArrayBuffers, null where a blob is missing.
+   */
+  async fetchMany(digests, kind) {
+    if (this.mode !== "http" || digests.length < 2) {
+      return Promise.all(digests.map((d) => this.fetch(d, kind).catch(() => null)));
+    }
+    const response = await fetch(`${this.base}readingroom/frames/bundle/${digests.join(",")}.${kind}`);
+    if (!response.ok) throw new Error(`readingroom viewer: frame bundle not served (${response.status})`);
+    const bytes = await response.arrayBuffer(), view = new DataView(bytes);
+    const out = [];
+    for (let at = 0; at < bytes.byteLength;) {
+      const n = view.getUint32(at);
+      out.push(n ? bytes.slice(at + 4, at + 4 + n) : null);
+      at += 4 + n;
+    }
+    return out;
+  }
+
   async fetch(digest, kind) {
     if (this.mode !== "comm") {
       try {

@@ -72,6 +72,20 @@ def test_only_cached_digests_are_served(page, static_site):
     assert escape.status == 404
     stale = page.request.get(static_site["url"] + "readingroom/static/000000000000/viewer.js")
     assert stale.status == 404
+    # a bundle of previews: each as a 4-byte length and its bytes, in the order asked; an unknown one is empty
+    first, second = manifest["preview"][:2]
+    bundle = page.request.get(static_site["url"] + f"readingroom/frames/bundle/{first},{'0' * 32},{second}.jpg")
+    assert bundle.status == 200 and bundle.headers["cache-control"] == "public, max-age=31536000, immutable"
+    body = bundle.body()
+    sizes, at = [], 0
+    while at < len(body):
+        n = int.from_bytes(body[at:at + 4], "big")
+        sizes.append(n)
+        assert n == 0 or body[at + 4:at + 6] == b"\xff\xd8"  # a JPEG starts there
+        at += 4 + n
+    assert sizes[1] == 0 and sizes[0] > 100 and sizes[2] > 100 and at == len(body)
+    too_many = ",".join([first] * 17)
+    assert page.request.get(static_site["url"] + f"readingroom/frames/bundle/{too_many}.jpg").status == 404
 
 
 def test_annotations_follow_their_frame_and_group(page, static_site):
