@@ -18,8 +18,18 @@ Measured in each place: bytes received before the first image, time to first ima
 page), time until every slice is in the browser, work per scroll frame, and bytes
 the kernel sent while scrolling 50 frames and changing the window 20 times.
 
+``--stack-order`` measures instead the order frames load in, on a satellite-class link
+(384 kbit/s, 700 ms round trip): the viewer module on a plain page with our frame
+handler, once with the current order (every preview first, then lossless around the
+slice in view) and once with the order before it (lossless outwards from the first
+slice; a preview only for a slice scrolled to), same run, same link. Figures: time
+from the first image until the whole stack can be scrolled (every frame viewable at
+some quality), and until the slice in view is lossless after the user jumps 100
+slices on and stops, 20 s after the first image.
+
     .venv/bin/pip install -e '.[test,bench]'
     .venv/bin/python benchmarks/viewer_rural_link.py --update-readme
+    .venv/bin/python benchmarks/viewer_rural_link.py --stack-order --update-readme
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import CHROMIUM, CHROMIUM_ARGS, Server, isolated_env
+from harness import CHROMIUM, CHROMIUM_ARGS, Server, free_port, isolated_env
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data" / "viewer"
@@ -75,6 +85,33 @@ W.VBox([slice_, center, width, image])
 
 VIEWER_SOURCE = "from readingroom.widgets import Viewer\nViewer({folder!r})"
 
+SLOW_MBIT, SLOW_LATENCY_MS = 0.384, 700
+STACK_BEGIN, STACK_END = "<!-- viewer_rural_link.py --stack-order figures: begin -->", "<!-- viewer_rural_link.py --stack-order figures: end -->"
+# The viewer on a plain page, with the order to compare: ?order=before is the order the viewer had before
+# issue 19, written here as a plan for the current loader, so both orders run the same code otherwise.
+STACK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>stack order</title></head><body><main id="host"></main>
+<script type="module">
+import viewer from "/readingroom/static/__VERSION__/viewer.js";
+import { HostModel } from "/readingroom/static/__VERSION__/core.js";
+import { VIEW_DEFAULTS } from "/readingroom/static/__VERSION__/view_state.js";
+function before(store) {  // the first preview, then lossless outwards six at a time; previews only for a slice in view
+  if (!store.has(store.focus, "preview") && !store.pending(store.focus, "preview")) return [store.focus, "preview"];
+  if (store.inFlight("lossless") >= 6) return null;
+  const k = store.nearest((j) => !store.has(j, "lossless") && !store.pending(j, "lossless"));
+  return k >= 0 ? [k, "lossless"] : null;
+}
+const t = window.__stack = { first: null, viewable: null };
+const model = new HostModel({ ...VIEW_DEFAULTS, _manifest: __MANIFEST__, _series_list: [], frame: null, window: null });
+const order = new URLSearchParams(location.search).get("order");
+viewer.render({ model, el: document.getElementById("host"), transport: "http", loadPlan: order === "before" ? before : undefined });
+const root = document.querySelector("[data-rr-viewer]");
+new MutationObserver(() => {
+  const now = performance.now(), d = root.dataset;
+  if (t.first === null && (d.tier === "preview" || d.tier === "lossless")) t.first = now;
+  if (t.viewable === null && d.frames && d.loaded === d.frames) t.viewable = now;
+}).observe(root, { attributes: true });
+</script></body></html>"""
+
 OBSERVER = """
 window.__rr = { mounted: null, first: null, lossless: null, all: null, scripts: null };
 window.addEventListener("load", () => { window.__rr.scripts = performance.now(); });
@@ -89,7 +126,7 @@ new MutationObserver(() => {
   const tier = root.dataset.tier;
   if ((tier === "preview" || tier === "lossless") && window.__rr.first === null) window.__rr.first = now;
   if (tier === "lossless" && window.__rr.lossless === null) window.__rr.lossless = now;
-  if (root.dataset.frames && root.dataset.loaded === root.dataset.frames && window.__rr.all === null) window.__rr.all = now;
+  if (root.dataset.frames && root.dataset.lossless === root.dataset.frames && window.__rr.all === null) window.__rr.all = now;
 }).observe(document, { subtree: true, childList: true, attributes: true });
 """
 
@@ -174,7 +211,7 @@ def run_viewer(page, traffic, url: str, full_timeout: float) -> dict:
         out["full_series_from_mount_s"] = (marks["all"] - marks["mounted"]) / 1000
     except Exception:  # noqa: BLE001 - reported as not reached
         out["full_series_from_mount_s"] = None
-        out["loaded_at_timeout"] = int(root.get_attribute("data-loaded"))
+        out["loaded_at_timeout"] = int(root.get_attribute("data-lossless"))
     # interaction: 50 scroll steps and 20 window changes, each waited for on screen
     root.focus()
     t0 = time.time()
@@ -320,7 +357,13 @@ def main() -> None:
     parser.add_argument("--full-timeout", type=float, default=600, help="seconds to wait for the whole series")
     parser.add_argument("--update-readme", action="store_true")
     parser.add_argument("--from-json", type=Path, help="write the README section from a previous run's JSON output")
+    parser.add_argument("--stack-order", action="store_true",
+                        help=f"the loading-order run instead, at {SLOW_MBIT * 1000:.0f} kbit/s and {SLOW_LATENCY_MS} ms")
+    parser.add_argument("--stack-timeout", type=float, default=150, help="seconds to wait for the whole stack, per order")
     args = parser.parse_args()
+    if args.stack_order:
+        stack_order_main(args)
+        return
     if args.from_json:
         figures = json.loads(args.from_json.read_text())
         update_readme(render(figures, argparse.Namespace(**figures["args"])))
@@ -390,6 +433,145 @@ def main() -> None:
     print(json.dumps(figures, indent=2))
     if args.update_readme:
         update_readme(render(figures, args))
+
+
+def phantom_manifest(args) -> tuple[dict, object]:
+    """The benchmark's CT phantom (written once into .data), encoded into the frame cache."""
+    from readingroom.dicom import open_path
+    from readingroom.dicom.synthetic import write_ct_phantom
+    from readingroom.frames import FrameCache, encode_series
+
+    folder = DATA / f"ct-{args.size}x{args.slices}"
+    cache = FrameCache(DATA / "cache")
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        write_ct_phantom(folder, slices=args.slices, size=args.size, pixel_spacing=(0.7, 0.7), slice_spacing=1.0)
+        (folder / ".complete").touch()
+    return encode_series(open_path(folder).series[0], cache), cache
+
+
+def serve_frames(cache, manifest: dict) -> tuple[str, callable]:
+    """Our routes (frames, modules) and the stack-order page on a free loopback port; (url, stop)."""
+    import asyncio
+    import threading
+
+    from tornado import web
+
+    from readingroom.server import routes
+    from readingroom.widgets.assets import modules_version
+
+    page = STACK_PAGE.replace("__VERSION__", modules_version()).replace("__MANIFEST__", json.dumps(manifest))
+
+    class Page(web.RequestHandler):
+        def get(self):
+            self.set_header("Content-Type", "text/html")
+            self.finish(page)
+
+    port, started, held = free_port(), threading.Event(), {}
+
+    def run():
+        held["loop"] = loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        web.Application(routes("/", cache) + [(r"/", Page)]).listen(port, "127.0.0.1")
+        started.set()
+        loop.run_forever()
+
+    threading.Thread(target=run, daemon=True).start()
+    started.wait(10)
+    return f"http://127.0.0.1:{port}/", lambda: held["loop"].call_soon_threadsafe(held["loop"].stop)
+
+
+def measure_order(browser, url: str, manifest: dict, timeout: float) -> dict:
+    """One order on the slow link: whole stack viewable, and the slice in view lossless after a jump and a stop."""
+    context = browser.new_context(viewport={"width": 900, "height": 800})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    rate = SLOW_MBIT * 1e6 / 8
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": SLOW_LATENCY_MS,
+                                                  "downloadThroughput": rate, "uploadThroughput": rate})
+    page.goto(url, timeout=120_000)
+    root = page.locator("[data-rr-viewer]")
+    page.wait_for_function("window.__stack && window.__stack.first !== null", timeout=120_000)
+    first = page.evaluate("window.__stack.first")
+    page.wait_for_function(f"performance.now() > {first + 20_000}", timeout=60_000, polling=200)
+    root.focus()
+    for _ in range(10):
+        page.keyboard.press("PageDown")  # 100 slices on, then the user stops there
+    stop = page.evaluate("performance.now()")
+    target = manifest["start"] + 100
+    page.wait_for_function(f"(el) => el.dataset.frame === '{target}' && el.dataset.tier === 'lossless'",
+                           arg=root.element_handle(), timeout=120_000, polling=50)
+    in_view = page.evaluate("performance.now()") - stop
+    try:
+        page.wait_for_function("window.__stack.viewable !== null", timeout=max(1, timeout * 1000 - (stop - first)))
+        viewable = (page.evaluate("window.__stack.viewable") - first) / 1000
+    except Exception:  # not reached in time: say how far it got
+        viewable = None
+    out = {"first_image_s": first / 1000, "viewable_from_first_s": viewable, "lossless_after_stop_s": in_view / 1000,
+           "viewable_at_end": int(root.get_attribute("data-loaded")), "lossless_at_end": int(root.get_attribute("data-lossless"))}
+    context.close()
+    return out
+
+
+def stack_order_main(args) -> None:
+    from playwright.sync_api import sync_playwright
+
+    manifest, cache = phantom_manifest(args)
+    url, stop = serve_frames(cache, manifest)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            results = {order: measure_order(browser, url + ("?order=before" if order == "before" else ""), manifest,
+                                            args.stack_timeout) for order in ("current", "before")}
+            browser.close()
+    finally:
+        stop()
+    figures = {
+        "preview_kb_median": statistics.median(cache.blob_path(d, "jpg").stat().st_size for d in manifest["preview"]) / 1e3,
+        "lossless_kb_median": statistics.median(cache.blob_path(d, "bin").stat().st_size for d in manifest["lossless"]) / 1e3,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "load_average": list(os.getloadavg()), "results": results,
+    }
+    (DATA / "stack-order.json").write_text(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))
+    if args.update_readme:
+        update_readme(render_stack_order(figures, args), STACK_BEGIN, STACK_END,
+                      "Issue 19: stacks on a 384 kbit/s link (viewer_rural_link.py --stack-order)")
+
+
+def render_stack_order(f: dict, args) -> str:
+    now, before = f["results"]["current"], f["results"]["before"]
+
+    def viewable(r):
+        v = r["viewable_from_first_s"]
+        return f"{v:.1f} s" if v is not None else f"not reached in {args.stack_timeout:.0f} s ({r['viewable_at_end']} of {args.slices})"
+
+    def ratio(a, b):
+        return f"{b / a:.1f}x sooner" if a and b else "n/a"
+
+    rows = [
+        ("whole stack viewable, from the first image", viewable(now), viewable(before), "<= 60 s",
+         now["viewable_from_first_s"] is not None and now["viewable_from_first_s"] <= 60),
+        ("slice in view lossless after jumping 100 slices and stopping", f"{now['lossless_after_stop_s']:.1f} s",
+         f"{before['lossless_after_stop_s']:.1f} s", "<= 3 s", now["lossless_after_stop_s"] <= 3),
+        ("first image, from navigation start", f"{now['first_image_s']:.1f} s", f"{before['first_image_s']:.1f} s", "", None),
+        ("lossless frames in the browser at the end", str(now["lossless_at_end"]), str(before["lossless_at_end"]), "", None),
+    ]
+    table = ["| figure | current order | order before | goal | met? |", "|---|---:|---:|---:|---|"]
+    table += [f"| {a} | {b} | {c} | {g} | {'' if ok is None else 'yes' if ok else '**no**'} |" for a, b, c, g, ok in rows]
+    return "\n".join([
+        f"Synthetic CT {args.size}x{args.size}x{args.slices}, Chromium network emulation {SLOW_MBIT * 1000:.0f} kbit/s each "
+        f"way, {SLOW_LATENCY_MS} ms latency, cache disabled; the viewer module on a plain page with our frame handler; "
+        f"both orders in one run ({f['date']}, 1-min load average at the end {f['load_average'][0]:.1f} on a shared "
+        f"2-core machine). Median frame: preview {f['preview_kb_median']:.1f} KB, lossless {f['lossless_kb_median']:.1f} KB.",
+        "",
+        *table,
+        "",
+        f"Stack viewable: {ratio(now['viewable_from_first_s'], before['viewable_from_first_s'] or args.stack_timeout)} "
+        f"(the order before would need every lossless frame, {args.slices} x {f['lossless_kb_median']:.0f} KB).",
+    ])
 
 
 SHORT = {VOILA: "Voila", CASE_PAGE: "case page", PLAIN: "plain"}
@@ -514,14 +696,14 @@ def render(f: dict, args) -> str:
     return "\n".join(lines)
 
 
-def update_readme(body: str) -> None:
+def update_readme(body: str, begin: str = BEGIN, end: str = END, heading: str = "Viewer on a rural link") -> None:
     readme = HERE / "README.md"
     text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{body}\n{END}"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
-        text = text.rstrip() + "\n\n## Viewer on a rural link\n\n" + block + "\n"
+        text = text.rstrip() + f"\n\n## {heading}\n\n" + block + "\n"
     readme.write_text(text)
 
 

@@ -9,6 +9,8 @@ import { render as renderViewer } from "./viewer.js";
 import { render as renderQuestion } from "./question.js";
 import { render as renderLink } from "./link.js";
 import { checkHere } from "./answer_check.js";
+import { HostModel } from "./core.js";
+import { VIEW_DEFAULTS } from "./view_state.js";
 
 const REF = "IPY_MODEL_";
 const config = JSON.parse(document.getElementById("rr-case-page").textContent);
@@ -25,12 +27,13 @@ function restoreBuffers(state, buffers) {
   return state;
 }
 
-class StateModel {
+/** A widget's model on this page: its saved state (a viewer's over every declared field's default). */
+class StateModel extends HostModel {
   constructor(id, { module, state, buffers, manifests }) {
+    const saved = restoreBuffers(structuredClone(state), buffers);
+    super(module === "viewer.js" ? { ...VIEW_DEFAULTS, ...saved } : saved);
     this.id = id;
     this.module = module;
-    this.state = restoreBuffers(structuredClone(state), buffers);
-    this.handlers = new Map();
     this.widget_manager = { get_model: async (ref) => models.get(ref) };
     if (manifests) { // a viewer: every series was encoded when the case ran, so switching needs no kernel
       this.state._manifest = manifests[this.state.series || 0];
@@ -42,24 +45,11 @@ class StateModel {
   showSeries(manifest) {
     if (!manifest || manifest === this.get("_manifest")) return;
     const first = manifest.windows[0];
-    Object.assign(this.state, { frame: manifest.start, window: [first.center, first.width] });
-    this.set("_manifest", manifest);
+    Object.assign(this.state, { frame: manifest.start, window: [first.center, first.width], plane: "axial", plane_index: null });
+    this.apply({ _manifest: manifest });
   }
 
-  get(key) { return this.state[key]; }
-
-  set(key, value) {
-    this.state[key] = value;
-    for (const f of this.handlers.get(`change:${key}`) || []) f();
-  }
-
-  on(event, f) { this.handlers.set(event, [...(this.handlers.get(event) || []), f]); }
-
-  off(event, f) { this.handlers.set(event, (this.handlers.get(event) || []).filter((g) => g !== f)); }
-
-  emit(msg) { for (const f of this.handlers.get("msg:custom") || []) f(msg); }
-
-  save_changes() {} // the view lives in this page only
+  emit(msg) { this.trigger("msg:custom", msg); }
 
   send(msg) {
     if (this.module !== "question.js" || !msg) return;
@@ -165,16 +155,15 @@ function followViewer(question, viewer, viewerEl) {
     const result = question.get("result") || {};
     const settled = result.region && shot && shot.frame === result.region.frame;
     if (!shot || (Object.keys(result).length && !settled)) return;
-    const { dataset } = viewerRoot();
-    const key = JSON.stringify([shot.frame, [Number(dataset.windowCenter), Number(dataset.windowWidth)]]);
+    const key = JSON.stringify([shot.frame, viewer.get("window")]);
     if (key === shown) return;
     shown = key;
     const blob = await new Promise((resolve) => shot.canvas.toBlob(resolve, "image/png"));
     question.set("_image_info", { frame: shot.frame, width: shot.canvas.width, height: shot.canvas.height });
     question.set("_image", new DataView(await blob.arrayBuffer()));
   }
-  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(copy, 300); })
-    .observe(viewerRoot(), { attributes: true, attributeFilter: ["data-frame", "data-window-center", "data-window-width", "data-tier"] });
+  // Each paint may bring the frame in view at full quality, or a new frame or window: copy once it settles.
+  viewerRoot().addEventListener("rr-paint", () => { clearTimeout(timer); timer = setTimeout(copy, 300); });
   question.on("change:result", () => {
     const { region } = question.get("result") || {};
     if (region && region.frame !== viewer.get("frame")) viewer.set("frame", region.frame);
@@ -202,6 +191,6 @@ document.addEventListener("rr-stage-revealed", ({ detail: { section, widgets, up
   showAnswers(answers);
   for (const [id, changes] of Object.entries(updates)) {
     const model = models.get(id);
-    for (const [key, value] of Object.entries(model ? changes : {})) model.set(key, value);
+    if (model) model.apply(changes);
   }
 });

@@ -3,21 +3,18 @@
 // viewer module renders from, and the small pieces of page both sides draw (results,
 // questions). Plain ES module, no framework: these pages travel over 1-5 Mbit/s links.
 
+import { HostModel } from "./core.js";
+import { h as el } from "./dom.js";
+import { VIEW_DEFAULTS, VIEW_FIELDS } from "./view_state.js";
+
 const PING_MS = 5000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 // The server answers every ping, so this long without a word means the link is dead even when no
 // close event came (a half-open connection on a mobile link, or a close handshake that never ends).
 const SILENT_MS = 3 * PING_MS;
 
-/** An element with properties (textContent, className, hidden...), attributes (names with "-") and children. */
-export function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k.includes("-") || k === "role" || k === "for") node.setAttribute(k, v); else node[k] = v;
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
+/** Elements for the pages: the one DOM helper every widget uses. */
+export { el };
 
 /** Settings the page handler wrote into ``<script id="rr-conference" type="application/json">``. */
 export function pageConfig() {
@@ -107,52 +104,19 @@ export class Link {
   stop() { this.stopped = true; clearInterval(this.timer); this.socket.close(); }
 }
 
-const VIEW_DEFAULTS = {
-  _manifest: null, _series_list: [], series: 0, frame: null, window: null, zoom: 1, pan: [0, 0], invert: false,
-  show_overlay: true, annotations: [], show_annotations: true, hidden_groups: [],
-};
+/** The host model a conference page's viewer renders from: every declared field, no series yet. */
+export function viewModel() {
+  return new HostModel({ ...VIEW_DEFAULTS, _manifest: null, _series_list: [] });
+}
 
 /**
- * The host model the viewer renders from (get/set/on/off/save_changes), fed by the page.
- * ``set`` from the viewer is the user acting (``onUser`` hears it); ``apply`` is the
- * page writing a snapshot, which the viewer follows without anyone being told.
+ * Show ``values`` (from viewerState) in ``model`` as the host: a new series loads once with
+ * all of them; otherwise only what changed is set.
  */
-export class ViewModel {
-  constructor() {
-    this.state = { ...VIEW_DEFAULTS };
-    this.handlers = new Map();
-    this.applying = false;
-    this.onUser = () => {};
-  }
-
-  get(key) { return this.state[key]; }
-
-  set(key, value) {
-    this.state[key] = value;
-    for (const f of this.handlers.get(`change:${key}`) || []) f();
-    if (!this.applying) this.onUser(key);
-  }
-
-  on(event, f) { this.handlers.set(event, [...(this.handlers.get(event) || []), f]); }
-
-  off(event, f) { this.handlers.set(event, (this.handlers.get(event) || []).filter((g) => g !== f)); }
-
-  save_changes() {}
-
-  /** Show ``values``: a new series loads once with all of them; otherwise only what changed is set. */
-  apply({ _manifest, _series_list, ...view }) {
-    this.applying = true;
-    try {
-      if (!sameSeries(_manifest, this.state._manifest)) {
-        Object.assign(this.state, view, { _series_list });
-        this.set("_manifest", _manifest);
-        return;
-      }
-      for (const [k, v] of Object.entries(view)) if (JSON.stringify(v) !== JSON.stringify(this.state[k])) this.set(k, v);
-    } finally {
-      this.applying = false;
-    }
-  }
+export function showView(model, { _manifest, _series_list, ...view }) {
+  if (sameSeries(_manifest, model.get("_manifest"))) { model.apply(view); return; }
+  Object.assign(model.state, view, { _series_list });
+  model.apply({ _manifest });
 }
 
 /** Manifests of one series (the agenda arrives afresh with each welcome: compare, not identity). */
@@ -160,26 +124,30 @@ function sameSeries(a, b) {
   return !!a && !!b && a.uid === b.uid && a.count === b.count && a.lossless[0] === b.lossless[0];
 }
 
-/** What the viewer shows for a snapshot of the protocol's ``view`` (null if its case is not on the agenda). */
+/**
+ * What the viewer shows for a snapshot of the protocol's ``view`` (null if its case is not on the
+ * agenda): every shared field, the series' own start and window where the snapshot has none.
+ */
 export function viewerState(view, agenda) {
   const entry = agenda.find((e) => e.case === view.case);
   const manifest = entry && entry.manifests[view.series];
   if (!manifest) return null;
-  return {
-    // In this order: the axial frame before the plane, the plane (which refits the image) before zoom and pan.
-    _manifest: manifest, _series_list: entry.series, series: view.series, frame: view.frame, window: view.window,
-    plane: view.plane || "axial", plane_index: view.plane_index ?? null,
-    zoom: view.zoom, pan: view.pan, invert: view.invert, annotations: view.annotations || [],
-    hidden_groups: view.hidden_groups || [],
-  };
+  const shared = Object.fromEntries(VIEW_FIELDS.map((k) => [k, view[k] ?? VIEW_DEFAULTS[k]]));
+  shared.frame = view.frame ?? manifest.start ?? 0;
+  shared.window = view.window ?? [manifest.windows[0].center, manifest.windows[0].width];
+  // In this order: the axial frame before the plane, the plane (which refits the image) before the rest.
+  const { frame, plane, plane_index: planeIndex } = shared;
+  return { _manifest: manifest, _series_list: entry.series, frame, plane, plane_index: planeIndex, ...shared };
 }
 
-/** Call ``f`` after every paint of the viewer in ``host`` (it stamps each paint on its root). */
+/** The protocol's view of what ``model`` shows: the conference's case and stage, and every shared field. */
+export function snapshot(model, caseId, stage) {
+  return { case: caseId, stage, ...Object.fromEntries(VIEW_FIELDS.map((k) => [k, model.get(k)])) };
+}
+
+/** Call ``f`` after every paint of the viewer in ``host`` (the picture moved: redraw what sits on it). */
 export function onPaint(host, f) {
-  const root = host.querySelector("[data-rr-viewer]");
-  const observer = new MutationObserver(f);
-  observer.observe(root, { attributes: true, attributeFilter: ["data-paint-ms"] });
-  return observer;
+  host.querySelector("[data-rr-viewer]").addEventListener("rr-paint", f);
 }
 
 /** Image pixel under a client point of the viewer in ``root`` (the inverse of its imageToClient). */

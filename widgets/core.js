@@ -1,8 +1,53 @@
-// readingroom shared core: frame transport, lossless decoding, windowing, measurements.
+// readingroom shared core: the host model, frame transport, lossless decoding, windowing, measurements.
 // Plain ES module, no dependencies; mirrors readingroom.frames.codec and
 // readingroom.dicom.processing so browser and kernel show the same pixels.
 
 /** @typedef {{get(k:string):any, set(k:string,v:any):void, on(e:string,f:Function):void, off(e:string,f:Function):void, save_changes():void, send?(c:any,cb?:any,b?:ArrayBuffer[]):void}} Model */
+
+/** JSON-like data (arrays, plain objects), compared by value; anything else (bytes) by identity. */
+const plain = (v) => Array.isArray(v) || (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype);
+
+/**
+ * The host model for pages without a kernel (case page, presenter, follower): what anywidget
+ * gives the viewer in Jupyter (get, set, change events, save_changes), over a plain object.
+ * ``set`` from a module is the user acting; ``apply`` is the host writing state it received
+ * (a snapshot, a revealed stage). Both fire ``change:<key>`` for each value that changed, and
+ * ``change`` with (key, {applied}) so a host can tell the two apart.
+ * @implements {Model}
+ */
+export class HostModel {
+  /** @param {Object} state every field the module reads (hosts start from view_state.js's VIEW_DEFAULTS) */
+  constructor(state) {
+    this.state = { ...state };
+    this.handlers = new Map();
+    this.applying = false;
+  }
+
+  get(key) { return this.state[key]; }
+
+  set(key, value) {
+    const old = this.state[key];
+    this.state[key] = value;
+    if (old === value || (plain(value) && plain(old) && JSON.stringify(old) === JSON.stringify(value))) return;
+    this.trigger(`change:${key}`);
+    this.trigger("change", key, { applied: this.applying });
+  }
+
+  /** Set ``values`` as the host (not the user) did. */
+  apply(values) {
+    this.applying = true;
+    try { for (const [k, v] of Object.entries(values)) this.set(k, v); } finally { this.applying = false; }
+  }
+
+  on(event, f) { this.handlers.set(event, [...(this.handlers.get(event) || []), f]); }
+
+  off(event, f) { this.handlers.set(event, (this.handlers.get(event) || []).filter((g) => g !== f)); }
+
+  trigger(event, ...args) { for (const f of this.handlers.get(event) || []) f(...args); }
+
+  /** The module says the user settled: ``save`` listeners (a host that stores the view) hear it. */
+  save_changes() { this.trigger("save"); }
+}
 
 const UNSIGNED = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array };
 const TYPED = {
@@ -61,6 +106,7 @@ export class Transport {
     this.model = model;
     this.base = base;
     this.mode = mode; // "probe" -> "http" | "comm"
+    this.bundles = null; // whether the server answers frame bundles: unknown until asked
     this.waiting = new Map();
     this.onMessage = (msg, buffers) => {
       if (!msg || msg.type !== "frames") return;
@@ -80,6 +126,29 @@ export class Transport {
   close() { if (this.model.off) this.model.off("msg:custom", this.onMessage); }
 
   url(digest, kind) { return `${this.base}readingroom/frames/${digest}.${kind}`; }
+
+  /**
+   * Several blobs of one kind: over HTTP in one request (one round trip on a slow link), else one by one.
+   * Resolves to an array of ArrayBuffers, null where a blob is missing.
+   */
+  async fetchMany(digests, kind) {
+    if (this.mode !== "http" || digests.length < 2 || this.bundles === false) {
+      return Promise.all(digests.map((d) => this.fetch(d, kind).catch(() => null)));
+    }
+    const response = await fetch(`${this.base}readingroom/frames/bundle/${digests.join(",")}.${kind}`).catch(() => null);
+    if (!response || !response.ok) { // a static site (readingroom build) or an offline copy holds single blobs only
+      this.bundles = false;
+      return this.fetchMany(digests, kind);
+    }
+    const bytes = await response.arrayBuffer(), view = new DataView(bytes);
+    const out = [];
+    for (let at = 0; at < bytes.byteLength;) {
+      const n = view.getUint32(at);
+      out.push(n ? bytes.slice(at + 4, at + 4 + n) : null);
+      at += 4 + n;
+    }
+    return out;
+  }
 
   async fetch(digest, kind) {
     if (this.mode !== "comm") {
@@ -104,111 +173,23 @@ export class Transport {
   }
 }
 
-/** Loads a series' frames: the current one first, then outwards, a few at a time. */
-export class FrameStore {
-  constructor(manifest, transport, onLoad, concurrency = 6) {
-    this.m = manifest;
-    this.transport = transport;
-    this.onLoad = onLoad;
-    this.concurrency = concurrency;
-    this.values = new Array(manifest.count).fill(null);
-    this.ranges = new Array(manifest.count).fill(null);
-    this.previews = new Array(manifest.count).fill(null);
-    this.pending = new Set();
-    this.focus = manifest.start || 0;
-    this.loaded = 0;
-    this.palette = null;
-    this.closed = false;
-  }
-
-  /**
-   * Start loading at ``focus``: its small preview alone (so the first image is not
-   * sharing the link), then its lossless frame alone, then outwards several at a time.
-   */
-  async start(focus) {
-    this.focus = focus;
-    const limit = this.concurrency;
-    this.concurrency = 1;
-    if (this.m.kind === "palette" && this.m.palette) {
-      const buf = await this.transport.fetch(this.m.palette, "bin");
-      this.palette = await decodeLossless(buf, 1, this.m.palette_size, 3, "uint8");
-    }
-    await this.load(focus, "preview", false);
-    await this.load(this.focus, "lossless", false);
-    this.concurrency = limit;
-    this.pump();
-  }
-
-  close() { this.closed = true; }
-
-  /** Make ``k`` the most urgent frame (the user is looking at it). */
-  want(k) {
-    this.focus = k;
-    if (!this.values[k] && !this.previews[k] && !this.pending.has(`p${k}`) && !this.pending.has(`l${k}`)) this.load(k, "preview");
-    this.pump();
-  }
-
-  next() {
-    const n = this.m.count;
-    for (let step = 0; step < n; step++) {
-      for (const k of [this.focus + step, this.focus - step]) {
-        if (k >= 0 && k < n && !this.values[k] && !this.pending.has(`l${k}`)) return k;
-      }
-    }
-    return -1;
-  }
-
-  pump() {
-    while (!this.closed && this.pending.size < this.concurrency) {
-      const k = this.next();
-      if (k < 0) return;
-      this.load(k, "lossless");
-    }
-  }
-
-  async load(k, tier, pump = true) {
-    const tag = `${tier[0]}${k}`;
-    if (this.pending.has(tag) || (tier === "lossless" && this.values[k])) return;
-    this.pending.add(tag);
-    try {
-      if (tier === "preview") {
-        const buf = await this.transport.fetch(this.m.preview[k], "jpg");
-        if (!this.values[k]) this.previews[k] = await createImageBitmap(new Blob([buf], { type: "image/jpeg" }));
-      } else {
-        const buf = await this.transport.fetch(this.m.lossless[k], "bin");
-        const values = await decodeLossless(buf, this.m.rows, this.m.columns, this.m.samples, this.m.dtype);
-        this.values[k] = values;
-        this.previews[k] = null;
-        this.loaded += 1;
-      }
-      if (!this.closed) this.onLoad(k, tier);
-    } catch (error) {
-      console.warn(String(error));
-    } finally {
-      this.pending.delete(tag);
-      if (!this.closed && pump) this.pump();
-    }
-  }
-
-  /** [min, max] of frame ``k``'s stored values (computed once). */
-  range(k) {
-    if (!this.ranges[k]) {
-      const v = this.values[k];
-      let lo = Infinity, hi = -Infinity;
-      for (let i = 0; i < v.length; i++) { const x = v[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
-      this.ranges[k] = [lo, hi];
-    }
-    return this.ranges[k];
-  }
+/** ``v`` rounded to the nearest integer, halves to even, as numpy's rint (Math.round sends halves up). */
+export function rint(v) {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Window a modality value to 0..255 exactly as readingroom.dicom.processing.apply_window. */
+/**
+ * Window a modality value to 0..255 exactly as readingroom.dicom.processing.apply_window
+ * (PS3.3 C.11.2.1.2): the same float64 operations in the same order, then rint.
+ */
 export function windowValue(x, center, width, fn = "LINEAR") {
   let y;
   if (fn === "SIGMOID") y = 1 / (1 + Math.exp((-4 * (x - center)) / width));
   else if (fn === "LINEAR_EXACT") y = Math.min(1, Math.max(0, (x - center) / width + 0.5));
-  else y = Math.min(1, Math.max(0, (x - (center - 0.5)) / Math.max(width - 1, 1e-9) + 0.5));
-  return Math.round(y * 255);
+  else if (width === 1) y = x > center - 0.5 ? 1 : 0; // the LINEAR formula degenerates to a step at c - 0.5
+  else y = Math.min(1, Math.max(0, (x - (center - 0.5)) / (width - 1) + 0.5));
+  return rint(y * 255);
 }
 
 const lutCache = new Map();
@@ -307,13 +288,4 @@ export function niceLength(target) {
   let best = steps[0];
   for (const s of steps) if (s <= target) best = s;
   return best;
-}
-
-/** Inject CSS once per document. */
-export function ensureStyle(id, css) {
-  if (document.getElementById(id)) return;
-  const style = document.createElement("style");
-  style.id = id;
-  style.textContent = css;
-  document.head.append(style);
 }

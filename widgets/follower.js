@@ -4,14 +4,16 @@
 
 import { render } from "./viewer.js";
 import {
-  Link, Stages, ViewModel, clientToImage, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, stageUrl, viewerState,
+  Link, Stages, clientToImage, drawBars, drawQuestions, el, onPaint, pageConfig, showView, socketUrl, stageUrl, viewModel,
+  viewerState,
 } from "./conference.js";
+import { VIEW_FIELDS } from "./view_state.js";
 
 const LATENCIES_KEPT = 2000;
 const ANSWER_RETRY_MS = 3000; // an answer the server could not keep yet is sent again this often
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
-const model = new ViewModel();
+const model = viewModel();
 const state = {
   agenda: [], view: null, seq: 0, following: true, poll: null, pin: null, ended: false, upvoted: new Set(),
   unsaved: null, // {key, poll, answer}: the last answer until the server says it is kept (the last one counts)
@@ -29,7 +31,7 @@ const link = new Link(socketUrl(config, ticket), { onMessage, onStatus });
 // ---- following the presenter ----
 function showPresenterView() {
   const values = state.view && viewerState(state.view, state.agenda);
-  if (values) model.apply(values);
+  if (values) showView(model, values);
 }
 
 function setFollowing(value) {
@@ -44,7 +46,7 @@ function setFollowing(value) {
 
 $("follow").addEventListener("click", () => setFollowing(!state.following));
 // Scrolling, windowing or zooming while following means "let me look myself".
-model.onUser = () => { if (state.following) setFollowing(false); };
+model.on("change", (key, { applied }) => { if (!applied && state.following && VIEW_FIELDS.includes(key)) setFollowing(false); });
 
 function onView(view) {
   state.view = view;
@@ -163,7 +165,7 @@ function setPin(x, y) {
 function removePin() { if (state.pin) state.pin.node.remove(); state.pin = null; }
 
 function sendPin() {
-  const answer = { x: Math.round(state.pin.x * 10) / 10, y: Math.round(state.pin.y * 10) / 10, frame: Number(root.dataset.frame) };
+  const answer = { x: Math.round(state.pin.x * 10) / 10, y: Math.round(state.pin.y * 10) / 10, frame: model.get("frame") };
   sendAnswer(answer);
 }
 

@@ -14,15 +14,26 @@ function baseUrl() {
   return base.endsWith("/") ? base : base + "/";
 }
 
+/** Blob URL of module ``name``, its imports ("./x.js") pointed at their own blob URLs first. */
+function linker(sources) {
+  const urls = {};
+  const urlOf = (name) => {
+    if (!(name in sources)) throw new Error(`readingroom: the kernel sent no module ${name}`);
+    urls[name] ||= URL.createObjectURL(new Blob(
+      [sources[name].replace(/from\s+"\.\/([\w.-]+\.js)"/g, (_, dep) => `from "${urlOf(dep)}"`)],
+      { type: "text/javascript" }));
+    return urls[name];
+  };
+  return urlOf;
+}
+
 function viaComm(model) {
   return new Promise((resolve, reject) => {
     const onMsg = async (msg) => {
       if (!msg || msg.type !== "modules") return;
       model.off("msg:custom", onMsg);
       try {
-        const js = (text) => URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
-        const core = js(msg.sources["core.js"]);
-        resolve(await import(js(msg.sources[MODULE].replace(/from\s+"\.\/core\.js"/, `from "${core}"`))));
+        resolve(await import(linker(msg.sources)(MODULE)));
       } catch (error) { reject(error); }
     };
     model.on("msg:custom", onMsg);

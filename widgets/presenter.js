@@ -5,13 +5,15 @@
 
 import { render } from "./viewer.js";
 import {
-  Link, Stages, ViewModel, drawBars, drawQuestions, el, onPaint, pageConfig, socketUrl, stageUrl, viewerState,
+  Link, Stages, drawBars, drawQuestions, el, onPaint, pageConfig, showView, snapshot, socketUrl, stageUrl, viewModel,
+  viewerState,
 } from "./conference.js";
+import { VIEW_FIELDS } from "./view_state.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
 const token = encodeURIComponent(config.token);
-const model = new ViewModel();
+const model = viewModel();
 const state = {
   agenda: [], caseId: null, stage: 0, poll: null, results: null, lastSent: "", queued: false,
   unknown: true, revealed: new Set(), // unknown mode: titles (the diagnosis) hidden until a case is fully revealed
@@ -26,28 +28,10 @@ const stages = new Stages($("stages"), (k, caseId) => stageUrl(config, k, `token
 const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
 
 // ---- the view every follower sees ----
-/** The protocol's view from what the viewer shows now (its root carries the live frame, window and zoom). */
-function snapshot() {
-  const m = model.get("_manifest");
-  if (!m) return null;
-  const d = root.dataset;
-  const axial = (d.plane || "axial") === "axial";
-  const w = model.get("window") || [m.windows[0].center, m.windows[0].width];
-  return {
-    case: state.caseId, series: model.get("series") || 0, stage: state.stage,
-    frame: axial && d.frame ? Number(d.frame) : model.get("frame") ?? m.start ?? 0,
-    plane: d.plane || "axial", plane_index: axial || !d.frame ? null : Number(d.frame),  // coronal/sagittal reformats
-    window: d.windowCenter ? [Number(d.windowCenter), Number(d.windowWidth)] : w,
-    zoom: d.zoom ? Number(d.zoom) : model.get("zoom") || 1, pan: d.pan ? d.pan.split(",").map(Number) : model.get("pan") || [0, 0],
-    invert: !!model.get("invert"),
-    annotations: model.get("annotations") || [], hidden_groups: model.get("hidden_groups") || [],
-  };
-}
-
 function publish() {
   state.queued = false;
-  const view = snapshot();
-  if (!view) return;
+  if (!model.get("_manifest")) return;
+  const view = snapshot(model, state.caseId, state.stage);
   const text = JSON.stringify(view);
   if (text !== state.lastSent && link.send({ type: "view", view, t: Date.now() })) state.lastSent = text;
 }
@@ -59,20 +43,18 @@ function publishSoon() {
   if (document.hidden) setTimeout(publish, 16); else requestAnimationFrame(publish);
 }
 
-model.onUser = (key) => {
-  if (key === "series") showCase(state.caseId, state.stage, model.get("series"));
-  publishSoon();
-};
-onPaint(viewerHost, () => { publishSoon(); drawHeat(); });
+// Every change of a shared field goes out, the presenter's own (scrolling, windowing) as they happen.
+model.on("change", (key, { applied }) => {
+  if (key === "series" && !applied) showCase(state.caseId, state.stage, model.get("series"));
+  else if (VIEW_FIELDS.includes(key)) publishSoon();
+});
+onPaint(viewerHost, drawHeat);
 
 /** Show ``caseId`` from its first image (or ``view`` when restoring the console after a reload). */
 function showCase(caseId, stage, series = 0, view = null) {
-  const start = {
-    case: caseId, series, frame: null, window: null, zoom: 1, pan: [0, 0], invert: false, annotations: [], hidden_groups: [],
-  };
-  const values = viewerState(view || start, state.agenda);
+  const values = viewerState(view || { case: caseId, series }, state.agenda);
   if (!values) return;
-  model.apply(values);
+  showView(model, values);
   state.caseId = caseId;
   state.stage = stage;
   drawAgenda();
@@ -179,7 +161,7 @@ function drawHeat() {
   const ctx = heat.getContext("2d");
   ctx.clearRect(0, 0, heat.width, heat.height);
   if (!points || !model.get("_manifest")) { heat.dataset.points = "0"; return; }
-  const frame = Number(root.dataset.frame);
+  const frame = model.get("frame");
   let here = 0;
   for (const p of points) {
     const [cx, cy] = root.imageToClient(p.x, p.y);
@@ -266,4 +248,4 @@ function onMessage(msg) {
   else if (msg.type === "ended") { link.stop(); onStatus("closed", "the conference has ended"); }
 }
 
-window.rrPresenter = { get socket() { return link.socket; }, model, snapshot };
+window.rrPresenter = { get socket() { return link.socket; }, model, snapshot: () => snapshot(model, state.caseId, state.stage) };

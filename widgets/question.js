@@ -2,6 +2,8 @@
 // The page never holds the answer key: it sends the learner's choice to the kernel
 // ({type: "answer", choice}) and shows whatever the kernel puts in `result`.
 
+import { ensureStyle, h } from "./dom.js";
+
 /** @typedef {{get(name: string): any, set(name: string, value: any): void, save_changes(): void,
  *   on(event: string, cb: Function): void, off(event: string, cb?: Function): void,
  *   send(content: any, callbacks?: any, buffers?: any[]): void}} Model */
@@ -30,27 +32,7 @@ const CSS = `
 
 let uid = 0;
 
-/** @param {Document} doc */
-function ensureStyle(doc) {
-  if (doc.getElementById(STYLE_ID)) return;
-  const style = doc.createElement("style");
-  style.id = STYLE_ID;
-  style.textContent = CSS;
-  doc.head.append(style);
-}
 
-/** @param {string} tag @param {Record<string, any>} [props] @param {(Node|string)[]} [children] */
-function h(tag, props = {}, children = []) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") el.textContent = v;
-    else if (k === "className") el.className = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, String(v));
-  }
-  el.append(...children);
-  return el;
-}
 
 /** Option inputs for single/multiple questions. */
 function buildOptions(model, id) {
@@ -79,7 +61,7 @@ function loadImage(bytes) {
 
 /** @param {{model: Model, el: HTMLElement}} args */
 export function render({ model, el }) {
-  ensureStyle(el.ownerDocument || document);
+  ensureStyle(STYLE_ID, CSS);
   const id = `rr-q-${++uid}`;
   const kind = model.get("kind");
   const root = h("div", { "data-rr-question": "", "data-kind": kind, "data-state": "unanswered", role: "group",

@@ -1,17 +1,29 @@
-// readingroom DICOM viewer: one ES module for every host (anywidget, static page,
-// conference follower). The host passes a model with get/set/on/off/save_changes;
-// everything a user does (scroll, window, zoom, measure, cine) runs here without
-// a kernel round trip, on the lossless frames, and only small view state is saved.
+// readingroom DICOM viewer: one ES module for every host (anywidget, case page, conference
+// presenter and follower). The host passes a model with get/set/on/off/save_changes; everything
+// a user does runs here without a kernel round trip, on the lossless frames, and only small
+// view state is saved. This module lays out the viewer, paints, scrolls and routes input; each
+// tool is a part of its own (viewer_*.js) that owns its state and writes to the one model.
 
-import {
-  FrameStore, Transport, ellipseStats, ensureStyle, formatLength, niceLength, paintValues, segmentLength,
-} from "./core.js";
+import { Transport, paintValues } from "./core.js";
+import { debounce, ensureStyle, h } from "./dom.js";
+import { FrameStore } from "./stack_loader.js";
+import { VIEW_DEFAULTS } from "./view_state.js";
+import { annotationsLayer } from "./viewer_annotations.js";
+import { cine } from "./viewer_cine.js";
+import { MEASURING, measureTool } from "./viewer_measure.js";
+import { overlay } from "./viewer_overlay.js";
+import { panZoomTool } from "./viewer_panzoom.js";
+import { reformats } from "./viewer_reformat.js";
+import { windowTool } from "./viewer_window.js";
 
 const CSS = `
 [data-rr-viewer]{font:13px/1.3 system-ui,sans-serif;color:#ddd;background:#111;border-radius:4px;max-width:760px;outline:none;user-select:none}
-[data-rr-viewer]:focus-visible{box-shadow:0 0 0 2px #4a9eff}
+[data-rr-viewer]:focus-visible{box-shadow:inset 0 0 0 3px #4a9eff}
 [data-rr-viewer] .rr-bar{display:flex;flex-wrap:wrap;gap:4px;align-items:center;padding:4px;background:#1c1c1c}
-[data-rr-viewer] button,[data-rr-viewer] select,[data-rr-viewer] input{font:inherit;background:#2a2a2a;color:#eee;border:1px solid #444;border-radius:3px;padding:2px 6px}
+[data-rr-viewer] button,[data-rr-viewer] select,[data-rr-viewer] input{font:inherit;background:#2a2a2a;color:#eee;border:1px solid #444;border-radius:3px;padding:2px 6px;min-height:28px;min-width:28px;box-sizing:border-box}
+[data-rr-viewer] :focus-visible{outline:2px solid #4a9eff;outline-offset:1px;scroll-margin:48px}
+[data-rr-viewer] .rr-steps{display:flex;flex-wrap:wrap;gap:4px;align-items:center;padding:0 4px 4px;background:#1c1c1c;min-height:28px}
+[data-rr-viewer] .rr-steps:empty{display:none}
 [data-rr-viewer] button[aria-pressed=true]{background:#2f5d8f;border-color:#4a9eff}
 [data-rr-viewer] .rr-stage{position:relative;height:512px;overflow:hidden;touch-action:none;cursor:crosshair}
 [data-rr-viewer] canvas{position:absolute;left:0;top:0;width:100%;height:100%}
@@ -23,7 +35,11 @@ const CSS = `
 [data-rr-viewer] .rr-scale span{position:absolute;top:-16px;left:0;right:0;text-align:center;font-size:11px}
 [data-rr-viewer][data-overlay=hidden] .rr-ov,[data-rr-viewer][data-overlay=hidden] .rr-o,[data-rr-viewer][data-overlay=hidden] .rr-scale{display:none}
 [data-rr-viewer] .rr-status{display:flex;gap:12px;padding:3px 6px;min-height:1.3em;background:#1c1c1c}
-[data-rr-viewer] .rr-slider{flex:1;min-width:120px}
+[data-rr-viewer] .rr-load{position:absolute;left:0;right:0;bottom:0;height:3px;background:#333;pointer-events:none}
+[data-rr-viewer] .rr-load span{position:absolute;left:0;top:0;bottom:0;width:0}
+[data-rr-viewer] .rr-load .rr-loaded{background:#6b7f99}[data-rr-viewer] .rr-load .rr-lossless{background:#4a9eff}
+[data-rr-viewer][data-complete] .rr-load{display:none}
+[data-rr-viewer] .rr-slider{flex:1;min-width:120px;min-height:28px}
 `;
 
 // 8/16-bit samples window through one table over every possible value: built once per
@@ -34,216 +50,150 @@ const TOOLS = [
   ["window", "Window/level", "w"], ["pan", "Pan", "p"], ["zoom", "Zoom", "z"],
   ["length", "Length", "m"], ["ellipse", "Ellipse ROI", "e"],
 ];
+const MEASURE_HINT = "; click the two points, or Enter: crosshair, arrows move it (Shift: 10 px), Enter places each point, Escape ends";
+const FRAME_KEYS = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 };
 
-// Measuring by keyboard alone: with a measuring tool active, Enter on the viewer shows a
-// crosshair; while it is shown the arrows move it instead of scrolling frames.
-const MEASURING = new Set(["length", "ellipse"]);
-const KEYBOARD_HINT = "; Enter: crosshair, arrows move it (Shift: 10 px), Enter places each point, Escape ends";
-const CROSSHAIR_MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+/**
+ * What the parts share: the model, the elements, the series on screen and the viewer's services.
+ * @typedef {Object} ViewerContext
+ */
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") el.className = v; else if (k === "text") el.textContent = v; else el.setAttribute(k, v);
-  }
-  el.append(...children);
-  return el;
-}
-
-function debounce(fn, ms) {
-  let t = 0, pending = false;
-  const fire = () => { pending = false; fn(); };
-  const run = () => { clearTimeout(t); pending = true; t = setTimeout(fire, ms); };
-  run.flush = () => { clearTimeout(t); if (pending) fire(); };
-  run.cancel = () => { clearTimeout(t); pending = false; };
-  return run;
-}
-
-/** Render the viewer into ``el``; returns the cleanup function. */
-export function render({ model, el, transport: mode = "probe" }) {
+/** Render the viewer into ``el``; returns the cleanup function. ``loadPlan``: the order frames load in (stack_loader.js's previewsFirst unless a benchmark compares another). */
+export function render({ model, el, transport: mode = "probe", loadPlan = undefined }) {
   ensureStyle("rr-viewer-css", CSS);
   // While it has focus the viewer owns the keys (as role="application" says): Notebook 7 reads keys for its
   // shortcuts before the page does, so without this ArrowUp would move the notebook's cursor and "x" cut the cell.
   const root = h("div", { "data-rr-viewer": "", tabindex: "0", role: "application", "aria-label": "DICOM image viewer",
     "data-lm-suppress-shortcuts": "true" });
-  el.append(root);
+  const canvas = h("canvas", { "aria-hidden": "true" });
+  const marks = h("canvas", { "aria-hidden": "true", class: "rr-marks" });
+  const stage = h("div", { class: "rr-stage" }, canvas, marks);
+  const probe = h("span", { class: "rr-probe", "aria-live": "off" });
+  const readout = h("span", { class: "rr-readout", "aria-live": "polite" });
+  const transport = new Transport(model, mode);
+
+  // The model (and every host listening to it: a presenter, a linked viewer) follows each step at
+  // once; the kernel is told only where the user stopped (save_changes), not every step on the way.
+  const settle = debounce(() => model.save_changes(), 800);
+  let frame = 0, tool = "window", store = null, raf = 0, dirty = true, painted = { frame: -1, tier: "" }, lastCursor = null;
+
+  /** @type {ViewerContext} */
+  const v = {
+    model, root, stage, readout, m: null,
+    put(key, value) { model.set(key, value); settle(); },
+    keep(key, value) { model.set(key, value); settle.flush(); model.save_changes(); }, // one deliberate act
+    schedule() { if (!raf) raf = requestAnimationFrame(paint); },
+    repaint() { dirty = true; v.schedule(); },
+    get frame() { return frame; },
+    get tool() { return tool; },
+    get axial() { return planes.axial; },
+    get plane() { return planes.plane; },
+    get planeShort() { return planes.short; },
+    get index() { return planes.axial ? frame : planes.index; },
+    get zoom() { return view.zoom; },
+    geom: () => planes.geom(),
+    edgeLabels: (e) => planes.edgeLabels(e),
+    toImage: (evt) => view.toImage(evt),
+    viewValues, setFrame, probeAt,
+    saveFrame: () => v.put("frame", frame),
+    rescale: () => (v.m.rescale && v.m.rescale[planes.axial ? frame : 0]) || [1, 0],
+    describe: (a) => measure.describe(a),
+    /** The plane changed (``fromModel``: the model named it): a new picture, centred unless the model says where. */
+    planeChanged(fromModel) {
+      measure.cancel();
+      const g = planes.geom();
+      image = new ImageData(g.columns, g.rows);
+      offscreen.width = g.columns; offscreen.height = g.rows;
+      view.recentre(fromModel);
+      painted.frame = -1; v.repaint();
+    },
+  };
+  const planes = reformats(v), view = panZoomTool(v), grey = windowTool(v), measure = measureTool(v);
+  const notes = annotationsLayer(v, marks), text = overlay(v), player = cine(v);
+  const parts = [planes, view, grey, notes, text];
 
   // ---- controls (all labelled; every one also has a key) ----
   const seriesSelect = h("select", { "aria-label": "Series" });
-  const presetSelect = h("select", { "aria-label": "Window preset" });
-  const planeSelect = h("select", { "aria-label": "Plane", title: "Plane: axial (x), coronal (c), sagittal (s)" },
-    h("option", { value: "axial", text: "Acquired" }), h("option", { value: "coronal", text: "Coronal" }), h("option", { value: "sagittal", text: "Sagittal" }));
   const toolButtons = Object.fromEntries(TOOLS.map(([name, label, key]) => [name,
-    h("button", { type: "button", "aria-label": label, title: `${label} (${key})${MEASURING.has(name) ? KEYBOARD_HINT : ""}`, "aria-pressed": "false", "data-tool": name, text: label })]));
-  const invertButton = h("button", { type: "button", "aria-label": "Invert", title: "Invert (i)", "aria-pressed": "false", text: "Invert" });
+    h("button", { type: "button", "aria-label": label, title: `${label} (${key})${MEASURING.has(name) ? MEASURE_HINT : ""}`, "aria-pressed": "false", "data-tool": name, text: label })]));
   const fitButton = h("button", { type: "button", "aria-label": "Fit", title: "Fit to view (f)", text: "Fit" });
   const resetButton = h("button", { type: "button", "aria-label": "Reset", title: "Reset view (r)", text: "Reset" });
-  const overlayButton = h("button", { type: "button", "aria-label": "Overlay text", title: "Show/hide overlay (o)", "aria-pressed": "true", text: "Overlay" });
-  const annotationsButton = h("button", { type: "button", "aria-label": "Annotations", title: "Show/hide annotations (a)", "aria-pressed": "true", text: "Annotations" });
-  const playButton = h("button", { type: "button", "aria-label": "Play cine", title: "Play/pause (space)", "aria-pressed": "false", text: "Play" });
-  const fpsInput = h("input", { type: "number", min: "1", max: "60", step: "1", value: "10", "aria-label": "Frames per second", style: "width:4em" });
   const slider = h("input", { type: "range", min: "0", max: "0", value: "0", step: "1", class: "rr-slider", "aria-label": "Frame" });
   const bar = h("div", { class: "rr-bar", role: "toolbar", "aria-label": "Viewer tools" },
-    seriesSelect, presetSelect, planeSelect, ...Object.values(toolButtons), invertButton, fitButton, resetButton,
-    overlayButton, annotationsButton, playButton, fpsInput);
-
-  const canvas = h("canvas", { "aria-hidden": "true" });
-  const marks = h("canvas", { "aria-hidden": "true", class: "rr-marks" });
-  const corners = { tl: h("div", { class: "rr-ov rr-tl" }), tr: h("div", { class: "rr-ov rr-tr" }), bl: h("div", { class: "rr-ov rr-bl" }), br: h("div", { class: "rr-ov rr-br" }) };
-  const orient = { left: h("div", { class: "rr-o" }), right: h("div", { class: "rr-o" }), top: h("div", { class: "rr-o" }), bottom: h("div", { class: "rr-o" }) };
-  const scaleLabel = h("span");
-  const scaleBar = h("div", { class: "rr-scale" }, scaleLabel);
-  const stage = h("div", { class: "rr-stage" }, canvas, marks, ...Object.values(corners), ...Object.values(orient), scaleBar);
-  const probe = h("span", { class: "rr-probe", "aria-live": "off" });
-  const readout = h("span", { class: "rr-readout", "aria-live": "polite" });
-  const status = h("div", { class: "rr-status" }, slider, probe, readout);
-  root.append(bar, stage, status);
+    seriesSelect, grey.controls, planes.controls, Object.values(toolButtons), fitButton, resetButton,
+    text.button, notes.button, player.controls);
+  // Every drag has buttons beside it (WCAG 2.5.7), for the active tool.
+  const steps = h("div", { class: "rr-steps", role: "group", "aria-label": "Adjust" });
+  const stepsOf = { window: grey.steps, pan: view.steps.pan, zoom: view.steps.zoom };
+  // A thin bar: how much of the stack can be scrolled (previews), and how much is at full quality.
+  const loadedBar = h("span", { class: "rr-loaded" }), losslessBar = h("span", { class: "rr-lossless" });
+  const loadBar = h("div", { class: "rr-load", "aria-hidden": "true" }, loadedBar, losslessBar);
+  stage.append(...text.elements, loadBar);
+  root.append(bar, steps, stage, h("div", { class: "rr-status" }, slider, probe, readout));
+  el.append(root);
 
   const ctx = canvas.getContext("2d");
-  const mctx = marks.getContext("2d");
   const offscreen = document.createElement("canvas");
   const octx = offscreen.getContext("2d");
+  let image = null;
   /** The axial frame on screen at full resolution, windowed as shown (a host copies it for a locate question). */
-  root.rrAxialImage = () => (plane === "axial" && paintedTier === "lossless" ? { frame: paintedFrame, canvas: offscreen } : null);
+  root.rrAxialImage = () => (planes.axial && painted.tier === "lossless" ? { frame: painted.frame, canvas: offscreen } : null);
 
-  // ---- state ----
-  let m = null; // manifest
-  let store = null;
-  const transport = new Transport(model, mode);
-  const st = { frame: 0, center: 40, width: 400, fn: "LINEAR", invert: false, zoom: 1, pan: [0, 0], tool: "window", overlay: true, playing: false };
-  let draft = null; // measurement being drawn
-  let crosshair = null; // [x, y] image point while measuring by keyboard
-  let imageData = null;
-  let paintedFrame = -1, paintedTier = "";
-  let frameDirty = true;
-  let raf = 0;
-  let lastCursor = null;
+  // ---- the stack: frames, scrolling ----
+  function setFrame(k, save = true) {
+    if (!v.m) return;
+    if (!planes.axial) { planes.setIndex(k, save); return; }
+    k = Math.max(0, Math.min(v.m.count - 1, Math.round(k)));
+    if (k === frame && painted.frame === k) return;
+    frame = k;
+    if (store) store.want(k);
+    v.repaint();
+    if (save) v.saveFrame();
+  }
+  /** Stored values of the slice on screen (the acquired frame, or a reformat of the loaded ones). */
+  function viewValues() {
+    if (!store) return null;
+    return planes.axial ? store.values[frame] : planes.values(store);
+  }
+  function setTool(name) {
+    measure.cancel();
+    tool = name;
+    for (const [n, b] of Object.entries(toolButtons)) b.setAttribute("aria-pressed", String(n === name));
+    root.dataset.tool = name;
+    steps.replaceChildren(...(stepsOf[name] || []).map(([label, symbol, key, act]) =>
+      h("button", { type: "button", "aria-label": label, title: `${label} (${key})`, text: symbol, onclick: act })));
+  }
+  function reset() { view.fit(); grey.reset(); }
 
-  // The kernel learns where the user stopped, not every step on the way.
-  // The model (and anything linked to it in the browser) follows at once; the kernel
-  // is told only where the user stopped, not every step on the way.
-  const syncFrame = debounce(() => { model.set("frame", st.frame); model.save_changes(); }, 800);
-  const saveFrame = Object.assign(() => { model.set("frame", st.frame); syncFrame(); }, { cancel: syncFrame.cancel, flush: syncFrame.flush });
-  const saveView = debounce(() => { model.set("zoom", st.zoom); model.set("pan", [...st.pan]); model.save_changes(); }, 300);
-  const syncWindow = debounce(() => model.save_changes(), 800);
-  const saveWindow = () => { model.set("window", [st.center, st.width]); syncWindow(); };
-
-  // ---- geometry ----
+  // ---- painting ----
   function layout() {
     const r = stage.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(r.width * dpr)), hgt = Math.max(1, Math.round(r.height * dpr));
     for (const c of [canvas, marks]) if (c.width !== w || c.height !== hgt) { c.width = w; c.height = hgt; }
-    return { w: r.width, h: r.height, dpr };
   }
-  // ---- planes: the acquired one, and coronal/sagittal reformats of regular volumes ----
-  let plane = "axial";
-  const planeIndex = { coronal: 0, sagittal: 0 };
-  let mprCache = null;
-  function mprAllowed() {
-    if (!m || m.kind !== "grey" || !m.regular || m.count < 2 || !m.slice_spacing) return false;
-    const [s0, i0] = rescaleOf(0);
-    return m.rescale.every(([s1, i1]) => s1 === s0 && i1 === i0);
-  }
-  /** Size, frame count and (row, column) spacing of the plane on screen. */
-  function geom() {
-    if (plane === "axial") return { rows: m.rows, columns: m.columns, count: m.count, kind: m.kind, pixel_spacing: m.pixel_spacing, detector_plane: m.detector_plane };
-    const z = m.slice_spacing, ps = m.pixel_spacing;
-    if (plane === "coronal") return { rows: m.count, columns: m.columns, count: m.rows, kind: m.kind, pixel_spacing: ps ? [z, ps[1]] : null, detector_plane: false };
-    return { rows: m.count, columns: m.rows, count: m.columns, kind: m.kind, pixel_spacing: ps ? [z, ps[0]] : null, detector_plane: false };
-  }
-  function cur() { return plane === "axial" ? st.frame : planeIndex[plane]; }
-  /** Stored values of the slice on screen (reformatted from the loaded frames; head at the top). */
-  function viewValues() {
-    if (!store) return null;
-    if (plane === "axial") return store.values[st.frame];
-    const k = planeIndex[plane];
-    if (mprCache && mprCache.plane === plane && mprCache.k === k && mprCache.loaded === store.loaded) return mprCache.values;
-    const any = store.values.find(Boolean);
-    if (!any) return null;
-    const g = geom();
-    const out = new any.constructor(g.rows * g.columns);
-    for (let z = 0; z < m.count; z++) {
-      const src = store.values[z];
-      if (!src) continue;
-      const row = (m.count - 1 - z) * g.columns;
-      if (plane === "coronal") out.set(src.subarray(k * m.columns, (k + 1) * m.columns), row);
-      else for (let y = 0; y < m.rows; y++) out[row + y] = src[y * m.columns + k];
-    }
-    mprCache = { plane, k, loaded: store.loaded, values: out };
-    return out;
-  }
-  function rangeOf(values) {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < values.length; i++) { const x = values[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
-    return [lo, hi];
-  }
-  function setPlane(name, save = true) {
-    if (name !== "axial" && !mprAllowed()) return;
-    if (save) model.set("plane", name);  // only a conference host reads it back; the kernel ignores it
-    if (crosshair) endCrosshair();
-    if (name !== "axial" && plane === "axial") { planeIndex.coronal ||= Math.floor(m.rows / 2); planeIndex.sagittal ||= Math.floor(m.columns / 2); }
-    plane = name;
-    planeSelect.value = name;
-    const g = geom();
-    imageData = new ImageData(g.columns, g.rows);
-    offscreen.width = g.columns; offscreen.height = g.rows;
-    st.pan = [0, 0];
-    paintedFrame = -1; frameDirty = true; schedule();
-  }
-  /** The plane (and reformat slice) the model names: a conference follower's host sets them. */
-  function restorePlane() {
-    const p = model.get("plane") || "axial", k = model.get("plane_index");
-    if (p !== plane) setPlane(p, false);
-    if (plane !== "axial" && Number.isInteger(k) && k !== planeIndex[plane]) setFrame(k, false);
-  }
-  function aspect() {
-    const ps = geom().pixel_spacing;
-    if (!ps) return [1, 1];
-    const [rs, cs] = ps, s = Math.min(rs, cs);
-    return [cs / s, rs / s];
-  }
-  /** CSS-pixel transform: screen = origin + image * scale */
-  function transform() {
-    const { w, h: hh } = layout();
-    const [ax, ay] = aspect();
-    const g = geom();
-    const fit = Math.min(w / (g.columns * ax), hh / (g.rows * ay));
-    const sx = fit * st.zoom * ax, sy = fit * st.zoom * ay;
-    const ox = w / 2 - (g.columns / 2 - st.pan[0]) * sx, oy = hh / 2 - (g.rows / 2 - st.pan[1]) * sy;
-    return { sx, sy, ox, oy, w, h: hh };
-  }
-  function toImage(evt) {
-    const r = stage.getBoundingClientRect();
-    const t = transform();
-    return [(evt.clientX - r.left - t.ox) / t.sx, (evt.clientY - r.top - t.oy) / t.sy];
-  }
-  function rescaleOf(k) { return (m.rescale && m.rescale[k]) || [1, 0]; }
-
-  // ---- painting ----
-  function schedule() { if (!raf) raf = requestAnimationFrame(paint); }
   function paint() {
     raf = 0;
+    const m = v.m;
     if (!m) return;
     const t0 = performance.now();
-    const k = cur();
-    const axial = plane === "axial";
+    const k = v.index, axial = planes.axial;
     const values = viewValues();
-    const t = transform();
+    layout();
+    const t = view.transform();
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.setTransform(dpr * t.sx, 0, 0, dpr * t.sy, dpr * t.ox, dpr * t.oy);
-    ctx.imageSmoothingEnabled = st.zoom < 2;
+    ctx.imageSmoothingEnabled = view.zoom < 2;
     let tier = "";
     if (values) {
-      if (frameDirty || paintedFrame !== k || paintedTier !== "lossless" || !axial) {
-        const [slope, intercept] = rescaleOf(axial ? k : 0);
+      if (dirty || painted.frame !== k || painted.tier !== "lossless" || !axial) {
+        const [slope, intercept] = v.rescale();
         const range = m.kind !== "grey" ? null : FULL_RANGE[m.dtype] || (axial ? store.range(k) : rangeOf(values));
-        paintValues(imageData, values, range, geom(),
-          { center: st.center, width: st.width, fn: st.fn, invert: st.invert !== !!m.invert, slope, intercept }, store.palette);
-        octx.putImageData(imageData, 0, 0);
+        paintValues(image, values, range, planes.geom(), { ...grey.view, slope, intercept }, store.palette);
+        octx.putImageData(image, 0, 0);
       }
       ctx.drawImage(offscreen, 0, 0);
       tier = "lossless";
@@ -251,391 +201,166 @@ export function render({ model, el, transport: mode = "probe" }) {
       ctx.drawImage(store.previews[k], 0, 0, m.columns, m.rows);
       tier = "preview";
     }
-    frameDirty = false;
-    paintedFrame = k; paintedTier = tier;
-    drawMarks(t);
-    updateText(t, tier);
+    dirty = false;
+    painted = { frame: k, tier };
+    notes.draw(t, measure.draft, measure.crosshair);
+    show(t, tier);
     root.dataset.paintMs = (performance.now() - t0).toFixed(2); // work per painted frame (benchmarks)
+    root.dispatchEvent(new CustomEvent("rr-paint", { detail: { frame: k, plane: planes.plane, tier } })); // for what a host draws over the image
   }
-
-  function updateText(t, tier) {
-    root.dataset.series = m.uid;
-    const g = geom(), k = cur();
-    root.dataset.frame = String(k);
-    root.dataset.frames = String(g.count);
-    root.dataset.plane = plane;
-    root.dataset.windowCenter = String(Math.round(st.center * 100) / 100);
-    root.dataset.windowWidth = String(Math.round(st.width * 100) / 100);
-    root.dataset.tier = tier || "loading";
-    root.dataset.loaded = String(store ? store.loaded : 0);
-    root.dataset.transport = transport.mode;
-    root.dataset.playing = String(st.playing);
-    root.dataset.zoom = String(Math.round(st.zoom * 1000) / 1000);
-    root.dataset.pan = st.pan.map((v) => Math.round(v * 10) / 10).join(",");  // live, while a drag is still going
-    root.dataset.overlay = st.overlay ? "shown" : "hidden";
+  /** The root's data-* attributes (for tests and assistive tools), the slider and the overlay. */
+  function show(t, tier) {
+    const g = planes.geom(), k = v.index;
+    Object.assign(root.dataset, { series: v.m.uid, frame: String(k), frames: String(g.count), plane: planes.plane,
+      tier: tier || "loading", transport: transport.mode });
+    showLoading();
+    for (const part of [view, grey, player]) part.show(root);
     slider.max = String(g.count - 1);
     slider.value = String(k);
-    slider.setAttribute("aria-valuetext", `${plane} frame ${k + 1} of ${g.count}`);
-    corners.tl.textContent = [m.modality, m.description, m.body_part].filter(Boolean).join("  ");
-    corners.tr.textContent = `${{ axial: "Im", coronal: "Cor", sagittal: "Sag" }[plane]} ${k + 1}/${g.count}${tier === "preview" ? "\npreview" : tier ? "" : "\nloading"}`;
-    corners.bl.textContent = m.kind === "grey" ? `W ${Math.round(st.width)} L ${Math.round(st.center)}${st.invert ? "  inverted" : ""}` : (st.invert ? "inverted" : "");
-    corners.br.textContent = `zoom ${Math.round(st.zoom * 100)}%`;
-    const e = m.edge_labels;
-    const labels = !e || plane === "axial" ? e : plane === "coronal" ? { left: e.left, right: e.right, top: "H", bottom: "F" } : { left: e.top, right: e.bottom, top: "H", bottom: "F" };
-    const pos = { left: [6, t.h / 2 - 8], right: [t.w - 22, t.h / 2 - 8], top: [t.w / 2 - 4, 20], bottom: [t.w / 2 - 4, t.h - 40] };
-    for (const side of Object.keys(orient)) {
-      orient[side].textContent = labels ? labels[side] : "";
-      orient[side].style.left = `${pos[side][0]}px`; orient[side].style.top = `${pos[side][1]}px`;
-    }
-    if (g.pixel_spacing) {
-      const mmPerCss = g.pixel_spacing[1] / t.sx;
-      const mm = niceLength((t.w / 5) * mmPerCss);
-      scaleBar.style.display = "";
-      scaleBar.style.width = `${mm / mmPerCss}px`;
-      scaleLabel.textContent = `${mm} mm${m.detector_plane ? " (detector)" : ""}`;
-    } else scaleBar.style.display = "none";
+    slider.setAttribute("aria-valuetext", `${planes.plane} frame ${k + 1} of ${g.count}`);
+    text.show(t, tier, grey.label());
   }
-
-  function visibleAnnotations() {
-    if (!model.get("show_annotations") || plane !== "axial") return [];
-    const hidden = new Set(model.get("hidden_groups") || []);
-    return (model.get("annotations") || []).filter((a) => (a.frame === null || a.frame === undefined || a.frame === st.frame) && !hidden.has(a.group || ""));
+  /** data-loaded (frames viewable at any quality), data-lossless (at full quality) and the bar showing both. */
+  function showLoading() {
+    const loaded = store ? store.loaded : 0, lossless = store ? store.lossless : 0, n = v.m ? v.m.count : 1;
+    root.dataset.loaded = String(loaded);
+    root.dataset.lossless = String(lossless);
+    loadedBar.style.width = `${(100 * loaded) / n}%`;
+    losslessBar.style.width = `${(100 * lossless) / n}%`;
+    loadBar.title = `${loaded} of ${n} frames viewable, ${lossless} at full quality`;
+    if (lossless === n) root.dataset.complete = ""; else delete root.dataset.complete;
   }
-
-  function describe(a) {
-    if (a.kind === "length") return formatLength(segmentLength(geom(), a.points[0], a.points[1]));
+  function probeAt([x, y]) {
+    const c = Math.floor(x), r = Math.floor(y);
     const values = viewValues();
-    if (a.kind === "ellipse" && values && m.kind === "grey") {
-      const [slope, intercept] = rescaleOf(plane === "axial" ? st.frame : 0);
-      const s = ellipseStats(values, geom(), slope, intercept, a.points[0], a.points[1]);
-      if (!s) return a.text || "";
-      const u = m.units ? ` ${m.units}` : "";
-      return `mean ${s.mean.toFixed(1)}${u} SD ${s.sd.toFixed(1)} min ${s.min.toFixed(0)} max ${s.max.toFixed(0)} (${s.n} px)`;
+    const g = planes.geom();
+    if (!values || c < 0 || r < 0 || c >= g.columns || r >= g.rows) { probe.textContent = ""; delete root.dataset.probe; return; }
+    const i = r * g.columns + c;
+    let reading;
+    if (v.m.kind === "rgb") reading = `RGB ${values[i * 3]} ${values[i * 3 + 1]} ${values[i * 3 + 2]}`;
+    else {
+      const [slope, intercept] = v.rescale();
+      const value = values[i] * slope + intercept;
+      reading = `${v.m.units || "value"} ${Number.isInteger(value) ? value : value.toFixed(2)}`;
+      root.dataset.probe = String(value);
     }
-    return a.text || "";
+    probe.textContent = `(${c}, ${r}) ${reading}`;
   }
 
-  function drawMarks(t) {
-    const dpr = window.devicePixelRatio || 1;
-    mctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    mctx.clearRect(0, 0, marks.width, marks.height);
-    const P = (p) => [t.ox + p[0] * t.sx, t.oy + p[1] * t.sy];
-    const items = visibleAnnotations();
-    root.dataset.annotations = String(items.length); // how many are drawn on this frame
-    if (draft) items.push(draft);
-    if (crosshair) {
-      const [cx, cy] = P(crosshair);
-      mctx.strokeStyle = "#4a9eff"; mctx.lineWidth = 1;
-      mctx.beginPath(); mctx.moveTo(cx - 12, cy); mctx.lineTo(cx + 12, cy); mctx.moveTo(cx, cy - 12); mctx.lineTo(cx, cy + 12); mctx.stroke();
-    }
-    mctx.lineWidth = 2;
-    mctx.font = "12px system-ui,sans-serif";
-    for (const a of items) {
-      mctx.strokeStyle = mctx.fillStyle = a.color || (a.kind === "length" || a.kind === "ellipse" ? "#5fd35f" : "#ffd75e");
-      const pts = (a.points || []).map(P);
-      mctx.beginPath();
-      if ((a.kind === "length" || a.kind === "arrow") && pts.length >= 2) {
-        mctx.moveTo(...pts[0]); mctx.lineTo(...pts[1]); mctx.stroke();
-        if (a.kind === "arrow") {
-          const [x0, y0] = pts[0], [x1, y1] = pts[1], ang = Math.atan2(y1 - y0, x1 - x0);
-          mctx.beginPath(); mctx.moveTo(x1, y1);
-          mctx.lineTo(x1 - 12 * Math.cos(ang - 0.4), y1 - 12 * Math.sin(ang - 0.4));
-          mctx.lineTo(x1 - 12 * Math.cos(ang + 0.4), y1 - 12 * Math.sin(ang + 0.4));
-          mctx.closePath(); mctx.fill();
-        }
-      } else if (a.kind === "ellipse" && pts.length >= 2) {
-        mctx.ellipse((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2, Math.abs(pts[1][0] - pts[0][0]) / 2, Math.abs(pts[1][1] - pts[0][1]) / 2, 0, 0, 2 * Math.PI);
-        mctx.stroke();
-      }
-      const label = describe(a);
-      if (label && pts.length) {
-        const anchor = pts[pts.length - 1];
-        mctx.fillText(label, anchor[0] + 6, anchor[1] - 6);
-      }
-    }
-  }
-
-  // ---- state changes ----
-  function setFrame(k, save = true) {
-    if (!m) return;
-    if (plane !== "axial") {
-      planeIndex[plane] = Math.max(0, Math.min(geom().count - 1, Math.round(k)));
-      if (save) model.set("plane_index", planeIndex[plane]);
-      schedule();
-      return;
-    }
-    k = Math.max(0, Math.min(m.count - 1, Math.round(k)));
-    if (k === st.frame && paintedFrame === k) return;
-    st.frame = k;
-    if (store) store.want(k);
-    frameDirty = true;
-    schedule();
-    if (save) saveFrame();
-  }
-  function setWindow(center, width, save = true) {
-    st.center = center; st.width = Math.max(1, width); st.fn = "LINEAR";
-    frameDirty = true; schedule();
-    if (save) saveWindow();
-  }
-  function applyPreset(p) { if (p) setWindow(p.center, p.width); }
-  function defaultWindow() { const w = m.windows[0]; st.fn = w.function || "LINEAR"; st.center = w.center; st.width = w.width; frameDirty = true; schedule(); saveWindow(); }
-  function setTool(name) {
-    if (crosshair) endCrosshair();
-    st.tool = name;
-    for (const [n, b] of Object.entries(toolButtons)) b.setAttribute("aria-pressed", String(n === name));
-    root.dataset.tool = name;
-  }
-  function setInvert(v, save = true) {
-    st.invert = v; invertButton.setAttribute("aria-pressed", String(v)); frameDirty = true; schedule();
-    if (save) { model.set("invert", v); model.save_changes(); }
-  }
-  function setOverlay(v, save = true) {
-    st.overlay = v; overlayButton.setAttribute("aria-pressed", String(v)); schedule();
-    if (save) { model.set("show_overlay", v); model.save_changes(); }
-  }
-  function fit() { st.zoom = 1; st.pan = [0, 0]; schedule(); saveView(); }
-  function zoomAt(factor, evt) {
-    const before = evt ? toImage(evt) : null;
-    st.zoom = Math.max(0.1, Math.min(40, st.zoom * factor));
-    if (before) { const after = toImage(evt); st.pan[0] += after[0] - before[0]; st.pan[1] += after[1] - before[1]; }
-    schedule(); saveView();
-  }
-
-  // ---- cine ----
-  let cineLast = 0;
-  function cineTick(now) {
-    if (!st.playing) return;
-    const fps = Math.max(1, Math.min(60, Number(fpsInput.value) || 10));
-    if (now - cineLast >= 1000 / fps) { cineLast = now; setFrame((cur() + 1) % geom().count, false); }
-    requestAnimationFrame(cineTick);
-  }
-  function setPlaying(v) {
-    if (!m || m.count < 2) v = false;
-    st.playing = v;
-    playButton.setAttribute("aria-pressed", String(v));
-    playButton.textContent = v ? "Pause" : "Play";
-    playButton.setAttribute("aria-label", v ? "Pause cine" : "Play cine");
-    root.dataset.playing = String(v);
-    if (v) { cineLast = performance.now(); requestAnimationFrame(cineTick); } else saveFrame();
-  }
-
-  // ---- input ----
+  // ---- input: the pointer goes to the active tool (or the one its button or Shift picks) ----
   let wheelAcc = 0;
   function onWheel(evt) {
-    if (!m) return;
+    if (!v.m) return;
     evt.preventDefault();
-    if (evt.ctrlKey || evt.metaKey) { zoomAt(Math.exp(-evt.deltaY / 300), evt); return; }
+    if (evt.ctrlKey || evt.metaKey) { view.wheel(evt); return; }
     const d = evt.deltaMode === 1 ? evt.deltaY * 40 : evt.deltaY;
-    if (Math.abs(d) >= 40) { wheelAcc = 0; setFrame(cur() + Math.sign(d)); return; }
+    if (Math.abs(d) >= 40) { wheelAcc = 0; setFrame(v.index + Math.sign(d)); return; }
     wheelAcc += d;
-    if (Math.abs(wheelAcc) >= 40) { setFrame(cur() + Math.sign(wheelAcc)); wheelAcc = 0; }
+    if (Math.abs(wheelAcc) >= 40) { setFrame(v.index + Math.sign(wheelAcc)); wheelAcc = 0; }
   }
-
-  let drag = null;
-  // Touch: one finger scrolls frames; two fingers pinch-zoom around their centre (and pan with it).
-  const touches = new Map(); // pointerId -> [clientX, clientY]
-  function pinchGeometry() {
-    const [[x0, y0], [x1, y1]] = [...touches.values()];
-    return { dist: Math.max(1, Math.hypot(x1 - x0, y1 - y0)), centre: { clientX: (x0 + x1) / 2, clientY: (y0 + y1) / 2 } };
+  let drag = null; // {move, up?} of the gesture in progress
+  const touches = new Map(); // pointerId -> [clientX, clientY]: one finger scrolls, two pinch-zoom
+  /** One finger on a touch screen scrolls frames (the slider and arrow keys do too). */
+  function swipe(evt) {
+    const y = evt.clientY, from = v.index;
+    return { swipe: from, move(e) { setFrame(from + Math.round(-(e.clientY - y) / 12)); } };
   }
-  function startPinch() {
-    if (drag && drag.tool === "scroll") setFrame(drag.frame); // the first finger was not a swipe
-    const p = pinchGeometry();
-    drag = { tool: "pinch", dist: p.dist, zoom: st.zoom, anchor: toImage(p.centre) };
-  }
-  function movePinch() {
-    const p = pinchGeometry();
-    st.zoom = Math.max(0.1, Math.min(40, drag.zoom * p.dist / drag.dist));
-    const at = toImage(p.centre); // keep the image point first under the centre under it now
-    st.pan[0] += at[0] - drag.anchor[0]; st.pan[1] += at[1] - drag.anchor[1];
-    schedule();
+  function press(evt) {
+    const measuring = MEASURING.has(tool) && evt.button === 0 && !evt.shiftKey;
+    if (measuring) return measure.press(evt, tool);
+    if (evt.pointerType === "touch") return swipe(evt);
+    if (evt.button === 1 || evt.shiftKey || (evt.button === 0 && tool === "pan")) return view.pressPan(evt);
+    if (evt.button === 2 || (evt.button === 0 && tool === "zoom")) return view.pressZoom(evt);
+    return grey.press(evt);
   }
   function onDown(evt) {
-    if (!m) return;
+    if (!v.m) return;
     root.focus({ preventScroll: true });
     stage.setPointerCapture(evt.pointerId);
     if (evt.pointerType === "touch") {
       touches.set(evt.pointerId, [evt.clientX, evt.clientY]);
-      if (touches.size === 2) startPinch();
+      if (touches.size === 2) {
+        if (drag && drag.swipe !== undefined) setFrame(drag.swipe); // the first finger was not a swipe
+        view.pinchStart([...touches.values()]);
+        drag = { pinch: true };
+      }
       if (touches.size >= 2) return;
     }
-    const tool = evt.pointerType === "touch" ? "scroll" : evt.button === 1 || evt.shiftKey ? "pan" : evt.button === 2 ? "zoom" : st.tool;
-    drag = { tool, x: evt.clientX, y: evt.clientY, center: st.center, width: st.width, zoom: st.zoom, pan: [...st.pan], frame: cur(), start: toImage(evt) };
-    if (tool === "length" || tool === "ellipse") draft = { kind: tool, frame: plane === "axial" ? st.frame : null, plane, points: [drag.start, drag.start], group: "measurements" };
+    drag = press(evt);
   }
   function onMove(evt) {
-    if (!m) return;
+    if (!v.m) return;
     if (touches.has(evt.pointerId)) touches.set(evt.pointerId, [evt.clientX, evt.clientY]);
-    if (drag && drag.tool === "pinch") { if (touches.size === 2) movePinch(); return; }
+    if (drag && drag.pinch) { if (touches.size === 2) view.pinchMove([...touches.values()]); return; }
     lastCursor = evt;
-    showProbe(evt);
-    if (!drag) return;
-    const dx = evt.clientX - drag.x, dy = evt.clientY - drag.y;
-    if (drag.tool === "window" && m.kind === "grey") {
-      const k = Math.max(drag.width, 10) / 256;
-      setWindow(drag.center + dy * k, Math.max(1, drag.width + dx * k), false);
-    } else if (drag.tool === "pan") {
-      const t = transform();
-      st.pan = [drag.pan[0] + dx / t.sx, drag.pan[1] + dy / t.sy]; schedule();
-    } else if (drag.tool === "zoom") {
-      st.zoom = Math.max(0.1, Math.min(40, drag.zoom * Math.exp(-dy / 150))); schedule();
-    } else if (drag.tool === "scroll") {
-      setFrame(drag.frame + Math.round(-dy / 12));
-    } else if (draft) {
-      draft.points = [drag.start, toImage(evt)]; schedule();
-    }
+    probeAt(view.toImage(evt));
+    measure.hover(evt);
+    if (drag) drag.move(evt);
   }
   function onUp(evt) {
     touches.delete(evt.pointerId);
-    if (drag && drag.tool === "pinch") { drag = null; saveView(); return; } // lift both fingers before the next gesture
-    if (!drag) return;
-    const d = drag; drag = null;
-    if (d.tool === "window" && m.kind === "grey" && (evt.clientX !== d.x || evt.clientY !== d.y)) saveWindow();
-    if (d.tool === "pan" || d.tool === "zoom") saveView();
-    if (draft) commitDraft();
-  }
-  /** Keep the measurement being drawn (mouse or keyboard): announce it, and save it on the acquired plane. */
-  function commitDraft() {
-    const a = draft; draft = null;
-    const [p0, p1] = a.points;
-    if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) >= 1) {
-      a.points = a.points.map((p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100]);
-      readout.textContent = `${a.kind === "length" ? "Length" : "ROI"}: ${describe(a)}`;
-      if (a.plane === "axial") {
-        delete a.plane;
-        model.set("annotations", [...(model.get("annotations") || []), a]);
-        model.save_changes();
-      }
-    }
-    schedule();
-  }
-
-  // ---- measuring by keyboard ----
-  function showCrosshair() {
-    root.dataset.crosshair = crosshair.join(",");
-    probeAt(crosshair);
-    if (draft) draft.points = [draft.points[0], [...crosshair]];
-    schedule();
-  }
-  function endCrosshair() {
-    crosshair = null; draft = null;
-    delete root.dataset.crosshair;
-    schedule();
-  }
-  /** Enter with a measuring tool: show the crosshair, then place the first point, then the second. */
-  function crosshairEnter() {
-    const what = st.tool === "length" ? "length" : "ellipse";
-    if (!crosshair) {
-      const g = geom();
-      crosshair = [Math.floor(g.columns / 2), Math.floor(g.rows / 2)];
-      readout.textContent = `Measuring ${what} by keyboard: arrows move the crosshair, Shift+arrows 10 px, Enter places the first point, Escape ends`;
-    } else if (!draft) {
-      draft = { kind: st.tool, frame: plane === "axial" ? st.frame : null, plane, points: [[...crosshair], [...crosshair]], group: "measurements" };
-      readout.textContent = `First point at (${crosshair.join(", ")}): move to the second and press Enter`;
-    } else {
-      draft.points = [draft.points[0], [...crosshair]];
-      commitDraft();
-      crosshair = null;
-      delete root.dataset.crosshair;
-      return;
-    }
-    showCrosshair();
-  }
-  function moveCrosshair([dx, dy], big) {
-    const g = geom(), n = big ? 10 : 1;
-    crosshair = [Math.max(0, Math.min(g.columns - 1, crosshair[0] + dx * n)), Math.max(0, Math.min(g.rows - 1, crosshair[1] + dy * n))];
-    showCrosshair();
-  }
-  function showProbe(evt) { probeAt(toImage(evt)); }
-  function probeAt([x, y]) {
-    const c = Math.floor(x), r = Math.floor(y);
-    const values = viewValues();
-    const g = geom();
-    if (!values || c < 0 || r < 0 || c >= g.columns || r >= g.rows) { probe.textContent = ""; delete root.dataset.probe; return; }
-    const i = r * g.columns + c;
-    let text;
-    if (m.kind === "rgb") text = `RGB ${values[i * 3]} ${values[i * 3 + 1]} ${values[i * 3 + 2]}`;
-    else {
-      const [slope, intercept] = rescaleOf(plane === "axial" ? st.frame : 0);
-      const v = values[i] * slope + intercept;
-      text = `${m.units || "value"} ${Number.isInteger(v) ? v : v.toFixed(2)}`;
-      root.dataset.probe = String(v);
-    }
-    probe.textContent = `(${c}, ${r}) ${text}`;
+    const d = drag;
+    drag = null; // after a pinch, lift both fingers before the next gesture
+    if (d && d.up) d.up(evt);
   }
   function onKey(evt) {
-    if (!m || evt.target instanceof HTMLInputElement || evt.target instanceof HTMLSelectElement) return;
+    if (!v.m || evt.target instanceof HTMLInputElement || evt.target instanceof HTMLSelectElement) return;
     const k = evt.key;
-    const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 }[k];
-    let handled = true;
-    if (crosshair && CROSSHAIR_MOVES[k]) moveCrosshair(CROSSHAIR_MOVES[k], evt.shiftKey);
-    else if (k === "Enter" && evt.target === root && MEASURING.has(st.tool)) crosshairEnter();
-    else if (step) setFrame(cur() + step);
-    else if (k === "Home") setFrame(0);
-    else if (k === "End") setFrame(geom().count - 1);
-    else if (k === "x") setPlane("axial");
-    else if (k === "c") setPlane("coronal");
-    else if (k === "s") setPlane("sagittal");
-    else if (/^[1-9]$/.test(k) && m.presets.find((p) => p.key === k)) applyPreset(m.presets.find((p) => p.key === k));
-    else if (k === "0") defaultWindow();
-    else if (k === "i") setInvert(!st.invert);
-    else if (k === "f") fit();
-    else if (k === "r") { fit(); defaultWindow(); setInvert(false); }
-    else if (k === "o") setOverlay(!st.overlay);
-    else if (k === "a") { model.set("show_annotations", !model.get("show_annotations")); model.save_changes(); schedule(); }
-    else if (k === " ") setPlaying(!st.playing);
-    else if (k === "+" || k === "=") zoomAt(1.25);
-    else if (k === "-") zoomAt(0.8);
-    else if (k === "Escape") { draft = null; drag = null; if (crosshair) endCrosshair(); schedule(); }
-    else {
-      const tool = TOOLS.find((t) => t[2] === k);
-      if (tool) setTool(tool[0]); else handled = false;
-    }
+    if (k === "Escape") drag = null;
+    const handled = measure.key(evt, MEASURING.has(tool))
+      || view.key(evt, tool === "pan") || grey.key(evt, tool === "window")
+      || planes.key(evt) || text.key(evt) || notes.key(evt) || player.key(evt) || navigate(k);
     if (handled) { evt.preventDefault(); evt.stopPropagation(); }
+  }
+  /** Frame keys, reset and tool keys. */
+  function navigate(k) {
+    const picked = TOOLS.find((t) => t[2] === k);
+    if (FRAME_KEYS[k]) setFrame(v.index + FRAME_KEYS[k]);
+    else if (k === "Home") setFrame(0);
+    else if (k === "End") setFrame(planes.geom().count - 1);
+    else if (k === "r") reset();
+    else if (picked) setTool(picked[0]);
+    else return false;
+    return true;
   }
 
   // ---- loading a series ----
   function load() {
-    const manifest = model.get("_manifest");
-    if (!manifest || !manifest.count) return;
+    const m = model.get("_manifest");
+    if (!m || !m.count) return;
     if (store) store.close();
-    m = manifest;
-    plane = "axial"; mprCache = null; planeIndex.coronal = planeIndex.sagittal = 0;
-    planeSelect.value = "axial";
-    planeSelect.disabled = !mprAllowed();
-    imageData = new ImageData(m.columns, m.rows);
+    v.m = m;
+    planes.load();
+    image = new ImageData(m.columns, m.rows);
     offscreen.width = m.columns; offscreen.height = m.rows;
-    restorePlane();
-    const w = model.get("window");
-    const first = m.windows[0];
-    st.fn = first.function || "LINEAR";
-    if (Array.isArray(w) && w.length === 2) { st.center = w[0]; st.width = w[1]; if (w[0] !== first.center || w[1] !== first.width) st.fn = "LINEAR"; }
-    else { st.center = first.center; st.width = first.width; }
-    st.frame = Math.max(0, Math.min(m.count - 1, model.get("frame") ?? m.start));
-    st.zoom = model.get("zoom") || 1;
-    st.pan = [...(model.get("pan") || [0, 0])];
-    setInvert(!!model.get("invert"), false);
-    setOverlay(model.get("show_overlay") !== false, false);
-    presetSelect.replaceChildren(h("option", { value: "", text: "Window preset" }),
-      h("option", { value: "0", text: "0 · Image default" }),
-      ...m.presets.map((p) => h("option", { value: p.key, text: `${p.key} · ${p.label}` })));
-    presetSelect.disabled = m.kind !== "grey";
+    planes.restore();
+    grey.load(m);
+    frame = Math.max(0, Math.min(m.count - 1, model.get("frame") ?? m.start));
+    view.load();
+    text.load();
+    player.load(m);
     const list = model.get("_series_list") || [];
     seriesSelect.replaceChildren(...list.map((s, i) => h("option", { value: String(i), text: `${s.number ?? i + 1}: ${s.modality} ${s.description} (${s.count})` })));
     seriesSelect.value = String(model.get("series") || 0);
     seriesSelect.hidden = list.length < 2;
-    fpsInput.value = String(Math.round(m.frame_rate || 10));
-    playButton.disabled = m.count < 2;
     slider.max = String(m.count - 1);
-    paintedFrame = -1; frameDirty = true;
-    store = new FrameStore(m, transport, (k) => { if (k === st.frame || plane !== "axial") { frameDirty = true; schedule(); if (lastCursor) showProbe(lastCursor); } else root.dataset.loaded = String(store.loaded); });
-    store.start(st.frame).catch((e) => console.warn(String(e)));
-    schedule();
+    painted.frame = -1; dirty = true;
+    store = new FrameStore(m, transport, (k) => {
+      if (k === frame || !planes.axial) { v.repaint(); if (lastCursor) probeAt(view.toImage(lastCursor)); } else showLoading();
+    }, loadPlan);
+    store.start(frame).catch((e) => console.warn(String(e)));
+    v.schedule();
   }
 
-  // For automation and accessibility tools: where image pixel (x, y) is on screen.
+  // For automation and assistive tools: every declared field as this host's model holds it, the grey level
+  // painted at a client point, and where image pixel (x, y) is on screen.
+  root.rrView = () => Object.fromEntries(Object.keys(VIEW_DEFAULTS).map((k) => [k, model.get(k)]));
+  root.rrPixel = (x, y) => {
+    const r = canvas.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+    return ctx.getImageData(Math.floor((x - r.left) * dpr), Math.floor((y - r.top) * dpr), 1, 1).data[0];
+  };
   root.imageToClient = (x, y) => {
-    const r = stage.getBoundingClientRect(), t = transform();
+    const r = stage.getBoundingClientRect(), t = view.transform();
     return [r.left + t.ox + x * t.sx, r.top + t.oy + y * t.sy];
   };
 
@@ -651,54 +376,39 @@ export function render({ model, el, transport: mode = "probe" }) {
   on(stage, "contextmenu", (e) => e.preventDefault());
   on(root, "keydown", onKey);
   // Leaving the viewer (clicking elsewhere, tabbing out) tells the kernel the view at once.
-  on(root, "focusout", (evt) => { if (!root.contains(evt.relatedTarget)) { saveFrame.flush(); syncWindow.flush(); saveView.flush(); } });
+  on(root, "focusout", (evt) => { if (!root.contains(evt.relatedTarget)) settle.flush(); });
   on(slider, "input", () => setFrame(Number(slider.value)));
-  on(planeSelect, "change", () => setPlane(planeSelect.value));
-  on(presetSelect, "change", () => {
-    const v = presetSelect.value;
-    if (v === "0") defaultWindow(); else applyPreset(m.presets.find((p) => p.key === v));
-    presetSelect.value = "";
-  });
-  on(seriesSelect, "change", () => { model.set("series", Number(seriesSelect.value)); model.save_changes(); });
+  on(seriesSelect, "change", () => v.keep("series", Number(seriesSelect.value)));
   for (const [name, b] of Object.entries(toolButtons)) on(b, "click", () => setTool(name));
-  on(invertButton, "click", () => setInvert(!st.invert));
-  on(fitButton, "click", fit);
-  on(resetButton, "click", () => { fit(); defaultWindow(); setInvert(false); });
-  on(overlayButton, "click", () => setOverlay(!st.overlay));
-  on(annotationsButton, "click", () => { model.set("show_annotations", !model.get("show_annotations")); model.save_changes(); schedule(); });
-  on(playButton, "click", () => setPlaying(!st.playing));
-  const resize = new ResizeObserver(() => schedule());
+  on(fitButton, "click", view.fit);
+  on(resetButton, "click", reset);
+  const resize = new ResizeObserver(() => v.schedule());
   resize.observe(stage);
 
-  const modelHandlers = {
+  const modelHandlers = Object.entries({
     "change:_manifest": load,
-    "change:frame": () => { const k = model.get("frame"); if (k !== st.frame) { saveFrame.cancel(); setFrame(k, false); } },
-    // A conference follower's host sets the presenter's plane (Python's Viewer has no such trait).
-    "change:plane": restorePlane,
-    "change:plane_index": restorePlane,
-    "change:window": () => { const w = model.get("window"); if (Array.isArray(w) && (w[0] !== st.center || w[1] !== st.width)) setWindow(w[0], w[1], false); },
-    "change:zoom": () => { st.zoom = model.get("zoom") || 1; schedule(); },
-    "change:pan": () => { st.pan = [...(model.get("pan") || [0, 0])]; schedule(); },
-    "change:invert": () => setInvert(!!model.get("invert"), false),
-    "change:show_overlay": () => setOverlay(model.get("show_overlay") !== false, false),
-    "change:annotations": schedule,
-    "change:show_annotations": () => { annotationsButton.setAttribute("aria-pressed", String(!!model.get("show_annotations"))); schedule(); },
-    "change:hidden_groups": schedule,
-  };
-  for (const [ev, fn] of Object.entries(modelHandlers)) model.on(ev, fn);
+    "change:frame": () => { const k = model.get("frame"); if (k !== frame) setFrame(k, false); },
+  }).concat(...parts.map((p) => Object.entries(p.modelHandlers)));
+  for (const [ev, fn] of modelHandlers) model.on(ev, fn);
   setTool("window");
   load();
 
   return () => {
-    st.playing = false;
+    player.stop();
     if (store) store.close();
     transport.close();
     resize.disconnect();
-    saveFrame.cancel(); saveView.cancel(); syncWindow.cancel();
+    settle.cancel();
     listeners.forEach((off) => off());
-    for (const [ev, fn] of Object.entries(modelHandlers)) model.off(ev, fn);
+    for (const [ev, fn] of modelHandlers) model.off(ev, fn);
     root.remove();
   };
+}
+
+function rangeOf(values) {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < values.length; i++) { const x = values[i]; if (x < lo) lo = x; if (x > hi) hi = x; }
+  return [lo, hi];
 }
 
 export default { render };

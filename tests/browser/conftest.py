@@ -152,5 +152,5 @@ def static_site(phantom_dir, frame_cache):
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     started.wait(10)
-    yield {"url": f"http://127.0.0.1:{port}/", "manifest": manifest}
+    yield {"url": f"http://127.0.0.1:{port}/", "manifest": manifest, "cache": frame_cache}
     holder["loop"].call_soon_threadsafe(holder["loop"].stop)

@@ -69,13 +69,18 @@ def test_plain_voila_falls_back_to_the_comm_with_a_clean_console(page, plain_voi
 
 
 def _check_kernel_mirrors_the_view(page, root) -> None:
-    """After the checks: Python sees what the user did (frame, bone window, a length), and drives the view."""
-    _run_cell(page, 1, "print(viewer.frame, viewer.window, [a['kind'] for a in viewer.annotations])\n"
-                       "viewer.frame = 5; viewer.window = 'lung'")
+    """After the checks: Python sees what the user did (frame, bone window, a length, inverted), and drives the view."""
+    checks.check_declared_fields(root)
+    root.focus()
+    page.keyboard.press("i")
+    expect(root).to_have_attribute("data-invert", "true")
+    _run_cell(page, 1, "print(viewer.frame, viewer.window, [a['kind'] for a in viewer.annotations], viewer.invert)\n"
+                       "viewer.frame = 5; viewer.window = 'lung'; viewer.invert = False")
     expect(page.locator(".jp-OutputArea-output").filter(has_text="[480.0, 2500.0]")).to_have_text(
-        "0 [480.0, 2500.0] ['length']")
+        "0 [480.0, 2500.0] ['length'] True")
     expect(root).to_have_attribute("data-frame", "5")
     expect(root).to_have_attribute("data-window-center", "-600")
+    expect(root).to_have_attribute("data-invert", "false")
 
 
 def test_jupyterlab_runs_the_viewer_with_the_server_extension(page, jupyterlab):

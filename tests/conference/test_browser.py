@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import viewer_checks as checks
 from tests.conference.browser_fixtures import PARTICIPANTS, VIEWER
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,16 @@ def test_everyone_follows_the_presenters_frame_and_window(room):
     presets.select_option(index=presets.locator("option").count() - 1)  # e.g. bone: far from the default
     expect(viewer(room.presenter)).not_to_have_attribute("data-window-width", width)
     expect_same_view(room.presenter, room.participants)
+    for page in [room.presenter, *room.participants]:
+        checks.check_declared_fields(viewer(page))
+    checks.check_invert(viewer(room.presenter))  # followers invert with the presenter, and back
+    press(room.presenter, "i")
+    for page in room.participants:
+        expect(viewer(page)).to_have_attribute("data-invert", "true")
+        assert page.evaluate("rrConference.model.get('invert')") is True
+    press(room.presenter, "i")
+    for page in room.participants:
+        expect(viewer(page)).to_have_attribute("data-invert", "false")
     press(room.presenter, "+")
     for page in room.participants:
         expect(viewer(page)).to_have_attribute("data-zoom", "1.25")
@@ -293,6 +304,15 @@ def test_a_wrong_join_code_or_ticket_is_one_clear_line(browser, room, conference
             "This participant link is not valid for this conference: join again with the code.")
     finally:
         context.close()
+
+
+def test_presenter_and_participant_pages_pass_axe_in_each_viewer_state(room):
+    from tests.browser.accessibility import violations
+
+    participant = room.participants[0]
+    found = [v for state in checks.viewer_states(viewer(room.presenter))
+             for page in (room.presenter, participant) for v in violations(page, state)]
+    assert found == [], "\n".join(found)
 
 
 def test_ending_the_conference_tells_everyone(room):

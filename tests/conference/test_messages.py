@@ -49,7 +49,7 @@ def test_well_formed_messages_pass(message, role):
     (json.dumps({"type": "following", "value": 1}), PARTICIPANT, "true or false"),
     (json.dumps({"type": "answer", "poll": "p", "answer": {"x": 1}}), PARTICIPANT, "x, y, frame"),
     (json.dumps({"type": "answer", "poll": "p", "answer": -1}), PARTICIPANT, "whole number"),
-    (json.dumps({"type": "view", "view": {**VIEW, "zoom": 0}}), PRESENTER, "zoom must be > 0"),
+    (json.dumps({"type": "view", "view": {**VIEW, "zoom": 0}}), PRESENTER, "zoom: expected a number > 0"),
     (json.dumps({"type": "view", "view": {"case": "c", "series": 0}}), PRESENTER, "missing frame"),
     (json.dumps({"type": "view", "view": {**VIEW, "script": "x"}}), PRESENTER, "unexpected view fields"),
     (json.dumps({"type": "view", "view": {**VIEW, "plane": "oblique"}}), PRESENTER, "expected one of axial"),

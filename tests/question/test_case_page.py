@@ -226,9 +226,11 @@ def test_a_viewer_switches_series_without_a_kernel(page, question_served):
     from tests.browser import viewer_checks as checks
     from tests.question.conftest import SECOND_SERIES, TWO_SERIES_CASE
 
-    page.goto(case_url(question_served, TWO_SERIES_CASE))
+    page.goto(case_url(question_served, TWO_SERIES_CASE), timeout=180_000)  # the first visit waits for the case's run
     root = checks.viewer(page)
     checks.wait_painted(root)
+    checks.check_declared_fields(root)
+    checks.check_invert(root)
     first, first_count = root.get_attribute("data-series"), root.get_attribute("data-frames")
     page.get_by_label("Series").select_option(index=1)
     expect(root).not_to_have_attribute("data-series", first)
@@ -238,6 +240,19 @@ def test_a_viewer_switches_series_without_a_kernel(page, question_served):
     expect(root).to_have_attribute("data-series", first)
     checks.wait_painted(root)
     assert page.console.errors == []
+
+
+@pytest.mark.browser
+def test_the_case_page_passes_axe_with_the_viewer_in_each_state(page, question_served):
+    from tests.browser import viewer_checks as checks
+    from tests.browser.accessibility import violations
+    from tests.question.conftest import TWO_SERIES_CASE
+
+    page.goto(case_url(question_served, TWO_SERIES_CASE), timeout=180_000)  # the first visit waits for the case's run
+    root = checks.viewer(page)
+    checks.wait_painted(root)
+    found = [v for state in checks.viewer_states(root) for v in violations(page, state)]
+    assert found == [], "\n".join(found)
 
 
 def test_a_revealed_stage_brings_its_widgets_and_what_it_changed_in_earlier_ones(question_served):

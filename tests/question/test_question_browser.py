@@ -33,7 +33,7 @@ def question_page_url(request) -> str:
 
 
 def test_mouse_answers_show_the_right_feedback(page, question_page_url):
-    page.goto(question_page_url)
+    page.goto(question_page_url, timeout=LOAD)  # a case page's first visit waits for the case's run
 
     single = question(page, "single")
     expect(single).to_have_attribute("data-state", "unanswered")
@@ -110,7 +110,7 @@ def tab_to(page, selector: str, limit: int = 80) -> None:
 
 
 def test_keyboard_alone_answers_choice_and_locate(page, question_page_url):
-    page.goto(question_page_url)
+    page.goto(question_page_url, timeout=LOAD)  # a case page's first visit waits for the case's run
     single = question(page, "single")
     locate = question(page, "locate")
     expect(locate.locator("canvas")).to_have_attribute("data-painted", "true", timeout=LOAD)
@@ -171,7 +171,7 @@ def test_jupyterlab_runs_the_questions(page, question_lab):
 
 def test_locate_image_follows_the_viewer_until_answered(page, question_page_url):
     """The learner scrolls the viewer to find the finding; the question's image goes with it, in every host."""
-    page.goto(question_page_url)
+    page.goto(question_page_url, timeout=LOAD)  # a case page's first visit waits for the case's run
     locate = question(page, "locate")
     canvas = locate.locator("canvas")
     expect(canvas).to_have_attribute("data-frame", "12", timeout=LOAD)

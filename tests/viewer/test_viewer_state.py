@@ -84,6 +84,16 @@ def test_static_png_shows_the_current_frame_and_window(viewer):
     assert inverted[1, 1] == 255
 
 
+def test_static_png_draws_arrows_with_heads_as_the_browser_does(viewer):
+    """Followers see later stages as these pictures: an arrow must point, not be a bare line."""
+    viewer.annotate("arrow", points=[(10, 32), (50, 32)])
+    rgb = np.asarray(Image.open(io.BytesIO(viewer.to_png())).convert("RGB")).astype(int)
+    yellow = lambda x, y: rgb[y, x, 0] > 200 and rgb[y, x, 1] > 150 and rgb[y, x, 2] < 150  # noqa: E731
+    assert yellow(30, 32)  # the shaft
+    assert yellow(45, 34) and yellow(45, 30)  # the head's two sides, either side of the shaft near its tip
+    assert not yellow(20, 34) and not yellow(20, 30)  # beside the shaft far from the tip: no head there
+
+
 def test_comm_fallback_sends_only_this_series_blobs(viewer, phantom):
     sent = []
     viewer.send = lambda content, buffers=None: sent.append((content, buffers))
@@ -94,7 +104,10 @@ def test_comm_fallback_sends_only_this_series_blobs(viewer, phantom):
     assert buffers[0] == FrameCache(phantom / "cache").get(digest, "bin") and len(buffers[0]) > 100
     assert buffers[1] == b""  # unknown digest: nothing
     viewer._on_custom_message(viewer, {"type": "modules"}, [])
-    assert set(sent[-1][0]["sources"]) == {"core.js", "viewer.js", "question.js", "link.js"}
+    sources = sent[-1][0]["sources"]
+    # what a widget imports, the generated state declaration among them; never a conference page's code
+    assert {"core.js", "viewer.js", "view_state.js", "question.js", "link.js"} <= set(sources)
+    assert not {"presenter.js", "follower.js", "conference.js", "case_page.js", "loader.js"} & set(sources)
 
 
 def test_widget_state_carries_a_small_loader_not_the_viewer_code(viewer):

@@ -1,7 +1,7 @@
 """Our HTTP resources, one small handler each; every route is built in :func:`routes`.
 
 Only two things are served: blobs present in the frame cache, looked up by
-digest (nothing else under the cache root, and nothing else on disk), and the
+digest, one at a time or a few in a bundle (nothing else under the cache root, and nothing else on disk), and the
 widget ES modules at a URL that carries their content version. Both are
 immutable, so browsers and proxies keep them for a year.
 """
@@ -12,11 +12,12 @@ from __future__ import annotations
 from tornado import web
 
 from readingroom.frames.cache import BLOB_KINDS, DIGEST_PATTERN, FrameCache
-from readingroom.widgets.assets import MODULES, modules_version, served_sources
+from readingroom.widgets.assets import module_names, modules_version, served_sources
 
 FRAMES_PATH = "readingroom/frames"
 STATIC_PATH = "readingroom/static"
 IMMUTABLE = "public, max-age=31536000, immutable"
+MAX_BUNDLE = 16  # blobs per bundle request
 
 
 class FrameHandler(web.RequestHandler):
@@ -37,6 +38,29 @@ class FrameHandler(web.RequestHandler):
 
     def compute_etag(self) -> str | None:
         return f'"{self.path_args[0]}"' if self.path_args else None
+
+
+class FrameBundleHandler(web.RequestHandler):
+    """GET ``<base>/readingroom/frames/bundle/<digest>,<digest>....<kind>``: up to 16 cached blobs in one reply.
+
+    Each blob comes as a 4-byte big-endian length and its bytes (length 0: not in the cache), in the
+    order asked. On a link with a long round trip, one request for many small previews costs one
+    round trip instead of many.
+    """
+
+    def initialize(self, cache: FrameCache) -> None:
+        self.cache = cache
+
+    def get(self, digests: str, kind: str) -> None:
+        parts = []
+        for digest in digests.split(","):
+            path = self.cache.blob_path(digest, kind)
+            data = path.read_bytes() if path is not None and path.is_file() else b""
+            parts += [len(data).to_bytes(4, "big"), data]
+        self.set_header("Content-Type", "application/octet-stream")
+        self.set_header("Cache-Control", IMMUTABLE)
+        self.set_header("Access-Control-Allow-Origin", "*")
+        self.finish(b"".join(parts))
 
 
 class ModuleHandler(web.RequestHandler):
@@ -63,9 +87,11 @@ def routes(base_url: str, cache: FrameCache) -> list[tuple]:
     """The tornado rules for our handlers under ``base_url``."""
     base = route_base(base_url)
     kinds = "|".join(BLOB_KINDS)
-    names = "|".join(n.replace(".", r"\.") for n in MODULES)
+    names = "|".join(n.replace(".", r"\.") for n in module_names())
     return [
         (rf"{base}{FRAMES_PATH}/({DIGEST_PATTERN})\.({kinds})", FrameHandler, {"cache": cache}),
+        (rf"{base}{FRAMES_PATH}/bundle/((?:{DIGEST_PATTERN},){{0,{MAX_BUNDLE - 1}}}{DIGEST_PATTERN})\.({kinds})",
+         FrameBundleHandler, {"cache": cache}),
         (
             rf"{base}{STATIC_PATH}/([0-9a-f]+)/({names})",
             ModuleHandler,
@@ -74,4 +100,4 @@ def routes(base_url: str, cache: FrameCache) -> list[tuple]:
     ]
 
 
-__all__ = ["FRAMES_PATH", "IMMUTABLE", "STATIC_PATH", "FrameHandler", "ModuleHandler", "routes"]
+__all__ = ["FRAMES_PATH", "IMMUTABLE", "STATIC_PATH", "FrameBundleHandler", "FrameHandler", "ModuleHandler", "routes"]

@@ -1,8 +1,10 @@
 """Where the front-end ES modules are, and the version that names their URL.
 
 In a wheel they are packaged as ``readingroom/widgets/static``; in a source
-checkout they are the top-level ``widgets/`` folder. The version is a digest of
-their content, so the URL changes whenever the code does and can be cached forever.
+checkout they are the top-level ``widgets/`` folder. Every ``.js`` file there is
+served, plus ``view_state.js``, generated from the Python declaration of the
+viewer's state. The version is a digest of their content, so the URL changes
+whenever the code does and can be cached forever.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-WIDGET_MODULES = ("core.js", "viewer.js", "question.js", "link.js")  # what widgets import (over the comm if no handler serves)
-MODULES = WIDGET_MODULES + ("conference.js", "presenter.js", "follower.js", "case_page.js", "answer_check.js")  # all the server hands out
-LOADER = "loader.js"  # sent in widget state; imports MODULES from their versioned URL
+PAGE_MODULES = ("conference.js", "presenter.js", "follower.js", "case_page.js", "answer_check.js")  # pages' own code, never a widget's
+GENERATED = "view_state.js"  # from readingroom.widgets.view_state
+LOADER = "loader.js"  # sent in widget state; imports the modules from their versioned URL
 # Set by a server that has our handlers (our Voila app, the server extension); its kernels inherit it.
 # Without it (plain `voila notebook.ipynb`) widgets ask the kernel for their modules straight away,
 # rather than after a request the server refuses (a 403 in the page's console).
@@ -38,7 +40,10 @@ def widgets_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _sources(folder: str) -> dict[str, str]:
-    return {name: (Path(folder) / name).read_text(encoding="utf-8") for name in MODULES}
+    from readingroom.widgets.view_state import view_state_module
+
+    found = {path.name: path.read_text(encoding="utf-8") for path in sorted(Path(folder).glob("*.js")) if path.name != LOADER}
+    return {**found, GENERATED: view_state_module()}
 
 
 def served_sources() -> dict[str, str]:
@@ -46,9 +51,14 @@ def served_sources() -> dict[str, str]:
     return _sources(str(widgets_dir()))
 
 
+def module_names() -> tuple[str, ...]:
+    """Names of every served module (what the versioned module route answers for)."""
+    return tuple(served_sources())
+
+
 def module_sources() -> dict[str, str]:
     """The widgets' modules only: what a widget sends over the comm when no handler serves them."""
-    return {name: text for name, text in served_sources().items() if name in WIDGET_MODULES}
+    return {name: text for name, text in served_sources().items() if name not in PAGE_MODULES}
 
 
 def modules_version() -> str:
@@ -59,9 +69,9 @@ def modules_version() -> str:
 
 
 def loader_source(module: str) -> str:
-    """The small ES module a widget carries as ``_esm``; it imports ``module`` (one of MODULES)."""
-    if module not in MODULES:
-        raise ValueError(f"{module} is not one of the served modules {MODULES}")
+    """The small ES module a widget carries as ``_esm``; it imports ``module`` (one of the served modules)."""
+    if module not in served_sources():
+        raise ValueError(f"{module} is not one of the served modules {module_names()}")
     text = (widgets_dir() / LOADER).read_text(encoding="utf-8")
     served = "true" if os.environ.get(HANDLERS_ENV) else "false"
     return text.replace("__RR_VERSION__", modules_version()).replace("__RR_MODULE__", module).replace(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import os
 import weakref
 from pathlib import Path
@@ -24,6 +25,7 @@ from readingroom.dicom.presets import find_preset
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
 from readingroom.widgets.assets import loader_source, module_sources
+from readingroom.widgets.view_state import ViewState
 
 ANNOTATION_KINDS = ("arrow", "ellipse", "text", "length")
 _MAX_BATCH = 16  # blobs per comm reply
@@ -35,7 +37,7 @@ def live_viewers() -> dict[str, Viewer]:
     return dict(_LIVE)
 
 
-class Viewer(anywidget.AnyWidget):
+class Viewer(ViewState, anywidget.AnyWidget):
     """View DICOM series in the browser.
 
     Parameters
@@ -43,19 +45,24 @@ class Viewer(anywidget.AnyWidget):
     source
         A path (file, folder, zip, DICOMDIR), a :class:`~readingroom.dicom.Collection`,
         a :class:`~readingroom.dicom.Series` or a list of series.
-    series, frame, window, zoom, pan, invert
-        The initial view; all are also attributes kept in sync with the browser.
+    series, frame, window, zoom, pan, plane, plane_index
+        The initial view; all are also attributes kept in sync with the browser
+        (declared once, in :class:`~readingroom.widgets.view_state.ViewState`).
     cache
         Where frames are encoded (default: ``$READINGROOM_CACHE`` or ~/.cache/readingroom/frames).
 
     In the browser, without kernel round trips: scroll (wheel, arrow keys, slider,
-    touch drag), window/level drag and presets (keys 1-9, 0 for the image's own,
-    menu), zoom (ctrl-wheel, +/-) and pan, fit (f), reset (r), invert (i), cine
-    (space) with a frame rate, length (m) and ellipse ROI (e) in mm and modality
-    units, value under the cursor, orientation markers, scale bar, overlay (o),
-    annotations (a), coronal (c) / sagittal (s) reformats of regular volumes and
-    back (x). The root element carries ``data-rr-viewer`` and ``data-series``,
-    ``data-frame``, ``data-frames``, ``data-window-center``, ``data-window-width``.
+    touch drag), window/level (drag, stepper buttons, Shift+arrows, presets on keys 1-9,
+    0 for the image's own, menu), zoom (ctrl-wheel, pinch, +/-, buttons) and pan (drag,
+    arrows with the pan tool, buttons), fit (f), reset (r), invert (i), cine (space) with
+    a frame rate, length (m) and ellipse ROI (e) in mm and modality units by drag, two
+    clicks or a keyboard crosshair, value under the cursor, orientation markers, scale
+    bar, overlay (o), annotations (a), coronal (c) / sagittal (s) reformats of regular
+    volumes and back (x). The root element carries ``data-rr-viewer`` and ``data-series``,
+    ``data-frame``, ``data-frames``, ``data-plane``, ``data-window-center``,
+    ``data-window-width``, ``data-invert``, ``data-loaded`` (frames viewable) and
+    ``data-lossless`` (frames at full quality), for tests and assistive tools; hosts
+    listen to the model instead.
 
     Examples
     --------
@@ -64,17 +71,6 @@ class Viewer(anywidget.AnyWidget):
     """
 
     _esm = t.Unicode(loader_source("viewer.js")).tag(sync=True)
-
-    series = t.Int(0, help="Index of the displayed series in the viewer's series list.").tag(sync=True)
-    frame = t.Int(0, help="Displayed frame, 0-based, in the series' display order.").tag(sync=True)
-    window = t.Any([40.0, 400.0], allow_none=False, help='[center, width] in modality units; set with a preset name ("lung") or a pair.').tag(sync=True)
-    zoom = t.Float(1.0, help="1 fits the image to the view.").tag(sync=True)
-    pan = t.List(t.Float(), default_value=[0.0, 0.0], help="Image offset in image pixels.").tag(sync=True)
-    invert = t.Bool(False).tag(sync=True)
-    show_overlay = t.Bool(True).tag(sync=True)
-    annotations = t.List(t.Dict(), help="Arrows, ellipses, text and measurements pinned to frame and image pixels.").tag(sync=True)
-    show_annotations = t.Bool(True).tag(sync=True)
-    hidden_groups = t.List(t.Unicode(), help="Annotation groups currently hidden (reveal later with show_group).").tag(sync=True)
 
     _manifest = t.Dict().tag(sync=True)
     _series_list = t.List(t.Dict()).tag(sync=True)
@@ -182,8 +178,7 @@ class Viewer(anywidget.AnyWidget):
         """PNG of the current view (frame, window, inversion, visible annotations)."""
         series = self.current_series
         display = render_frame(series.frames[self.frame], tuple(self.window) if not series.is_color else None)
-        manifest = self._manifest
-        if manifest.get("invert") != self.invert and display.ndim == 2:
+        if self._manifest.get("invert") != self.invert and display.ndim == 2:
             display = 255 - display
         image = Image.fromarray(display).convert("RGB")
         draw = ImageDraw.Draw(image)
@@ -194,6 +189,8 @@ class Viewer(anywidget.AnyWidget):
                 pts = [tuple(p) for p in a["points"]]
                 if a["kind"] in ("arrow", "length") and len(pts) >= 2:
                     draw.line(pts[:2], fill=(255, 215, 94), width=2)
+                if a["kind"] == "arrow" and len(pts) >= 2:
+                    draw.polygon(_arrow_head(*pts[:2], size=max(8.0, max(image.size) / 40)), fill=(255, 215, 94))
                 elif a["kind"] == "ellipse" and len(pts) >= 2:
                     (x0, y0), (x1, y1) = pts[:2]
                     draw.ellipse([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], outline=(95, 211, 95), width=2)
@@ -273,6 +270,12 @@ def side_by_side(*viewers: Viewer, link: bool = True):
         for a, b in zip(viewers, viewers[1:]):
             ipywidgets.jslink((a, "frame"), (b, "frame"))
     return ipywidgets.HBox(children, layout=ipywidgets.Layout(grid_gap="8px", align_items="flex-start"))
+
+
+def _arrow_head(tail, head, size: float) -> list[tuple[float, float]]:
+    """The triangle the browser draws at an arrow's head: two sides of ``size`` at 0.4 rad from the shaft."""
+    angle = math.atan2(head[1] - tail[1], head[0] - tail[0])
+    return [tuple(head), *((head[0] - size * math.cos(angle + turn), head[1] - size * math.sin(angle + turn)) for turn in (-0.4, 0.4))]
 
 
 def _as_series_list(source) -> list[Series]:

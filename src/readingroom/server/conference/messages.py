@@ -13,14 +13,14 @@ import math
 import time
 from collections.abc import Callable
 
+from readingroom.widgets.view_state import view_schema
+
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_TEXT = 500  # a question, a poll prompt
 MAX_OPTIONS = 10
 MAX_OPTION_TEXT = 200
 MAX_ID = 64
 MAX_KEY = 40
-MAX_ANNOTATIONS = 200
-MAX_GROUPS = 50
 
 PARTICIPANT_RATE = 10.0  # messages a second on average; pings, answers and questions need far fewer
 PARTICIPANT_BURST = 30
@@ -147,11 +147,41 @@ def _annotation(value) -> dict:
     return value
 
 
+def _check_for(schema: dict) -> Callable:
+    """The field check for one property of the viewer's JSON Schema (readingroom.widgets.view_state)."""
+    kinds = schema.get("type")
+    nullable = isinstance(kinds, list) and "null" in kinds
+    kind = next((k for k in kinds if k != "null"), None) if isinstance(kinds, list) else kinds
+    if "enum" in schema:
+        check = _one_of(*schema["enum"])
+    elif kind == "boolean":
+        check = _flag
+    elif kind == "integer":
+        check = _count
+    elif kind == "number":
+        check = _positive if "exclusiveMinimum" in schema else _number
+    elif kind == "array" and schema.get("minItems") == schema.get("maxItems") == 2:
+        check = _pair
+    elif kind == "array" and "maxItems" in schema:  # every list a follower receives is bounded
+        items = schema.get("items", {})
+        each = _annotation if items.get("type") == "object" else _text(items.get("maxLength", MAX_ID))
+        check = _list_of(each, schema["maxItems"])
+    else:
+        raise TypeError(f"viewer state: no message check for schema {schema}")
+    return _optional(check) if nullable else check
+
+
+def _positive(value) -> float:
+    if not _number(value) > 0:
+        raise ValueError("expected a number > 0")
+    return value
+
+
+# The presenter's snapshot: the conference's own fields, and every viewer field declared as shared.
+_VIEWER = view_schema()
 VIEW_FIELDS: dict[str, Callable] = {
-    "case": _text(MAX_ID), "series": _count, "frame": _count, "window": _pair, "zoom": _number, "pan": _pair,
-    "invert": _flag, "annotations": _list_of(_annotation, MAX_ANNOTATIONS),
-    "hidden_groups": _list_of(_text(MAX_ID), MAX_GROUPS), "stage": _count,
-    "plane": _one_of("axial", "coronal", "sagittal"), "plane_index": _optional(_count),
+    "case": _text(MAX_ID), "stage": _count,
+    **{name: _check_for(_VIEWER["properties"][name]) for name in _VIEWER["x-view"]},
 }
 VIEW_REQUIRED = ("case", "series", "frame")
 
@@ -165,9 +195,13 @@ def _view(value) -> dict:
     missing = [name for name in VIEW_REQUIRED if name not in value]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
-    if "zoom" in value and not _number(value["zoom"]) > 0:
-        raise ValueError("zoom must be > 0")
-    return {name: VIEW_FIELDS[name](v) for name, v in value.items()}
+    checked = {}
+    for name, v in value.items():
+        try:
+            checked[name] = VIEW_FIELDS[name](v)
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+    return checked
 
 
 def _poll(value) -> dict:
