@@ -7,7 +7,7 @@ from __future__ import annotations
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.conference.conftest import start_conference
+from tests.conference.conftest import start_conference, wait_for
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
@@ -20,8 +20,20 @@ def _follower(browser, live, name: str):
     return page
 
 
+def _joins_in_store(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM attendance_event WHERE kind = 'join'")).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def test_an_outage_of_the_records_store_as_the_presenter_and_participants_see_it(browser, tmp_path, own_postgres):
-    live = start_conference(tmp_path, own_postgres.create_database("conference"))
+    url = own_postgres.create_database("conference")
+    live = start_conference(tmp_path, url)
     try:
         presenter = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         presenter.goto(f"{live.base}/readingroom/conference/{live.session}/present?token={live.token}")
@@ -32,6 +44,7 @@ def test_an_outage_of_the_records_store_as_the_presenter_and_participants_see_it
         presenter.get_by_label("Question", exact=True).fill("Next step?")
         presenter.get_by_label("Options").fill("CT\nMRI\nNothing")
         presenter.get_by_role("button", name="Open poll").click()
+        wait_for(lambda: _joins_in_store(url), "Ann's join copied from the journal into the store")  # before the outage
         own_postgres.stop()
         ann.get_by_role("button", name="MRI").click()
         expect(ann.locator("#poll-note")).to_contain_text("Answer saved: MRI")  # kept on the server meanwhile
