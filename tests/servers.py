@@ -133,3 +133,14 @@ if __name__ == "__main__":  # .ci/run: `python3 tests/servers.py` holds the defa
     with held_ports(*DEFAULT_PORTS) as taken:
         print(f"holding 127.0.0.1 ports {' '.join(map(str, taken)) or 'none (all taken already)'}", flush=True)
         signal.pause()  # until .ci/run ends it
+
+
+def wait_for(condition, what: str, timeout: float = 15):
+    """Poll ``condition`` until it returns something truthy: a server's work, not a test delay."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from readingroom.server.case_pages import RUN_TIMEOUT
 from readingroom.server.catalog import public_id
-from tests.servers import Server, jupyter_env, free_port
 from tests.conftest import ConsoleLog
+from tests.servers import Server, free_port, jupyter_env
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 SLUG = "head-ct"

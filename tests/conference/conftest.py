@@ -14,16 +14,17 @@ import re
 import shutil
 import socket
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import create_engine, select
 from tornado.web import create_signed_value
 from websockets.sync.client import ClientConnection, connect
 
-from tests.servers import Server, free_port, jupyter_env
+from readingroom.records.models import AttendanceEventRow
+from tests.servers import Server, free_port, jupyter_env, wait_for  # noqa: F401  (wait_for: for the tests here)
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case: a quick start
@@ -123,15 +124,16 @@ def request(port: int, method: str, path: str, body: bytes | None = None, header
         connection.close()
 
 
-def wait_for(condition, what: str, timeout: float = 15):
-    """Poll ``condition`` until it returns something truthy (records are written on their own thread)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def attendance_kinds(url: str, session: int, participant: int) -> list[str]:
+    """The participant's attendance events in the store, in order (join, leave, reconnect)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return list(db.scalars(select(AttendanceEventRow.kind).where(
+                AttendanceEventRow.session_id == session, AttendanceEventRow.participant_id == participant,
+            ).order_by(AttendanceEventRow.at, AttendanceEventRow.id)))
+    finally:
+        engine.dispose()
 
 
 def _write_module(folder: Path) -> None:

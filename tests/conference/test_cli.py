@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from readingroom.cli import app
 from readingroom.server.catalog import public_id
-
 from tests.conference.conftest import CASE, CASES, PUBLIC_URL, request, start_conference
 from tests.servers import held_ports
 

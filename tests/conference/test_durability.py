@@ -15,8 +15,14 @@ from sqlalchemy import create_engine, select
 from websockets.exceptions import ConnectionClosedError
 
 from readingroom.records import RecordsStore
-from readingroom.records.models import AttendanceEventRow, PollAnswerRow
-from tests.conference.conftest import CASE, Client, start_conference, wait_for
+from readingroom.records.models import PollAnswerRow
+from tests.conference.conftest import (
+    CASE,
+    Client,
+    attendance_kinds,
+    start_conference,
+    wait_for,
+)
 from tests.records import schema_50066d5 as old
 from tests.servers import free_port
 
@@ -26,17 +32,6 @@ def _stored_keys(url: str, session: int) -> list[str]:
     try:
         with engine.connect() as db:
             return list(db.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.session_id == session)))
-    finally:
-        engine.dispose()
-
-
-def _attendance(url: str, session: int, participant: int) -> list[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as db:
-            return list(db.scalars(select(AttendanceEventRow.kind).where(
-                AttendanceEventRow.session_id == session, AttendanceEventRow.participant_id == participant,
-            ).order_by(AttendanceEventRow.at, AttendanceEventRow.id)))
     finally:
         engine.dispose()
 
@@ -84,10 +79,10 @@ def test_kill_9_after_acknowledged_answers_loses_none_and_the_restart_resumes_wi
         assert (again.session, again.code, again.token) == (live.session, live.code, live.token)
         assert sorted(_stored_keys(url, live.session)) == sorted(saved)  # the journal was replayed before listening
         first = people[0].joined["participant"]
-        assert _attendance(url, live.session, first) == ["join", "leave"]  # closed at the last activity
+        assert attendance_kinds(url, live.session, first) == ["join", "leave"]  # closed at the last activity
         back = Client(again, people[0].path, people[0].joined)  # the ticket issued before the crash still opens it
         assert back.welcome["you"]["id"] == first
-        wait_for(lambda: _attendance(url, live.session, first) == ["join", "leave", "join"], "the rejoin recorded")
+        wait_for(lambda: attendance_kinds(url, live.session, first) == ["join", "leave", "join"], "the rejoin recorded")
         with RecordsStore(url) as store:
             assert store.session(live.session).ends_at is None  # running again
         status, joined = again.join("Late Comer", code=live.code)  # the code on the slides still works
@@ -148,7 +143,7 @@ def test_postgres_stopped_mid_session_loses_nothing_and_the_console_counts_what_
                  "the console told everything is saved")
         stored = _stored_keys(url, live.session)
         assert sorted(stored) == sorted(f"answer:{live.session}:{p}:{k}" for k, p in keys.items())
-        assert _attendance(url, live.session, bo.joined["participant"]) == ["join", "leave"]
+        assert attendance_kinds(url, live.session, bo.joined["participant"]) == ["join", "leave"]
         assert live.join("Cy Newcomer")[0] == 200
     finally:
         live.server.stop()

@@ -5,22 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, select
-
 from readingroom.records import RecordsStore
-from readingroom.records.models import AttendanceEventRow
-from tests.conference.conftest import Client, start_conference, wait_for
-
-
-def _kinds(url: str, session: int, participant: int) -> list[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as db:
-            return list(db.scalars(select(AttendanceEventRow.kind).where(
-                AttendanceEventRow.session_id == session, AttendanceEventRow.participant_id == participant,
-            ).order_by(AttendanceEventRow.at, AttendanceEventRow.id)))
-    finally:
-        engine.dispose()
+from tests.conference.conftest import (
+    Client,
+    attendance_kinds,
+    start_conference,
+    wait_for,
+)
 
 
 def test_join_leave_reconnect_and_poll_answers_are_recorded(any_live):
@@ -35,10 +26,10 @@ def test_join_leave_reconnect_and_poll_answers_are_recorded(any_live):
     ann.send({"type": "answer", "poll": poll, "answer": 1})  # changed her mind: the last one counts live
     wait_for(lambda: presenter.next("results")["counts"] == [0, 1, 0], "both answers counted")
     ann.close()
-    wait_for(lambda: _kinds(live.records_url, live.session, me) == ["join", "leave"], "join and leave rows")
+    wait_for(lambda: attendance_kinds(live.records_url, live.session, me) == ["join", "leave"], "join and leave rows")
     again = Client(live, ann.path, ann.joined)
     again.close()
-    assert wait_for(lambda: (k := _kinds(live.records_url, live.session, me)) == ["join", "leave", "reconnect", "leave"]
+    assert wait_for(lambda: (k := attendance_kinds(live.records_url, live.session, me)) == ["join", "leave", "reconnect", "leave"]
                     and k, "the reconnect and the second leave")
     with RecordsStore(live.records_url) as store:
         answers = store.poll_answers(live.session, poll)
@@ -55,11 +46,11 @@ def test_stopping_the_server_ends_the_conference_and_closes_open_attendance(tmp_
     try:
         stays = live.participant("Stays to the end")
         me = stays.joined["participant"]
-        wait_for(lambda: _kinds(live.records_url, live.session, me) == ["join"], "the join row")
+        wait_for(lambda: attendance_kinds(live.records_url, live.session, me) == ["join"], "the join row")
     finally:
         live.server.stop()
     assert live.server.proc.returncode == 0  # a clean stop on SIGTERM, like systemd or Ctrl-C
-    assert _kinds(live.records_url, live.session, me) == ["join", "leave"]
+    assert attendance_kinds(live.records_url, live.session, me) == ["join", "leave"]
     with RecordsStore(live.records_url) as store:
         assert store.session(live.session).ends_at is not None
         assert store.minutes_present(live.session, me) >= 0  # countable without `until`: the session has an end

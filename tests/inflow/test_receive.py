@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import nbformat
@@ -20,22 +19,12 @@ from readingroom.dicom import open_path
 from readingroom.inflow.drafts import list_drafts
 from tests.conftest import FAKE_PHI
 from tests.orthanc_fixtures import synthetic_study
-from tests.servers import free_port
+from tests.servers import free_port, wait_for
 
 from .tools import CLI, cli_env, identifiers_in, key_object
 
 AET = "TEACHING"
 
-
-def wait_for(condition, what: str, timeout: float = 120):
-    """Poll ``condition`` until it is truthy (a server's work, not a test delay)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Receiving:
