@@ -43,7 +43,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from harness import CHROMIUM, CHROMIUM_ARGS, free_port, isolated_env, kernels, stop, wait_http
+from harness import CHROMIUM, CHROMIUM_ARGS, free_port, isolated_env, kernels, stop, wait_http, write_figures
 
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
@@ -607,17 +607,6 @@ def markdown(f: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def update_readme(block: str) -> None:
-    text = README.read_text()
-    if BEGIN in text and END in text:
-        start, stop_at = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:start] + block + text[stop_at:]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    README.write_text(text)
-    console.print(f"figures written into benchmarks/README.md ({SECTION!r})")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=200, help="simulated participants (default 200)")
@@ -643,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
     block = markdown(figures, figures.get("command", command.strip()))
     print(block)
     if args.update_readme:
-        update_readme(block)
+        write_figures(block, BEGIN, END, SECTION)
+        console.print(f"figures written into benchmarks/README.md ({SECTION!r})")
     return 0
 
 

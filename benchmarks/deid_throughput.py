@@ -29,6 +29,8 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+from harness import write_figures
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 SOURCE = DATA / "deid-ct300"
@@ -158,18 +160,6 @@ def render(results: dict[str, list[tuple[float, float]]], rounds: int, machine_l
     return "\n".join(lines)
 
 
-def update_readme(block: str) -> None:
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    elif SECTION in text:
-        head = text.index(SECTION) + len(SECTION)
-        text = text[:head] + f"\n\n{block}\n" + text[head:]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    README.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -191,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     block = render(results, args.rounds, machine_line)
     print(block)
     if args.update_readme:
-        update_readme(block)
+        write_figures(block, BEGIN, END, SECTION)
     return 0
 
 

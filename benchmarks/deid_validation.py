@@ -30,6 +30,8 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+from harness import write_figures
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data" / "deid-validation"
 README = HERE / "README.md"
@@ -133,15 +135,6 @@ def render(scores: dict, whole: dict, ct_only: dict, counts: tuple[int, int], ro
     return "\n".join(lines)
 
 
-def update_readme(block: str) -> None:
-    text = README.read_text()
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    README.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     from readingroom.deid.validation import ACTIONS, build_corpus, score
 
@@ -186,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                    len(corpus.key))
     print(block)
     if args.update_readme:
-        update_readme(block)
+        write_figures(block, BEGIN, END, SECTION)
     return 0
 
 

@@ -46,6 +46,8 @@ import pydicom.uid
 from rich.console import Console
 from rich.table import Table
 
+from harness import write_figures
+
 from readingroom.dicom import modality_values, open_path
 from readingroom.dicom.synthetic import write_ct_phantom
 
@@ -281,30 +283,6 @@ def markdown(rows: list[dict], rounds: int, command: str) -> str:
     return "\n".join(lines)
 
 
-INTRO = """# Benchmarks
-
-Each script in this folder produces one figure, written into its own section below
-together with the command that produced it. Figures are ratios against a reference
-implementation run in the same process on the same files, not absolute times: the
-absolute times depend on the machine (these were measured on a 2-core machine that
-other jobs were sharing) and are given only as secondary information.
-"""
-
-
-def update_readme(block: str) -> None:
-    text = README.read_text() if README.exists() else INTRO
-    if SECTION not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    elif BEGIN in text and END in text:
-        start, stop = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:start] + block + text[stop:]
-    else:
-        head = text.index(SECTION) + len(SECTION)
-        text = text[:head] + f"\n\n{block}\n\n" + text[head:].lstrip("\n")
-    README.write_text(text)
-    console.print(f"figures written into {README.relative_to(HERE.parent)} ({SECTION!r})")
-
-
 machine_line = ""
 
 
@@ -334,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]goal missed[/]: {r['case']} opening takes {med(r['rr_open']):.3f} s >= {OPEN_GOAL_S} s")
     if args.update_readme:
         command = ".venv/bin/python benchmarks/dicom_decode.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        update_readme(markdown(rows, args.rounds, command.strip()))
+        write_figures(markdown(rows, args.rounds, command.strip()), BEGIN, END, SECTION)
+        console.print(f"figures written into benchmarks/README.md ({SECTION!r})")
     return 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+README = Path(__file__).resolve().parent / "README.md"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync",
@@ -137,3 +138,17 @@ class Orthanc:
 
     def stop(self) -> None:
         stop(self.proc)
+
+
+def write_figures(block: str, begin: str, end: str, section: str) -> None:
+    """Put ``block`` (``begin`` ... ``end`` markers included) into benchmarks/README.md: over the figures
+    between those markers, else under the ``section`` heading, else as that section at the end."""
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    elif section in text:
+        head = text.index(section) + len(section)
+        text = text[:head] + f"\n\n{block}\n\n" + text[head:].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + f"\n\n{section}\n\n{block}\n"
+    README.write_text(text)

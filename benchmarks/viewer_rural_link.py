@@ -50,13 +50,14 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import CHROMIUM, CHROMIUM_ARGS, Server, free_port, isolated_env
+from harness import CHROMIUM, CHROMIUM_ARGS, Server, free_port, isolated_env, write_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data" / "viewer"
 VOILA, CASE_PAGE, PLAIN = "readingroom in Voila", "readingroom case page", "plain"
 CASE_TITLE = "Phantom head CT on a rural link"
 BEGIN, END = "<!-- viewer_rural_link.py figures: begin -->", "<!-- viewer_rural_link.py figures: end -->"
+SECTION = "## Viewer on a rural link"
 
 PLAIN_SOURCE = """
 import io
@@ -366,7 +367,7 @@ def main() -> None:
         return
     if args.from_json:
         figures = json.loads(args.from_json.read_text())
-        update_readme(render(figures, argparse.Namespace(**figures["args"])))
+        write_figures(f"{BEGIN}\n{render(figures, argparse.Namespace(**figures['args']))}\n{END}", BEGIN, END, SECTION)
         return
 
     from playwright.sync_api import sync_playwright
@@ -432,7 +433,7 @@ def main() -> None:
     (DATA / "figures.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
     if args.update_readme:
-        update_readme(render(figures, args))
+        write_figures(f"{BEGIN}\n{render(figures, args)}\n{END}", BEGIN, END, SECTION)
 
 
 def phantom_manifest(args) -> tuple[dict, object]:
@@ -537,8 +538,8 @@ def stack_order_main(args) -> None:
     (DATA / "stack-order.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
     if args.update_readme:
-        update_readme(render_stack_order(figures, args), STACK_BEGIN, STACK_END,
-                      "Issue 19: stacks on a 384 kbit/s link (viewer_rural_link.py --stack-order)")
+        write_figures(f"{STACK_BEGIN}\n{render_stack_order(figures, args)}\n{STACK_END}", STACK_BEGIN, STACK_END,
+                      "## Issue 19: stacks on a 384 kbit/s link (viewer_rural_link.py --stack-order)")
 
 
 def render_stack_order(f: dict, args) -> str:
@@ -694,17 +695,6 @@ def render(f: dict, args) -> str:
         f"- Command: `.venv/bin/python benchmarks/viewer_rural_link.py --update-readme{timeout_option}`",
     ]
     return "\n".join(lines)
-
-
-def update_readme(body: str, begin: str = BEGIN, end: str = END, heading: str = "Viewer on a rural link") -> None:
-    readme = HERE / "README.md"
-    text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-    block = f"{begin}\n{body}\n{end}"
-    if begin in text:
-        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + f"\n\n## {heading}\n\n" + block + "\n"
-    readme.write_text(text)
 
 
 if __name__ == "__main__":
