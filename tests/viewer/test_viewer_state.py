@@ -145,3 +145,19 @@ def test_side_by_side_links_by_slice_position_else_only_equal_lengths(phantom, t
         side_by_side(c, d)
     same_length = side_by_side(c, Viewer(flat[0], cache=tmp_path / "flat"))
     assert len(same_length.children) == 2  # linked by frame index in the browser (jslink), no SliceLink
+
+
+def test_static_png_shows_the_reformat_the_browser_shows(viewer):
+    """A coronal view's picture is the coronal slice, head up, at the slice spacing's proportions, not the axial frame."""
+    def rows_of(frame: int) -> np.ndarray:
+        viewer.plane, viewer.frame = "axial", frame
+        return np.asarray(Image.open(io.BytesIO(viewer.to_png())).convert("L")).astype(int)[32]
+
+    top, bottom = rows_of(7), rows_of(0)
+    viewer.plane, viewer.plane_index = "coronal", 32
+    coronal = np.asarray(Image.open(io.BytesIO(viewer.to_png())).convert("L")).astype(int)
+    assert coronal.shape == (32, 64)  # 8 slices of 2 mm shown over 0.5 mm pixels
+    assert np.abs(coronal[0] - top).mean() < np.abs(coronal[0] - bottom).mean()  # the last slice at the top
+    assert np.abs(coronal[-1] - bottom).mean() < np.abs(coronal[-1] - top).mean()
+    viewer.plane, viewer.plane_index = "sagittal", 32
+    assert np.asarray(Image.open(io.BytesIO(viewer.to_png()))).shape[:2] == (32, 64)

@@ -16,11 +16,12 @@ import weakref
 from pathlib import Path
 
 import anywidget
+import numpy as np
 import traitlets as t
 from ipywidgets import widget_serialization
 from PIL import Image, ImageDraw
 
-from readingroom.dicom import Collection, Series, open_path, render_frame
+from readingroom.dicom import Collection, Series, decode_frame, open_path, render_frame, render_stored
 from readingroom.dicom.presets import find_preset
 from readingroom.errors import InputError
 from readingroom.frames import FrameCache, encode_series
@@ -175,14 +176,16 @@ class Viewer(ViewState, anywidget.AnyWidget):
 
     # ---- static output ----
     def to_png(self, max_side: int = 512) -> bytes:
-        """PNG of the current view (frame, window, inversion, visible annotations)."""
+        """PNG of the current view (frame or reformatted slice, window, inversion, visible annotations)."""
         series = self.current_series
-        display = render_frame(series.frames[self.frame], tuple(self.window) if not series.is_color else None)
+        window = tuple(self.window) if not series.is_color else None
+        axial = self.plane == "axial"
+        display = render_frame(series.frames[self.frame], window) if axial else self._reformatted(series, window)
         if self._manifest.get("invert") != self.invert and display.ndim == 2:
             display = 255 - display
         image = Image.fromarray(display).convert("RGB")
         draw = ImageDraw.Draw(image)
-        if self.show_annotations:
+        if self.show_annotations and axial:  # annotations are pinned to acquired frames, as in the browser
             for a in self.annotations:
                 if a["group"] in self.hidden_groups or a["frame"] not in (None, self.frame):
                     continue
@@ -200,6 +203,23 @@ class Viewer(ViewState, anywidget.AnyWidget):
         out = io.BytesIO()
         image.save(out, format="PNG", optimize=True)
         return out.getvalue()
+
+    def _reformatted(self, series: Series, window) -> np.ndarray:
+        """The coronal or sagittal slice the browser shows (viewer_reformat.js): last frame at the top, stretched
+        to the slice spacing so anatomy keeps its proportions."""
+        stack = np.stack([decode_frame(frame) for frame in series.frames])[::-1]  # (slices, rows, columns), head up
+        spacing = series.pixel_spacing
+        if self.plane == "coronal":
+            k = self.plane_index if self.plane_index is not None else series.rows // 2
+            values, across = stack[:, min(k, series.rows - 1), :], spacing.column if spacing else None
+        else:
+            k = self.plane_index if self.plane_index is not None else series.columns // 2
+            values, across = stack[:, :, min(k, series.columns - 1)], spacing.row if spacing else None
+        display = render_stored(values, series.frames[0], window)
+        if across and series.slice_spacing:
+            height = max(1, round(display.shape[0] * series.slice_spacing / across))
+            display = np.asarray(Image.fromarray(display).resize((display.shape[1], height), Image.BILINEAR))
+        return display
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
