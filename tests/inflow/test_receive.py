@@ -35,10 +35,10 @@ class Receiving:
         orthanc.add_modality("teaching", AET, self.port)
         self.proc = None
 
-    def start(self) -> None:
+    def start(self, quiet_s: float = 2) -> None:
         with self.log.open("a") as out:
             self.proc = subprocess.Popen([*CLI, "receive", "--port", str(self.port), "--aet", AET, "--inbox", str(self.inbox),
-                                          "--quiet", "2", "--key", str(self.key)], stdout=out, stderr=subprocess.STDOUT,
+                                          "--quiet", str(quiet_s), "--key", str(self.key)], stdout=out, stderr=subprocess.STDOUT,
                                          env=cli_env(COLUMNS="200"))
         wait_for(lambda: "listening as" in self.log.read_text(), "receive to listen", timeout=60)
 
@@ -123,6 +123,42 @@ def test_kill_9_mid_study_leaves_no_partial_file_and_a_restart_drafts_what_arriv
     [draft] = wait_for(receiving.drafts, "the resumed study's draft")
     assert [p for p in receiving.inbox.rglob("*") if p.name.startswith(".arriving-")] == []
     assert len(list((draft / "images").rglob("*.dcm"))) >= len(landed)
+
+
+def test_key_image_marks_received_before_a_kill_9_are_in_the_draft_after_a_restart(tmp_path, orthanc):
+    receiving = Receiving(tmp_path, orthanc)
+    receiving.start(quiet_s=600)  # no draft before the kill
+    try:
+        folder = tmp_path / "study"
+        synthetic_study(folder, seed=31, series=1, slices=6)
+        kos, _ = key_object(folder, "Phantom lesion on slice four")
+        _send(receiving.port, [pydicom.dcmread(p) for p in sorted(folder.rglob("*.dcm"))])
+        assert "1 key image(s)" in wait_for(lambda: "key object selection" in receiving.log.read_text()
+                                            and receiving.log.read_text(), "the KOS to be acknowledged")
+        os.kill(receiving.proc.pid, signal.SIGKILL)
+        receiving.proc.wait()
+        receiving.start()
+        [draft] = wait_for(receiving.drafts, "the resumed study's draft")
+        meta = json.loads((draft / "draft.json").read_text())
+        assert meta["title"] == "Phantom lesion on slice four" and meta["images"] == 6
+        assert len(meta["key_images"]) == 1
+    finally:
+        receiving.stop()
+
+
+def _send(port: int, datasets: list[Dataset]) -> None:
+    """C-STORE ``datasets`` to the receiver on one association, every one acknowledged as stored."""
+    from pynetdicom import AE
+
+    ae = AE(ae_title="SENDER")
+    for sop_class in {str(ds.SOPClassUID) for ds in datasets}:
+        ae.add_requested_context(sop_class, ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", port, ae_title=AET)
+    assert assoc.is_established
+    try:
+        assert [assoc.send_c_store(ds).Status for ds in datasets] == [0x0000] * len(datasets)
+    finally:
+        assoc.release()
 
 
 def test_an_object_without_a_study_uid_is_refused_with_a_status_and_a_log_line(tmp_path, receiving):

@@ -25,6 +25,13 @@ class KeyObjects:
     description: str | None  # None when absent or withheld
     withheld: str | None = None  # why the description was dropped (a rule name, never the text)
 
+    def to_json(self) -> dict:
+        return {"key_images": sorted(self.key_images), "description": self.description, "withheld": self.withheld}
+
+    @classmethod
+    def from_json(cls, data: dict) -> KeyObjects:
+        return cls(frozenset(data["key_images"]), data["description"], data.get("withheld"))
+
     @property
     def title(self) -> str | None:
         first = (self.description or "").strip().splitlines()

@@ -5,7 +5,7 @@ Each instance is de-identified in memory on arrival and written atomically under
 keyed UID. A study that has been quiet for ``quiet_s`` seconds becomes a draft case,
 ``<inbox>/<study>/``, built by :func:`readingroom.case.build_case` like any case. A Key
 Object Selection document sent with it marks the key images and pre-fills the title and
-notes. Log lines name studies by their short pseudonymous names only.
+notes; its checked marks are written beside the batch before it is acknowledged, so a restart keeps them. Log lines name studies by their short pseudonymous names only.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from readingroom.inflow.keyobjects import KeyObjects, all_key_images, described,
 from readingroom.inflow.storage import OUT_OF_RESOURCES, REFUSED, STORED, os_reason, quiet_pynetdicom, storage_ae, storage_handler
 
 INCOMING = ".incoming"
+KEY_OBJECTS = "key-objects.json"  # a batch's checked KOS marks (de-identified UIDs), so a restart keeps them
 DEFAULT_QUIET_S = 30.0
 log = logging.getLogger("readingroom.inflow")
 
@@ -80,11 +81,25 @@ class Receiver:
             log.warning("study %s: refused an object (status 0x%04X): %s", batch.study, REFUSED, kept.reason)
             return REFUSED
         if isinstance(kept, KeyObjects):
+            try:
+                self._keep_marks(batch)
+            except OSError as error:
+                log.error("study %s: cannot write (%s); status 0x%04X", batch.study, os_reason(error), OUT_OF_RESOURCES)
+                return OUT_OF_RESOURCES
             note = f", its description withheld (possible {kept.withheld})" if kept.withheld else ""
             log.info("study %s: key object selection with %d key image(s)%s", batch.study, len(kept.key_images), note)
         with self._lock:
             batch.last = self._clock()
         return STORED
+
+    def _keep_marks(self, batch: _Batch) -> None:
+        """Write the batch's key object marks beside its images (whole or not at all) before the KOS is acknowledged."""
+        marks = batch.folder / KEY_OBJECTS
+        tmp = marks.with_name(f".{KEY_OBJECTS}.partial")
+        with self._lock:  # two KOS of one study on two associations: the later file holds both
+            marks.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps([k.to_json() for k in batch.intake.key_objects]))
+            os.replace(tmp, marks)
 
     def _batch(self, study: str) -> _Batch:
         with self._lock:
@@ -144,6 +159,9 @@ class Receiver:
     def recover(self) -> None:
         """After a crash: drop half-written files and half-built drafts, and resume the batches received."""
         swept = sweep_arrivals(self.inbox)
+        for stale in (self.inbox / INCOMING).glob(f"*/.{KEY_OBJECTS}.partial"):
+            stale.unlink()
+            swept += 1
         for building in self.inbox.glob(".*.partial"):
             shutil.rmtree(building, ignore_errors=True)
             swept += 1
@@ -153,6 +171,9 @@ class Receiver:
         for folder in sorted(incoming.iterdir()) if incoming.is_dir() else []:
             study = folder.name.partition(".")[0]
             intake = Intake.resume(folder / IMAGES, self._key)
+            marks = folder / KEY_OBJECTS
+            if marks.is_file():
+                intake.key_objects.extend(KeyObjects.from_json(k) for k in json.loads(marks.read_text()))
             with self._lock:  # one batch per study and run, so a study has at most one folder here
                 self._batches[study] = _Batch(study, folder, intake, self._clock())
             log.info("study %s: resuming %d image(s) received before a restart", study, intake.written)
