@@ -1,0 +1,127 @@
+"""readingroom as a JupyterHub service (docs/deploy/jupyterhub_config.py): people sign in at the hub.
+
+A real hub (tests/hub_fixtures.py) starts readingroom and its proxy forwards /services/readingroom/
+to it; Chromium signs in at the hub and opens readingroom's pages through that proxy.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import expect
+
+from readingroom.records import RecordsStore
+from tests.accessibility import assert_passes_axe
+from tests.hub_fixtures import ADMIN, EDUCATOR, PLAIN, SERVICE_PREFIX, running_hub
+from tests.servers import fetch_from
+
+
+@pytest.fixture(scope="module")
+def hub(learning_dir, tmp_path_factory):
+    with running_hub(learning_dir / "cases", tmp_path_factory.mktemp("jupyterhub")) as hub:
+        yield hub
+
+
+@contextmanager
+def signed_in_at_the_hub(browser, hub, user: str) -> Iterator:
+    """A browser of its own, signed in at the hub's login page as ``user``."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(hub.url + "hub/login")
+        page.locator("#username_input").fill(user)
+        page.locator("#password_input").fill(hub.password(user))
+        page.locator("#login_submit").click()
+        expect(page).to_have_url(hub.url + "hub/home")
+        yield page
+    finally:
+        context.close()
+
+
+def get(hub, path: str, cookies: str = "") -> tuple[int, str, str]:
+    """One request through the hub's proxy, redirects not followed: (status, Location, body)."""
+    port = urllib.parse.urlsplit(hub.url).port
+    status, headers, body = fetch_from("127.0.0.1", port, "GET", "/" + path, headers={"Cookie": cookies} if cookies else {})
+    return status, headers.get("Location", ""), body.decode(errors="replace")
+
+
+def test_a_hub_user_opens_a_module_signed_in_and_their_step_is_recorded_under_them(browser, hub, sample_module):
+    module_url = f"{hub.service_url}modules/{sample_module.name}"
+    with signed_in_at_the_hub(browser, hub, PLAIN) as page:
+        page.goto(module_url)  # through the hub's OAuth and back, with no second sign-in
+        expect(page).to_have_url(module_url)
+        expect(page.locator("form.who")).to_contain_text(f"Signed in as {PLAIN}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(sample_module.title)
+        expect(page.get_by_role("link", name="Start a conference")).to_have_count(0)  # a trainee, not an educator
+        assert_passes_axe(page)
+        page.locator("#acknowledge").click()
+        expect(page.locator("#step-disclosures .status")).to_have_text("Done")
+    with RecordsStore(hub.records_url) as store:
+        account = store.single_sign_on(PLAIN)  # the account the hub's sign-in made, not a new one
+        assert account.username == PLAIN and not account.is_educator
+        assert store.authenticate(PLAIN, "") is None  # no local password to guess
+        assert store.module_progress(account.id, sample_module.name).disclosures_seen_at is not None
+
+
+@pytest.mark.parametrize("user", [EDUCATOR, ADMIN], ids=["educators-group", "hub-admin"])
+def test_hub_admins_and_the_educators_group_are_educators(browser, hub, user):
+    with signed_in_at_the_hub(browser, hub, user) as page:
+        page.goto(hub.service_url + "signin")  # the inbox answers only someone signed in here already
+        expect(page.locator("form.who")).to_contain_text(f"Signed in as {user}")
+        page.goto(hub.service_url + "readingroom/inbox")
+        expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Inbox"))
+        page.goto(hub.service_url + "modules")
+        expect(page.get_by_role("link", name="Start a conference")).to_be_visible()
+    with RecordsStore(hub.records_url) as store:
+        assert store.single_sign_on(user).is_educator
+
+
+def test_a_plain_hub_user_is_not_an_educator(browser, hub):
+    with signed_in_at_the_hub(browser, hub, PLAIN) as page:
+        page.goto(hub.service_url + "signin")
+        expect(page.locator("form.who")).to_contain_text(f"Signed in as {PLAIN}")
+        reply = page.goto(hub.service_url + "readingroom/inbox")
+        assert reply.status == 403
+        expect(page.locator("main")).to_have_text(re.compile("Only an educator can open the inbox"))
+
+
+def test_signing_out_clears_readingrooms_cookie_and_says_how_to_leave_the_hub(browser, hub):
+    with signed_in_at_the_hub(browser, hub, PLAIN) as page:
+        page.goto(hub.service_url + "signin")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(hub.service_url + "signout")
+        expect(page.locator("main")).to_contain_text("You are signed out.")
+        expect(page.get_by_role("link", name="sign out of JupyterHub")).to_have_attribute("href", "/hub/logout")
+        assert_passes_axe(page)
+        page.goto(hub.service_url)
+        expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # readingroom no longer knows them
+
+
+def sends_to_the_hubs_sign_in(hub, path: str, cookies: str = "") -> None:
+    """The page sends the visitor to readingroom's sign-in, which sends them on to the hub's OAuth."""
+    status, location, _ = get(hub, SERVICE_PREFIX + path, cookies)
+    assert status == 302 and location.startswith(f"/{SERVICE_PREFIX}signin?next="), (status, location)
+    status, location, _ = get(hub, location.lstrip("/"), cookies)
+    assert status == 302, status
+    target = urllib.parse.urlsplit(location)
+    query = urllib.parse.parse_qs(target.query)
+    assert target.path == "/hub/api/oauth2/authorize" and query["client_id"] == ["service-readingroom"]
+    assert query["redirect_uri"] == [f"/{SERVICE_PREFIX}oauth_callback"] and query["code_challenge_method"] == ["S256"]
+
+
+@pytest.mark.parametrize("cookies", ["", "service-readingroom=2|1:0|10:1700000000|19:service-readingroom|8:Zm9yZ2Vk|"
+                                     + "0" * 64, "rr_user=1", "service-readingroom=garbage; rr_user=garbage"],
+                         ids=["none", "forged-hub-token", "local-user-id", "garbage"])
+def test_a_missing_or_forged_cookie_gets_the_hubs_sign_in_not_an_error(hub, sample_module, cookies):
+    sends_to_the_hubs_sign_in(hub, f"modules/{sample_module.name}", cookies)
+    status, _, body = get(hub, SERVICE_PREFIX + "readingroom/inbox", cookies)
+    assert status == 403 and "Only an educator" in body
+
+
+def test_a_forged_oauth_callback_is_refused_in_one_line(hub):
+    status, _, body = get(hub, SERVICE_PREFIX + "oauth_callback?code=stolen&state=made-up")
+    assert status == 403 and "oauth state does not match" in body and "Traceback" not in body
