@@ -1,7 +1,8 @@
-"""readingroom as a JupyterHub service (docs/deploy/jupyterhub_config.py): people sign in at the hub.
+"""readingroom as a JupyterHub service (docs/deploy/jupyterhub_config*.py): people sign in at the hub.
 
-A real hub (tests/hub_fixtures.py) starts readingroom and its proxy forwards /services/readingroom/
-to it; Chromium signs in at the hub and opens readingroom's pages through that proxy.
+A real hub (tests/hub_fixtures.py) starts readingroom, or finds it started beside it, and its proxy
+forwards /services/readingroom/ to it; Chromium signs in at the hub and opens readingroom's pages
+through that proxy.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from tests.hub_fixtures import ADMIN, EDUCATOR, PLAIN, SERVICE_PREFIX, running_h
 from tests.servers import fetch_from
 
 
-@pytest.fixture(scope="module")
-def hub(learning_dir, tmp_path_factory):
-    with running_hub(learning_dir / "cases", tmp_path_factory.mktemp("jupyterhub")) as hub:
+@pytest.fixture(scope="module", params=["managed", "external"])
+def hub(request, learning_dir, tmp_path_factory):
+    """readingroom started by the hub, and started on its own beside it (docs/deploy.md shows both)."""
+    with running_hub(learning_dir / "cases", tmp_path_factory.mktemp(f"jupyterhub-{request.param}"), request.param) as hub:
         yield hub
 
 
