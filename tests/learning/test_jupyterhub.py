@@ -19,6 +19,7 @@ from readingroom.records import RecordsStore
 from tests.accessibility import assert_passes_axe
 from tests.hub_fixtures import ADMIN, EDUCATOR, PLAIN, SERVICE_PREFIX, running_hub
 from tests.servers import fetch_from
+from tests.system_packages import require
 
 
 @pytest.fixture(scope="module", params=["managed", "external"])
@@ -127,3 +128,34 @@ def test_a_missing_or_forged_cookie_gets_the_hubs_sign_in_not_an_error(hub, samp
 def test_a_forged_oauth_callback_is_refused_in_one_line(hub):
     status, _, body = get(hub, SERVICE_PREFIX + "oauth_callback?code=stolen&state=made-up")
     assert status == 403 and "oauth state does not match" in body and "Traceback" not in body
+
+
+class TestServeOptions:
+    """`serve --jupyterhub` outside a hub, or with options that contradict it: one line and exit 2, no server."""
+
+    def run(self, monkeypatch, learning_dir, *options: str, **hub_variables: str):
+        require("jupyterhub")
+        from typer.testing import CliRunner
+
+        from readingroom.cli import app
+        from readingroom.server.hub import REQUIRED_ENVIRONMENT
+
+        for name in REQUIRED_ENVIRONMENT:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in hub_variables.items():
+            monkeypatch.setenv(name, value)
+        return CliRunner().invoke(app, ["serve", str(learning_dir / "cases"), *options])
+
+    def test_outside_a_hub_the_missing_variables_are_named(self, monkeypatch, learning_dir):
+        result = self.run(monkeypatch, learning_dir, "--jupyterhub", JUPYTERHUB_API_TOKEN="x")
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "JUPYTERHUB_API_URL" in result.output and "JUPYTERHUB_SERVICE_PREFIX" in result.output
+        assert "JUPYTERHUB_API_TOKEN" not in result.output  # only the missing ones
+
+    def test_an_educator_group_needs_the_hub(self, monkeypatch, learning_dir):
+        result = self.run(monkeypatch, learning_dir, "--educator-group=educators")
+        assert result.exit_code == 2 and "add --jupyterhub" in result.output
+
+    def test_the_hub_and_a_trusted_header_are_two_sign_ins(self, monkeypatch, learning_dir):
+        result = self.run(monkeypatch, learning_dir, "--jupyterhub", "--trusted-user-header=X-User")
+        assert result.exit_code == 2 and "choose one" in result.output
