@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from readingroom.records import RecordsStore
 from tests.accessibility import assert_passes_axe
-from tests.hub_fixtures import ADMIN, EDUCATOR, PLAIN, SERVICE_PREFIX, running_hub
+from tests.hub_fixtures import ADMIN, CONFIGS, DOCS, EDUCATOR, PLAIN, SERVICE_PREFIX, running_hub
 from tests.servers import fetch_from
 from tests.system_packages import require
 
@@ -128,6 +128,12 @@ def test_a_missing_or_forged_cookie_gets_the_hubs_sign_in_not_an_error(hub, samp
 def test_a_forged_oauth_callback_is_refused_in_one_line(hub):
     status, _, body = get(hub, SERVICE_PREFIX + "oauth_callback?code=stolen&state=made-up")
     assert status == 403 and "oauth state does not match" in body and "Traceback" not in body
+
+
+def test_the_deployment_guide_shows_the_very_configurations_the_hub_is_started_with():
+    guide = (DOCS.parent / "deploy.md").read_text()
+    for config in CONFIGS.values():
+        assert config.read_text().strip() in guide, f"docs/deploy.md should show {config.name} as it is"
 
 
 class TestServeOptions:
