@@ -36,6 +36,7 @@ READY = SERVICE_PREFIX + "readingroom/catalog.json"
 class Hub:
     server: Server  # the hub, which runs the proxy (and a managed readingroom)
     records_url: str  # the store readingroom keeps its accounts in
+    readingroom: Server | None = None  # readingroom itself, when it runs beside the hub (an external service)
 
     @property
     def url(self) -> str:
@@ -112,6 +113,7 @@ def running_hub(cases: Path, workdir: Path, kind: str = "managed") -> Iterator[H
     env = jupyter_env(workdir, workdir / "frame-cache", "hub")
     records_url = env["READINGROOM_RECORDS"]
     url = f"http://127.0.0.1:{ports.readingroom}"
+    readingroom = None
     with ExitStack() as stack:
         if kind == "managed":  # the hub starts readingroom, with the Jupyter folders kept apart as every test's are
             isolated = {name: value for name, value in env.items()
@@ -134,4 +136,4 @@ def running_hub(cases: Path, workdir: Path, kind: str = "managed") -> Iterator[H
                      ports.public, "hub/health")
         stack.callback(hub.stop)
         wait_http(hub.url + READY, hub.proc, hub.log, timeout=180)
-        yield Hub(hub, records_url)
+        yield Hub(hub, records_url, readingroom)

@@ -130,6 +130,22 @@ def test_a_forged_oauth_callback_is_refused_in_one_line(hub):
     assert status == 403 and "oauth state does not match" in body and "Traceback" not in body
 
 
+def test_with_the_hub_down_readingroom_says_so_in_one_line_and_its_public_pages_go_on(learning_dir, tmp_path,
+                                                                                       sample_module):
+    with running_hub(learning_dir / "cases", tmp_path, "external") as hub:
+        hub.server.stop()  # the hub and its proxy go; readingroom, started beside it, stays
+        port = hub.readingroom.port
+        module = f"/{SERVICE_PREFIX}modules/{sample_module.name}"
+        # A token readingroom has not seen yet must be checked with the hub, which does not answer.
+        status, _, body = fetch_from("127.0.0.1", port, "GET", module, headers={"Authorization": "token unchecked"})
+        assert status == 503 and "JupyterHub, which signs you in here, is not answering" in body.decode()
+        assert "hub/api" not in body.decode() and "Traceback" not in body.decode()  # nothing of the hub's insides
+        status, _, body = fetch_from("127.0.0.1", port, "GET", f"/{SERVICE_PREFIX}")
+        assert status == 200 and ">Sign in<" in body.decode()  # the catalog, served as before, to visitors
+        status, _, _ = fetch_from("127.0.0.1", port, "GET", module)
+        assert status == 302  # nobody signed in: sent to sign in, which the hub will do once it is back
+
+
 def test_the_deployment_guide_shows_the_very_configurations_the_hub_is_started_with():
     guide = (DOCS.parent / "deploy.md").read_text()
     for config in CONFIGS.values():

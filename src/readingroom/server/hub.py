@@ -29,6 +29,7 @@ from readingroom.server.base import PlainHandler
 # What the hub tells a service it starts; an external service's operator sets the same.
 REQUIRED_ENVIRONMENT = ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_CLIENT_ID",
                         "JUPYTERHUB_SERVICE_NAME", "JUPYTERHUB_SERVICE_PREFIX")
+HUB_UNAVAILABLE = "JupyterHub, which signs you in here, is not answering: try again in a minute."
 CHECK_AGAIN_SECONDS = 60  # how long the hub's word on a token holds: a user taken out of a group loses it this soon
 MAX_USERNAME = 200  # what the records store keeps
 
@@ -62,7 +63,10 @@ class HubSignIn:
 
     def participant(self, handler: web.RequestHandler, store: RecordsStore) -> Participant | None:
         """The signed-in hub user's account, or None (no cookie, a forged or expired one, or no access to this service)."""
-        model = self.auth.get_user(handler)
+        try:
+            model = self.auth.get_user(handler)
+        except web.HTTPError:  # the hub is down or refused our token; HubOAuth logged why, with the hub's address
+            raise web.HTTPError(503, HUB_UNAVAILABLE) from None
         if not model or model.get("kind", "user") != "user" or not 0 < len(model.get("name", "")) <= MAX_USERNAME:
             return None
         if self.auth.access_scopes and not self.auth.check_scopes(self.auth.access_scopes, model):
