@@ -30,9 +30,9 @@ def hub(request, learning_dir, tmp_path_factory):
 
 
 @contextmanager
-def signed_in_at_the_hub(browser, hub, user: str) -> Iterator:
-    """A browser of its own, signed in at the hub's login page as ``user``."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+def signed_in_at_the_hub(browser, hub, user: str, width: int = 1100) -> Iterator:
+    """A browser of its own, ``width`` pixels wide, signed in at the hub's login page as ``user``."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     try:
         page.goto(hub.url + "hub/login")
@@ -55,6 +55,9 @@ def get(hub, path: str, cookies: str = "") -> tuple[int, str, str]:
 def test_a_hub_user_opens_a_module_signed_in_and_their_step_is_recorded_under_them(browser, hub, sample_module):
     module_url = f"{hub.service_url}modules/{sample_module.name}"
     with signed_in_at_the_hub(browser, hub, PLAIN) as page:
+        page.get_by_role("button", name="Services").click()  # the hub lists readingroom among its services
+        page.get_by_role("link", name="readingroom").click()
+        expect(page).to_have_url(hub.service_url)
         page.goto(module_url)  # through the hub's OAuth and back, with no second sign-in
         expect(page).to_have_url(module_url)
         expect(page.locator("form.who")).to_contain_text(f"Signed in as {PLAIN}")
@@ -93,13 +96,14 @@ def test_a_plain_hub_user_is_not_an_educator(browser, hub):
 
 
 def test_signing_out_clears_readingrooms_cookie_and_says_how_to_leave_the_hub(browser, hub):
-    with signed_in_at_the_hub(browser, hub, PLAIN) as page:
+    with signed_in_at_the_hub(browser, hub, PLAIN, width=390) as page:  # a phone
         page.goto(hub.service_url + "signin")
         page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(hub.service_url + "signout")
         expect(page.locator("main")).to_contain_text("You are signed out.")
         expect(page.get_by_role("link", name="sign out of JupyterHub")).to_have_attribute("href", "/hub/logout")
         assert_passes_axe(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits, nothing to scroll sideways
         page.goto(hub.service_url)
         expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # readingroom no longer knows them
 
