@@ -86,6 +86,15 @@ def test_hub_admins_and_the_educators_group_are_educators(browser, hub, user):
         assert store.single_sign_on(user).is_educator
 
 
+def test_a_hub_educator_starts_a_conference_whose_console_connects_through_the_hubs_proxy(browser, hub):
+    with signed_in_at_the_hub(browser, hub, EDUCATOR) as page:
+        page.goto(hub.service_url + "signin")
+        page.get_by_role("link", name="Start a conference").click()
+        page.get_by_role("button", name="Start conference").click()
+        expect(page).to_have_url(re.compile(rf"^{re.escape(hub.service_url)}readingroom/conference/\d+/present"))
+        expect(page.locator("#status")).to_have_text("Connected", timeout=60_000)  # its websocket, via the proxy
+
+
 def test_a_plain_hub_user_is_not_an_educator(browser, hub):
     with signed_in_at_the_hub(browser, hub, PLAIN) as page:
         page.goto(hub.service_url + "signin")
