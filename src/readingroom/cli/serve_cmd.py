@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -24,9 +26,6 @@ def public_address(given: str) -> str:
 def hub_arguments(educator_group: str) -> list[str]:
     """``--jupyterhub``: JupyterHub's package and the variables the hub gives its services checked (one line
     naming what is missing), as the serving app's options, under the service's prefix."""
-    import importlib.util
-    import os
-
     if importlib.util.find_spec("jupyterhub") is None:
         raise InputError("--jupyterhub needs JupyterHub's Python package: pip install 'readingroom[hub]'")
     from readingroom.server.hub import missing_environment
@@ -43,8 +42,6 @@ def hub_arguments(educator_group: str) -> list[str]:
 
 def hub_service_port() -> int | None:
     """The port of the url the hub proxies this service to ($JUPYTERHUB_SERVICE_URL, set for a service it starts)."""
-    import os
-
     try:
         return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port
     except ValueError:
