@@ -66,11 +66,15 @@ def test_a_hub_user_opens_a_module_signed_in_and_their_step_is_recorded_under_th
         assert_passes_axe(page)
         page.locator("#acknowledge").click()
         expect(page.locator("#step-disclosures .status")).to_have_text("Done")
+        with page.expect_response(lambda r: r.url == f"{module_url}/heartbeat") as beat:
+            page.keyboard.press("Tab")  # in use: the page's time-on-task heartbeat, a fetch with its XSRF token
+        assert beat.value.status == 204
     with RecordsStore(hub.records_url) as store:
         account = store.single_sign_on(PLAIN)  # the account the hub's sign-in made, not a new one
         assert account.username == PLAIN and not account.is_educator
         assert store.authenticate(PLAIN, "") is None  # no local password to guess
-        assert store.module_progress(account.id, sample_module.name).disclosures_seen_at is not None
+        progress = store.module_progress(account.id, sample_module.name)
+        assert progress.disclosures_seen_at is not None and progress.last_heartbeat_at is not None
 
 
 @pytest.mark.parametrize("user", [EDUCATOR, ADMIN], ids=["educators-group", "hub-admin"])
