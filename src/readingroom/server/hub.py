@@ -3,7 +3,9 @@
 The hub's own OAuth client, :class:`jupyterhub.services.auth.HubOAuth`, does the OAuth work: the
 redirect to the hub's authorize page (PKCE and a state cookie), the callback that trades the code
 for a token and keeps it in a signed cookie under readingroom's prefix, and the token's check
-against the hub's API (cached for a minute). Like every hub service, readingroom takes its settings
+against the hub's API (cached for a minute). That check is synchronous, as in the hub's own
+``HubAuthenticated``, because every page asks who is signed in synchronously: once a minute per
+visitor the event loop waits for the hub's answer, milliseconds with the hub on the same network. Like every hub service, readingroom takes its settings
 from the JUPYTERHUB_* variables: the hub sets them for a service it starts, the operator for one
 it runs itself (docs/deploy.md).
 
