@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SERVING := $(VENV)/.installed-serving
 TESTING := $(VENV)/.installed-testing
 
-.PHONY: test test-fast serve venv debian-packages bench clean
+.PHONY: test test-fast serve venv debian-packages node-tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,21 @@ venv: $(TESTING)
 debian-packages:
 	@.ci/install-debian-packages
 
-# Every test; nothing is skipped once the Debian packages are installed.
-test: debian-packages $(TESTING)
+# Node programs the tests start (package.json: configurable-http-proxy, JupyterHub's proxy), exactly as
+# package-lock.json pins them; without npm, one line says so and the tests needing them are skipped.
+NODE_TOOLS := node_modules/.package-lock.json
+$(NODE_TOOLS): package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "make test: npm not found: install Node.js and npm to run the JupyterHub tests; they are skipped" >&2; fi
+
+node-tools: $(NODE_TOOLS)
+
+# Every test; nothing is skipped once the Debian packages and the Node tools are installed.
+test: debian-packages $(TESTING) node-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The inner loop: every test that starts neither Chromium nor PostgreSQL (markers set in tests/conftest.py).
-test-fast: debian-packages $(TESTING)
+test-fast: debian-packages $(TESTING) node-tools
 	$(BIN)/python -m pytest -m "not browser and not postgres" $(PYTEST_ARGS)
 
 serve: $(SERVING)
@@ -46,4 +55,4 @@ bench: $(TESTING)
 	for script in benchmarks/$(BENCH).py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build .pytest_cache node_modules

@@ -33,8 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     """One line per missing Debian package: how many tests it kept from running and how to install it."""
     for need, count in skipped_for_packages(terminalreporter.stats.get("skipped", [])).items():
-        terminalreporter.write_line(f"not run for lack of {need.what}: {count} test(s); install it with "
-                                    f"`sudo apt-get install {need.packages}` or run `make test` as root", yellow=True)
+        terminalreporter.write_line(f"not run for lack of {need.what}: {count} test(s); install it with {need.advice}",
+                                    yellow=True)
 
 
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"

@@ -32,8 +32,8 @@ def free_port() -> int:
 
 # Ports readingroom and the servers its tests start listen on by default: `readingroom serve` and
 # `conference start` (and Voila), Jupyter, a DICOM receiver, PostgreSQL, Redis, Orthanc (HTTP, DICOM),
-# Janus (HTTP, websockets).
-DEFAULT_PORTS = (8866, 8888, 11112, 5432, 6379, 8042, 4242, 8088, 8188)
+# Janus (HTTP, websockets), JupyterHub (its public proxy, the proxy's API, the hub).
+DEFAULT_PORTS = (8866, 8888, 11112, 5432, 6379, 8042, 4242, 8088, 8188, 8000, 8001, 8081)
 
 
 @contextmanager

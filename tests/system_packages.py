@@ -1,7 +1,8 @@
-"""The Debian packages some tests need (listed in .ci/debian-packages), and the one rule for their absence.
+"""The Debian packages (listed in .ci/debian-packages) and other programs some tests need, and the one rule for their absence.
 
 `make test` installs them when it runs as root where apt-get exists. Anywhere else a test
-that needs a missing one is skipped with the reason "needs <what> (apt-get install <package>)",
+that needs a missing one is skipped with the reason "needs <what> (apt-get install <package>)", or
+how else to install it (JupyterHub from the test extra, its proxy from npm),
 and the end of the run counts those skips per package; under CI (env CI set), which
 installs everything, a missing package fails the test instead.
 """
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# JupyterHub's proxy, from the npm registry (package.json; `make test` runs npm ci).
+CONFIGURABLE_HTTP_PROXY = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
 SKIP_PREFIX = "needs "
 
 
@@ -34,15 +37,31 @@ def _tesseract() -> bool:
     return ocr_available()
 
 
+def _jupyterhub() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("jupyterhub") is not None
+
+
 @dataclass(frozen=True)
 class Need:
     what: str
     packages: str  # as apt-get takes them
     present: Callable[[], bool]
+    install: str = ""  # how to install it, where apt-get is not the way
+
+    @property
+    def how(self) -> str:
+        return self.install or f"apt-get install {self.packages}"
 
     @property
     def reason(self) -> str:
-        return f"{SKIP_PREFIX}{self.what} (apt-get install {self.packages})"
+        return f"{SKIP_PREFIX}{self.what} ({self.how})"
+
+    @property
+    def advice(self) -> str:
+        """How to get it, for the end of the run."""
+        return f"`{self.install}`" if self.install else f"`sudo {self.how}` or run `make test` as root"
 
 
 NEEDS = {
@@ -50,6 +69,9 @@ NEEDS = {
     "postgresql": Need("the PostgreSQL server", "postgresql", lambda: postgres_bin() is not None),
     "tesseract": Need("Tesseract OCR", "tesseract-ocr tesseract-ocr-eng", _tesseract),
     "dicom3tools": Need("dciodvfy", "dicom3tools", lambda: shutil.which("dciodvfy") is not None),
+    "jupyterhub": Need("JupyterHub", "", _jupyterhub, install="pip install -e '.[test]'"),
+    "node": Need("configurable-http-proxy (Node.js)", "", lambda: bool(shutil.which("node"))
+                 and CONFIGURABLE_HTTP_PROXY.exists(), install="make node-tools"),
 }
 
 

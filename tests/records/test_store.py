@@ -158,6 +158,13 @@ class TestAccountsAndCertificates:
         assert store.authenticate("lee", "presenter pass").is_educator
         assert not store.authenticate("sam", "trainee pass").is_educator
 
+    def test_a_hub_user_becomes_an_educator_and_stops_being_one_as_the_hub_says(self, store):
+        first = store.single_sign_on("dr.mensah", educator=True)
+        assert first.is_educator and store.authenticate("dr.mensah", "") is None  # no local password
+        assert not store.single_sign_on("dr.mensah", educator=False).is_educator  # taken out of the hub's group
+        again = store.single_sign_on("dr.mensah")  # a proxy that says nothing about roles changes none
+        assert again.id == first.id and not again.is_educator
+
     def test_certificate_verification_code(self, store, conference):
         _, ana, _ = conference
         cert = store.issue_certificate(ana.id, "chest-basics", 5, at(60))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +23,31 @@ def public_address(given: str) -> str:
     return given.rstrip("/")
 
 
+def hub_arguments(educator_group: str) -> list[str]:
+    """``--jupyterhub``: JupyterHub's package and the variables the hub gives its services checked (one line
+    naming what is missing), as the serving app's options, under the service's prefix."""
+    if importlib.util.find_spec("jupyterhub") is None:
+        raise InputError("--jupyterhub needs JupyterHub's Python package: pip install 'readingroom[hub]'")
+    from readingroom.server.hub import missing_environment
+
+    missing = missing_environment()
+    if missing:
+        raise InputError(f"--jupyterhub: {', '.join(missing)} not set; run readingroom as a service of the hub (which "
+                         "sets them), or set them as docs/deploy.md shows for a service you start yourself")
+    if len(educator_group) > 255:
+        raise InputError("--educator-group: a hub group name has at most 255 characters")
+    return ["--ServeVoila.jupyterhub=True", f"--Voila.base_url={os.environ['JUPYTERHUB_SERVICE_PREFIX']}",
+            *([f"--ServeVoila.educator_group={educator_group}"] if educator_group else [])]
+
+
+def hub_service_port() -> int | None:
+    """The port of the url the hub proxies this service to ($JUPYTERHUB_SERVICE_URL, set for a service it starts)."""
+    try:
+        return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port
+    except ValueError:
+        return None
+
+
 def proxy_arguments(given: list[str] | None) -> list[str]:
     """``--trusted-proxy`` values checked (one line on a typo), as the serving app's options."""
     from readingroom.server.forwarded import trusted_networks
@@ -31,7 +58,8 @@ def proxy_arguments(given: list[str] | None) -> list[str]:
 @app.command()
 def serve(
     cases: Annotated[Path, typer.Argument(help="Folder holding the cases (cases/<slug>/case.ipynb).")] = Path("cases"),
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8866,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default 8866; with --jupyterhub, "
+                                             "the port of the url the hub gives the service).", show_default=False)] = None,
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
     pool_size: Annotated[int, typer.Option("--pool-size", help="Kernels kept preheated per live case, one whose "
                                          "notebook uses widgets that need a kernel; other cases need none (0: none).")] = 1,
@@ -55,6 +83,13 @@ def serve(
         "--trusted-user-header", help="Behind a single-sign-on proxy (oauth2-proxy with your OIDC provider): the header "
         "naming the signed-in user, e.g. X-Forwarded-Preferred-Username. Only when that proxy is the sole way in.",
     )] = "",
+    jupyterhub: Annotated[bool, typer.Option(
+        "--jupyterhub", help="Run as a JupyterHub service: sign-in through the hub (its JUPYTERHUB_* variables, which "
+        "the hub sets for a service it starts), served under the service's prefix; hub admins are educators.",
+    )] = False,
+    educator_group: Annotated[str, typer.Option(
+        "--educator-group", help="With --jupyterhub: members of this hub group are educators too, e.g. educators.",
+    )] = "",
     trusted_proxy: Annotated[list[str] | None, typer.Option(
         "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
         "from it are X-Forwarded-For and X-Forwarded-Proto believed: the limits on wrong codes and passwords then "
@@ -69,6 +104,13 @@ def serve(
         raise InputError(f"{cases}: no such folder; give the folder that holds your cases, e.g. `readingroom serve cases`")
     if not any(cases.glob("*/case.ipynb")):
         raise InputError(f"{cases}: no cases found (expected {cases}/<slug>/case.ipynb); create one with `readingroom new`")
+    if educator_group and not jupyterhub:
+        raise InputError("--educator-group names a JupyterHub group: add --jupyterhub")
+    if jupyterhub and trusted_user_header:
+        raise InputError("--jupyterhub and --trusted-user-header are two ways to sign in: choose one")
+    hub = hub_arguments(educator_group) if jupyterhub else []
+    if port is None:
+        port = (hub_service_port() if jupyterhub else None) or 8866
     if not 0 < port < 65536:
         raise InputError(f"--port {port} is not a port number (1-65535)")
     if pool_size < 0 or cull_idle < 0 or max_kernels < 0:
@@ -92,7 +134,7 @@ def serve(
         f"--ServeVoila.max_live_kernels={max_kernels}",
         *([f"--ServeVoila.records_url={records}"] if records else []),
         f"--ServeVoila.curriculum_dir={modules_dir}",
-        *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
+        *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []), *hub,
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
         *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []),
     ])

@@ -163,17 +163,20 @@ class RecordsStore:
         with self._session() as s:
             return _participant(_get(s, ParticipantRow, participant_id))
 
-    def single_sign_on(self, username: str) -> Participant:
-        """The account a sign-on proxy vouches for, made on first sight (no password: it cannot sign in locally)."""
+    def single_sign_on(self, username: str, *, educator: bool | None = None) -> Participant:
+        """The account a sign-on proxy or JupyterHub vouches for, made on first sight (no password: it cannot
+        sign in locally). ``educator``, when the sign-on says (a hub admin or group member), is kept in step."""
         username = username.strip()
         if not username or len(username) > 200:
             raise RecordsError("a single-sign-on username must have 1-200 characters")
         with self._session() as s:
             row = s.scalars(select(ParticipantRow).where(ParticipantRow.username == username)).first()
             if row is None:
-                row = ParticipantRow(display_name=username, username=username)
+                row = ParticipantRow(display_name=username, username=username, is_educator=bool(educator))
                 s.add(row)
                 s.flush()
+            elif educator is not None and row.is_educator != educator:
+                row.is_educator = educator
             return _participant(row)
 
     def authenticate(self, username: str, password: str) -> Participant | None:

@@ -26,7 +26,7 @@ class Participant:
     display_name: str
     licence_id: str | None
     username: str | None
-    is_educator: bool = False  # may start conferences and see every record; set only from the CLI
+    is_educator: bool = False  # may start conferences and see every record; set from the CLI, or by JupyterHub
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from tornado.ioloop import IOLoop
-from traitlets import Bytes, Int, List, Unicode
+from traitlets import Bool, Bytes, Int, List, Unicode
 
 from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
@@ -36,7 +36,8 @@ from readingroom.inflow.drafts import default_inbox
 from readingroom.server.inbox import inbox_routes
 from readingroom.server.learning import curriculum_folder, learning_routes
 from readingroom.server.live_kernels import KernelBudget, default_cap
-from readingroom.server.identity import TRUSTED_HEADER_SETTING
+from readingroom.server.handlers import route_base
+from readingroom.server.identity import HUB_SETTING, TRUSTED_HEADER_SETTING
 from readingroom.server.log_scrub import keep_secrets_out_of_logs
 from readingroom.server.pages import catalog_routes
 from readingroom.server.stages import unknown_view
@@ -102,6 +103,12 @@ class ServeVoila(ReadingroomVoila):
                                   "hospital's OIDC provider): the request header naming the signed-in user; local "
                                   "passwords are then unused. Only when that proxy is the sole way in. "
                                   "Example: --ServeVoila.trusted_user_header=X-Forwarded-Preferred-Username")
+    jupyterhub = Bool(False, config=True, help="Run as a JupyterHub service: people sign in through the hub, "
+                      "whose JUPYTERHUB_* variables (set by the hub for a service it starts) say where it is; serve "
+                      "under the service's prefix (--Voila.base_url=/services/readingroom/). Hub admins are educators. "
+                      "Example: --ServeVoila.jupyterhub=True")
+    educator_group = Unicode("", config=True, help="With jupyterhub: members of this hub group are educators too. "
+                             "Example: --ServeVoila.educator_group=educators")
     trusted_proxies = List(Unicode(), config=True, help="Addresses or networks of the TLS proxy in front: only "
                            "from these are X-Forwarded-For (who the client is, for the limits on wrong codes and "
                            "passwords) and X-Forwarded-Proto (https: cookies are then Secure) believed. "
@@ -115,6 +122,11 @@ class ServeVoila(ReadingroomVoila):
         conf.strip_sources, conf.show_tracebacks = True, False
         conf.allow_template_override = conf.allow_theme_override = "NO"
         self._secret = self.reveal_secret.encode() or os.urandom(32)
+        self.hub = None
+        if self.jupyterhub:
+            from readingroom.server.hub import HubSignIn  # JupyterHub is imported only by its services
+
+            self.hub = HubSignIn.from_environment(route_base(self.base_url), self.educator_group)
         self.dicom_jobs = DicomJobs(self.dicom_workers)
         self.catalog = Catalog(CaseGate(Path(self.root_dir), self.dicom_jobs, self.log))
         self.records = RecordsStore(self.records_url or default_url())
@@ -160,6 +172,7 @@ class ServeVoila(ReadingroomVoila):
         self.contents_manager = UnknownCaseContents(parent=self, root_dir=self.root_dir, secret=self._secret)
         settings["contents_manager"] = self.contents_manager
         settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
+        settings[HUB_SETTING] = self.hub
         settings[PUBLIC_URL_SETTING] = self.public_url
         settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
         servable = len(self.catalog.cards())
@@ -187,6 +200,10 @@ class ServeVoila(ReadingroomVoila):
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
         ours += inbox_routes(self.server_url or self.base_url, Path(self.inbox_dir) if self.inbox_dir else default_inbox(),
                              Path(self.root_dir), self.records)
+        if self.hub is not None:
+            from readingroom.server.hub import hub_routes
+
+            ours += hub_routes(route_base(self.server_url or self.base_url), self.hub)
         return ours + super().init_handlers()
 
 

@@ -1,4 +1,4 @@
-"""``/signin`` and ``/signout``: local accounts checked by the records store (Argon2).
+"""``/signin`` and ``/signout``: local accounts checked by the records store (Argon2), or JupyterHub's sign-in.
 
 Failed sign-ins are limited per account (so one password cannot be guessed fast from many
 addresses) and per address (so many accounts cannot be tried from one), with an address's
@@ -13,7 +13,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from readingroom.server.forwarded import client_address
-from readingroom.server.identity import TRUSTED_HEADER_SETTING, sign_in, sign_out
+from readingroom.server.identity import HUB_SETTING, TRUSTED_HEADER_SETTING, sign_in, sign_out
 from readingroom.server.learning.base import LearningHandler
 from readingroom.server.rate_limit import FailureLimiter
 
@@ -65,9 +65,16 @@ class SignInHandler(LearningHandler):
         super().prepare()
         if self.settings.get(TRUSTED_HEADER_SETTING):  # the sign-on proxy signs people in, not a local password
             raise web.HTTPError(404, "Sign-in is handled by your organisation's single sign-on.")
+        if self.settings.get(HUB_SETTING) is not None and self.request.method != "GET":
+            raise web.HTTPError(404, "Sign-in is through JupyterHub: open this page again to sign in there.")
 
     def get(self) -> None:
-        self.render_page("signin.html", next=safe_next(self.get_argument("next", ""), self.base), error=None)
+        target = safe_next(self.get_argument("next", ""), self.base)
+        hub = self.settings.get(HUB_SETTING)
+        if hub is not None:  # the hub signs people in; its OAuth callback brings them back to target
+            self.redirect(hub.sign_in_url(self, target))
+            return
+        self.render_page("signin.html", next=target, error=None)
 
     async def post(self) -> None:
         target = safe_next(self.get_body_argument("next", ""), self.base)
@@ -92,9 +99,11 @@ class SignOutHandler(LearningHandler):
     """POST signs out (a GET would let any page sign a visitor out with an image tag)."""
 
     def get(self) -> None:
-        self.render_page("signout.html")
+        hub = self.settings.get(HUB_SETTING)
+        self.render_page("signout.html", hub_sign_out=hub.hub_sign_out_url if hub is not None else None)
 
     def post(self) -> None:
         sign_out(self)
-        self.redirect(self.base)
+        # Signed in through a hub, the hub's own session goes on: the page says how to end that too.
+        self.redirect(self.base + ("signout" if self.settings.get(HUB_SETTING) is not None else ""))
 
