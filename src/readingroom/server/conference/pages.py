@@ -22,6 +22,7 @@ from tornado import web
 
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
+from readingroom.server.conference.recordings import RECORD_SETTING
 from readingroom.server.conference.sessions import Conference, Conferences
 from readingroom.server.base import CASE_ID, PlainHandler, base_of, public_base, template_environment
 from readingroom.server.stages import render_stage
@@ -81,7 +82,7 @@ class FollowerPageHandler(_ConferencePage):
         ticket = self.get_argument("ticket", "")
         if conference.participant_of(ticket) is None:
             raise web.HTTPError(403, BAD_TICKET)
-        self.page("follower", {"session": conference.id, "ticket": ticket})
+        self.page("follower", {"session": conference.id, "ticket": ticket}, recorded=self.settings.get(RECORD_SETTING))
 
 
 class JoinPageHandler(PlainHandler):
@@ -95,7 +96,8 @@ class JoinPageHandler(PlainHandler):
         wanted = "".join(ch for ch in code.upper() if ch.isalnum())[:6]
         self.set_header("Cache-Control", "no-store")
         page = self.environment.get_template("conference/join.html")
-        self.finish(page.render(base=base_of(self), code=wanted, body_class="rr-join-page"))
+        self.finish(page.render(base=base_of(self), code=wanted, body_class="rr-join-page",
+                                recorded=self.settings.get(RECORD_SETTING)))
 
 
 class ConferenceStageHandler(_ConferencePage):
