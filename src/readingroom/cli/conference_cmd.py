@@ -101,6 +101,27 @@ def resume(
     _announce(server, base, conference, qr)
 
 
+@conference_app.command()
+def export(
+    session: Annotated[int, typer.Argument(help="The conference session id (in its links, and in "
+                                           "`readingroom records attendance`).", show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder to write recording.ogg (the voice as Opus) and "
+                                      "timeline.json (chapters and events, t in seconds from the recording's start) "
+                                      "into.", show_default=False)],
+    recordings: RecordingsOption = None,
+) -> None:
+    """Write a recorded session's voice (Opus in OGG) and its timeline (JSON) into a folder."""
+    from readingroom.server.conference import recordings as kept
+    from readingroom.server.conference import replay
+
+    recording = replay.load(recordings or kept.default_root(), session)
+    with progress_bar("Encoding the voice as Opus") as update:
+        written = replay.export(recording, out, update)
+    sys.stdout.write("".join(f"{path}\n" for path in written))
+    if recording.voice is None:
+        sys.stdout.write(f"Session {session} has no voice recorded: its timeline alone was written\n")
+
+
 def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: str, journal: Path | None,
             public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None,
             recording: list[str]):

@@ -118,8 +118,11 @@ class ConferenceStageHandler(_ConferencePage):
     async def get(self, session: str, number: str) -> None:
         conference = self.conference(session)
         k = int(number)
-        case_id = self._allowed_case(conference, k)
-        entry = next((e for e in conference.agenda if e["case"] == case_id), None)
+        await self.send_stage(conference.agenda, self._allowed_case(conference, k), k)
+
+    async def send_stage(self, agenda: list[dict], case_id: str, k: int) -> None:
+        """Stage ``k`` of the agenda's case ``case_id``, once the caller has checked it may be read."""
+        entry = next((e for e in agenda if e["case"] == case_id), None)
         card = await self.catalog.checked_by_id(case_id) if entry else None
         if card is None:
             raise web.HTTPError(404, "That case is not on this conference's agenda.")

@@ -29,7 +29,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from readingroom.errors import InputError
 from readingroom.server.conference.recordings import NOT_RECORDED, TIMELINE, session_folder
+from readingroom.server.conference.replay_audio import opus_copy
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, Outgoing
 
 log = logging.getLogger("readingroom.conference")
@@ -194,7 +196,7 @@ class Timelines:
         if timeline.ended:
             with self._lock:
                 self._open.pop(conference.id, None)
-            self._in_thread(timeline.close)
+            self._in_thread(lambda: self._finish(timeline))
 
     def _timeline(self, conference) -> Timeline:
         path = session_folder(self.root, conference.id) / TIMELINE
@@ -205,6 +207,15 @@ class Timelines:
             self._thread = threading.Thread(target=self._flush_loop, name="readingroom-timelines", daemon=True)
             self._thread.start()
         return timeline
+
+    @staticmethod
+    def _finish(timeline: Timeline) -> None:
+        """The session ended: its timeline is written, and its voice made ready for replay (if Janus is done)."""
+        timeline.close()
+        try:
+            opus_copy(timeline.path.parent)
+        except InputError as error:  # made on demand later, once Janus has finished the file
+            log.warning("conference: %s", error)
 
     def _mark_not_recorded(self, session_id: int) -> None:
         if session_id in self._marked:
