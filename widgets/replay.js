@@ -98,10 +98,11 @@ function showPoll(p) {
   else $("poll-results").replaceChildren(el("p", { textContent: `${results.marked || 0} places marked on the image.` }));
 }
 
+let answeredShown = null;
 function showAnswered(n) {
-  const list = $("answered");
-  if (list.children.length === n && n) return;
-  list.replaceChildren(...(n ? answered.slice(0, n).map((e) => el("li", { className: "rr-answered" },
+  if (n === answeredShown) return;
+  answeredShown = n;
+  $("answered").replaceChildren(...(n ? answered.slice(0, n).map((e) => el("li", { className: "rr-answered" },
     el("p", { className: "rr-q-text", textContent: e.question })))
     : [el("li", { className: "rr-empty", textContent: "None yet at this point." })]));
 }
@@ -122,7 +123,7 @@ function update() {
   const text = `${clockText(now)} of ${clockText(total)}`;
   seek.setAttribute("aria-valuetext", text);
   $("clock").textContent = text;
-  play.textContent = clock.paused ? "Play" : "Pause";
+  play.textContent = clock.paused ? "Play recording" : "Pause recording";
   showMoment(indexAt(now));
   highlightChapter(now);
 }
