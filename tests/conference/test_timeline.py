@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 import signal
 
+import pytest
+
+from readingroom.errors import InputError
+from readingroom.server.conference import replay
+from readingroom.server.conference.room import PARTICIPANTS
 from readingroom.server.conference.recordings import NOT_RECORDED, TIMELINE, session_folder
-from readingroom.server.conference.timeline import read_timeline
+from readingroom.server.conference.timeline import VIEW_SPACING, Timeline, read_timeline
 from tests.conference.conftest import request, start_conference, wait_for
 
 ASKER = "Dr Quentin Asker"
@@ -104,3 +109,44 @@ def test_no_record_keeps_no_timeline_and_participants_are_not_told_it_is_recorde
     finally:
         live.server.stop()
     assert not (folder / TIMELINE).exists()
+
+
+# ---- the writer alone (no server): thinning, a refusing disk, what a replay refuses to load ----
+
+def views(timeline: Timeline, frames: range, start: float, step: float) -> None:
+    for frame in frames:
+        message = {"type": "view", "seq": frame, "view": {"case": "c0ffee0001", "series": 0, "frame": frame}, "t": None}
+        timeline.observe([(PARTICIPANTS, message)], start + frame * step)
+
+
+def test_a_scroll_is_thinned_to_about_ten_views_a_second_and_its_last_view_is_kept(tmp_path):
+    timeline = Timeline(tmp_path / TIMELINE, 100.0, 7)
+    views(timeline, range(120), 100.0, 1 / 60)  # two seconds of scrolling at 60 views a second
+    timeline.close()
+    kept = [e for e in read_timeline(tmp_path / TIMELINE) if e["kind"] == "view"]
+    assert 18 <= len(kept) <= 22
+    assert kept[-1]["view"]["frame"] == 119
+    assert all(b["t"] - a["t"] >= VIEW_SPACING - 1e-9 for a, b in zip(kept, kept[1:]))
+
+
+def test_a_disk_that_refuses_the_timeline_delays_it_and_loses_nothing(tmp_path, caplog):
+    blocked = tmp_path / "recordings"
+    blocked.write_text("a file where the folder should be")  # as a full or read-only disk, the write fails
+    timeline = Timeline(blocked / "session-7" / TIMELINE, 100.0, 7)
+    views(timeline, range(3), 100.0, 1.0)
+    timeline.flush()
+    assert "cannot write the timeline" in caplog.text
+    blocked.unlink()  # the disk takes writes again
+    views(timeline, range(3, 5), 100.0, 1.0)
+    timeline.close()
+    events = read_timeline(blocked / "session-7" / TIMELINE)
+    assert events[0] == {"t": 100.0, "kind": "start", "session": 7}
+    assert [e["view"]["frame"] for e in events if e["kind"] == "view"] == [0, 1, 2, 3, 4]
+
+
+def test_a_session_started_with_no_record_cannot_be_replayed_or_exported(tmp_path):
+    folder = session_folder(tmp_path, 7)
+    folder.mkdir()
+    (folder / NOT_RECORDED).touch()
+    with pytest.raises(InputError, match=r"^session 7 was not recorded \(it was started with --no-record\)$"):
+        replay.load(tmp_path, 7)

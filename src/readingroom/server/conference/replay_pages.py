@@ -60,9 +60,10 @@ class Replays:
                                 "once it has ended.")
         return session
 
-    def recording(self, session_id: int) -> replay.Recording:
+    async def recording(self, session_id: int) -> replay.Recording:
+        """The session's recording, read off the event loop (an hour's timeline is megabytes of JSON)."""
         try:
-            return replay.load(self.root, session_id)
+            return await IOLoop.current().run_in_executor(None, replay.load, self.root, session_id)
         except InputError:
             raise web.HTTPError(404, "This conference was not recorded, so it cannot be replayed.") from None
 
@@ -111,7 +112,7 @@ class ReplayPageHandler(_ReplayHandler):
     async def get(self, session_id: str) -> None:
         user = self.signed_in()
         session = self.replays.session(int(session_id))
-        recording = self.replays.recording(session.id)
+        recording = await self.replays.recording(session.id)
         agenda = await self.replays.agenda(session)
         base = base_of(self)
         module = self.replays.module_for(session)
@@ -170,7 +171,7 @@ class ReplayStageHandler(ConferenceStageHandler):
         case_id, k = self.get_argument("case", ""), int(number)
         if not re.fullmatch(CASE_ID, case_id):
             raise web.HTTPError(400, "Missing or malformed case= (the case's public id).")
-        if k > self.replays.recording(session.id).revealed().get(case_id, -1):
+        if k > (await self.replays.recording(session.id)).revealed().get(case_id, -1):
             raise web.HTTPError(403, "That stage was not revealed during this conference.")
         await self.send_stage(await self.replays.agenda(session), case_id, k)
 

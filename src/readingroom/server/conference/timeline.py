@@ -89,14 +89,14 @@ class Timeline:
         self.path = path
         self.seen = _Seen()
         self.ended = False
+        self._start = json.dumps({"t": started_at, "kind": "start", "session": session_id})  # heads a new file
         self._lines: list[str] = []
         self._view: dict | None = None  # the latest view, held while the presenter scrolls
         self._view_written_at = float("-inf")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the buffer: the event loop adds, a flush takes
+        self._writing = threading.Lock()  # the file: the flushing thread, or the server stopping
         self._file = None
         self._refused = False
-        if not path.exists() or path.stat().st_size == 0:  # a resumed session appends to its timeline
-            self._add({"t": started_at, "kind": "start", "session": session_id})
 
     def observe(self, outgoing: Outgoing, now: float) -> None:
         for event in events_of(outgoing, self.seen, now):
@@ -130,6 +130,10 @@ class Timeline:
 
     def flush(self) -> None:
         """Write what is buffered (the flushing thread, or the server stopping); on a refusing disk, keep it for later."""
+        with self._writing:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             self._release_view()
             lines, self._lines = self._lines, []
@@ -139,6 +143,8 @@ class Timeline:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  (open while the session runs)
+                if self._file.tell() == 0:  # a resumed session appends to the timeline it had
+                    self._file.write(f"{self._start}\n")
             self._file.write("".join(f"{line}\n" for line in lines))
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -158,8 +164,9 @@ class Timeline:
             self._refused = True
 
     def close(self) -> None:
-        self.flush()
-        self._close_file()
+        with self._writing:
+            self._flush()
+            self._close_file()
 
     def _close_file(self) -> None:
         if self._file is not None:
