@@ -23,7 +23,12 @@ from typer.testing import CliRunner
 from readingroom.cli import app
 from readingroom.records import RecordsStore
 from readingroom.server.case_pages import RUN_TIMEOUT
-from readingroom.server.conference.recordings import TIMELINE, VOICE, VOICE_STARTED, session_folder
+from readingroom.server.conference.recordings import (
+    TIMELINE,
+    VOICE,
+    VOICE_STARTED,
+    session_folder,
+)
 from readingroom.server.conference.timeline import read_timeline
 from tests.accessibility import assert_passes_axe
 from tests.conference.conftest import MODULE, Live, request, start_conference, wait_for
@@ -171,9 +176,9 @@ def test_export_of_a_session_without_recording_is_one_line_and_writes_nothing(re
     result = CliRunner().invoke(app, ["conference", "export", "424242", "-o", str(out),
                                       "--recordings", str(recorded.recordings)])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+    assert result.output.strip().splitlines() == [(
         f"error: session 424242: no recording in {recorded.recordings}; check the session id (readingroom records "
-        "attendance lists them) or give the folder with --recordings"]
+        "attendance lists them) or give the folder with --recordings")]
     assert not out.exists()
 
 

@@ -3,6 +3,7 @@ and their results, answered questions, start and end; never a participant's name
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 
@@ -10,8 +11,12 @@ import pytest
 
 from readingroom.errors import InputError
 from readingroom.server.conference import replay
+from readingroom.server.conference.recordings import (
+    NOT_RECORDED,
+    TIMELINE,
+    session_folder,
+)
 from readingroom.server.conference.room import PARTICIPANTS
-from readingroom.server.conference.recordings import NOT_RECORDED, TIMELINE, session_folder
 from readingroom.server.conference.timeline import VIEW_SPACING, Timeline, read_timeline
 from tests.conference.conftest import request, start_conference, wait_for
 
@@ -126,7 +131,7 @@ def test_a_scroll_is_thinned_to_about_ten_views_a_second_and_its_last_view_is_ke
     kept = [e for e in read_timeline(tmp_path / TIMELINE) if e["kind"] == "view"]
     assert 18 <= len(kept) <= 22
     assert kept[-1]["view"]["frame"] == 119
-    assert all(b["t"] - a["t"] >= VIEW_SPACING - 1e-9 for a, b in zip(kept, kept[1:]))
+    assert all(b["t"] - a["t"] >= VIEW_SPACING - 1e-9 for a, b in itertools.pairwise(kept))
 
 
 def test_a_disk_that_refuses_the_timeline_delays_it_and_loses_nothing(tmp_path, caplog):

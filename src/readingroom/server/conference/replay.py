@@ -56,14 +56,8 @@ class Recording:
                 cases.append(event["case"])
             if kind not in CHAPTER_KINDS:
                 continue
-            number = cases.index(event["case"]) + 1 if "case" in event and event["case"] in cases else len(cases)
-            title = {
-                "case": lambda: f"Case {number}",
-                "reveal": lambda: f"Case {number}: stage {event['stage'] + 1} revealed",
-                "poll_open": lambda: f"Poll: {event['poll']['prompt']}",
-                "poll_closed": lambda: f"Poll results: {event['results']['prompt']}",
-            }[kind]()
-            chapters.append({"t": max(0.0, event["t"]), "kind": kind, "title": title})
+            number = cases.index(event["case"]) + 1 if event.get("case") in cases else len(cases)
+            chapters.append({"t": max(0.0, event["t"]), "kind": kind, "title": _chapter_title(event, number)})
         return chapters
 
     def revealed(self) -> dict[str, int]:
@@ -79,6 +73,17 @@ class Recording:
         """What ``conference export`` writes as timeline.json."""
         return {"session": self.session, "started_at": self.started_at, "duration": round(self.duration, 3),
                 "voice": self.voice is not None, "chapters": self.chapters, "events": self.events}
+
+
+def _chapter_title(event: dict, case_number: int) -> str:
+    kind = event["kind"]
+    if kind == "case":
+        return f"Case {case_number}"
+    if kind == "reveal":
+        return f"Case {case_number}: stage {event['stage'] + 1} revealed"
+    if kind == "poll_open":
+        return f"Poll: {event['poll']['prompt']}"
+    return f"Poll results: {event['results']['prompt']}"
 
 
 def load(root: Path, session: int) -> Recording:

@@ -30,7 +30,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from readingroom.errors import InputError
-from readingroom.server.conference.recordings import NOT_RECORDED, TIMELINE, session_folder
+from readingroom.server.conference.recordings import (
+    NOT_RECORDED,
+    TIMELINE,
+    session_folder,
+)
 from readingroom.server.conference.replay_audio import opus_copy
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, Outgoing
 
