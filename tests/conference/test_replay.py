@@ -46,6 +46,7 @@ class Recorded:
     folder: Path
     learner: int
     agenda: list[dict]
+    follow_url: str  # a participant's page, after the end
 
     def replay_path(self) -> str:
         return f"/readingroom/conference/{self.live.session}/replay"
@@ -113,7 +114,7 @@ def recorded(tmp_path_factory):
             urllib.request.urlopen(f"{live.server.url}cases/{entry['case']}/", timeout=RUN_TIMEOUT).close()
         with RecordsStore(records_url) as store:
             learner = store.add_participant("Dr Replay Learner", username="learner", password="replay-learner-pw")
-        yield Recorded(live, recordings, folder, learner.id, agenda)
+        yield Recorded(live, recordings, folder, learner.id, agenda, participant.joined["follow_url"])
     finally:
         live.server.stop()
 
@@ -207,6 +208,23 @@ def seek_by_keyboard(page, seconds: int) -> None:
     for _ in range(seconds):
         page.keyboard.press("ArrowRight")
     expect(seek).to_have_value(str(seconds))
+
+
+def test_a_participant_finds_the_replay_where_the_conference_ended(browser, recorded):
+    context = browser.new_context()
+    try:
+        name, value = recorded.cookie().split("=", 1)
+        context.add_cookies([{"name": name, "value": value, "url": recorded.live.base}])
+        page = context.new_page()
+        follow_url = recorded.follow_url
+        page.goto(follow_url if follow_url.startswith("http") else recorded.live.base + follow_url)
+        expect(page.locator("#status")).to_have_text("The conference has ended.")
+        link = page.get_by_role("link", name="Watch its replay")
+        link.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Conference replay")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_the_replay_plays_the_voice_with_the_views_in_step(browser, recorded):

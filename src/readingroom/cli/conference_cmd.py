@@ -119,7 +119,8 @@ def export(
         written = replay.export(recording, out, update)
     sys.stdout.write("".join(f"{path}\n" for path in written))
     if recording.voice is None:
-        sys.stdout.write(f"Session {session} has no voice recorded: its timeline alone was written\n")
+        sys.stdout.write(f"Session {session} has no voice recorded with it (voice.wav and voice.json): its timeline "
+                         "alone was written\n")
 
 
 def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: str, journal: Path | None,

@@ -82,7 +82,8 @@ class FollowerPageHandler(_ConferencePage):
         ticket = self.get_argument("ticket", "")
         if conference.participant_of(ticket) is None:
             raise web.HTTPError(403, BAD_TICKET)
-        self.page("follower", {"session": conference.id, "ticket": ticket}, recorded=self.settings.get(RECORD_SETTING))
+        self.page("follower", {"session": conference.id, "ticket": ticket}, recorded=self.settings.get(RECORD_SETTING),
+                  session=conference.id)
 
 
 class JoinPageHandler(PlainHandler):
