@@ -183,6 +183,21 @@ def test_export_of_a_session_without_recording_is_one_line_and_writes_nothing(re
     assert not out.exists()
 
 
+def test_export_of_a_broken_voice_is_one_line_and_leaves_nothing_half_written(tmp_path):
+    folder = session_folder(tmp_path / "recordings", 5)
+    folder.mkdir(parents=True)
+    (folder / TIMELINE).write_text(json.dumps({"t": 100.0, "kind": "start", "session": 5}) + "\n")
+    (folder / VOICE).write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")  # as Janus leaves it when killed mid-write
+    (folder / VOICE_STARTED).write_text(json.dumps({"started_at": 100.0}))
+    out = tmp_path / "export"
+    result = CliRunner().invoke(app, ["conference", "export", "5", "-o", str(out), "--recordings",
+                                      str(tmp_path / "recordings")])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith(f"error: {folder / VOICE}: the voice recording cannot be read")
+    assert list(out.iterdir()) == []
+
+
 # ---- the page, in Chromium ----
 
 def open_replay(browser, recorded, **options):
