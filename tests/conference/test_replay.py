@@ -31,7 +31,7 @@ from readingroom.server.conference.recordings import (
 )
 from readingroom.server.conference.timeline import read_timeline
 from tests.accessibility import assert_passes_axe
-from tests.conference.conftest import MODULE, Live, request, start_conference, wait_for
+from tests.conference.conftest import CASE, CASES, MODULE, Live, request, start_conference, wait_for
 
 VOICE_SECONDS = 20
 CHANGE_AT = 10.0  # the presenter's window change, in seconds from the start of the voice
@@ -196,6 +196,16 @@ def test_export_of_a_broken_voice_is_one_line_and_leaves_nothing_half_written(tm
     assert len(result.output.strip().splitlines()) == 1
     assert result.output.startswith(f"error: {folder / VOICE}: the voice recording cannot be read")
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["serve", str(CASES)], ["conference", "start", CASE, f"--cases={CASES}"]])
+def test_a_recordings_folder_that_is_a_file_is_one_line_before_anything_starts(tmp_path, command):
+    taken = tmp_path / "recordings"
+    taken.write_text("not a folder")
+    result = CliRunner().invoke(app, [*command, f"--recordings={taken}"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"error: --recordings {taken}: not a folder; give the folder keeping the "
+                                     "sessions' recordings")
 
 
 # ---- the page, in Chromium ----
