@@ -31,7 +31,15 @@ from readingroom.server.conference.recordings import (
 )
 from readingroom.server.conference.timeline import read_timeline
 from tests.accessibility import assert_passes_axe
-from tests.conference.conftest import CASE, CASES, MODULE, Live, request, start_conference, wait_for
+from tests.conference.conftest import (
+    CASE,
+    CASES,
+    MODULE,
+    Live,
+    request,
+    start_conference,
+    wait_for,
+)
 
 VOICE_SECONDS = 20
 CHANGE_AT = 10.0  # the presenter's window change, in seconds from the start of the voice
