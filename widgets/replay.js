@@ -157,7 +157,8 @@ function highlightChapter(now) {
   chapterButtons.forEach((b, i) => b.setAttribute("aria-current", String(i === current)));
 }
 
-if (config.heartbeat) readingroomTimeOnTask(config.heartbeat, config.xsrf, () => !clock.paused); // eslint-disable-line no-undef
+// Self-study time on the module while the replay plays (readingroomTimeOnTask: learning/time_on_task.js, in the page).
+if (config.heartbeat) readingroomTimeOnTask(config.heartbeat, config.xsrf, () => !clock.paused);
 update();
 
 window.rrReplay = { model, clock, get shown() { return shown; } };

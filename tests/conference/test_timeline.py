@@ -55,6 +55,9 @@ def test_a_conference_writes_what_everyone_saw_and_nothing_of_who(tmp_path):
         participant.send({"type": "ask", "text": QUESTION})
         question = presenter.next("questions")["questions"][0]["id"]
         presenter.send({"type": "answered", "question": question})
+        signed_in = {"Cookie": live.signed_in_cookie(participant.joined["participant"])}
+        status, body = request(live.server.port, "GET", f"/readingroom/conference/{live.session}/replay", headers=signed_in)
+        assert status == 409 and "still live" in body  # a replay opens once the session has ended
         presenter.send({"type": "end"})
         wait_for(lambda: "end" in kinds(folder / TIMELINE), "the timeline's end")
     finally:
@@ -111,6 +114,13 @@ def test_no_record_keeps_no_timeline_and_participants_are_not_told_it_is_recorde
         presenter = live.presenter()
         presenter.send(view(presenter.welcome["agenda"][0]["case"]))
         wait_for(lambda: (folder / NOT_RECORDED).exists(), "the not-recorded marker")
+        status, joined = live.join("Dr Late Viewer")
+        presenter.send({"type": "end"})
+        replay_page = f"/readingroom/conference/{live.session}/replay"
+        signed_in = {"Cookie": live.signed_in_cookie(joined["participant"])}
+        status, body = wait_for(lambda: (answer := request(live.server.port, "GET", replay_page, headers=signed_in))[0]
+                                != 409 and answer, "the session's end")
+        assert status == 404 and "was not recorded" in body
     finally:
         live.server.stop()
     assert not (folder / TIMELINE).exists()
