@@ -109,8 +109,8 @@ class Hub:
 
 
 class Hubs:
-    """One hub per live conference; records go through the conferences' durable writer, what happens into the
-    sessions' timelines (for replay)."""
+    """One hub per live conference; records go through the conferences' durable writer, and what the rooms send
+    out into the sessions' timelines (for replay)."""
 
     def __init__(self, conferences: Conferences, timelines: Timelines) -> None:
         self.conferences, self.records, self.durable = conferences, conferences.records, conferences.durable
