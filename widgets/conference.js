@@ -198,6 +198,17 @@ export class Stages {
     return this.queue;
   }
 
+  /** Show stages 0..``stage`` and no later one (a replay seeking back before a reveal). */
+  showOnly(caseId, stage) {
+    this.queue = this.queue.then(() => {
+      if (caseId !== this.caseId || stage >= this.shown) return this.fetchUpTo(caseId, stage);
+      this.target.querySelectorAll(".rr-stage-html").forEach((node) => { if (Number(node.dataset.stage) > stage) node.remove(); });
+      this.shown = stage + 1;
+      return undefined;
+    });
+    return this.queue;
+  }
+
   async fetchUpTo(caseId, stage) {
     if (caseId !== this.caseId) { this.caseId = caseId; this.shown = 0; this.target.replaceChildren(); }
     while (this.shown <= stage) {

@@ -248,7 +248,10 @@ function onMessage(msg) {
   else if (msg.type === "questions") drawQuestions($("questions"), msg.questions || [], upvoteButton);
   else if (msg.type === "saved" || msg.type === "unsaved") onAnswerKept(msg, msg.type === "saved");
   else if (msg.type === "pong" && link.rtt !== null) $("rtt").textContent = `${link.rtt} ms`;
-  if (msg.type === "ended" || (msg.type === "welcome" && msg.ended)) { state.ended = true; link.stop(); onStatus("closed"); }
+  if (msg.type === "ended" || (msg.type === "welcome" && msg.ended)) {
+    state.ended = true; link.stop(); onStatus("closed");
+    if ($("replay-link")) $("replay-link").hidden = false; // a recorded session: its replay, for later
+  }
 }
 
 window.rrConference = {

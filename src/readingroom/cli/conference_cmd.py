@@ -18,7 +18,7 @@ import typer
 
 from readingroom.cli.app import app
 from readingroom.cli.progress import progress_bar
-from readingroom.cli.serve_cmd import proxy_arguments, public_address
+from readingroom.cli.serve_cmd import proxy_arguments, public_address, recording_arguments
 from readingroom.errors import InputError
 
 conference_app = typer.Typer(no_args_is_help=True,
@@ -42,6 +42,12 @@ PublicUrlOption = Annotated[str, typer.Option(
     "e.g. https://rr.hospital.org (default http://IP:PORT).")]
 QrOption = Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for "
                                                "slides); default conference-<CODE>.png here.")]
+RecordingsOption = Annotated[Path | None, typer.Option(
+    "--recordings", help="Folder keeping each session's recording (timeline and voice) for replay and export; "
+    "default ~/.local/share/readingroom/recordings.")]
+NoRecordOption = Annotated[bool, typer.Option(
+    "--no-record", help="Keep no recording of this session (no replay, no export); otherwise participants are told "
+    "it is recorded.")]
 TrustedProxyOption = Annotated[list[str] | None, typer.Option(
     "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
     "from it are X-Forwarded-For and X-Forwarded-Proto believed (limits per client, Secure cookies over https).")]
@@ -55,6 +61,7 @@ def start(
     cases: CasesOption = None, curriculum: CurriculumOption = None, port: PortOption = 8866,
     ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
     public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
+    recordings: RecordingsOption = None, no_record: NoRecordOption = False,
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code.
 
@@ -62,7 +69,8 @@ def start(
     reopened instead, with the same code and links.
     """
     what, cases, curriculum = _named(what, cases, curriculum)
-    server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what)
+    server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what,
+                           recording_arguments(recordings, no_record))
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     crashed = next((s for s in server.conferences.recovered if s.ref == what), None)
     with progress_bar("Encoding the images") as update:
@@ -82,18 +90,42 @@ def resume(
     cases: CasesOption = None, curriculum: CurriculumOption = None, port: PortOption = 8866,
     ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
     public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
+    recordings: RecordingsOption = None, no_record: NoRecordOption = False,
 ) -> None:
     """Reopen a conference this server ran, with the same join code, presenter link and participants' links."""
     server, base = _server(cases or Path("cases"), curriculum, port, ip, records, journal, public_url, qr,
-                           trusted_proxy, None)
+                           trusted_proxy, None, recording_arguments(recordings, no_record))
     with progress_bar("Encoding the images") as update:
         conference = server.conferences.resume(session, progress=update)
     sys.stdout.write(f"Resumed session {conference.id}: the same code and links as before\n")
     _announce(server, base, conference, qr)
 
 
+@conference_app.command()
+def export(
+    session: Annotated[int, typer.Argument(help="The conference session id (in its links, and in "
+                                           "`readingroom records attendance`).", show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder to write recording.ogg (the voice as Opus) and "
+                                      "timeline.json (chapters and events, t in seconds from the recording's start) "
+                                      "into.", show_default=False)],
+    recordings: RecordingsOption = None,
+) -> None:
+    """Write a recorded session's voice (Opus in OGG) and its timeline (JSON) into a folder."""
+    from readingroom.server.conference import recordings as kept
+    from readingroom.server.conference import replay
+
+    recording = replay.load(recordings or kept.default_root(), session)
+    with progress_bar("Encoding the voice as Opus") as update:
+        written = replay.export(recording, out, update)
+    sys.stdout.write("".join(f"{path}\n" for path in written))
+    if recording.voice is None:
+        sys.stdout.write(f"Session {session} has no voice recorded with it (voice.wav and voice.json): its timeline "
+                         "alone was written\n")
+
+
 def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: str, journal: Path | None,
-            public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None):
+            public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None,
+            recording: list[str]):
     """The serving app, initialised (crashed sessions closed) but not listening yet; options checked first."""
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
@@ -124,7 +156,7 @@ def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: s
         "--ServeVoila.pool_size=0",  # followers and case pages need no kernel; a live notebook starts one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
         *([f"--ServeVoila.journal={journal.resolve()}"] if journal else []),
-        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies,
+        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies, *recording,
     ])
     return server, base
 

@@ -55,6 +55,20 @@ def proxy_arguments(given: list[str] | None) -> list[str]:
     return [f"--ServeVoila.trusted_proxies={network}" for network in trusted_networks(given or [])]
 
 
+def recording_arguments(recordings: Path | None, no_record: bool) -> list[str]:
+    """``--recordings`` and ``--no-record`` checked (one line when the folder cannot be used), as the app's options."""
+    arguments = ["--ServeVoila.record=False"] if no_record else []
+    if recordings is None:
+        return arguments
+    if recordings.exists() and not recordings.is_dir():
+        raise InputError(f"--recordings {recordings}: not a folder; give the folder keeping the sessions' recordings")
+    try:
+        recordings.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--recordings {recordings}: cannot create it ({error.strerror}); give a writable folder") from None
+    return [*arguments, f"--ServeVoila.recordings_dir={recordings.resolve()}"]
+
+
 @app.command()
 def serve(
     cases: Annotated[Path, typer.Argument(help="Folder holding the cases (cases/<slug>/case.ipynb).")] = Path("cases"),
@@ -95,6 +109,11 @@ def serve(
         "from it are X-Forwarded-For and X-Forwarded-Proto believed: the limits on wrong codes and passwords then "
         "count each client, and cookies are Secure when the proxy says https.",
     )] = None,
+    recordings: Annotated[Path | None, typer.Option(
+        "--recordings", help="Folder keeping each conference's recording (timeline and voice), replayed at "
+        "/readingroom/conference/<id>/replay; default ~/.local/share/readingroom/recordings.")] = None,
+    no_record: Annotated[bool, typer.Option(
+        "--no-record", help="Record no conference started here (no replay, no export).")] = False,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -121,6 +140,7 @@ def serve(
     if curriculum is not None and not curriculum.is_dir():
         raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
     proxies = proxy_arguments(trusted_proxy)
+    recording = recording_arguments(recordings, no_record)
     from readingroom.curriculum import find_modules
     from readingroom.server.learning import curriculum_folder
     from readingroom.server.serve_app import ServeVoila
@@ -136,5 +156,5 @@ def serve(
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []), *hub,
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
-        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []),
+        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []), *recording,
     ])

@@ -27,8 +27,11 @@ from readingroom.records.journal import Journal, journal_path
 from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
+from readingroom.server.conference import recordings
+from readingroom.server.conference.recordings import RECORD_SETTING, RECORDINGS_SETTING
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
+from readingroom.server.conference.timeline import Timelines
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
@@ -113,6 +116,12 @@ class ServeVoila(ReadingroomVoila):
                            "from these are X-Forwarded-For (who the client is, for the limits on wrong codes and "
                            "passwords) and X-Forwarded-Proto (https: cookies are then Secure) believed. "
                            "Example: --ServeVoila.trusted_proxies=127.0.0.1")
+    recordings_dir = Unicode("", config=True, help="Where each conference's recording is kept (a folder per session: "
+                             "the timeline, the voice, its Opus copy for replay); share it between processes serving "
+                             "one site; default ~/.local/share/readingroom/recordings. "
+                             "Example: --ServeVoila.recordings_dir=/srv/readingroom/recordings")
+    record = Bool(True, config=True, help="Record conferences (their timeline and voice) for replay and export; "
+                  "participants are told a session is recorded. Example: --ServeVoila.record=False")
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -137,10 +146,15 @@ class ServeVoila(ReadingroomVoila):
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
         self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
                                        self.modules)
+        self.timelines = Timelines(self.recordings_root, self.record)
         for session in self.conferences.recover():
             self.log.warning("readingroom: conference session %d was left open by a crash; closed at its last "
                              "activity, %s (resume it with: readingroom conference resume %d)",
                              session.id, session.ends_at.isoformat(timespec="seconds"), session.id)
+
+    @property
+    def recordings_root(self) -> Path:
+        return Path(self.recordings_dir) if self.recordings_dir else recordings.default_root()
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -149,6 +163,7 @@ class ServeVoila(ReadingroomVoila):
 
     def stop(self) -> None:
         self.conferences.close_all()  # attendance and session ends are recorded before the process goes
+        self.timelines.close()  # and the timelines end and are written
         self.durable.close()  # a last try to put the journal into the store; what is left waits for the next start
         self.case_pages.stop()  # a case still running at start-up would keep its kernel, and the process, alive
         self.dicom_jobs.stop()
@@ -175,6 +190,8 @@ class ServeVoila(ReadingroomVoila):
         settings[HUB_SETTING] = self.hub
         settings[PUBLIC_URL_SETTING] = self.public_url
         settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
+        settings[RECORDINGS_SETTING] = self.recordings_root
+        settings[RECORD_SETTING] = self.record
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)
@@ -192,7 +209,7 @@ class ServeVoila(ReadingroomVoila):
                                     on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
-                                 self.case_pages)
+                                 self.case_pages, self.timelines)
         budget = KernelBudget(self.max_live_kernels or default_cap())
         self.log.info("readingroom: live case pages may hold %d kernel(s) at once", budget.cap)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,

@@ -22,6 +22,7 @@ from tornado import web
 
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
+from readingroom.server.conference.recordings import RECORD_SETTING
 from readingroom.server.conference.sessions import Conference, Conferences
 from readingroom.server.base import CASE_ID, PlainHandler, base_of, public_base, template_environment
 from readingroom.server.stages import render_stage
@@ -81,7 +82,8 @@ class FollowerPageHandler(_ConferencePage):
         ticket = self.get_argument("ticket", "")
         if conference.participant_of(ticket) is None:
             raise web.HTTPError(403, BAD_TICKET)
-        self.page("follower", {"session": conference.id, "ticket": ticket})
+        self.page("follower", {"session": conference.id, "ticket": ticket}, recorded=self.settings.get(RECORD_SETTING),
+                  session=conference.id)
 
 
 class JoinPageHandler(PlainHandler):
@@ -95,7 +97,8 @@ class JoinPageHandler(PlainHandler):
         wanted = "".join(ch for ch in code.upper() if ch.isalnum())[:6]
         self.set_header("Cache-Control", "no-store")
         page = self.environment.get_template("conference/join.html")
-        self.finish(page.render(base=base_of(self), code=wanted, body_class="rr-join-page"))
+        self.finish(page.render(base=base_of(self), code=wanted, body_class="rr-join-page",
+                                recorded=self.settings.get(RECORD_SETTING)))
 
 
 class ConferenceStageHandler(_ConferencePage):
@@ -116,8 +119,11 @@ class ConferenceStageHandler(_ConferencePage):
     async def get(self, session: str, number: str) -> None:
         conference = self.conference(session)
         k = int(number)
-        case_id = self._allowed_case(conference, k)
-        entry = next((e for e in conference.agenda if e["case"] == case_id), None)
+        await self.send_stage(conference.agenda, self._allowed_case(conference, k), k)
+
+    async def send_stage(self, agenda: list[dict], case_id: str, k: int) -> None:
+        """Stage ``k`` of the agenda's case ``case_id``, once the caller has checked it may be read."""
+        entry = next((e for e in agenda if e["case"] == case_id), None)
         card = await self.catalog.checked_by_id(case_id) if entry else None
         if card is None:
             raise web.HTTPError(404, "That case is not on this conference's agenda.")

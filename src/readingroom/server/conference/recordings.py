@@ -14,6 +14,10 @@ VOICE = "voice.wav"  # the AudioBridge's mix of every speaker, as Janus writes i
 VOICE_STARTED = "voice.json"  # {"started_at": epoch seconds}: when Janus began writing, to put audio and timeline in step
 TIMELINE = "timeline.jsonl"  # one JSON object a line: {"t": epoch seconds, "kind": ..., ...}
 NOT_RECORDED = "not-recorded"  # present when the session was started with --no-record
+RECORDING = "recording.ogg"  # voice.wav as Opus in OGG at speech bitrate: what replay streams and export writes
+
+RECORDINGS_SETTING = "readingroom.recordings"  # tornado setting: the root (a Path) of every session's folder
+RECORD_SETTING = "readingroom.record"  # tornado setting: False when started with --no-record
 
 
 def default_root() -> Path:

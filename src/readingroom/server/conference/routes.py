@@ -5,19 +5,21 @@ from __future__ import annotations
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.join import JoinHandler, wrong_code_limiter
-from readingroom.server.conference.pages import page_routes
+from readingroom.server.conference.pages import SESSION, page_routes
+from readingroom.server.conference.replay_pages import Replays, replay_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
+from readingroom.server.conference.timeline import Timelines
 from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
 from readingroom.server.base import template_environment
 from readingroom.server.handlers import route_base
 
 
 def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, secret: bytes,
-                      case_pages: CasePages) -> list[tuple]:
-    """The tornado rules for live conferences under ``base_url``."""
+                      case_pages: CasePages, timelines: Timelines) -> list[tuple]:
+    """The tornado rules for live conferences and their replays under ``base_url``."""
     base = route_base(base_url)
-    hubs = Hubs(conferences)
+    hubs = Hubs(conferences, timelines)
     educator = {"hubs": hubs, "environment": template_environment()}
     root = f"{base}readingroom/conference"
     return [
@@ -25,4 +27,6 @@ def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog,
         (rf"{root}/join", JoinHandler, {"hubs": hubs, "wrong_codes": wrong_code_limiter(), "base": base}),
         (rf"{root}/new", NewConferenceHandler, educator),
         (rf"{root}/start", StartConferenceHandler, educator),
-    ] + page_routes(base, conferences, catalog, secret, case_pages)
+    ] + page_routes(base, conferences, catalog, secret, case_pages) + replay_routes(
+        rf"{root}/{SESSION}", Replays(conferences, timelines.root), educator["environment"],
+        {"conferences": conferences, "catalog": catalog, "secret": secret, "case_pages": case_pages})

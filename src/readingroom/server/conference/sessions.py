@@ -162,6 +162,14 @@ class Conferences:
             self._by_id[conference.id] = conference
         return conference
 
+    def agenda_of(self, session: ConferenceSession) -> list[dict]:
+        """A session's agenda, live or past (its series found in the frame cache, or encoded again): for its replay."""
+        live = self._by_id.get(session.id)
+        if live is not None:
+            return live.agenda
+        _, slugs = self.resolve(session.ref)
+        return self._agenda(slugs, None)
+
     def by_id(self, session_id: int) -> Conference | None:
         return self._by_id.get(session_id)
 

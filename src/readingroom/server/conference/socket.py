@@ -45,6 +45,7 @@ from readingroom.server.conference.messages import (
 )
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.sessions import Conference, Conferences, record_key
+from readingroom.server.conference.timeline import Timelines
 
 log = logging.getLogger("readingroom.conference")
 
@@ -108,10 +109,12 @@ class Hub:
 
 
 class Hubs:
-    """One hub per live conference; records go through the conferences' durable writer."""
+    """One hub per live conference; records go through the conferences' durable writer, and what the rooms send
+    out into the sessions' timelines (for replay)."""
 
-    def __init__(self, conferences: Conferences) -> None:
+    def __init__(self, conferences: Conferences, timelines: Timelines) -> None:
         self.conferences, self.records, self.durable = conferences, conferences.records, conferences.durable
+        self.timelines = timelines
         self._hubs: dict[int, Hub] = {}
         self._records_status: dict | None = None
         self._watcher: PeriodicCallback | None = None
@@ -243,6 +246,7 @@ class ConferenceSocket(WebSocketHandler):
             log.warning("conference %s: dropped a message from %s: %s", self.conference.id, sender, reason)
             return
         hub = self.hubs.hub(self.conference)
+        self.hubs.timelines.observe(self.conference, outgoing)  # where the room changed: written once, not per reader
         hub.deliver(self, outgoing)
         if message["type"] == "end":
             self.hubs.conferences.end(self.conference)
