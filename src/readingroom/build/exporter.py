@@ -24,7 +24,8 @@ from pathlib import Path
 
 from nbconvert.exporters import Exporter
 
-from readingroom.build.cases import frame_blobs, run_case
+from readingroom.build.cases import run_case
+from readingroom.build.offline import frame_blobs
 from readingroom.build.keys import hashed_key, question_salt
 from readingroom.errors import InputError
 from readingroom.frames.cache import FrameCache, default_cache_dir

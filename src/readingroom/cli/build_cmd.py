@@ -21,6 +21,10 @@ def build(
     = Path("cases"),
     curriculum: Annotated[Path | None, typer.Option(
         "--curriculum", help="Folder of curriculum modules; default: curriculum/ next to the cases folder.")] = None,
+    server: Annotated[str, typer.Option(
+        "--server", help="Your readingroom server, e.g. https://rr.example.org: the pages send learners' answers and "
+        "time there (they sign in there; serve it with --site-origin <this site's origin>). Without it the site is "
+        "self-study only.")] = "",
 ) -> None:
     """Write a static site: catalog, case pages (staged reveal, questions checked in the page) and module pages.
 
@@ -29,7 +33,7 @@ def build(
     from readingroom.build import build as build_site
     from readingroom.build import plan
 
-    site_plan = plan(cases, curriculum or cases.parent / "curriculum", names or ())
+    site_plan = plan(cases, curriculum or cases.parent / "curriculum", names or (), server=server)
     with progress_bar("building") as update:
         done = []
         update(0, len(site_plan.cases))

@@ -60,6 +60,10 @@ def serve(
         "from it are X-Forwarded-For and X-Forwarded-Proto believed: the limits on wrong codes and passwords then "
         "count each client, and cookies are Secure when the proxy says https.",
     )] = None,
+    site_origin: Annotated[list[str] | None, typer.Option(
+        "--site-origin", help="Origin of a static site built with `readingroom build --server` that sends its "
+        "learners' answers and time here, e.g. https://teaching.hospital.org; repeat for several. No other site may.",
+    )] = None,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -79,6 +83,9 @@ def serve(
     if curriculum is not None and not curriculum.is_dir():
         raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
     proxies = proxy_arguments(trusted_proxy)
+    from readingroom.server.learning.offline_records import site_origins
+
+    origins = sorted(site_origins(site_origin or []))  # one line on a typo, before Jupyter starts
     from readingroom.curriculum import find_modules
     from readingroom.server.learning import curriculum_folder
     from readingroom.server.serve_app import ServeVoila
@@ -95,4 +102,5 @@ def serve(
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
         *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []),
+        *(f"--ServeVoila.site_origins={origin}" for origin in origins),
     ])

@@ -34,7 +34,8 @@ from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.inflow.drafts import default_inbox
 from readingroom.server.inbox import inbox_routes
-from readingroom.server.learning import curriculum_folder, learning_routes
+from readingroom.server.learning import curriculum_folder, learning_routes, offline_routes
+from readingroom.server.learning.offline_records import SITE_ORIGINS_SETTING, site_origins
 from readingroom.server.live_kernels import KernelBudget, default_cap
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
 from readingroom.server.log_scrub import keep_secrets_out_of_logs
@@ -107,6 +108,10 @@ class ServeVoila(ReadingroomVoila):
                            "passwords) and X-Forwarded-Proto (https: cookies are then Secure) believed. "
                            "Example: --ServeVoila.trusted_proxies=127.0.0.1")
 
+    site_origins = List(Unicode(), config=True, help="Origins of static sites (readingroom build --server) whose "
+                        "pages send their learners' records here, with the sign-in cookie (CORS for these only). "
+                        "Example: --ServeVoila.site_origins=https://teaching.hospital.org")
+
     def initialize(self, argv=None):
         super().initialize(argv)
         keep_secrets_out_of_logs(self.log)  # presenter links and tickets travel in URLs
@@ -162,6 +167,7 @@ class ServeVoila(ReadingroomVoila):
         settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
         settings[PUBLIC_URL_SETTING] = self.public_url
         settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
+        settings[SITE_ORIGINS_SETTING] = site_origins(self.site_origins)
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)
@@ -185,6 +191,8 @@ class ServeVoila(ReadingroomVoila):
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
                                self.case_pages, budget, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
+        ours += offline_routes(self.server_url or self.base_url, self.records, self.modules, self.catalog,
+                               self.case_pages, self._secret, FrameCache(self.frame_cache or default_cache_dir()))
         ours += inbox_routes(self.server_url or self.base_url, Path(self.inbox_dir) if self.inbox_dir else default_inbox(),
                              Path(self.root_dir), self.records)
         return ours + super().init_handlers()

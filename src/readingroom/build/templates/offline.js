@@ -1,6 +1,7 @@
-// "Save for offline" on a module page: stores the module's pages, scripts, stages and frames in
-// the cache the service worker (sw.js) answers from, showing progress and the space used, and
-// marks <html data-rr-offline="ready"> once all is stored. "Remove offline copy" frees it.
+// "Save for offline" on a module page, on a static site and on `readingroom serve` alike: stores
+// the module's pages, scripts, stages and frames (the host's list of them) in the cache the
+// service worker (sw.js) answers from, showing progress and the space used, and marks
+// <html data-rr-offline="ready"> once all is stored. "Remove offline copy" frees it.
 (() => {
   const config = JSON.parse(document.getElementById("rr-offline-config").textContent);
   const root = new URL(config.root, location.href);
@@ -41,6 +42,11 @@
       }
     }
     await Promise.all([worker(), worker(), worker(), worker()]);
+    // A link the server answers with a redirect (a module's case link records the case as opened):
+    // offline, the worker answers it with the same redirect, to the saved page.
+    for (const [url, target] of Object.entries(list.aliases || {})) {
+      await cache.put(new URL(url, root).href, Response.redirect(new URL(target, root).href, 302));
+    }
     // The worker comes last: it answers only from what is stored, and the copy is whole by now.
     await navigator.serviceWorker.register(config.worker);
     await navigator.serviceWorker.ready;

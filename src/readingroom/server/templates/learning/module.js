@@ -1,7 +1,27 @@
-// Module page: time on task (time_on_task.js), and the saved step in view.
+// Module page: time on task (time_on_task.js), the saved step in view, and with no connection
+// the pre-/post-test and the evaluation kept in the outbox (outbox.js) until they can be sent.
 (() => {
   const config = window.READINGROOM_MODULE;
-  readingroomTimeOnTask(config.heartbeat, config.xsrf);
+  readingroomTimeOnTask(config.heartbeat, config.xsrf, config.module);
+
+  const KINDS = { "pre-form": ["test", "pre"], "post-form": ["test", "post"], "evaluation-form": ["evaluation", null] };
+  for (const [id, [kind, test]] of Object.entries(KINDS)) {
+    const form = document.getElementById(id);
+    if (!form) continue;
+    form.addEventListener("submit", async (event) => {
+      if (navigator.onLine !== false || !window.readingroomOutbox) return;  // online: the form posts as ever
+      event.preventDefault();
+      const answers = {};
+      for (const [name, value] of new FormData(form)) {
+        if (name !== "_xsrf" && value !== "") answers[name] = /^\d+$/.test(value) ? Number(value) : value;
+      }
+      await window.readingroomOutbox.add({ kind, module: config.module, answers, ...(test ? { test } : {}) });
+      form.querySelector("button[type=submit]").disabled = true;
+      const kept = Object.assign(document.createElement("p"), { className: "ok", role: "status",
+        textContent: "Kept on this device: it is sent, and scored, when the connection returns." });
+      form.after(kept);
+    });
+  }
 
   // Back from a case page: a page restored from the back/forward cache would show that case unopened.
   window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
