@@ -79,8 +79,9 @@ def test_a_module_saved_on_serve_works_offline_and_its_records_land_once(browser
 
     context.set_offline(True)
     windowed = 0
-    for slug in module_cases():
-        page.goto(f"{served.url}modules/{MODULE}/cases/{public_id(slug)}")  # the module's own link, from the copy
+    for number, slug in enumerate(module_cases(), start=1):
+        page.goto(f"{served.url}modules/{MODULE}")  # the saved copy: every case a link, opened in order
+        page.get_by_role("link", name=f"Case {number}", exact=True).click()  # the module's own link
         expect(page).to_have_url(re.compile(rf"/cases/{public_id(slug)}/\?module={MODULE}$"))
         viewer = page.locator(VIEWER).first
         expect(viewer).to_have_attribute("data-tier", "lossless", timeout=30_000)

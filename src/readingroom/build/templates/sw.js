@@ -25,9 +25,20 @@ async function saved(request, ignoreSearch) {
   return undefined;
 }
 
-async function pageFirstFromNetwork(request) {
+/** A saved page fetched again online replaces its copy (a module page then shows the progress made). */
+async function refresh(request, response) {
+  for (const name of (await caches.keys()).filter((n) => n.startsWith(PREFIX))) {
+    const cache = await caches.open(name);
+    if (await cache.match(request)) await cache.put(request, response.clone());
+  }
+}
+
+async function pageFirstFromNetwork(event) {
+  const { request } = event;
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    if (response.ok && !response.redirected) event.waitUntil(refresh(request, response.clone()));
+    return response;
   } catch (error) {
     return (await saved(request, true)) || Response.error();
   }
@@ -37,7 +48,7 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   if (request.mode === "navigate") {
-    event.respondWith(pageFirstFromNetwork(request));
+    event.respondWith(pageFirstFromNetwork(event));
   } else {
     event.respondWith(saved(request, false).then((found) => found || fetch(request)));
   }

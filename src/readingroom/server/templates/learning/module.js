@@ -4,6 +4,18 @@
   const config = window.READINGROOM_MODULE;
   readingroomTimeOnTask(config.heartbeat, config.xsrf, config.module);
 
+  // Offline, this page is the copy saved earlier: every case is a link, opened in order from the copy,
+  // and each opening is sent (in that order) once online, where the server checks the order again.
+  const linkCases = () => {
+    if (navigator.onLine !== false) return;
+    for (const label of document.querySelectorAll("[data-rr-offline-link]")) {
+      label.replaceWith(Object.assign(document.createElement("a"), { href: label.dataset.rrOfflineLink,
+                                                                     textContent: label.textContent }));
+    }
+  };
+  linkCases();
+  window.addEventListener("offline", linkCases);
+
   const KINDS = { "pre-form": ["test", "pre"], "post-form": ["test", "post"], "evaluation-form": ["evaluation", null] };
   for (const [id, [kind, test]] of Object.entries(KINDS)) {
     const form = document.getElementById(id);
