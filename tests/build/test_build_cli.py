@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 from tests.build.conftest import run_build
+from tests.servers import jupyter_env
 
 
 def digests(folder) -> set[str]:
@@ -73,3 +76,19 @@ def test_a_case_failing_the_phi_checks_is_refused_when_named_and_left_out_otherw
     assert "left out lymph-node-with-hilar-vascularity" in everything.stdout
     assert len(list((tmp_path / "all").glob("cases/*/index.html"))) == 1
     assert "12345678" not in "".join(p.read_text(errors="replace") for p in (tmp_path / "all").rglob("*.html"))
+
+
+def test_a_server_or_site_origin_that_is_no_address_is_one_line(cases_copy, tmp_path):
+    done = run_build(tmp_path, "-o", str(tmp_path / "site"), "--server", "rr.example.org", cases=cases_copy)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --server rr.example.org: give the address of your readingroom server, e.g. https://rr.example.org"]
+    assert not (tmp_path / "site").exists()
+    env = jupyter_env(tmp_path, tmp_path / "frame-cache", "serve")
+    served = subprocess.run([sys.executable, "-m", "readingroom", "serve", str(cases_copy),
+                             "--site-origin", "https://teaching.hospital.org/site/"],
+                            env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert served.returncode == 2
+    assert served.stderr.strip().splitlines() == [
+        "error: --site-origin 'https://teaching.hospital.org/site/' is not an origin: give scheme, host and port only, "
+        "e.g. https://teaching.hospital.org"]

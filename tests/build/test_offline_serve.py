@@ -124,6 +124,27 @@ def test_a_module_saved_on_serve_works_offline_and_its_records_land_once(browser
             return r.json(); }""", body)
         assert reply["refused"] == [] and len(reply["landed"]) == len(json.loads(body)["records"])
     assert len(answers_of(served, person)) == len(module_cases())
+
+    # The module page fetched again online replaces the saved copy: offline, it offers the post-test,
+    # which is kept on the device and scored by the server once the connection is back.
+    page.goto(f"{served.url}modules/{MODULE}")
+    expect(page.locator("#post-form")).to_be_visible()
+    page.wait_for_function(f"""async () => {{
+        const copy = await (await caches.open("readingroom-offline-{MODULE}")).match(location.href);
+        return Boolean(copy) && (await copy.text()).includes('id="post-form"'); }}""")
+    context.set_offline(True)
+    page.reload()
+    for question in load_module().post_test:
+        page.check(f"#post-form input[name='{question.id}'][value='{question.answer}']")
+    page.locator("#post-form button[type=submit]").click()
+    expect(page.get_by_text("Kept on this device")).to_be_visible()
+    assert violations(page, "post-test kept offline") == []
+    with RecordsStore(served.records_url) as store:
+        assert store.test_attempts(person.id, MODULE, "post") == []
+    context.set_offline(False)
+    expect(page.locator("html")).to_have_attribute("data-rr-outbox", "sent", timeout=30_000)
+    with RecordsStore(served.records_url) as store:
+        assert [a.passed for a in store.test_attempts(person.id, MODULE, "post")] == [True]
     assert errors == []
     context.close()
 

@@ -6,6 +6,10 @@ folder of any static host (``python -m http.server``, nginx, object storage). No
 points at another host, and no file under ``cases/`` is copied: frames are the encoded
 tiers, the same content-addressed blobs the server sends.
 
+Built with a ``server`` (``--server``), its pages send learners' answers and time on task to
+that readingroom server's records (``outbox.js``; the server allows the site's origin with
+``--site-origin``); without one the site is self-study only and its module pages say so.
+
 A rebuild redoes only what changed: each case's version is the digest of its files' bytes
 and of the renderer (templates, front-end modules, page code); a case whose version and
 files are unchanged is not run again. What was built is kept beside the site

@@ -43,3 +43,8 @@ def build(
         out_console.print(f"left out {slug}: it fails the de-identification checks ({problems[0]})", markup=False)
     out_console.print(f"{output}: {len(site_plan.cases)} case(s), {len(site_plan.modules)} module(s); "
                       f"{len(report.built)} built, {len(report.unchanged)} unchanged", markup=False)
+    if site_plan.server:
+        out_console.print(f"answers and time on task go to {site_plan.server}: serve it with --site-origin "
+                          "<the origin this site is served from>", markup=False)
+    else:
+        out_console.print("self-study only: no --server, so the site records no answers, tests or credit", markup=False)

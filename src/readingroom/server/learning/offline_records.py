@@ -61,11 +61,11 @@ class Refused(Exception):
 def site_origins(configured: Iterable[str]) -> frozenset[str]:
     """The configured origins, checked: ``scheme://host[:port]``, nothing after it."""
     origins = set()
-    for origin in configured:
-        origin = origin.strip().rstrip("/")
+    for given in configured:
+        origin = given.strip().rstrip("/")  # browsers send it without the slash
         scheme, _, rest = origin.partition("://")
         if scheme not in ("http", "https") or not rest or "/" in rest or "?" in rest or "#" in rest:
-            raise InputError(f"--site-origin {origin!r} is not an origin: give scheme, host and port only, "
+            raise InputError(f"--site-origin {given!r} is not an origin: give scheme, host and port only, "
                              "e.g. https://teaching.hospital.org")
         origins.add(origin)
     return frozenset(origins)
