@@ -90,5 +90,5 @@ def test_a_server_or_site_origin_that_is_no_address_is_one_line(cases_copy, tmp_
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert served.returncode == 2
     assert served.stderr.strip().splitlines() == [
-        "error: --site-origin 'https://teaching.hospital.org/site/' is not an origin: give scheme, host and port only, "
-        "e.g. https://teaching.hospital.org"]
+        ("error: --site-origin 'https://teaching.hospital.org/site/' is not an origin: give scheme, host and port only, "
+         "e.g. https://teaching.hospital.org")]

@@ -14,7 +14,6 @@ from readingroom.server.learning.steps import Standing
 from tests.browser.accessibility import violations
 from tests.build.conftest import MODULE, REPO, TRAINEE
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.servers import wait_for
 
 pytestmark = pytest.mark.browser
 VIEWER = "[data-rr-viewer]"

@@ -22,7 +22,13 @@ import urllib.parse
 from tornado import web
 
 from readingroom.build.keys import hashed_key, question_salt
-from readingroom.build.offline import FRAMES, OFFLINE_TEMPLATES, WORKER, frame_blobs, listing
+from readingroom.build.offline import (
+    FRAMES,
+    OFFLINE_TEMPLATES,
+    WORKER,
+    frame_blobs,
+    listing,
+)
 from readingroom.frames.cache import FrameCache
 from readingroom.server.case_pages import CasePage, CasePages
 from readingroom.server.catalog import Card, Catalog, public_id

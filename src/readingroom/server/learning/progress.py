@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from readingroom.curriculum import Module, award_earned, check_answers, check_evaluation, score
+from readingroom.curriculum import (
+    Module,
+    award_earned,
+    check_answers,
+    check_evaluation,
+    score,
+)
 from readingroom.errors import InputError
 from readingroom.records import Participant, RecordsStore, TestKind
 from readingroom.server.learning.steps import Standing
