@@ -100,3 +100,39 @@ def test_tests_time_and_evaluation_sent_later_are_scored_and_credited_once(serve
         assert [c.quarter_hours for c in store.certificates(participant.id, MODULE)] == [1]  # 16 minutes
     assert send([{"key": "a-wrong-kind", "kind": "delete-everything", "module": MODULE}])["refused"][0]["reason"] \
         .startswith("not a record this server takes")
+
+
+def test_an_answer_whose_reply_was_lost_is_sent_again_and_stored_once(browser, served, linked_site):
+    """The server stored the answer but its reply never came back (the link dropped): the browser sends it
+    again later, and the server's records still hold it once."""
+    person = {"display_name": "Dr Lost Reply", "username": "lostreply", "password": "the reply never arrived"}
+    with RecordsStore(served.records_url) as store:
+        participant = store.add_participant(**person)
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, served, person["username"], person["password"])
+    lost = []
+
+    def drop_reply(route):
+        if route.request.method == "POST" and not lost:
+            route.fetch()  # it reaches the server ...
+            lost.append(route.request.post_data)
+            route.abort("connectionreset")  # ... and its reply is lost
+        else:
+            route.continue_()
+
+    page.route(f"{served.url}readingroom/records", drop_reply)
+    slug = module_cases()[2]
+    page.goto(f"{linked_site.site}cases/{public_id(slug)}/")
+    expect(page.locator("[data-rr-viewer]").first).to_have_attribute("data-tier", "lossless", timeout=60_000)
+    question = page.locator("[data-rr-question]").first
+    question.locator("input").first.check()
+    with page.expect_event("requestfailed", lambda r: r.url == f"{served.url}readingroom/records"):
+        question.get_by_role("button", name="Submit").click()
+    expect(page.locator("html")).to_have_attribute("data-rr-outbox", "waiting")
+    assert lost and [a.case_slug for a in answers_of(served, participant)] == [slug]  # stored, not acknowledged
+
+    page.reload()  # the next page load sends what waits
+    expect(page.locator("html")).to_have_attribute("data-rr-outbox", "sent", timeout=30_000)
+    assert [a.case_slug for a in answers_of(served, participant)] == [slug]
+    context.close()
