@@ -25,7 +25,9 @@
   }
 
   async function save() {
-    const list = await (await fetch(config.list, { cache: "no-store" })).json();
+    const reply = await fetch(config.list, { cache: "no-store" });
+    if (!reply.ok) throw new Error(reply.status === 403 ? "sign in again first" : `the server answered ${reply.status}`);
+    const list = await reply.json();
     const cache = await caches.open(cacheName);
     const bar = $("rr-offline-progress");
     bar.max = list.bytes;
