@@ -1,6 +1,7 @@
 """A case page is the same bytes whether `serve` sends it or `build` writes it, apart from where its
 later stages and its answers' scores come from, where its records go (a site built without --server
-keeps none), and the widget ids, which each run of a case draws afresh."""
+keeps none), whether frames come in bundles (not from a static host), and the widget ids, which each
+run of a case draws afresh."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.servers import Server, free_port, jupyter_env
 HEAD_CT = "chronic-subdural-haematoma-with-mass-effect"
 CONFIG = re.compile(r'(<script id="rr-case-page" type="application/json">)(.*?)(</script>)', re.DOTALL)
 REVEAL = re.compile(r' data-key="[^"]*" data-stages="[^"]*"')
+NO_BUNDLES = ', "frameBundles": false'  # a static host has each frame as its own file, never a bundle
 RECORDS = re.compile(r'<p class="rr-outbox"[^>]*></p>|<script data-rr-records="([^"]*)">.*?</script>', re.DOTALL)
 WIDGET_ID = re.compile(r"\b[0-9a-f]{32}\b")  # widget ids; frame digests, the same in both, are numbered alike
 
@@ -24,7 +26,7 @@ WIDGET_ID = re.compile(r"\b[0-9a-f]{32}\b")  # widget ids; frame digests, the sa
 def comparable(page: str) -> tuple[str, dict]:
     """The page with its stage source, scoring and records taken out, and widget ids numbered in order of appearance."""
     records = [m.group(1) for m in RECORDS.finditer(page) if m.group(1)]
-    page, numbered = RECORDS.sub("", REVEAL.sub("", page)), {}
+    page, numbered = RECORDS.sub("", REVEAL.sub("", page)).replace(NO_BUNDLES, ""), {}
     page = WIDGET_ID.sub(lambda m: numbered.setdefault(m.group(0), f"widget-{len(numbered)}"), page)
     config = json.loads(CONFIG.search(page).group(2))
     where = {k: config.pop(k) for k in ("answers", "offline_keys", "keys") if k in config}

@@ -83,7 +83,8 @@ def write_case(card: Card, run: CaseRun, cases_dir: Path, environment: jinja2.En
     files.append(site.write(f"{stages_folder(card)}/index.html", b""))  # no listing of the stage files
     keys = {model_id: hashed_key(key, question_salt(card.version, model_id)) for model_id, key in run.keys.items()}
     page = case_page_html(environment, run, stages_url=f"{PAGE_BASE}{stages_folder(card)}/{{key}}.json",
-                          first_key=next_key, scoring={"keys": keys}, records=records)
+                          first_key=next_key, scoring={"keys": keys}, records=records,
+                          frame_bundles=False)
     files.append(site.write(f"cases/{card.id}/index.html", page.encode()))
     files.append(site.write(f"readingroom/thumbnails/{card.id}-{card.version}.jpg",
                             render_thumbnail(cases_dir / card.slug / "images")))

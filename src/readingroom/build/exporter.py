@@ -79,7 +79,7 @@ def single_page(notebook: dict, folder: Path, frames: FrameCache | None = None) 
     frames = frames or FrameCache(default_cache_dir())
     keys = {model_id: hashed_key(key, question_salt(card.version, model_id)) for model_id, key in run.keys.items()}
     page = case_page_html(template_environment(), run, stages_url="data:application/json;base64,{key}",
-                          first_key=_stage_chain(run), scoring={"keys": keys})
+                          first_key=_stage_chain(run), scoring={"keys": keys}, frame_bundles=False)
     return _self_contained(page, _frames_json(run, frames))
 
 

@@ -208,7 +208,7 @@ def read_run(card: Card, ran: dict) -> CaseRun:
 
 
 def case_page_html(environment: jinja2.Environment, run: CaseRun, *, stages_url: str,
-                   first_key: str | None, scoring: dict, records: str = "") -> str:
+                   first_key: str | None, scoring: dict, records: str = "", frame_bundles: bool = True) -> str:
     """The unknown's page: stage 0's cells, a slot for each of its widgets, their state.
 
     The one renderer of case pages: what ``serve`` sends and ``build`` writes differs only in
@@ -216,7 +216,8 @@ def case_page_html(environment: jinja2.Environment, run: CaseRun, *, stages_url:
     and the ``first_key`` that opens stage 1) and how answers are scored (``scoring``: the
     server's ``answers`` URL, or salted answer ``keys`` checked in the page) and where the
     records a learner makes go (``records``: the server's records URL, where answers made
-    offline are sent; empty on a static site with no server, which records nothing). Every
+    offline are sent; empty on a static site with no server, which records nothing) and
+    whether frames come in bundles (``frame_bundles``: a static host has single files only). Every
     other URL is relative to the page, at ``<site>/cases/<id>/`` in both. A live case's page
     says that its interactive parts are pictures here. Records name a question by its
     place in the case (``questions``), since widget ids differ from one run to the next.
@@ -224,7 +225,7 @@ def case_page_html(environment: jinja2.Environment, run: CaseRun, *, stages_url:
     config = {"widgets": run.widgets, "case": run.notebook.metadata[STAGES_KEY]["case_id"],
               "questions": list(run.keys), **scoring}
     return environment.get_template("case_page.html").render(
-        base=PAGE_BASE, records=records, version=modules_version(), case=run.notebook.metadata.get("readingroom", {}),
+        base=PAGE_BASE, records=records, frame_bundles=frame_bundles, version=modules_version(), case=run.notebook.metadata.get("readingroom", {}),
         cells=stage_html(run.notebook, 0, _slots(run.widgets)), reveal=run.notebook.metadata[STAGES_KEY],
         stages_url=stages_url, first_key=first_key, config_json=json.dumps(config).replace("</", "<\\/"),
         without_kernel=bool(run.live_reason))
