@@ -9,8 +9,6 @@
     readingroomTimeOnTask(null, "", module);
   }
   // The module page's link records the case as opened; offline, or on a static site, the outbox does.
-  if (outbox && (!xsrf || navigator.onLine === false)) {
-    const page = document.getElementById("rr-case-page");
-    outbox.add({ kind: "open", module, case: JSON.parse(page.textContent).case });
-  }
+  const opened = location.pathname.match(/\/cases\/([0-9a-f]{10})\/$/);
+  if (outbox && opened && (!xsrf || navigator.onLine === false)) outbox.add({ kind: "open", module, case: opened[1] });
 })();
