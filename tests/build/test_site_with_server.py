@@ -81,13 +81,13 @@ def test_tests_time_and_evaluation_sent_later_are_scored_and_credited_once(serve
 
     right = {q.id: q.answer for q in module.post_test}
     steps = [{"key": "pre-test-0001", "kind": "test", "module": MODULE, "test": "pre",
-              "answers": {q.id: 0 for q in module.pre_test}},
+              "choices": {q.id: 0 for q in module.pre_test}},
              *({"key": f"open-case-000{n}", "kind": "open", "module": MODULE, "case": public_id(slug)}
                for n, slug in enumerate(module.cases)),
              *({"key": f"time-on-task-{n:02}", "kind": "time", "module": MODULE, "seconds": 60} for n in range(16)),
-             {"key": "post-test-0001", "kind": "test", "module": MODULE, "test": "post", "answers": right},
+             {"key": "post-test-0001", "kind": "test", "module": MODULE, "test": "post", "choices": right},
              {"key": "evaluation-01", "kind": "evaluation", "module": MODULE,
-              "answers": {"quality": 4, "objectives-met": 0, "practice-change": "Fewer repeat scans", "free-of-bias": 0}}]
+              "choices": {"quality": 4, "objectives-met": 0, "practice-change": "Fewer repeat scans", "free-of-bias": 0}}]
     for _ in range(2):
         reply = send(steps)
         assert reply["refused"] == [] and reply["landed"] == [step["key"] for step in steps]

@@ -1,4 +1,4 @@
-// Records a learner makes with no connection (answers, time on task, tests, evaluations) wait in
+// Records a learner makes with no connection (question choices, time on task, tests, evaluations) wait in
 // this browser's IndexedDB, which survives closing it, and are sent to the readingroom server
 // (this script's data-rr-records URL) on every page load, when the connection returns, and as they
 // are made. Each carries a key made here; the server stores a key once, so a record sent twice

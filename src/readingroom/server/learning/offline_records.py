@@ -6,7 +6,7 @@ POST ``{"records": [{"key", "kind", ...}]}`` with up to :data:`MAX_RECORDS` reco
   here against the case's own key, whatever the page said;
 - ``time``: ``module``, ``seconds`` of time on task (at most a heartbeat's worth);
 - ``open``: ``module``, ``case``: the case counts as opened (cases open in order);
-- ``test``: ``module``, ``test`` (pre or post), ``answers``; ``evaluation``: ``module``, ``answers``:
+- ``test``: ``module``, ``test`` (pre or post), ``choices``; ``evaluation``: ``module``, ``choices``:
   the module's steps as its page's forms take them (:mod:`.progress`), so post-tests are scored
   and credit awarded as they are online.
 
@@ -166,11 +166,11 @@ class RecordsHandler(PlainHandler):
                 self.store.record_offline_time(user.id, module.name, float(seconds), now, idempotency_key=key)
             elif kind == "open":
                 progress.open_case(self.store, user, module, str(record.get("case")), now)
-            elif kind == "test" and record.get("test") in ("pre", "post") and isinstance(record.get("answers"), dict):
-                progress.take_test(self.store, user, module, record["test"], record["answers"], now, idempotency_key=key)
-            elif kind == "evaluation" and isinstance(record.get("answers"), dict):
+            elif kind == "test" and record.get("test") in ("pre", "post") and isinstance(record.get("choices"), dict):
+                progress.take_test(self.store, user, module, record["test"], record["choices"], now, idempotency_key=key)
+            elif kind == "evaluation" and isinstance(record.get("choices"), dict):
                 try:
-                    progress.submit_evaluation(self.store, user, module, record["answers"], now, idempotency_key=key)
+                    progress.submit_evaluation(self.store, user, module, record["choices"], now, idempotency_key=key)
                 except CreditNotEarned:
                     pass  # the evaluation is recorded; credit comes once the rest is done, as online
             else:

@@ -23,11 +23,11 @@
     form.addEventListener("submit", async (event) => {
       if (navigator.onLine !== false || !window.readingroomOutbox) return;  // online: the form posts as ever
       event.preventDefault();
-      const answers = {};
+      const choices = {};
       for (const [name, value] of new FormData(form)) {
-        if (name !== "_xsrf" && value !== "") answers[name] = /^\d+$/.test(value) ? Number(value) : value;
+        if (name !== "_xsrf" && value !== "") choices[name] = /^\d+$/.test(value) ? Number(value) : value;
       }
-      await window.readingroomOutbox.add({ kind, module: config.module, answers, ...(test ? { test } : {}) });
+      await window.readingroomOutbox.add({ kind, module: config.module, choices, ...(test ? { test } : {}) });
       form.querySelector("button[type=submit]").disabled = true;
       const kept = Object.assign(document.createElement("p"), { className: "ok", role: "status",
         textContent: "Kept on this device: it is sent, and scored, when the connection returns." });
