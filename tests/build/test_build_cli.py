@@ -16,7 +16,8 @@ def digests(folder) -> set[str]:
 
 
 def summary(done) -> str:
-    return done.stdout.strip().splitlines()[-1]
+    """The line saying what was built (after it, where the pages' records go)."""
+    return next(line for line in done.stdout.splitlines() if " case(s), " in line)
 
 
 def test_rebuild_redoes_only_the_case_that_changed(cases_copy, tmp_path):
@@ -24,6 +25,7 @@ def test_rebuild_redoes_only_the_case_that_changed(cases_copy, tmp_path):
     first = run_build(tmp_path, "-o", str(site), cases=cases_copy)
     assert first.returncode == 0, first.stderr
     assert summary(first).endswith("2 case(s), 0 module(s); 2 built, 0 unchanged")
+    assert first.stdout.strip().splitlines()[-1] == "self-study only: no --server, so the site records no answers, tests or credit"
     pages = sorted(p.relative_to(site) for p in site.glob("cases/*/index.html"))
     assert len(pages) == 2
 
