@@ -2,8 +2,9 @@
 // widget's saved state in the page; here every Viewer, Question and viewer link is mounted
 // from it through the same model interface the kernel hosts give (get/set/on/off/
 // save_changes/send). Viewers work entirely in the browser; a Question's answer is scored by
-// the server, which alone holds the key, or, on a static site (readingroom build), here against
-// a salted hash of it, the answer and explanation arriving with the next stage.
+// the server, which alone holds the key, or, on a static site (readingroom build) and in a copy
+// saved for offline, here against a salted hash of it, the answer and explanation arriving with
+// the next stage; an answer checked here is kept for the server's records (outbox.js).
 
 import { render as renderViewer } from "./viewer.js";
 import { render as renderQuestion } from "./question.js";
@@ -67,24 +68,51 @@ function xsrf() {
 }
 
 async function checkOnServer(model, choice) {
-  const reply = await fetch(config.answers, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf() },
-    body: JSON.stringify({ question: model.id, choice }),  // the server counts the attempts
-  });
+  let reply;
+  try {
+    reply = await fetch(config.answers, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf() },
+      body: JSON.stringify({ question: model.id, choice }),  // the server counts the attempts
+    });
+  } catch (_) {
+    return checkOffline(model, choice);  // no connection: a copy saved for offline checks it here
+  }
   const found = await reply.json().catch(() => ({}));
   if (!reply.ok) throw new Error(found.error || `the server answered ${reply.status}`);
   return found;
 }
 
-function checkInPage(model, choice) {
+let offlineKeys = null;
+/** A module saved for offline holds the case's salted keys (the service worker answers from the copy). */
+async function checkOffline(model, choice) {
+  offlineKeys ||= fetch(config.offline_keys).then((reply) => {
+    if (!reply.ok) throw new Error("no connection, and this case is not saved for offline");
+    return reply.json();
+  }).catch((error) => { offlineKeys = null; throw error; });
+  const found = checkInPage(model, choice, await offlineKeys);
+  if (found.result.hint) found.result.hint = "Checked on this device with no connection; the explanation needs one.";
+  return found;
+}
+
+function checkInPage(model, choice, keys) {
   const used = (model.get("attempts_used") || 0) + 1;
-  return { result: checkHere(config.keys[model.id], choice, used), attempts_used: used, response: choice };
+  const found = { result: checkHere(keys[model.id], choice, used), attempts_used: used, response: choice };
+  keep(model, choice);
+  return found;
+}
+
+/** An answer checked in the page goes to the readingroom server's records, now or once online. */
+function keep(model, choice) {
+  if (!window.readingroomOutbox) return;  // a static site built without --server: self-study, nothing recorded
+  const module = new URLSearchParams(location.search).get("module");
+  window.readingroomOutbox.add({ kind: "answer", case: config.case, question: config.questions.indexOf(model.id),
+                                 choice, ...(module ? { module } : {}) });
 }
 
 async function answer(model, choice) {
   try {
-    const found = config.keys ? checkInPage(model, choice) : await checkOnServer(model, choice);
+    const found = config.keys ? checkInPage(model, choice, config.keys) : await checkOnServer(model, choice);
     model.set("attempts_used", found.attempts_used);
     model.set("response", found.response);
     model.set("result", found.result);

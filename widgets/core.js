@@ -57,12 +57,14 @@ const TYPED = {
 
 /** The Jupyter/Voila base URL of this page ("/" on a plain page). */
 export function pageBaseUrl() {
-  const el = document.getElementById("jupyter-config-data");
-  let base = "/";
-  if (el) {
-    try { base = JSON.parse(el.textContent || "{}").baseUrl || "/"; } catch (_) { /* keep "/" */ }
-  }
+  const base = pageConfig().baseUrl || "/";
   return base.endsWith("/") ? base : base + "/";
+}
+
+/** The page's host configuration (jupyter-config-data): baseUrl, and frameBundles: false on a static site. */
+function pageConfig() {
+  const el = document.getElementById("jupyter-config-data");
+  try { return (el && JSON.parse(el.textContent || "{}")) || {}; } catch (_) { return {}; }
 }
 
 /** Inflate a zlib ("deflate") stream with the browser's own decompressor. */
@@ -106,7 +108,9 @@ export class Transport {
     this.model = model;
     this.base = base;
     this.mode = mode; // "probe" -> "http" | "comm"
-    this.bundles = null; // whether the server answers frame bundles: unknown until asked
+    // whether the server answers frame bundles: unknown until asked, unless the page says it has none
+    // (a static site: asking would only log a 404)
+    this.bundles = pageConfig().frameBundles === false ? false : null;
     this.waiting = new Map();
     this.onMessage = (msg, buffers) => {
       if (!msg || msg.type !== "frames") return;

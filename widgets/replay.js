@@ -158,7 +158,7 @@ function highlightChapter(now) {
 }
 
 // Self-study time on the module while the replay plays (readingroomTimeOnTask: learning/time_on_task.js, in the page).
-if (config.heartbeat) readingroomTimeOnTask(config.heartbeat, config.xsrf, () => !clock.paused);
+if (config.heartbeat) readingroomTimeOnTask(config.heartbeat, config.xsrf, config.module, () => !clock.paused);
 update();
 
 window.rrReplay = { model, clock, get shown() { return shown; } };

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 from tests.build.conftest import run_build
+from tests.servers import jupyter_env
 
 
 def digests(folder) -> set[str]:
@@ -13,7 +16,8 @@ def digests(folder) -> set[str]:
 
 
 def summary(done) -> str:
-    return done.stdout.strip().splitlines()[-1]
+    """The line saying what was built (after it, where the pages' records go)."""
+    return next(line for line in done.stdout.splitlines() if " case(s), " in line)
 
 
 def test_rebuild_redoes_only_the_case_that_changed(cases_copy, tmp_path):
@@ -21,6 +25,7 @@ def test_rebuild_redoes_only_the_case_that_changed(cases_copy, tmp_path):
     first = run_build(tmp_path, "-o", str(site), cases=cases_copy)
     assert first.returncode == 0, first.stderr
     assert summary(first).endswith("2 case(s), 0 module(s); 2 built, 0 unchanged")
+    assert first.stdout.strip().splitlines()[-1] == "self-study only: no --server, so the site records no answers, tests or credit"
     pages = sorted(p.relative_to(site) for p in site.glob("cases/*/index.html"))
     assert len(pages) == 2
 
@@ -73,3 +78,19 @@ def test_a_case_failing_the_phi_checks_is_refused_when_named_and_left_out_otherw
     assert "left out lymph-node-with-hilar-vascularity" in everything.stdout
     assert len(list((tmp_path / "all").glob("cases/*/index.html"))) == 1
     assert "12345678" not in "".join(p.read_text(errors="replace") for p in (tmp_path / "all").rglob("*.html"))
+
+
+def test_a_server_or_site_origin_that_is_no_address_is_one_line(cases_copy, tmp_path):
+    done = run_build(tmp_path, "-o", str(tmp_path / "site"), "--server", "rr.example.org", cases=cases_copy)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --server rr.example.org: give the address of your readingroom server, e.g. https://rr.example.org"]
+    assert not (tmp_path / "site").exists()
+    env = jupyter_env(tmp_path, tmp_path / "frame-cache", "serve")
+    served = subprocess.run([sys.executable, "-m", "readingroom", "serve", str(cases_copy),
+                             "--site-origin", "https://teaching.hospital.org/site/"],
+                            env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert served.returncode == 2
+    assert served.stderr.strip().splitlines() == [
+        ("error: --site-origin 'https://teaching.hospital.org/site/' is not an origin: give scheme, host and port only, "
+         "e.g. https://teaching.hospital.org")]

@@ -64,8 +64,9 @@ def test_a_saved_module_opens_paints_and_answers_offline(browser, static_server)
     page.goto(f"{static_server.site}modules/{MODULE}/")  # offline too
     page.get_by_role("button", name="Remove offline copy").click()
     expect(page.get_by_role("button", name="Save for offline")).to_be_visible()
-    with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
-        page.goto(f"{static_server.site}cases/{public_id(module_cases()[0])}/")
+    # The copy is gone from the browser's storage. (Opening a case now may still work for a minute from the
+    # browser's ordinary HTTP cache, which python's http.server lets it keep: that is not ours to free.)
+    assert f"readingroom-offline-{MODULE}" not in page.evaluate("caches.keys()")
     assert errors == []
     context.close()
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from readingroom.build.keys import hashed_key, question_salt
+from readingroom.build.offline import FRAMES, frame_blobs
 from readingroom.build.output import SiteWriter
 from readingroom.errors import InputError
 from readingroom.frames.cache import FrameCache
@@ -36,9 +37,6 @@ from readingroom.server.case_run import CaseRunError, CaseRunner
 from readingroom.server.catalog import Card
 from readingroom.server.stages import stage_label, unknown_view
 from readingroom.server.thumbs import render_thumbnail
-
-FRAMES = "readingroom/frames"
-
 
 @dataclass(frozen=True)
 class BuiltCase:
@@ -68,8 +66,8 @@ def run_case(card: Card, cases_dir: Path) -> CaseRun:
 
 
 def write_case(card: Card, run: CaseRun, cases_dir: Path, environment: jinja2.Environment, site: SiteWriter,
-               frames: FrameCache) -> BuiltCase:
-    """Write the case's page, stage files, frames and thumbnail under ``site``."""
+               frames: FrameCache, *, records: str = "") -> BuiltCase:
+    """Write the case's page, stage files, frames and thumbnail under ``site``; ``records``: where its answers go."""
     files = []
     next_key = None
     for number in range(len(run.later_stages), 0, -1):  # last first: each stage names the next one's file
@@ -85,7 +83,8 @@ def write_case(card: Card, run: CaseRun, cases_dir: Path, environment: jinja2.En
     files.append(site.write(f"{stages_folder(card)}/index.html", b""))  # no listing of the stage files
     keys = {model_id: hashed_key(key, question_salt(card.version, model_id)) for model_id, key in run.keys.items()}
     page = case_page_html(environment, run, stages_url=f"{PAGE_BASE}{stages_folder(card)}/{{key}}.json",
-                          first_key=next_key, scoring={"keys": keys})
+                          first_key=next_key, scoring={"keys": keys}, records=records,
+                          frame_bundles=False)
     files.append(site.write(f"cases/{card.id}/index.html", page.encode()))
     files.append(site.write(f"readingroom/thumbnails/{card.id}-{card.version}.jpg",
                             render_thumbnail(cases_dir / card.slug / "images")))
@@ -98,20 +97,3 @@ def write_case(card: Card, run: CaseRun, cases_dir: Path, environment: jinja2.En
         files.append(site.copy(f"{FRAMES}/{digest}.{kind}", source))
         size += source.stat().st_size
     return BuiltCase(tuple(files), size)
-
-
-def frame_blobs(value) -> set[tuple[str, str]]:
-    """Every (digest, kind) a manifest in ``value`` (widget entries, stages) names."""
-    found: set[tuple[str, str]] = set()
-    if isinstance(value, dict):
-        if isinstance(value.get("lossless"), list) and isinstance(value.get("preview"), list):  # a manifest
-            found.update((d, "bin") for d in value["lossless"])
-            found.update((d, "jpg") for d in value["preview"])
-            if value.get("palette"):
-                found.add((value["palette"], "bin"))
-        for item in value.values():
-            found |= frame_blobs(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= frame_blobs(item)
-    return found

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from nbconvert.exporters import Exporter
 
-from readingroom.build.cases import frame_blobs, run_case
+from readingroom.build.cases import run_case
+from readingroom.build.offline import frame_blobs
 from readingroom.build.keys import hashed_key, question_salt
 from readingroom.errors import InputError
 from readingroom.frames.cache import FrameCache, default_cache_dir
@@ -78,7 +79,7 @@ def single_page(notebook: dict, folder: Path, frames: FrameCache | None = None) 
     frames = frames or FrameCache(default_cache_dir())
     keys = {model_id: hashed_key(key, question_salt(card.version, model_id)) for model_id, key in run.keys.items()}
     page = case_page_html(template_environment(), run, stages_url="data:application/json;base64,{key}",
-                          first_key=_stage_chain(run), scoring={"keys": keys})
+                          first_key=_stage_chain(run), scoring={"keys": keys}, frame_bundles=False)
     return _self_contained(page, _frames_json(run, frames))
 
 

@@ -6,6 +6,10 @@ folder of any static host (``python -m http.server``, nginx, object storage). No
 points at another host, and no file under ``cases/`` is copied: frames are the encoded
 tiers, the same content-addressed blobs the server sends.
 
+Built with a ``server`` (``--server``), its pages send learners' answers and time on task to
+that readingroom server's records (``outbox.js``; the server allows the site's origin with
+``--site-origin``); without one the site is self-study only and its module pages say so.
+
 A rebuild redoes only what changed: each case's version is the digest of its files' bytes
 and of the renderer (templates, front-end modules, page code); a case whose version and
 files are unchanged is not run again. What was built is kept beside the site
@@ -19,10 +23,12 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 
 from readingroom.build.cases import run_case, write_case
+from readingroom.build.offline import OFFLINE_TEMPLATES, WORKER, listing
 from readingroom.build.output import SiteWriter
 from readingroom.curriculum import Module, credits_text, find_modules
 from readingroom.errors import InputError
@@ -32,13 +38,12 @@ from readingroom.server.catalog import Card
 from readingroom.server.gate import CaseGate
 from readingroom.widgets.assets import modules_version, served_sources
 
-BUILD_TEMPLATES = Path(__file__).parent / "templates"
 KNOWN_INDEX = "readingroom/catalog-known.json"
 
 
 def site_environment() -> jinja2.Environment:
     """Our templates first (the module pages), then the served pages' own (the same look)."""
-    loader = jinja2.FileSystemLoader([BUILD_TEMPLATES, TEMPLATES / "learning", TEMPLATES])
+    loader = jinja2.FileSystemLoader([OFFLINE_TEMPLATES, TEMPLATES / "learning", TEMPLATES])
     return jinja2.Environment(loader=loader, autoescape=True)
 
 
@@ -50,6 +55,7 @@ class SitePlan:
     modules: list[Module]
     withheld: dict[str, list[str]] = field(default_factory=dict)  # slug: why it fails the PHI checks
     everything: bool = True  # every case and module: what is not in the plan is no longer in the site
+    server: str = ""  # the readingroom server its pages send answers and time to ("": self-study only)
 
 
 @dataclass
@@ -60,9 +66,11 @@ class BuildReport:
     removed: int = 0  # files of earlier builds no case uses any more (old stages, frames, removed cases)
 
 
-def plan(cases_dir: Path, curriculum_dir: Path, names: Iterable[str] = ()) -> SitePlan:
+def plan(cases_dir: Path, curriculum_dir: Path, names: Iterable[str] = (), *, server: str = "") -> SitePlan:
     """The cases and modules to build: ``names`` (case slugs or module names, a module bringing its
-    cases), or every case and module. A named case failing the PHI checks is an error; unnamed, it is left out."""
+    cases), or every case and module. A named case failing the PHI checks is an error; unnamed, it is left out.
+    ``server``: the readingroom server the pages send their records to."""
+    server = records_server(server) if server else ""
     gate = CaseGate(cases_dir)
     modules = {m.name: m for m in find_modules(curriculum_dir, cases_root=cases_dir)}
     names = list(names)
@@ -82,8 +90,16 @@ def plan(cases_dir: Path, curriculum_dir: Path, names: Iterable[str] = ()) -> Si
         if problems:
             withheld[slug] = problems
             continue
-        cards.append(_card(cases_dir, slug))
-    return SitePlan(cards, chosen_modules, withheld, everything=not names)
+        cards.append(_card(cases_dir, slug, server))
+    return SitePlan(cards, chosen_modules, withheld, everything=not names, server=server)
+
+
+def records_server(given: str) -> str:
+    """``--server`` checked: the http(s) address of a readingroom server, ending in "/"."""
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(f"--server {given}: give the address of your readingroom server, e.g. https://rr.example.org")
+    return given.rstrip("/") + "/"
 
 
 def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCache | None = None,
@@ -100,7 +116,8 @@ def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCa
             report.unchanged.append(card.slug)
             report.frames_bytes[card.slug] = kept["frames_bytes"]
         else:
-            built = write_case(card, run_case(card, cases_dir), cases_dir, environment, site, frames)
+            built = write_case(card, run_case(card, cases_dir), cases_dir, environment, site, frames,
+                               records=site_plan.server and site_plan.server + "readingroom/records")
             state[card.slug] = {"version": card.version, "files": list(built.files), "frames_bytes": built.frames_bytes}
             _write_state(state_path, state)  # a case done is kept done, even if a later one fails
             report.built.append(card.slug)
@@ -109,7 +126,7 @@ def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCa
     _write_modules_js(site)
     _write_catalog(site, environment, site_plan.cases)
     _write_module_pages(site, environment, site_plan)
-    site.write("sw.js", (BUILD_TEMPLATES / "sw.js").read_bytes())
+    site.write(WORKER, (OFFLINE_TEMPLATES / WORKER).read_bytes())
     for module in site_plan.modules:
         _write_offline_list(site, module, [card for card in site_plan.cases if card.slug in module.cases], state)
     if site_plan.everything:
@@ -118,10 +135,11 @@ def build(site_plan: SitePlan, cases_dir: Path, output: Path, *, frames: FrameCa
     return report
 
 
-def _card(cases_dir: Path, slug: str) -> Card:
-    """The case as served, at a version made from its files' bytes and the renderer's (not their dates)."""
+def _card(cases_dir: Path, slug: str, server: str) -> Card:
+    """The case as served, at a version made from its files' bytes, the renderer's (not their dates) and
+    the server its page sends records to."""
     folder = cases_dir / slug
-    digest = hashlib.blake2b(renderer_version().encode(), digest_size=8)
+    digest = hashlib.blake2b(f"{renderer_version()}\0{server}".encode(), digest_size=8)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     notebook = json.loads((folder / "case.ipynb").read_text(encoding="utf-8"))
@@ -134,7 +152,7 @@ def renderer_version() -> str:
 
     digest = hashlib.blake2b(modules_version().encode(), digest_size=8)
     sources = [Path(case_pages.__file__), Path(stages.__file__), *sorted(Path(__file__).parent.glob("*.py")),
-               *sorted(p for p in TEMPLATES.rglob("*") if p.is_file())]
+               *sorted(p for folder in (TEMPLATES, OFFLINE_TEMPLATES) for p in folder.rglob("*") if p.is_file())]
     for path in sources:
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -161,7 +179,8 @@ def _write_module_pages(site: SiteWriter, environment: jinja2.Environment, site_
         base="../", modules=items, static_site=True).encode())
     for module in site_plan.modules:
         page = environment.get_template("static_module.html").render(
-            base="../../", module=module, case_ids=[ids[slug] for slug in module.cases], static_site=True)
+            base="../../", module=module, case_ids=[ids[slug] for slug in module.cases], static_site=True,
+            server=site_plan.server)
         site.write(f"modules/{module.name}/index.html", page.encode())
 
 
@@ -176,9 +195,8 @@ def _write_offline_list(site: SiteWriter, module: Module, cards: list[Card], sta
         urls += [f"cases/{card.id}/", *(f for f in state[card.slug]["files"]
                                         if f.endswith((".json", ".bin", ".jpg")))]
     on_disk = {url: site.root / (url + "index.html" if url.endswith("/") or not url else url) for url in urls}
-    files = [{"url": url, "bytes": path.stat().st_size} for url, path in on_disk.items()]
-    listing = {"files": files, "bytes": sum(f["bytes"] for f in files)}
-    site.write(f"readingroom/offline/{module.name}.json", json.dumps(listing).encode())
+    files = {url: path.stat().st_size for url, path in on_disk.items()}
+    site.write(f"readingroom/offline/{module.name}.json", json.dumps(listing(files)).encode())
 
 
 def _prune(site: SiteWriter, state: dict, slugs: set[str]) -> int:

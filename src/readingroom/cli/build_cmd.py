@@ -21,6 +21,10 @@ def build(
     = Path("cases"),
     curriculum: Annotated[Path | None, typer.Option(
         "--curriculum", help="Folder of curriculum modules; default: curriculum/ next to the cases folder.")] = None,
+    server: Annotated[str, typer.Option(
+        "--server", help="Your readingroom server, e.g. https://rr.example.org: the pages send learners' answers and "
+        "time there (they sign in there; serve it with --site-origin <this site's origin>). Without it the site is "
+        "self-study only.")] = "",
 ) -> None:
     """Write a static site: catalog, case pages (staged reveal, questions checked in the page) and module pages.
 
@@ -29,7 +33,7 @@ def build(
     from readingroom.build import build as build_site
     from readingroom.build import plan
 
-    site_plan = plan(cases, curriculum or cases.parent / "curriculum", names or ())
+    site_plan = plan(cases, curriculum or cases.parent / "curriculum", names or (), server=server)
     with progress_bar("building") as update:
         done = []
         update(0, len(site_plan.cases))
@@ -39,3 +43,8 @@ def build(
         out_console.print(f"left out {slug}: it fails the de-identification checks ({problems[0]})", markup=False)
     out_console.print(f"{output}: {len(site_plan.cases)} case(s), {len(site_plan.modules)} module(s); "
                       f"{len(report.built)} built, {len(report.unchanged)} unchanged", markup=False)
+    if site_plan.server:
+        out_console.print(f"answers and time on task go to {site_plan.server}: serve it with --site-origin "
+                          "<the origin this site is served from>", markup=False)
+    else:
+        out_console.print("self-study only: no --server, so the site records no answers, tests or credit", markup=False)

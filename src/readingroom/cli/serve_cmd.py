@@ -114,6 +114,10 @@ def serve(
         "/readingroom/conference/<id>/replay; default ~/.local/share/readingroom/recordings.")] = None,
     no_record: Annotated[bool, typer.Option(
         "--no-record", help="Record no conference started here (no replay, no export).")] = False,
+    site_origin: Annotated[list[str] | None, typer.Option(
+        "--site-origin", help="Origin of a static site built with `readingroom build --server` that sends its "
+        "learners' answers and time here, e.g. https://teaching.hospital.org; repeat for several. No other site may.",
+    )] = None,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -141,6 +145,9 @@ def serve(
         raise InputError(f"--curriculum {curriculum}: no such folder; give the folder holding the <module>.yaml files")
     proxies = proxy_arguments(trusted_proxy)
     recording = recording_arguments(recordings, no_record)
+    from readingroom.server.learning.offline_records import site_origins
+
+    origins = sorted(site_origins(site_origin or []))  # one line on a typo, before Jupyter starts
     from readingroom.curriculum import find_modules
     from readingroom.server.learning import curriculum_folder
     from readingroom.server.serve_app import ServeVoila
@@ -157,4 +164,5 @@ def serve(
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []), *hub,
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
         *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []), *recording,
+        *(f"--ServeVoila.site_origins={origin}" for origin in origins),
     ])

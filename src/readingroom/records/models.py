@@ -167,6 +167,19 @@ class TestAttemptRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class ClientRecordRow(Base):
+    """A record a browser made offline and sent with its own idempotency key (readingroom's outbox):
+    written in the same transaction as the answer, test, evaluation or time it stands for, so a
+    record sent twice (a reply lost, two tabs flushing at once) lands once."""
+
+    __tablename__ = "client_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), unique=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class EvaluationRow(Base):
     __tablename__ = "evaluation"
     __table_args__ = (Index("ix_evaluation_participant_module", "participant_id", "module"),)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -27,6 +27,7 @@ from .journal import Entry
 from .models import (
     AttendanceEventRow,
     CertificateRow,
+    ClientRecordRow,
     EvaluationRow,
     ModuleProgressRow,
     ParticipantRow,
@@ -58,6 +59,7 @@ CERTIFICATE_FORMATS = ("live", "self-study")
 # Time on task grows by the gap between heartbeats, at most this much per heartbeat: pages beat
 # every 30 s while the learner is active, so a tab left open overnight earns one minute, not hours.
 HEARTBEAT_CAP_SECONDS = 60.0
+T = TypeVar("T")
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed from paper
 
 
@@ -394,10 +396,15 @@ class RecordsStore:
         at: datetime,
         *,
         session_id: int | None = None,
-    ) -> QuestionAnswer:
-        """An answer to a case question; ``correct`` is None for free text not yet marked."""
+        idempotency_key: str | None = None,
+    ) -> QuestionAnswer | None:
+        """An answer to a case question; ``correct`` is None for free text not yet marked.
+
+        With ``idempotency_key`` (a browser's, see :meth:`landed`): None when that key landed already.
+        """
         at = require_utc(at)
-        with self._session() as s:
+
+        def write(s: Session):
             _get(s, ParticipantRow, participant_id)
             if session_id is not None:
                 _get(s, SessionRow, session_id)
@@ -413,6 +420,8 @@ class RecordsStore:
             s.add(row)
             s.flush()
             return _question_answer(row, at)
+
+        return self._once(idempotency_key, participant_id, "answer", at, write)
 
     def question_answers(self, participant_id: int, case_slug: str | None = None) -> list[QuestionAnswer]:
         with self._session() as s:
@@ -581,6 +590,50 @@ class RecordsStore:
                 row.position = _check_position(position)
             return _progress(row)
 
+    def record_offline_time(self, participant_id: int, module: str, seconds: float, at: datetime, *,
+                            idempotency_key: str) -> ModuleProgress | None:
+        """Time on task a page counted while offline (it could send no heartbeat), at most
+        HEARTBEAT_CAP_SECONDS a record, as a heartbeat would add; None when the key landed already."""
+        if not 0 <= seconds <= HEARTBEAT_CAP_SECONDS:
+            raise RecordsError(f"offline time is 0-{HEARTBEAT_CAP_SECONDS:g} seconds a record, got {seconds}")
+        at = require_utc(at)
+
+        def write(s: Session):
+            row = _progress_row(s, participant_id, module, at)
+            row.seconds_on_task += seconds
+            return _progress(row)
+
+        return self._once(idempotency_key, participant_id, "time", at, write)
+
+    def landed(self, participant_id: int, idempotency_key: str) -> bool:
+        """Whether the participant's record with this key is in the store (sent before, its reply lost)."""
+        with self._session() as s:
+            found = select(ClientRecordRow.id).where(ClientRecordRow.idempotency_key == _scoped(participant_id, idempotency_key))
+            return s.scalars(found).first() is not None
+
+    def _once(self, key: str | None, participant_id: int, kind: str, at: datetime,
+              write: Callable[[Session], T]) -> T | None:
+        """``write`` in one transaction with ``key`` (a browser's record), or None when the key landed already.
+
+        The key's row and the record are committed together. Two requests carrying the same key
+        at once both try to insert it; the unique index lets one commit, and the other gets None.
+        """
+        if key is None:
+            with self._session() as s:
+                return write(s)
+        scoped = _scoped(participant_id, key)
+        try:
+            with self._session() as s:
+                if s.scalars(select(ClientRecordRow.id).where(ClientRecordRow.idempotency_key == scoped)).first():
+                    return None
+                s.add(ClientRecordRow(idempotency_key=scoped, participant_id=participant_id, kind=kind, at=at))
+                s.flush()
+                return write(s)
+        except IntegrityError:
+            if self.landed(participant_id, key):
+                return None
+            raise
+
     def record_position(self, participant_id: int, module: str, position: int, at: datetime) -> ModuleProgress:
         """The step the learner is on (index into the module's steps), where they resume."""
         at = require_utc(at)
@@ -600,13 +653,15 @@ class RecordsStore:
         total: int,
         passed: bool,
         at: datetime,
-    ) -> TestAttempt:
-        """A submitted pre- or post-test, already scored on the server."""
+        idempotency_key: str | None = None,
+    ) -> TestAttempt | None:
+        """A submitted pre- or post-test, already scored on the server (None: ``idempotency_key`` landed already)."""
         kind = TestKind(kind)
         at = require_utc(at)
         if not 0 <= correct <= total:
             raise RecordsError(f"a score needs 0 <= correct <= total, got {correct}/{total}")
-        with self._session() as s:
+
+        def write(s: Session):
             _get(s, ParticipantRow, participant_id)
             row = TestAttemptRow(
                 participant_id=participant_id, module=module, kind=kind.value, answers=dict(answers),
@@ -615,6 +670,8 @@ class RecordsStore:
             s.add(row)
             s.flush()
             return _attempt(row)
+
+        return self._once(idempotency_key, participant_id, "test", at, write)
 
     def test_attempts(self, participant_id: int, module: str, kind: TestKind | str | None = None) -> list[TestAttempt]:
         """Attempts oldest first; with ``kind``, only pre- or only post-tests."""
@@ -626,15 +683,20 @@ class RecordsStore:
                 query = query.where(TestAttemptRow.kind == TestKind(kind).value)
             return [_attempt(r) for r in s.scalars(query.order_by(TestAttemptRow.at, TestAttemptRow.id))]
 
-    def record_evaluation(self, participant_id: int, module: str, answers: dict[str, Any], at: datetime) -> Evaluation:
-        """The activity evaluation (validated by the curriculum layer before it gets here)."""
+    def record_evaluation(self, participant_id: int, module: str, answers: dict[str, Any], at: datetime, *,
+                          idempotency_key: str | None = None) -> Evaluation | None:
+        """The activity evaluation (validated by the curriculum layer before it gets here); None when
+        ``idempotency_key`` landed already."""
         at = require_utc(at)
-        with self._session() as s:
+
+        def write(s: Session):
             _get(s, ParticipantRow, participant_id)
             row = EvaluationRow(participant_id=participant_id, module=module, answers=dict(answers), at=at)
             s.add(row)
             s.flush()
             return Evaluation(participant_id, module, row.answers, at)
+
+        return self._once(idempotency_key, participant_id, "evaluation", at, write)
 
     def evaluations(self, participant_id: int, module: str) -> list[Evaluation]:
         with self._session() as s:
@@ -779,3 +841,8 @@ def _attempt(row: TestAttemptRow) -> TestAttempt:
 
 def _question_answer(row: QuestionAnswerRow, at: datetime) -> QuestionAnswer:
     return QuestionAnswer(row.participant_id, row.case_slug, row.question_id, row.answer, row.correct, at, row.session_id)
+
+
+def _scoped(participant_id: int, key: str) -> str:
+    """A browser's key, kept per participant: one learner's key can never stand for another's record."""
+    return f"{participant_id}:{key}"

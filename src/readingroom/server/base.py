@@ -7,6 +7,7 @@ from pathlib import Path
 import jinja2
 from tornado import web
 
+from readingroom.build.offline import OFFLINE_TEMPLATES
 from readingroom.server.forwarded import SecureBehindProxy, came_over_https
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -14,7 +15,8 @@ CASE_ID = r"[0-9a-f]{10}"
 
 
 def template_environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    """Our pages' templates, and the offline scripts every host shares (:mod:`readingroom.build.offline`)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, OFFLINE_TEMPLATES]), autoescape=True)
 
 
 PUBLIC_URL_SETTING = "readingroom_public_url"

@@ -68,6 +68,7 @@ class CasePage:
     html: str = ""  # for a live case, its page without a kernel
     later_stages: tuple[LaterStage, ...] = ()  # stage k at k - 1
     keys: dict[str, AnswerKey] = field(default_factory=dict)
+    widgets: dict = field(default_factory=dict)  # the unknown view's, as in the page (what a saved copy's frames are)
     live_reason: str = ""  # non-empty: the notebook needs a kernel per visitor
     error: str = ""
     made_at: float = field(default_factory=time.monotonic)
@@ -167,13 +168,16 @@ class CasePages:
         stages_url = f"{PAGE_BASE}readingroom/cases/{card.id}/stages/{{stage}}?key={{key}}"
         first = case_page_html(self.environment, run, stages_url=stages_url,
                                first_key=(run.notebook.metadata[STAGES_KEY]["next"] or {}).get("key"),
-                               scoring={"answers": f"{PAGE_BASE}readingroom/cases/{card.id}/answers"})
+                               scoring={"answers": f"{PAGE_BASE}readingroom/cases/{card.id}/answers",
+                                        "offline_keys": f"{PAGE_BASE}readingroom/cases/{card.id}/offline-keys.json"},
+                               records=f"{PAGE_BASE}readingroom/records")
         if run.live_reason:
             self.log.info("readingroom: case %s is served live by Voila: %s", card.id, run.live_reason)
             self.on_live(card)
         else:
             self.log.info("readingroom: case %s ready, run once in %.1f s", card.id, time.monotonic() - started)
-        return CasePage(html=first, later_stages=run.later_stages, keys=run.keys, live_reason=run.live_reason)
+        return CasePage(html=first, later_stages=run.later_stages, keys=run.keys, widgets=run.widgets,
+                        live_reason=run.live_reason)
 
 
 @dataclass(frozen=True)
@@ -204,22 +208,33 @@ def read_run(card: Card, ran: dict) -> CaseRun:
 
 
 def case_page_html(environment: jinja2.Environment, run: CaseRun, *, stages_url: str,
-                   first_key: str | None, scoring: dict) -> str:
+                   first_key: str | None, scoring: dict, records: str = "", frame_bundles: bool = True) -> str:
     """The unknown's page: stage 0's cells, a slot for each of its widgets, their state.
 
     The one renderer of case pages: what ``serve`` sends and ``build`` writes differs only in
     where later stages come from (``stages_url``, a template with ``{stage}`` and ``{key}``,
     and the ``first_key`` that opens stage 1) and how answers are scored (``scoring``: the
-    server's ``answers`` URL, or salted answer ``keys`` checked in the page). Every other
-    URL is relative to the page, at ``<site>/cases/<id>/`` in both. A live case's page says
-    that its interactive parts are pictures here.
+    server's ``answers`` URL, or salted answer ``keys`` checked in the page) and where the
+    records a learner makes go (``records``: the server's records URL, where answers made
+    offline are sent; empty on a static site with no server, which records nothing) and
+    whether frames come in bundles (``frame_bundles``: a static host has single files only). Every
+    other URL is relative to the page, at ``<site>/cases/<id>/`` in both. A live case's page
+    says that its interactive parts are pictures here. Records name a question by its
+    place in the case (``questions``), since widget ids differ from one run to the next.
     """
-    config = {"widgets": run.widgets, **scoring}
+    config = {"widgets": run.widgets, "case": run.notebook.metadata[STAGES_KEY]["case_id"],
+              "questions": list(run.keys), **scoring}
     return environment.get_template("case_page.html").render(
-        base=PAGE_BASE, version=modules_version(), case=run.notebook.metadata.get("readingroom", {}),
+        base=PAGE_BASE, records=records, frame_bundles=frame_bundles, version=modules_version(), case=run.notebook.metadata.get("readingroom", {}),
         cells=stage_html(run.notebook, 0, _slots(run.widgets)), reveal=run.notebook.metadata[STAGES_KEY],
         stages_url=stages_url, first_key=first_key, config_json=json.dumps(config).replace("</", "<\\/"),
         without_kernel=bool(run.live_reason))
+
+
+def question_label(number: int) -> str:
+    """How records name a case's question: by its place in the case (the page's ``questions``), as
+    widget ids differ from one run to the next (the server's, a static site's)."""
+    return f"question-{number + 1}"
 
 
 def _later_stages(parts: list, notebook: nbformat.NotebookNode, exports: list[dict], widgets: dict,

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import jinja2
 from tornado import web
@@ -24,7 +25,7 @@ from readingroom.errors import InputError
 from readingroom.records import RecordsStore
 from readingroom.server.answer_attempts import AnswerAttempts, give_reader_cookie, reader_of
 from readingroom.server.base import CASE_ID, PlainHandler, base_of, template_environment
-from readingroom.server.case_pages import CasePages
+from readingroom.server.case_pages import CasePages, question_label
 from readingroom.server.catalog import Catalog
 from readingroom.server.forwarded import SecureBehindProxy
 from readingroom.server.gate import WITHHELD
@@ -181,8 +182,15 @@ class AnswerHandler(PlainHandler):
         except InputError as error:
             raise web.HTTPError(400, str(error)) from None
         used = self.attempts.count(*counted)
+        result = key.result(choice, used)
+        user = current_user(self, self.records)
+        if user is not None:  # a signed-in learner's answers are records, as those made offline are
+            number = list(page.keys).index(asked["question"])
+            self.records.record_question_answer(user.id, card.slug, question_label(number), choice,
+                                                None if result["state"] == "answered" else result["state"] == "correct",
+                                                datetime.now(UTC))
         self.set_header("Cache-Control", "no-store")
-        self.finish({"result": key.result(choice, used), "attempts_used": used, "response": choice})
+        self.finish({"result": result, "attempts_used": used, "response": choice})
 
     def _body(self) -> dict:
         if len(self.request.body) > self.MAX_BODY:

@@ -37,7 +37,8 @@ from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
 from readingroom.inflow.drafts import default_inbox
 from readingroom.server.inbox import inbox_routes
-from readingroom.server.learning import curriculum_folder, learning_routes
+from readingroom.server.learning import curriculum_folder, learning_routes, offline_routes
+from readingroom.server.learning.offline_records import SITE_ORIGINS_SETTING, site_origins
 from readingroom.server.live_kernels import KernelBudget, default_cap
 from readingroom.server.handlers import route_base
 from readingroom.server.identity import HUB_SETTING, TRUSTED_HEADER_SETTING
@@ -123,6 +124,10 @@ class ServeVoila(ReadingroomVoila):
     record = Bool(True, config=True, help="Record conferences (their timeline and voice) for replay and export; "
                   "participants are told a session is recorded. Example: --ServeVoila.record=False")
 
+    site_origins = List(Unicode(), config=True, help="Origins of static sites (readingroom build --server) whose "
+                        "pages send their learners' records here, with the sign-in cookie (CORS for these only). "
+                        "Example: --ServeVoila.site_origins=https://teaching.hospital.org")
+
     def initialize(self, argv=None):
         super().initialize(argv)
         keep_secrets_out_of_logs(self.log)  # presenter links and tickets travel in URLs
@@ -192,6 +197,7 @@ class ServeVoila(ReadingroomVoila):
         settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
         settings[RECORDINGS_SETTING] = self.recordings_root
         settings[RECORD_SETTING] = self.record
+        settings[SITE_ORIGINS_SETTING] = site_origins(self.site_origins)
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)
@@ -215,6 +221,8 @@ class ServeVoila(ReadingroomVoila):
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
                                self.case_pages, budget, voila_kwargs)
         ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
+        ours += offline_routes(self.server_url or self.base_url, self.records, self.modules, self.catalog,
+                               self.case_pages, self._secret, FrameCache(self.frame_cache or default_cache_dir()))
         ours += inbox_routes(self.server_url or self.base_url, Path(self.inbox_dir) if self.inbox_dir else default_inbox(),
                              Path(self.root_dir), self.records)
         if self.hub is not None:

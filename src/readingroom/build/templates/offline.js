@@ -1,6 +1,7 @@
-// "Save for offline" on a module page: stores the module's pages, scripts, stages and frames in
-// the cache the service worker (sw.js) answers from, showing progress and the space used, and
-// marks <html data-rr-offline="ready"> once all is stored. "Remove offline copy" frees it.
+// "Save for offline" on a module page, on a static site and on `readingroom serve` alike: stores
+// the module's pages, scripts, stages and frames (the host's list of them) in the cache the
+// service worker (sw.js) serves from, showing progress and the space used, and marks
+// <html data-rr-offline="ready"> once all is stored. "Remove offline copy" frees it.
 (() => {
   const config = JSON.parse(document.getElementById("rr-offline-config").textContent);
   const root = new URL(config.root, location.href);
@@ -24,7 +25,9 @@
   }
 
   async function save() {
-    const list = await (await fetch(config.list, { cache: "no-store" })).json();
+    const reply = await fetch(config.list, { cache: "no-store" });
+    if (!reply.ok) throw new Error(reply.status === 403 ? "sign in again first" : `the server replied ${reply.status}`);
+    const list = await reply.json();
     const cache = await caches.open(cacheName);
     const bar = $("rr-offline-progress");
     bar.max = list.bytes;
@@ -41,7 +44,12 @@
       }
     }
     await Promise.all([worker(), worker(), worker(), worker()]);
-    // The worker comes last: it answers only from what is stored, and the copy is whole by now.
+    // A link the server replies to with a redirect (a module's case link records the case as opened):
+    // offline, the worker replies with the same redirect, to the saved page.
+    for (const [url, target] of Object.entries(list.aliases || {})) {
+      await cache.put(new URL(url, root).href, Response.redirect(new URL(target, root).href, 302));
+    }
+    // The worker comes last: it serves only what is stored, and the copy is whole by now.
     await navigator.serviceWorker.register(config.worker);
     await navigator.serviceWorker.ready;
     await cache.put(COMPLETE, new Response(JSON.stringify({ bytes: list.bytes, files: list.files.length })));

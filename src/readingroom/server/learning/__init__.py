@@ -7,6 +7,9 @@
 - ``/modules/<name>/cases/<id>``: records the case as opened, then goes to the case page ``/cases/<id>/``
 - ``/modules/<name>/certificate.pdf``: the signed-in owner's certificate
 - ``/verify/<code>``: public confirmation of a certificate
+- offline (:func:`offline_routes`): ``/sw.js``, ``/readingroom/offline/<name>.json`` and
+  ``/readingroom/cases/<id>/offline-keys.json`` for "Save for offline" (:mod:`.offline`), and
+  ``/readingroom/records``, where records made offline arrive (:mod:`.offline_records`)
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from readingroom.curriculum import Module
+from readingroom.frames.cache import FrameCache
 from readingroom.records import RecordsStore
+from readingroom.server.case_pages import CasePages
+from readingroom.server.catalog import Catalog
 from readingroom.server.learning.base import environment
 from readingroom.server.learning.certificates import CertificateHandler, VerifyHandler
 from readingroom.server.learning.modules import (
@@ -27,6 +33,8 @@ from readingroom.server.learning.modules import (
     TestHandler,
 )
 from readingroom.server.base import CASE_ID
+from readingroom.server.learning.offline import OfflineKeysHandler, OfflineListHandler, ServiceWorkerHandler
+from readingroom.server.learning.offline_records import RecordsHandler
 from readingroom.server.learning.signin import SignInHandler, SignInLimits, SignOutHandler
 from readingroom.server.handlers import route_base
 
@@ -55,4 +63,20 @@ def learning_routes(base_url: str, store: RecordsStore, modules: list[Module]) -
         (rf"{base}modules/{MODULE}/evaluation", EvaluationHandler, learning),
         (rf"{base}modules/{MODULE}/certificate\.pdf", CertificateHandler, learning),
         (rf"{base}verify/([^/]{{1,64}})", VerifyHandler, common),
+    ]
+
+
+def offline_routes(base_url: str, store: RecordsStore, modules: list[Module], catalog: Catalog, case_pages: CasePages,
+                   secret: bytes, frames: FrameCache) -> list[tuple]:
+    """The tornado rules for saving modules for offline use and taking the records made offline."""
+    base = route_base(base_url)
+    by_name = {m.name: m for m in modules}
+    offline = {"store": store, "environment": environment(), "modules": by_name, "catalog": catalog,
+               "case_pages": case_pages, "secret": secret, "frames": frames}
+    return [
+        (rf"{base}sw\.js", ServiceWorkerHandler),
+        (rf"{base}readingroom/offline/{MODULE}\.json", OfflineListHandler, offline),
+        (rf"{base}readingroom/cases/({CASE_ID})/offline-keys\.json", OfflineKeysHandler, offline),
+        (rf"{base}readingroom/records", RecordsHandler,
+         {"store": store, "modules": by_name, "catalog": catalog, "case_pages": case_pages}),
     ]

@@ -7,6 +7,7 @@ import urllib.parse
 import jinja2
 from tornado import web
 
+from readingroom.build.offline import OFFLINE_TEMPLATES
 from readingroom.records import Participant, RecordsStore
 from readingroom.server.identity import current_user
 from readingroom.server.base import TEMPLATES, PlainHandler, base_of
@@ -15,7 +16,8 @@ MAX_BODY = 16 * 1024  # the largest form here (an evaluation) is a few hundred c
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES / "learning", TEMPLATES]), autoescape=True)
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES / "learning", TEMPLATES, OFFLINE_TEMPLATES]),
+                              autoescape=True)
 
 
 class LearningHandler(PlainHandler):

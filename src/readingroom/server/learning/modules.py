@@ -12,15 +12,13 @@ from datetime import UTC, datetime
 
 from tornado import web
 
-from readingroom.curriculum import Module, check_answers, credits_text, check_evaluation, public_questions, score
+from readingroom.curriculum import Module, credits_text, public_questions
 from readingroom.errors import InputError
 from readingroom.records import Participant, TestKind
+from readingroom.server.learning import progress
 from readingroom.server.learning.base import LearningHandler
 from readingroom.server.learning.certificates import credit_line
 from readingroom.server.learning.steps import Standing
-
-TITLES = {"disclosures": "the faculty disclosures", "pre-test": "the pre-test", "cases": "the cases",
-          "post-test": "the post-test", "evaluation": "the evaluation", "certificate": "the certificate"}
 
 
 def _now() -> datetime:
@@ -45,16 +43,17 @@ class ModuleHandler(LearningHandler):
         return module
 
     def standing(self, user: Participant, module: Module) -> Standing:
-        progress = self.store.start_module(user.id, module.name, _now())
-        return Standing.of(module, progress.position)
-
-    def require_step(self, standing: Standing, key: str) -> None:
-        """Steps go in order: the disclosures are seen before any content, the cases before the post-test."""
-        if standing.position < standing.index(key):
-            raise web.HTTPError(409, f"Finish {TITLES[standing.current]} first.")
+        return progress.standing(self.store, user, module, _now())
 
     def advance(self, user: Participant, module: Module, standing: Standing, key: str) -> None:
-        self.store.record_position(user.id, module.name, standing.after(key), _now())
+        progress.advance(self.store, user, module, standing, key, _now())
+
+    def step(self, action, *args, **kwargs) -> None:
+        """One of :mod:`.progress`'s steps; a step refused is an HTTP error saying why."""
+        try:
+            action(self.store, *args, _now(), **kwargs)
+        except progress.StepRefused as refused:
+            raise web.HTTPError(refused.status, refused.message) from None
 
     def back_to(self, module: Module) -> None:
         self.redirect(f"{self.base}modules/{module.name}")
@@ -117,30 +116,10 @@ class TestHandler(ModuleHandler):
 
     def post(self, name: str, kind: str) -> None:
         user, module = self.require_user(), self.module(name)
-        standing = self.standing(user, module)
-        key, questions = ("pre-test", module.pre_test) if kind == "pre" else ("post-test", module.post_test)
-        if not questions:
-            raise web.HTTPError(404, "This module has no pre-test.")
-        self.require_step(standing, key)
-        if standing.done(key):
-            raise web.HTTPError(409, f"You have already completed {TITLES[key]}.")
-        if kind == "post" and len(self.store.test_attempts(user.id, module.name, TestKind.POST)) >= module.post_test_attempts:
-            raise web.HTTPError(409, f"You have used all {module.post_test_attempts} attempts at the post-test.")
-        answers = self._answers(questions)
-        result = score(questions, answers)
-        passed = result.passed(module.pass_mark)
-        self.store.record_test_attempt(user.id, module.name, TestKind(kind), answers, correct=result.correct,
-                                       total=result.total, passed=passed, at=_now())
-        if kind == "pre" or passed:
-            self.advance(user, module, standing, key)
-        self.back_to(module)
-
-    def _answers(self, questions) -> dict[str, int]:
+        questions = module.pre_test if kind == "pre" else module.post_test
         raw = {q.id: self.get_body_argument(q.id, "") for q in questions}
-        try:
-            return check_answers(questions, {k: int(v) if v.isdigit() else None for k, v in raw.items()})
-        except InputError as error:
-            raise web.HTTPError(400, str(error)) from None
+        self.step(progress.take_test, user, module, kind, raw)
+        self.back_to(module)
 
 
 class CaseOpenHandler(ModuleHandler):
@@ -148,12 +127,7 @@ class CaseOpenHandler(ModuleHandler):
 
     def get(self, name: str, case_id: str) -> None:
         user, module = self.require_user(), self.module(name)
-        standing = self.standing(user, module)
-        if case_id not in standing.case_ids:
-            raise web.HTTPError(404, "That case is not part of this module.")
-        key = f"case-{standing.case_ids.index(case_id)}"
-        self.require_step(standing, key)
-        self.advance(user, module, standing, key)
+        self.step(progress.open_case, user, module, case_id)
         # ?module= makes the case page count time on task for this module (time_on_task.js).
         self.redirect(f"{self.base}cases/{case_id}/?{urllib.parse.urlencode({'module': module.name})}")
 
@@ -180,25 +154,17 @@ class EvaluationHandler(ModuleHandler):
     """POST: the evaluation (quality, intended change, commercial bias); then credit is awarded if earned."""
 
     def post(self, name: str) -> None:
-        from readingroom.curriculum import CreditNotEarned, award_earned
+        from readingroom.curriculum import CreditNotEarned
 
         user, module = self.require_user(), self.module(name)
-        standing = self.standing(user, module)
-        self.require_step(standing, "evaluation")
         try:
-            answers = check_evaluation(self._answers(module))
+            self.step(progress.submit_evaluation, user, module, self._answers(module))
         except InputError as error:
             self.render_module(user, module, status=400, evaluation_error=str(error).removeprefix("evaluation: "))
             return
-        if not standing.done("evaluation"):
-            self.store.record_evaluation(user.id, module.name, answers, _now())
-            self.advance(user, module, standing, "evaluation")
-        try:
-            award_earned(self.store, user.id, module, now=_now())
         except CreditNotEarned as refused:
             self.render_module(user, module, status=409, credit_refused=str(refused))
             return
-        self.advance(user, module, Standing.of(module, standing.after("evaluation")), "certificate")
         self.back_to(module)
 
     def _answers(self, module: Module) -> dict:
