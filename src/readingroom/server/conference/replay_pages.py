@@ -121,7 +121,8 @@ class ReplayPageHandler(_ReplayHandler):
             "base": base, "session": session.id, "agenda": agenda, "events": recording.events,
             "chapters": recording.chapters, "duration": recording.duration,
             "audio": f"{here}/{RECORDING}" if recording.voice else None,
-            "heartbeat": f"{base}modules/{module}/heartbeat" if module else None, "module": module, "xsrf": self.xsrf_token.decode(),
+            "heartbeat": f"{base}modules/{module}/heartbeat" if module else None, "module": module,
+            "xsrf": self.xsrf_token.decode(),
         }
         self.set_header("Cache-Control", "no-store")
         self.finish(self.environment.get_template("conference/replay.html").render(
