@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from tornado.ioloop import IOLoop
-from traitlets import Bytes, Int, List, Unicode
+from traitlets import Bool, Bytes, Int, List, Unicode
 
 from readingroom.curriculum import find_modules
 from readingroom.frames import FrameCache, default_cache_dir
@@ -27,7 +27,9 @@ from readingroom.records.journal import Journal, journal_path
 from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
+from readingroom.server.conference import recordings
 from readingroom.server.conference.routes import conference_routes
+from readingroom.server.conference.voice import DEFAULT_BITRATE, Voice, VoiceSettings
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
@@ -43,6 +45,7 @@ from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
 CASE_TEMPLATE = TEMPLATES / "voila" / "readingroom"
+RECORDINGS_SETTING = "readingroom.recordings"  # -> Path: the root of every session's recording folder
 
 
 class UnknownCaseContents(LargeFileManager):
@@ -107,6 +110,21 @@ class ServeVoila(ReadingroomVoila):
                            "passwords) and X-Forwarded-Proto (https: cookies are then Secure) believed. "
                            "Example: --ServeVoila.trusted_proxies=127.0.0.1")
 
+    voice = Bool(False, config=True, help="Voice in live conferences: a Janus AudioBridge started as a child "
+                 "process (or the one --ServeVoila.janus_url names). Example: --ServeVoila.voice=True")
+    janus_url = Unicode("", config=True, help="A running Janus's HTTP API to use for voice instead of starting one. "
+                        "Example: --ServeVoila.janus_url=http://127.0.0.1:8088/janus")
+    janus_api_secret = Unicode("", config=True, help="The api_secret of the Janus at janus_url, if it has one.")
+    janus_admin_key = Unicode("", config=True, help="The AudioBridge admin_key of the Janus at janus_url, if it has one.")
+    ice_servers = List(Unicode(), config=True, help="STUN/TURN servers handed to browsers for voice, as JSON "
+                       "RTCIceServer objects. Example: --ServeVoila.ice_servers='{\"urls\": \"stun:stun.example.org\"}'")
+    voice_bitrate = Int(DEFAULT_BITRATE, config=True, help="Bits per second of each listener's Opus stream (mono). "
+                        "Example: --ServeVoila.voice_bitrate=16000")
+    record = Bool(True, config=True, help="Keep each conference's mixed audio (and timeline) for replay. "
+                  "Example: --ServeVoila.record=False")
+    recordings_dir = Unicode(str(recordings.default_root()), config=True, help="Where conference recordings are "
+                             "kept, one folder per session. Example: --ServeVoila.recordings_dir=/srv/rr/recordings")
+
     def initialize(self, argv=None):
         super().initialize(argv)
         keep_secrets_out_of_logs(self.log)  # presenter links and tickets travel in URLs
@@ -125,10 +143,32 @@ class ServeVoila(ReadingroomVoila):
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
         self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
                                        self.modules)
+        self.janus = None  # the child Janus, when this process started one
+        self.voice_settings = self._voice_settings()
         for session in self.conferences.recover():
             self.log.warning("readingroom: conference session %d was left open by a crash; closed at its last "
                              "activity, %s (resume it with: readingroom conference resume %d)",
                              session.id, session.ends_at.isoformat(timespec="seconds"), session.id)
+
+    def _voice_settings(self) -> VoiceSettings:
+        """Voice as configured; starts Janus here when voice is on and no running one was named."""
+        import json
+
+        from readingroom.server.conference.janus_process import JanusProcess, loopback
+
+        settings = VoiceSettings(ice_servers=[json.loads(server) for server in self.ice_servers],
+                                 bitrate=self.voice_bitrate, record=self.record,
+                                 recordings_root=Path(self.recordings_dir))
+        if self.voice and self.janus_url:
+            settings.janus_url, settings.api_secret = self.janus_url, self.janus_api_secret
+            settings.admin_key = self.janus_admin_key
+        elif self.voice:
+            self.janus = JanusProcess(ice_interfaces="lo" if loopback(self.ip) else "").start()
+            settings.janus_url, settings.api_secret = self.janus.url, self.janus.config.api_secret
+            settings.admin_key = self.janus.config.admin_key
+            self.log.info("readingroom: voice through Janus (AudioBridge) at %s, log %s", self.janus.url,
+                          self.janus.log_path)
+        return settings
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -140,6 +180,8 @@ class ServeVoila(ReadingroomVoila):
         self.durable.close()  # a last try to put the journal into the store; what is left waits for the next start
         self.case_pages.stop()  # a case still running at start-up would keep its kernel, and the process, alive
         self.dicom_jobs.stop()
+        if self.janus is not None:
+            self.janus.stop()  # its rooms close, and with them each recording's WAV file
         super().stop()
 
     def init_settings(self) -> dict:
@@ -162,6 +204,7 @@ class ServeVoila(ReadingroomVoila):
         settings[TRUSTED_HEADER_SETTING] = self.trusted_user_header
         settings[PUBLIC_URL_SETTING] = self.public_url
         settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
+        settings[RECORDINGS_SETTING] = Path(self.recordings_dir)
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)
@@ -179,7 +222,7 @@ class ServeVoila(ReadingroomVoila):
                                     on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
-                                 self.case_pages)
+                                 self.case_pages, Voice(self.voice_settings))
         budget = KernelBudget(self.max_live_kernels or default_cap())
         self.log.info("readingroom: live case pages may hold %d kernel(s) at once", budget.cap)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,

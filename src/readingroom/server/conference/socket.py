@@ -39,12 +39,14 @@ from readingroom.server.conference.messages import (
     PARTICIPANT,
     PARTICIPANT_RATE,
     PRESENTER,
+    VOICE_TYPES,
     Allowance,
     Rejected,
     parse,
 )
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.sessions import Conference, Conferences, record_key
+from readingroom.server.conference.voice import Voice, VoiceSettings
 
 log = logging.getLogger("readingroom.conference")
 
@@ -110,8 +112,9 @@ class Hub:
 class Hubs:
     """One hub per live conference; records go through the conferences' durable writer."""
 
-    def __init__(self, conferences: Conferences) -> None:
+    def __init__(self, conferences: Conferences, voice: Voice | None = None) -> None:
         self.conferences, self.records, self.durable = conferences, conferences.records, conferences.durable
+        self.voice = voice or Voice(VoiceSettings())  # voice messages go there; without Janus, pages hear it is off
         self._hubs: dict[int, Hub] = {}
         self._records_status: dict | None = None
         self._watcher: PeriodicCallback | None = None
@@ -210,6 +213,7 @@ class ConferenceSocket(WebSocketHandler):
             return
         hub.sockets.add(self)
         hub.roster_soon()
+        self.hubs.voice.opened(self)
 
     async def _journaled(self, kind: str) -> bool:
         """The join or reconnect is durable (True); if the journal cannot take it, close so the page retries."""
@@ -234,6 +238,9 @@ class ConferenceSocket(WebSocketHandler):
         self._flooding = False
         try:
             message = parse(raw, self.role)
+            if message["type"] in VOICE_TYPES:
+                self.hubs.voice.apply(self, message)
+                return
             if message["type"] == "answer":
                 self._answer(message)
                 return
@@ -246,6 +253,7 @@ class ConferenceSocket(WebSocketHandler):
         hub.deliver(self, outgoing)
         if message["type"] == "end":
             self.hubs.conferences.end(self.conference)
+            IOLoop.current().add_callback(self.hubs.voice.end, self.conference)
             hub.close()
 
     def _answer(self, message: dict) -> None:
@@ -301,6 +309,7 @@ class ConferenceSocket(WebSocketHandler):
     def on_close(self) -> None:
         hub = self.hubs.hub(self.conference)
         hub.sockets.discard(self)
+        self.hubs.voice.closed(self)
         if not self._counted:
             return
         self._counted = False
