@@ -51,18 +51,22 @@ export function followerVoice({ send, $ }) {
     }
   });
 
+  function setVoice(info) {
+    Object.assign(state, { enabled: info.enabled, available: info.available, recorded: info.recorded, iceServers: info.ice_servers || [] });
+    if (!state.available && voice.state !== "off") voice.fail("Voice is unavailable right now.");
+    note();
+  }
+
   function onMessage(msg) {
-    if (msg.type === "voice") {
-      Object.assign(state, { enabled: msg.enabled, available: msg.available, recorded: msg.recorded, iceServers: msg.ice_servers || [] });
-      if (!state.available && voice.state !== "off") voice.fail("Voice is unavailable right now.");
-      note();
-    } else if (msg.type === "voice_answer") voice.answer(msg.sdp).catch((e) => voice.fail(`Voice could not start: ${e.message}`));
+    if (msg.type === "voice") setVoice(msg);
+    else if (msg.type === "voice_answer") voice.answer(msg.sdp).catch((e) => voice.fail(`Voice could not start: ${e.message}`));
     else if (msg.type === "voice_failed") voice.fail(msg.error);
     else if (msg.type === "floor") {
       state.floor = msg.value;
       if (msg.value) state.hand = false;
       else voice.closeMic();
     } else if (msg.type === "welcome") {
+      if (msg.voice) setVoice(msg.voice);
       state.hand = false; state.floor = false; // a new socket: the server forgot both
       if (voice.state !== "off") voice.start(state.iceServers); // and this page's old voice connection with it
     } else return false;

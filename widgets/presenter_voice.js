@@ -54,19 +54,31 @@ export function presenterVoice({ send, $, onListeners }) {
   });
   $("mute-all").addEventListener("click", () => { if (send({ type: "mute_all" })) { voice.closeMic(); state.mic = false; draw(); } });
 
+  function setVoice(info) {
+    Object.assign(state, { enabled: info.enabled, available: info.available, iceServers: info.ice_servers || [] });
+    if (!state.available && voice.state !== "off") voice.fail("Voice is unavailable right now.");
+  }
+
+  function setFloor(floor) {
+    Object.assign(state, { mic: floor.mic && Boolean(voice.mic), floor: floor.floor, hands: floor.hands, available: floor.available });
+    for (const h of floor.hands) state.names.set(h.id, h.name);
+    drawHands();
+    onListeners(new Set(floor.listening));
+  }
+
   function onMessage(msg) {
-    if (msg.type === "voice") {
-      Object.assign(state, { enabled: msg.enabled, available: msg.available, iceServers: msg.ice_servers || [] });
-      if (!state.available && voice.state !== "off") voice.fail("Voice is unavailable right now.");
-    } else if (msg.type === "voice_state") {
-      Object.assign(state, { mic: msg.mic && Boolean(voice.mic), floor: msg.floor, hands: msg.hands, available: msg.available });
-      for (const h of msg.hands) state.names.set(h.id, h.name);
-      drawHands();
-      onListeners(new Set(msg.listening));
-    } else if (msg.type === "voice_answer") voice.answer(msg.sdp).catch((e) => voice.fail(`Voice could not start: ${e.message}`));
+    if (msg.type === "voice") setVoice(msg);
+    else if (msg.type === "voice_state") setFloor(msg);
+    else if (msg.type === "voice_answer") voice.answer(msg.sdp).catch((e) => voice.fail(`Voice could not start: ${e.message}`));
     else if (msg.type === "voice_failed") voice.fail(msg.error);
     else if (msg.type === "roster") for (const p of msg.roster || []) state.names.set(p.id, p.name);
-    else if (msg.type === "welcome") { if (voice.state !== "off") voice.start(state.iceServers); return false; }
+    else if (msg.type === "welcome") {
+      if (msg.voice) setVoice(msg.voice);
+      if (msg.voice_state) setFloor(msg.voice_state);
+      if (voice.state !== "off") voice.start(state.iceServers); // the server forgot the old socket's connection
+      draw();
+      return false;
+    }
     else return false;
     draw();
     return msg.type !== "roster";

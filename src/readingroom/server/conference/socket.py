@@ -206,6 +206,7 @@ class ConferenceSocket(WebSocketHandler):
         if self.role == PRESENTER:
             welcome["code"] = self.conference.code  # the console shows it; the code is no secret from the presenter
             welcome["records"] = self.hubs.records_message()
+        welcome.update(self.hubs.voice.opened(self))
         text = json.dumps(welcome)
         self.send(f'{text[:-1]}, "agenda": {self.conference.agenda_json(self.role)}}}', "welcome")
         if room.ended:
@@ -213,7 +214,6 @@ class ConferenceSocket(WebSocketHandler):
             return
         hub.sockets.add(self)
         hub.roster_soon()
-        self.hubs.voice.opened(self)
 
     async def _journaled(self, kind: str) -> bool:
         """The join or reconnect is durable (True); if the journal cannot take it, close so the page retries."""

@@ -58,7 +58,6 @@ class VoiceRoom:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     handles: dict[object, int] = field(default_factory=dict)  # socket -> Janus handle
     floor: Floor = field(default_factory=Floor)
-    recorded: bool = False
     ready: asyncio.Future | None = None
 
 
@@ -78,12 +77,13 @@ class Voice:
 
     # Hooks the socket calls
 
-    def opened(self, socket) -> None:
-        """A page connected: start its session's room (the first time), tell the page what voice there is."""
+    def opened(self, socket) -> dict:
+        """A page connects: its session's room is started (the first time); what its welcome says of voice."""
         room = self._room(socket)
-        socket.send(json.dumps(self._voice_message(room)), "voice")
+        fields = {"voice": {k: v for k, v in self._voice_message().items() if k != "type"}}
         if socket.role == PRESENTER:
-            socket.send(json.dumps(room.floor.state(self.available)), "voice_state")
+            fields["voice_state"] = {k: v for k, v in self._state(room).items() if k != "type"}
+        return fields
 
     def closed(self, socket) -> None:
         room = self.rooms.get(socket.conference.id)
@@ -226,11 +226,8 @@ class Voice:
             await self._quietly(session.detach(handle))
         if self.settings.record:
             _write_started(folder)
-            room.recorded = True
         log.info("voice: conference %s has its AudioBridge room%s", conference_id,
-                 " (recording)" if room.recorded else "")
-        if room.recorded:
-            room.hub.deliver(None, [(EVERYONE, self._voice_message(room))])
+                 " (recording)" if self.settings.record else "")
 
     async def _ready(self, room: VoiceRoom) -> JanusSession:
         if not self.enabled:
@@ -282,17 +279,21 @@ class Voice:
 
     # Telling pages
 
-    def _voice_message(self, room: VoiceRoom) -> dict:
+    def _voice_message(self) -> dict:
+        """``recorded``: the room records (it is created so); participants are told before anyone speaks."""
         return {"type": "voice", "available": self.enabled and self.available, "enabled": self.enabled,
-                "recorded": room.recorded, "ice_servers": self.settings.ice_servers}
+                "recorded": self.enabled and self.settings.record, "ice_servers": self.settings.ice_servers}
+
+    def _state(self, room: VoiceRoom) -> dict:
+        return room.floor.state(self.enabled and self.available)
 
     def _tell_everyone(self) -> None:
         for room in self.rooms.values():
-            room.hub.deliver(None, [(EVERYONE, self._voice_message(room))])
+            room.hub.deliver(None, [(EVERYONE, self._voice_message())])
             self._tell_presenter(room)
 
     def _tell_presenter(self, room: VoiceRoom) -> None:
-        room.hub.deliver(None, [(PRESENTER, room.floor.state(self.enabled and self.available))])
+        room.hub.deliver(None, [(PRESENTER, self._state(room))])
 
     def _tell_participant(self, room: VoiceRoom, participant: int, message: dict) -> None:
         text = json.dumps(message)
