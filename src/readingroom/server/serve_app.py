@@ -166,8 +166,6 @@ class ServeVoila(ReadingroomVoila):
             self.janus = JanusProcess(ice_interfaces="lo" if loopback(self.ip) else "").start()
             settings.janus_url, settings.api_secret = self.janus.url, self.janus.config.api_secret
             settings.admin_key = self.janus.config.admin_key
-            self.log.info("readingroom: voice through Janus (AudioBridge) at %s, log %s", self.janus.url,
-                          self.janus.log_path)
         return settings
 
     def setup_template_dirs(self) -> None:
@@ -205,6 +203,9 @@ class ServeVoila(ReadingroomVoila):
         settings[PUBLIC_URL_SETTING] = self.public_url
         settings[TRUSTED_PROXIES_SETTING] = trusted_networks(self.trusted_proxies)
         settings[RECORDINGS_SETTING] = Path(self.recordings_dir)
+        if self.voice_settings.janus_url:  # here, not at start-up: the links come first in the output
+            self.log.info("readingroom: voice through Janus (AudioBridge) at %s%s", self.voice_settings.janus_url,
+                          f", its log in {self.janus.log_path}" if self.janus else "")
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)

@@ -25,10 +25,12 @@ class Floor:
 
     def raise_hand(self, participant: int, name: str, value: bool) -> bool:
         """True when the list changed."""
-        if value and participant not in self.hands and participant != self.holder and len(self.hands) < MAX_HANDS:
-            self.hands[participant] = name
-            return True
-        return self.hands.pop(participant, None) is not None and not value
+        if not value:
+            return self.hands.pop(participant, None) is not None
+        if participant in self.hands or participant == self.holder or len(self.hands) >= MAX_HANDS:
+            return False
+        self.hands[participant] = name
+        return True
 
     def give(self, participant: int) -> int | None:
         """``participant`` holds the floor now; returns whoever held it before (to be muted), or None."""
