@@ -9,7 +9,8 @@ speech-like sound, Opus) and N listeners (aiortc peers, each a participant who j
 the code and offered on its own socket, as a page does) receive the mix. Listeners count
 the RTP payload bytes Janus sends them (what a browser's inbound-rtp bytesReceived counts).
 Each of the presenter, the followers and the listeners runs in its own process, so a busy
-listener process does not delay the followers' clocks. Every address is 127.0.0.1.
+listener process does not delay the followers' clocks. Pages and websockets use 127.0.0.1;
+media use this machine's own address (Janus never uses loopback), delivered inside the machine.
 
     .venv/bin/python benchmarks/conference_voice.py --update-readme
     .venv/bin/python benchmarks/conference_voice.py --listeners 3 --followers 5 --seconds 8   # dry run
@@ -159,11 +160,20 @@ def listeners_process(base: str, code: str, presenter_ws: str, count: int, wav: 
     asyncio.run(_listeners(base, code, presenter_ws, count, wav, ready, measure, stop_event, results))
 
 
-def _loopback_only() -> None:
-    """aiortc gathers candidates on every interface but loopback; here loopback is the only one used."""
+def _own_address_only() -> None:
+    """One candidate, on the address Janus uses here (it never uses loopback): the traffic stays in the machine."""
     import aioice.ice
 
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+    from readingroom.server.conference.janus_process import own_address
+
+    address = own_address()
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
+
+
+def _for_janus(sdp: str) -> str:
+    """aiortc lists three DTLS fingerprints; Janus 1.1.2 checks only the last and expects sha-256."""
+    return "".join(line for line in sdp.splitlines(keepends=True)
+                   if not line.startswith(("a=fingerprint:sha-384", "a=fingerprint:sha-512")))
 
 
 async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_event, results) -> None:
@@ -172,7 +182,7 @@ async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_
     from tornado.httpclient import AsyncHTTPClient
     from websockets.asyncio.client import connect
 
-    _loopback_only()
+    _own_address_only()
     loop = asyncio.get_running_loop()
     http = AsyncHTTPClient()
     received = [0] * count
@@ -180,7 +190,7 @@ async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_
 
     async def negotiate(ws, pc) -> None:
         await pc.setLocalDescription(await pc.createOffer())
-        await ws.send(json.dumps({"type": "voice_offer", "sdp": pc.localDescription.sdp}))
+        await ws.send(json.dumps({"type": "voice_offer", "sdp": _for_janus(pc.localDescription.sdp)}))
         answer = await next_of(ws, "voice_answer")
         await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
 

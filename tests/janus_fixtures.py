@@ -1,8 +1,8 @@
 """A real Janus (Debian's package) for the voice tests, and Chromium able to speak and listen over loopback.
 
 Janus is started the way `conference start` starts it (readingroom.server.conference.janus_process:
-a generated configuration, only the AudioBridge and the HTTP transport, ICE on the loopback
-interface) on a free port. The browser gets a fake microphone playing a WAV of speech-like
+a generated configuration, only the AudioBridge and the HTTP transport, media on this machine's
+own address, which Linux delivers through the loopback device) on a free port. The browser gets a fake microphone playing a WAV of speech-like
 sound (noise shaped into syllables, so Opus works as hard as on speech, and every second is
 the same), and may use loopback addresses for WebRTC, so media never leave 127.0.0.1.
 """
@@ -71,9 +71,9 @@ def janus_child(pid: int) -> int:
 def janus_server(tmp_path) -> Iterator[object]:
     """A Janus of the test's own, as someone else runs one (no API secret), for --janus-url."""
     require("janus")
-    from readingroom.server.conference.janus_process import JanusProcess
+    from readingroom.server.conference.janus_process import JanusProcess, own_address
 
-    janus = JanusProcess(ice_interfaces="lo", log_path=tmp_path / "janus.log", http_port=free_port(),
+    janus = JanusProcess(ice_interfaces=own_address(), log_path=tmp_path / "janus.log", http_port=free_port(),
                          secured=False).start()
     yield janus
     janus.stop()

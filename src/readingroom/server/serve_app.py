@@ -154,7 +154,7 @@ class ServeVoila(ReadingroomVoila):
         """Voice as configured; starts Janus here when voice is on and no running one was named."""
         import json
 
-        from readingroom.server.conference.janus_process import JanusProcess, loopback
+        from readingroom.server.conference.janus_process import JanusProcess, loopback, own_address
 
         settings = VoiceSettings(ice_servers=[json.loads(server) for server in self.ice_servers],
                                  bitrate=self.voice_bitrate, record=self.record,
@@ -163,7 +163,7 @@ class ServeVoila(ReadingroomVoila):
             settings.janus_url, settings.api_secret = self.janus_url, self.janus_api_secret
             settings.admin_key = self.janus_admin_key
         elif self.voice:
-            self.janus = JanusProcess(ice_interfaces="lo" if loopback(self.ip) else "").start()
+            self.janus = JanusProcess(ice_interfaces=own_address() if loopback(self.ip) else "").start()
             settings.janus_url, settings.api_secret = self.janus.url, self.janus.config.api_secret
             settings.admin_key = self.janus.config.admin_key
         return settings

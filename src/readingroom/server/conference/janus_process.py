@@ -3,8 +3,8 @@
 Only what voice needs is loaded (the AudioBridge plugin and the HTTP transport), so a
 Janus started here opens no other door. Its HTTP API listens on 127.0.0.1 only, whatever
 address the web server is bound to: browsers never talk to it, the serving app does
-(:mod:`.janus_api`), and it carries an API secret. Media (ICE) uses the loopback interface
-when the web server serves loopback only, every interface otherwise.
+(:mod:`.janus_api`), and it carries an API secret. Media (ICE) use this machine's own main
+address when the web server serves loopback only (see :func:`own_address`), every interface otherwise.
 """
 
 from __future__ import annotations
@@ -33,6 +33,21 @@ def loopback(ip: str) -> bool:
     return ip in ("127.0.0.1", "localhost", "::1")
 
 
+def own_address() -> str:
+    """This machine's main IPv4 address (the one its default route leaves from); no packet is sent to find it.
+
+    Janus never gathers ICE candidates on a loopback interface (its ice.c skips IFF_LOOPBACK), so a
+    conference served on 127.0.0.1 has Janus's media on this address instead: Linux delivers
+    traffic to its own addresses through the loopback device, so none of it leaves the machine.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: connect() on UDP only picks a route
+            return probe.getsockname()[0]
+        except OSError:
+            return ""
+
+
 def free_local_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -51,7 +66,7 @@ class JanusConfig:
     http_port: int
     api_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
-    ice_interfaces: str = ""  # "lo": loopback only; "": every interface
+    ice_interfaces: str = ""  # Janus's ice_enforce_list: interfaces or addresses for media; "": every interface
     rtp_ports: str = "20000-40000"
     libraries: Path = LIBRARIES
 
