@@ -34,6 +34,7 @@ log = logging.getLogger("readingroom.voice")
 SAMPLING_RATE = 16000  # wideband: speech, at the bitrates below
 DEFAULT_BITRATE = 24000  # bits/s of each listener's Opus mix (mono)
 EXPECTED_LOSS = 10  # percent: turns on Opus in-band FEC, so speech survives a lossy rural link
+RETRY_SECONDS = 5.0  # while Janus is gone, how often the server asks again
 
 
 @dataclass
@@ -92,7 +93,8 @@ class Voice:
         handle = room.handles.pop(socket, None)
         was_listening = room.floor.listening.pop(socket, None) is not None
         if socket.participant is not None and not self._connected(room, socket.participant):
-            room.floor.raise_hand(socket.participant, "", False)
+            room.floor.raise_hand(socket.participant, "", False)  # gone: their hand and floor go with them
+            room.floor.take_back(socket.participant)
         if handle is not None and self._session is not None and not self._session.closed:
             asyncio.ensure_future(self._quietly(self._session.detach(handle)))
         if was_listening or handle is not None:
@@ -215,8 +217,12 @@ class Voice:
                   "sampling_rate": SAMPLING_RATE, "default_bitrate": self.settings.bitrate,
                   "default_expectedloss": EXPECTED_LOSS, "audiolevel_event": False,
                   **({"admin_key": self.settings.admin_key} if self.settings.admin_key else {})}
-        if self.settings.record:
-            folder = recordings.session_folder(self.settings.recordings_root, conference_id)
+        folder = recordings.session_folder(self.settings.recordings_root, conference_id)
+        recording = self.settings.record and not (folder / recordings.VOICE).exists()
+        if self.settings.record and not recording:  # a room made again after Janus came back: keep what was said
+            log.warning("voice: conference %s: Janus came back; the rest of the session is not recorded, so "
+                        "%s keeps what it holds", conference_id, folder / recordings.VOICE)
+        if recording:
             folder.mkdir(parents=True, exist_ok=True)
             create.update(record=True, record_file=str((folder / recordings.VOICE).resolve()))
         handle = await session.attach()
@@ -224,10 +230,9 @@ class Voice:
             await session.request(handle, create)
         finally:
             await self._quietly(session.detach(handle))
-        if self.settings.record:
+        if recording:
             _write_started(folder)
-        log.info("voice: conference %s has its AudioBridge room%s", conference_id,
-                 " (recording)" if self.settings.record else "")
+        log.info("voice: conference %s has its AudioBridge room%s", conference_id, " (recording)" if recording else "")
 
     async def _ready(self, room: VoiceRoom) -> JanusSession:
         if not self.enabled:
@@ -276,6 +281,16 @@ class Voice:
             room.floor.listening.clear()
             room.ready = None
         self._tell_everyone()
+        asyncio.ensure_future(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Ask Janus again until it answers; then pages hear voice is back (rooms are made on the next offer)."""
+        while not self.available:
+            await asyncio.sleep(RETRY_SECONDS)
+            try:
+                await self._open_session()
+            except JanusError:
+                continue
 
     # Telling pages
 
