@@ -243,13 +243,17 @@ def janus_of(server: psutil.Process) -> psutil.Process:
     return next(p for p in server.children(recursive=True) if p.name() == "janus")
 
 
-def phase_cpu(server: psutil.Process, janus: psutil.Process, seconds: float, wait) -> dict:
-    """CPU of the serving process (without its children) and of Janus over one phase, in % of one core."""
-    s0, j0, t0 = cpu_seconds(server, children=False), cpu_seconds(janus), time.perf_counter()
-    wait(seconds)
+def phase_cpu(server: psutil.Process, janus: psutil.Process, clients: list[psutil.Process], seconds: float) -> dict:
+    """CPU over one phase, in % of one core: the serving process (without its children), Janus, our clients
+    (presenter, followers, listeners), and the whole machine (all cores, with whatever else runs on it)."""
+    s0, j0, c0, t0 = cpu_seconds(server, children=False), cpu_seconds(janus), cpu_seconds(*clients), time.perf_counter()
+    psutil.cpu_percent()
+    time.sleep(seconds)
+    machine = psutil.cpu_percent() * (os.cpu_count() or 1)
     elapsed = time.perf_counter() - t0
     return {"server": 100 * (cpu_seconds(server, children=False) - s0) / elapsed,
-            "janus": 100 * (cpu_seconds(janus) - j0) / elapsed, "start": time.time() - elapsed, "end": time.time()}
+            "janus": 100 * (cpu_seconds(janus) - j0) / elapsed, "clients": 100 * (cpu_seconds(*clients) - c0) / elapsed,
+            "machine": machine, "start": time.time() - elapsed, "end": time.time()}
 
 
 def run(args) -> dict:
@@ -281,7 +285,8 @@ def run(args) -> dict:
             raise SystemExit("the presenter or the followers did not get in within two minutes")
         console.log(f"voice off: {args.followers} followers, the frame stepped {args.rate:g} times a second, "
                     f"{args.seconds:g} s")
-        figures["off"] = phase_cpu(server, janus, args.seconds, time.sleep)
+        clients = [psutil.Process(presenter.pid), psutil.Process(followers.pid)]
+        figures["off"] = phase_cpu(server, janus, clients, args.seconds)
 
         console.log(f"{args.listeners} listeners connect (aiortc), the presenter speaks")
         listeners = mp.Process(target=listeners_process, daemon=True,
@@ -294,7 +299,7 @@ def run(args) -> dict:
         figures["listeners_connect_s"] = time.perf_counter() - t_connect
         console.log(f"voice on: {args.seconds:g} s")
         measure.set()
-        figures["on"] = phase_cpu(server, janus, args.seconds, time.sleep)
+        figures["on"] = phase_cpu(server, janus, [*clients, psutil.Process(listeners.pid)], args.seconds)
         stop_listeners.set()
         figures["kbps"] = listener_q.get(timeout=120)
         stop_views.set()
@@ -327,6 +332,10 @@ def rows(f: dict) -> list[tuple[str, ...]]:
         ("Janus CPU, voice off / on (% of one core)", f"{off['janus']:.1f} / {on['janus']:.1f}",
          f"{(on['janus'] / max(len(kbps), 1)):.2f} per listener"),
         ("serving process CPU, voice off / on (% of one core)", f"{off['server']:.1f} / {on['server']:.1f}", ""),
+        ("the benchmark's own clients' CPU, voice off / on (% of one core)", f"{off['clients']:.1f} / {on['clients']:.1f}",
+         "followers, presenter; listeners when on"),
+        (f"whole machine busy, voice off / on (% of one core, {os.cpu_count()} cores)",
+         f"{off['machine']:.0f} / {on['machine']:.0f}", "with the other work on it"),
         ("view sync p50, voice off / on (ms)", f"{off['p50_ms']:.1f} / {on['p50_ms']:.1f}", ""),
         ("view sync p95, voice off / on (ms)", f"{off['p95_ms']:.1f} / {on['p95_ms']:.1f}",
          f"on/off {ratio:.2f}; goal ≤ {GOALS['p95_ratio']:.2f}: {ok(ratio <= GOALS['p95_ratio'])}"),

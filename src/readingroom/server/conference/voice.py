@@ -122,6 +122,8 @@ class Voice:
     # What the pages asked for
 
     async def _apply(self, socket, message: dict) -> None:
+        if socket.conference.room.ended:
+            return
         room = self._room(socket)
         kind = message["type"]
         try:
@@ -167,11 +169,13 @@ class Voice:
         socket.send(json.dumps({"type": "voice_answer", "sdp": answer["sdp"]}), "voice_answer")
 
     async def _floor(self, room: VoiceRoom, participant: int, value: bool) -> None:
+        if value and participant not in room.hub.conference.names:
+            return  # nobody of this conference: nothing to give
         if value:
             before = room.floor.give(participant)
             if before is not None:
                 self._tell_participant(room, before, {"type": "floor", "value": False})
-            await self._apply_floor(room, [before, participant])
+            await self._apply_floor(room, [p for p in (before, participant) if p is not None])
         elif room.floor.take_back(participant):
             await self._apply_floor(room, [participant])
         self._tell_participant(room, participant, {"type": "floor", "value": room.floor.holder == participant})
@@ -201,7 +205,7 @@ class Voice:
             room = self.rooms[conference.id] = VoiceRoom(hub)
             if not self.settings.record:
                 _mark_not_recorded(self.settings.recordings_root, conference.id)
-            if self.enabled:
+            if self.enabled and not conference.room.ended:  # a late page of an ended session makes no room
                 room.ready = asyncio.ensure_future(self._create(room))
                 room.ready.add_done_callback(lambda done: done.cancelled() or done.exception())  # reported by _ready
         return room
