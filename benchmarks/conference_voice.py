@@ -49,6 +49,7 @@ CASE = HERE.parent / "cases" / "chronic-subdural-haematoma-with-mass-effect"
 SECTION = "## Voice in a live conference (issue 17)"
 BEGIN, END = "<!-- conference_voice.py figures: begin -->", "<!-- conference_voice.py figures: end -->"
 GOALS = {"kbps_per_listener": 32.0, "p95_ratio": 1.2}
+WIRE_OVERHEAD = 20 + 8 + 12 + 10  # bytes a packet: IPv4, UDP, RTP header, SRTP tag (header extensions not counted)
 console = Console()
 
 
@@ -186,7 +187,7 @@ async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_
     _own_address_only()
     loop = asyncio.get_running_loop()
     http = AsyncHTTPClient()
-    received = [0] * count
+    received, packets = [0] * count, [0] * count
     peers, sockets, drains = [], [], []
 
     async def negotiate(ws, pc) -> None:
@@ -212,6 +213,7 @@ async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_
 
         async def counted(packet, arrival_time_ms):  # the payload, as a browser's bytesReceived counts it
             received[i] += len(packet.payload)  # and no more: decoding 50 streams here would starve the machine
+            packets[i] += 1
 
         receiver._handle_rtp_packet = counted
         await negotiate(ws, pc)
@@ -225,10 +227,11 @@ async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_
         await asyncio.sleep(0.2)
     ready.set()
     await loop.run_in_executor(None, measure.wait)
-    before, t0 = list(received), time.monotonic()
+    before, before_packets, t0 = list(received), list(packets), time.monotonic()
     await loop.run_in_executor(None, stop_event.wait)
     elapsed = time.monotonic() - t0
-    results.put([(after - b) * 8 / elapsed / 1000 for after, b in zip(received, before)])
+    results.put({"kbps": [(after - b) * 8 / elapsed / 1000 for after, b in zip(received, before)],
+                 "pps": [(after - b) / elapsed for after, b in zip(packets, before_packets)]})
     for task in drains:
         task.cancel()
     for pc in [speaker, *peers]:
@@ -301,7 +304,7 @@ def run(args) -> dict:
         measure.set()
         figures["on"] = phase_cpu(server, janus, [*clients, psutil.Process(listeners.pid)], args.seconds)
         stop_listeners.set()
-        figures["kbps"] = listener_q.get(timeout=120)
+        figures.update(listener_q.get(timeout=120))
         stop_views.set()
         seen = follower_q.get(timeout=120)
         for phase in ("off", "on"):
@@ -328,6 +331,9 @@ def rows(f: dict) -> list[tuple[str, ...]]:
         ("audio received per listener, kbit/s (mean, min-max)",
          f"{statistics.mean(kbps):.1f} ({min(kbps):.1f}-{max(kbps):.1f})",
          f"goal ≤ {GOALS['kbps_per_listener']:g}: {ok(max(kbps) <= GOALS['kbps_per_listener'])}"),
+        ("the same on the wire, at least (IPv4, UDP, RTP and SRTP headers: 50 B a packet)",
+         f"{statistics.mean(k + p * WIRE_OVERHEAD * 8 / 1000 for k, p in zip(kbps, f['pps'])):.1f}",
+         f"{statistics.mean(f['pps']):.0f} packets a second (20 ms frames)"),
         ("all listeners connected and hearing the mix after", f"{f['listeners_connect_s']:.1f} s", ""),
         ("Janus CPU, voice off / on (% of one core)", f"{off['janus']:.1f} / {on['janus']:.1f}",
          f"{(on['janus'] / max(len(kbps), 1)):.2f} per listener"),
@@ -353,8 +359,9 @@ Measured {f['date']} on {platform.machine()} ({os.cpu_count()} cores shared with
 one `readingroom conference start` with its own Janus, the presenter stepping the view
 {a['rate']:g} times a second throughout, {a['followers']} followers measuring view sync; {a['seconds']:g} s
 with voice off, then {a['seconds']:g} s with the presenter speaking (a loop of speech-like sound, Opus
-from aiortc) to {a['listeners']} aiortc listeners, all on 127.0.0.1. kbit/s is RTP payload, as a
-browser's `bytesReceived` counts it (headers and SRTP add about 14 kbit/s at 50 packets a second).
+from aiortc) to {a['listeners']} aiortc listeners. Pages and sockets on 127.0.0.1, media on this machine's own
+address (Janus never uses loopback), so nothing leaves the machine. kbit/s is RTP payload, as a
+browser's `bytesReceived` counts it and as Opus's bitrate is set; the wire figure adds the headers.
 
 | what | figure | against the goal |
 |---|---|---|
