@@ -31,18 +31,17 @@ import sys
 import tempfile
 import time
 import wave
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urljoin
 
 import numpy as np
 import psutil
-from rich.console import Console
-from rich.table import Table
-
 from conference_latency import Conference, cpu_seconds, percentile, ws_url
 from harness import isolated_env, stop, write_figures
+from rich.console import Console
+from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 CASE = HERE.parent / "cases" / "chronic-subdural-haematoma-with-mass-effect"
@@ -137,21 +136,18 @@ async def _followers(base, code, count, ready, stop_event, results) -> None:
     seen: list[tuple[float, float]] = []  # (received at, epoch s; latency ms)
 
     async def follow(ws) -> None:
-        try:
-            async for raw in ws:
-                now = time.time()
-                message = json.loads(raw)
-                if message.get("type") == "view" and "t" in message:
-                    seen.append((now, now * 1000 - message["t"]))
-        except Exception:  # noqa: BLE001 - closed at the end of the run
-            pass
+        async for raw in ws:  # ends when the socket closes at the end of the run
+            now = time.time()
+            message = json.loads(raw)
+            if message.get("type") == "view" and "t" in message:
+                seen.append((now, now * 1000 - message["t"]))
 
     tasks = [asyncio.ensure_future(follow(ws)) for ws in sockets]
     ready.set()
     await asyncio.get_running_loop().run_in_executor(None, stop_event.wait)
     for ws in sockets:
         await ws.close()
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks, return_exceptions=True)  # a socket closed uncleanly ends its follower too
     results.put(seen)
 
 
@@ -268,7 +264,7 @@ def run(args) -> dict:
     env["XDG_DATA_HOME"] = str(work / "data")  # the recording and the journal stay in the run's folder
     wav = speechlike_wav(work / "speech.wav")
     mp = multiprocessing.get_context("spawn")
-    figures: dict = {"args": vars(args), "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+    figures: dict = {"args": vars(args), "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
                      "load_start": os.getloadavg()}
     console.log(f"starting `readingroom conference start {CASE.name}` (it starts its own Janus)")
     conf = Conference(work / "cases", CASE.name, env, work)
@@ -325,7 +321,7 @@ def run(args) -> dict:
 def rows(f: dict) -> list[tuple[str, ...]]:
     kbps, off, on = f["kbps"], f["off"], f["on"]
     ratio = on["p95_ms"] / off["p95_ms"] if off["p95_ms"] else float("nan")
-    ok = lambda good: "yes" if good else "NO"  # noqa: E731
+    ok = lambda good: "yes" if good else "NO"
     return [
         ("listeners (aiortc, each a joined participant)", f"{len(kbps)}", ""),
         ("audio received per listener, kbit/s (mean, min-max)",

@@ -9,7 +9,12 @@ from typer.testing import CliRunner
 
 from readingroom.cli import app
 from readingroom.server.conference.janus_process import JanusConfig
-from readingroom.server.conference.messages import PARTICIPANT, PRESENTER, Rejected, parse
+from readingroom.server.conference.messages import (
+    PARTICIPANT,
+    PRESENTER,
+    Rejected,
+    parse,
+)
 from readingroom.server.conference.voice_floor import Floor
 from tests.conference.conftest import CASE, CASES
 

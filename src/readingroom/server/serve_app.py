@@ -29,8 +29,8 @@ from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference import recordings
 from readingroom.server.conference.routes import conference_routes
-from readingroom.server.conference.voice import DEFAULT_BITRATE, Voice, VoiceSettings
 from readingroom.server.conference.sessions import Conferences
+from readingroom.server.conference.voice import DEFAULT_BITRATE, Voice, VoiceSettings
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature

@@ -43,7 +43,7 @@ class JanusSession:
         self.on_event, self.on_lost = on_event, on_lost
         self.id = 0
         self._waiting: dict[str, asyncio.Future] = {}
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task] = []  # the long poll and the keepalive, held (the loop holds tasks weakly)
         self.closed = False
         self._client = AsyncHTTPClient()
 
@@ -82,15 +82,6 @@ class JanusSession:
         finally:
             self._waiting.pop(transaction, None)
         return _plugin_data(event, body["request"]), event.get("jsep")
-
-    async def close(self) -> None:
-        self.closed = True
-        for task in self._tasks:
-            task.cancel()
-        try:
-            await self._post(f"{self.url}/{self.id}", {"janus": "destroy"})
-        except JanusError:
-            pass
 
     async def _post(self, url: str, payload: dict, transaction: str | None = None) -> dict:
         body = {**payload, "transaction": transaction or _transaction(), "apisecret": self.api_secret}

@@ -113,11 +113,11 @@ def _jcfg(sections: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _stop_with_parent() -> None:
-    """In the child: Linux sends it SIGTERM when the serving process dies, even by kill -9 (no orphan Janus)."""
-    import ctypes
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+def _stop_with_parent() -> list[str]:
+    """A prefix that has Linux send Janus SIGTERM when the serving process dies, even by kill -9 (no orphan
+    Janus holding ports); util-linux's setpriv sets it and execs Janus (no preexec_fn in a threaded process)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 class JanusProcess:
@@ -145,9 +145,8 @@ class JanusProcess:
     def start(self) -> JanusProcess:
         main = self.config.write(self.folder)
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([self.program, "-C", str(main), "-F", str(self.folder), "-o"],
-                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         preexec_fn=_stop_with_parent)
+            self.proc = subprocess.Popen([*_stop_with_parent(), self.program, "-C", str(main), "-F", str(self.folder),
+                                          "-o"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self._wait_ready()
         return self
 

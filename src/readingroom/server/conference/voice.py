@@ -70,6 +70,7 @@ class Voice:
         self.rooms: dict[int, VoiceRoom] = {}
         self._session: JanusSession | None = None
         self._opening: asyncio.Future | None = None
+        self._running: set[asyncio.Future] = set()  # the loop holds tasks weakly: these must not vanish mid-way
         self.available = bool(settings.janus_url)
 
     @property
@@ -96,13 +97,13 @@ class Voice:
             room.floor.raise_hand(socket.participant, "", False)  # gone: their hand and floor go with them
             room.floor.take_back(socket.participant)
         if handle is not None and self._session is not None and not self._session.closed:
-            asyncio.ensure_future(self._quietly(self._session.detach(handle)))
+            self._background(self._quietly(self._session.detach(handle)))
         if was_listening or handle is not None:
             self._tell_presenter(room)
 
     def apply(self, socket, message: dict) -> None:
         """A voice message from a page (checked by :mod:`.messages`); the work runs in the background."""
-        asyncio.ensure_future(self._apply(socket, message))
+        self._background(self._apply(socket, message))
 
     async def end(self, conference) -> None:
         """The session ended: its room goes (Janus closes the recording), every handle with it."""
@@ -112,12 +113,6 @@ class Voice:
         await self._quietly(self._request_admin(room, {"request": "destroy"}))
         for handle in room.handles.values():
             await self._quietly(self._session.detach(handle))
-
-    async def close(self) -> None:
-        for room in list(self.rooms.values()):
-            await self.end(room.hub.conference)
-        if self._session is not None:
-            await self._session.close()
 
     # What the pages asked for
 
@@ -285,7 +280,7 @@ class Voice:
             room.floor.listening.clear()
             room.ready = None
         self._tell_everyone()
-        asyncio.ensure_future(self._reconnect())
+        self._background(self._reconnect())
 
     async def _reconnect(self) -> None:
         """Ask Janus again until it answers; then pages hear voice is back (rooms are made on the next offer)."""
@@ -329,6 +324,12 @@ class Voice:
             return await self._session.request(handle, {**body, "room": room.number, "secret": room.secret})
         finally:
             await self._quietly(self._session.detach(handle))
+
+    def _background(self, work) -> asyncio.Future:
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
 
     @staticmethod
     async def _quietly(call) -> None:
