@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -129,6 +130,10 @@ def test_janus_records_the_mix_into_the_sessions_folder(voice_room, voice_server
     wav = folder / recordings.VOICE
     size = wav.stat().st_size
     wait_for(lambda: wav.stat().st_size > size + 16_000, "the recording to grow", timeout=30)  # 16 kHz mono: 32 KB/s
+    # in step with the session: its length is the time since voice.json's moment (the mixer writes 20 ms frames,
+    # silence included, from the room's start, not from the first listener's)
+    seconds_written, seconds_since = (wav.stat().st_size - 44) / 32_000, time.time() - started
+    assert abs(seconds_written - seconds_since) < 2, (seconds_written, seconds_since)
 
 
 def test_voice_controls_pass_axe(voice_room):

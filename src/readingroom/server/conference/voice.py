@@ -59,6 +59,7 @@ class VoiceRoom:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     handles: dict[object, int] = field(default_factory=dict)  # socket -> Janus handle
     floor: Floor = field(default_factory=Floor)
+    anchor: int | None = None  # the server's own member, keeping the recording in step (see Voice._create)
     ready: asyncio.Future | None = None
 
 
@@ -111,7 +112,7 @@ class Voice:
         if room is None or self._session is None or self._session.closed:
             return
         await self._quietly(self._request_admin(room, {"request": "destroy"}))
-        for handle in room.handles.values():
+        for handle in [*room.handles.values(), *([room.anchor] if room.anchor else [])]:
             await self._quietly(self._session.detach(handle))
 
     # What the pages asked for
@@ -227,10 +228,16 @@ class Voice:
         handle = await session.attach()
         try:
             await session.request(handle, create)
+            if recording:
+                # The mixer writes only while someone is in the room, which would cut the silences before the
+                # first listener out of the file and put the audio out of step with the session. A member with
+                # no media, the server's own, keeps it writing from now on: voice.json's moment is the file's start.
+                await session.message(handle, {"request": "join", "room": room.number, "muted": True})
+                room.anchor = handle
+                _write_started(folder)
         finally:
-            await self._quietly(session.detach(handle))
-        if recording:
-            _write_started(folder)
+            if room.anchor != handle:
+                await self._quietly(session.detach(handle))
         log.info("voice: conference %s has its AudioBridge room%s", conference_id, " (recording)" if recording else "")
 
     async def _ready(self, room: VoiceRoom) -> JanusSession:
@@ -278,7 +285,7 @@ class Voice:
         for room in self.rooms.values():
             room.handles.clear()
             room.floor.listening.clear()
-            room.ready = None
+            room.ready, room.anchor = None, None
         self._tell_everyone()
         self._background(self._reconnect())
 
