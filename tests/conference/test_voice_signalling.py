@@ -7,6 +7,8 @@ real WebRTC peer (aiortc) and gets Janus's answer back through the app, as a pag
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 import pytest
 
@@ -73,3 +75,22 @@ def test_a_participant_cannot_give_itself_the_floor(unrecorded):
     presenter.send({"type": "ping", "t": 2})
     assert presenter.next("pong")["t"] == 2
     assert presenter.welcome["voice_state"]["floor"] is None
+
+
+def test_voice_comes_back_when_janus_does(unrecorded, janus_server, tmp_path):  # noqa: F811
+    from readingroom.server.conference.janus_process import JanusProcess, own_address
+
+    participant = unrecorded.participant("Dr Cy Ndlovu")
+    os.kill(janus_server.proc.pid, signal.SIGKILL)
+    janus_server.proc.wait()
+    assert participant.next("voice", timeout=30)["available"] is False  # the page says voice is unavailable
+    participant.send({"type": "ping", "t": 3})
+    assert participant.next("pong")["t"] == 3  # and the conference goes on
+    again = JanusProcess(ice_interfaces=own_address(), log_path=tmp_path / "janus-again.log",
+                         http_port=janus_server.config.http_port, secured=False).start()
+    try:
+        assert participant.next("voice", timeout=30)["available"] is True  # asked again, it answers
+        participant.send({"type": "voice_offer", "sdp": offer()})
+        assert "opus/48000/2" in participant.next("voice_answer", timeout=20)["sdp"]
+    finally:
+        again.stop()
