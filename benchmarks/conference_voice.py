@@ -9,8 +9,9 @@ speech-like sound, Opus) and N listeners (aiortc peers, each a participant who j
 the code and offered on its own socket, as a page does) receive the mix. Listeners count
 the RTP payload bytes Janus sends them (what a browser's inbound-rtp bytesReceived counts),
 after SRTP, without decoding them (the listeners' own cost is not the server's).
-Each of the presenter, the followers and the listeners runs in its own process, so a busy
-listener process does not delay the followers' clocks. Pages and websockets use 127.0.0.1;
+Each of the presenter, the followers and the listeners runs in its own process, the listeners'
+at a lower priority (nice 10): they stand for devices elsewhere, so their CPU should not be taken
+from the server, Janus or the followers' clocks. Pages and websockets use 127.0.0.1;
 media use this machine's own address (Janus never uses loopback), delivered inside the machine.
 
     .venv/bin/python benchmarks/conference_voice.py --update-readme
@@ -155,6 +156,7 @@ async def _followers(base, code, count, ready, stop_event, results) -> None:
 
 def listeners_process(base: str, code: str, presenter_ws: str, count: int, wav: str, ready, measure, stop_event,
                       results) -> None:
+    os.nice(10)  # they stand for 50 devices elsewhere: their CPU here must not be taken from the server or the clocks
     asyncio.run(_listeners(base, code, presenter_ws, count, wav, ready, measure, stop_event, results))
 
 
@@ -355,7 +357,7 @@ Measured {f['date']} on {platform.machine()} ({os.cpu_count()} cores shared with
 one `readingroom conference start` with its own Janus, the presenter stepping the view
 {a['rate']:g} times a second throughout, {a['followers']} followers measuring view sync; {a['seconds']:g} s
 with voice off, then {a['seconds']:g} s with the presenter speaking (a loop of speech-like sound, Opus
-from aiortc) to {a['listeners']} aiortc listeners. Pages and sockets on 127.0.0.1, media on this machine's own
+from aiortc) to {a['listeners']} aiortc listeners (at nice 10: they stand for devices elsewhere). Pages and sockets on 127.0.0.1, media on this machine's own
 address (Janus never uses loopback), so nothing leaves the machine. kbit/s is RTP payload, as a
 browser's `bytesReceived` counts it and as Opus's bitrate is set; the wire figure adds the headers.
 
