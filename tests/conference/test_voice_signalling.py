@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,18 @@ def test_voice_comes_back_when_janus_does(unrecorded, janus_server, tmp_path):  
         assert "opus/48000/2" in participant.next("voice_answer", timeout=20)["sdp"]
     finally:
         again.stop()
+
+
+def test_without_voice_pages_hear_it_is_off_and_no_janus_runs(tmp_path):
+    live = start_conference(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}", extra=("--no-voice",))
+    try:
+        participant = live.participant("Dr Di Okafor")
+        assert participant.welcome["voice"] == {"enabled": False, "available": False, "recorded": False,
+                                                "ice_servers": []}
+        participant.send({"type": "voice_offer", "sdp": offer()})
+        assert participant.next("voice_failed")["error"] == "Voice is unavailable right now."
+        children = Path(f"/proc/{live.server.proc.pid}/task").glob("*/children")
+        assert all("janus" not in Path(f"/proc/{pid}/comm").read_text()
+                   for tasks in children for pid in tasks.read_text().split() if Path(f"/proc/{pid}").exists())
+    finally:
+        live.server.stop()
