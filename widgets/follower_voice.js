@@ -1,7 +1,7 @@
 // The participant page's voice: "Listen", "Raise hand", and "Talk" while the presenter gives this
 // page the floor. Voice failing or off never touches following, polls or questions.
 
-import { VoiceLink } from "./voice.js";
+import { VoiceLink, setText } from "./voice.js";
 
 const AUDIO_TEXT = { off: "Voice off", connecting: "Connecting to the voice…", receiving: "Listening to the conference" };
 
@@ -12,8 +12,8 @@ export function followerVoice({ send, $ }) {
 
   function draw() {
     const on = voice.state !== "off";
-    $("audio").textContent = voice.error || AUDIO_TEXT[voice.state];
-    $("audio-quality").textContent = voice.quality;
+    setText($("audio"), voice.error || AUDIO_TEXT[voice.state]);
+    setText($("audio-quality"), voice.quality);
     const listen = $("listen");
     listen.disabled = !state.available;
     listen.setAttribute("aria-pressed", String(on));
@@ -31,7 +31,7 @@ export function followerVoice({ send, $ }) {
     const text = !state.enabled ? "Voice is off for this conference: follow the images and ask in writing."
       : !state.available ? "Voice is unavailable right now; the images, polls and questions carry on."
       : state.recorded ? "This session is recorded." : "";
-    $("voice-note").textContent = text;
+    setText($("voice-note"), text);
   }
 
   $("listen").addEventListener("click", () => {

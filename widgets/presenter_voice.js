@@ -2,7 +2,7 @@
 // "Take back". The server holds the media room's secret and does the muting; this page asks.
 
 import { el } from "./conference.js";
-import { VoiceLink } from "./voice.js";
+import { VoiceLink, setText } from "./voice.js";
 
 /** Wire the voice controls of presenter.html; ``onListeners`` gets the ids of participants listening. */
 export function presenterVoice({ send, $, onListeners }) {
@@ -18,10 +18,10 @@ export function presenterVoice({ send, $, onListeners }) {
     $("mute-all").disabled = !state.available;
     const shown = $("mic-state");
     shown.dataset.rrMic = live ? "live" : state.mic ? "starting" : "off";
-    shown.textContent = voice.error || (live ? "Microphone live: everyone hears you"
-      : state.mic ? "Opening the microphone…" : "Microphone off");
-    $("voice-note").textContent = !state.enabled ? "Voice is off for this conference (started with --no-voice)."
-      : !state.available ? "Voice is unavailable right now: the media server does not answer." : "";
+    setText(shown, voice.error || (live ? "Microphone live: everyone hears you"
+      : state.mic ? "Opening the microphone…" : "Microphone off"));
+    setText($("voice-note"), !state.enabled ? "Voice is off for this conference (started with --no-voice)."
+      : !state.available ? "Voice is unavailable right now: the media server does not answer." : "");
   }
 
   function drawHands() {

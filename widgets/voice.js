@@ -6,6 +6,11 @@
 const STATS_MS = 1000;
 const GATHER_MS = 5000; // the offer carries its candidates (no trickle); gathering rarely takes this long
 
+/** Set a live region's text only when it changes: a screen reader would read it out again every second. */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 /** Wait until the connection has gathered its ICE candidates (or GATHER_MS passed). */
 function gathered(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
