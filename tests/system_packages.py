@@ -72,6 +72,7 @@ NEEDS = {
     "jupyterhub": Need("JupyterHub", "", _jupyterhub, install="pip install -e '.[test]'"),
     "node": Need("configurable-http-proxy (Node.js)", "", lambda: bool(shutil.which("node"))
                  and CONFIGURABLE_HTTP_PROXY.exists(), install="make node-tools"),
+    "janus": Need("the Janus media server", "janus", lambda: shutil.which("janus") is not None),
 }
 
 

@@ -8,6 +8,7 @@ import {
   viewerState,
 } from "./conference.js";
 import { VIEW_FIELDS } from "./view_state.js";
+import { followerVoice } from "./follower_voice.js";
 
 const LATENCIES_KEPT = 2000;
 const ANSWER_RETRY_MS = 3000; // an answer the server could not keep yet is sent again this often
@@ -27,6 +28,7 @@ const imageStage = root.querySelector(".rr-stage");
 const ticket = `ticket=${encodeURIComponent(config.ticket)}`;
 const stages = new Stages($("stages"), (k) => stageUrl(config, k, ticket));
 const link = new Link(socketUrl(config, ticket), { onMessage, onStatus });
+const voice = followerVoice({ send: (msg) => link.send(msg), $ });
 
 // ---- following the presenter ----
 function showPresenterView() {
@@ -227,6 +229,7 @@ function onStatus(status, reason) {
 }
 
 function onMessage(msg) {
+  if (voice.onMessage(msg) && msg.type !== "welcome") return;
   if (msg.type === "welcome") {
     state.agenda = msg.agenda || [];
     state.seq = msg.seq || 0;

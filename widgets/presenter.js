@@ -9,6 +9,7 @@ import {
   viewerState,
 } from "./conference.js";
 import { VIEW_FIELDS } from "./view_state.js";
+import { presenterVoice } from "./presenter_voice.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@ const model = viewModel();
 const state = {
   agenda: [], caseId: null, stage: 0, poll: null, results: null, lastSent: "", queued: false,
   unknown: true, revealed: new Set(), // unknown mode: titles (the diagnosis) hidden until a case is fully revealed
+  roster: [], listening: new Set(), // participants whose voice connection is up
 };
 
 const viewerHost = $("viewer");
@@ -26,6 +28,7 @@ const heat = el("canvas", { className: "rr-heat", "aria-hidden": "true", "data-p
 root.querySelector(".rr-stage").append(heat);
 const stages = new Stages($("stages"), (k, caseId) => stageUrl(config, k, `token=${token}&case=${caseId}`), addDrawn);
 const link = new Link(socketUrl(config, `token=${token}`), { onMessage, onStatus });
+const voice = presenterVoice({ send: (msg) => link.send(msg), $, onListeners: (ids) => { state.listening = ids; drawRoster(state.roster); } });
 
 // ---- the view every follower sees ----
 function publish() {
@@ -192,13 +195,15 @@ function drawQuestionQueue(questions) {
 }
 
 function drawRoster(roster) {
+  state.roster = roster;
   const connected = roster.filter((p) => p.connected);
   const detached = connected.filter((p) => !p.following).length;
   const count = `${connected.length} connected, ${detached} exploring on their own`;
   if ($("roster-count").textContent !== count) $("roster-count").textContent = count; // rosters come with every ping
   $("roster").replaceChildren(...roster.map((p) => el("tr", { "data-participant": String(p.id) },
     el("td", { textContent: p.name }),
-    el("td", { textContent: !p.connected ? "offline" : p.following ? "following" : "detached" }),
+    el("td", { textContent: (!p.connected ? "offline" : p.following ? "following" : "detached")
+      + (state.listening.has(p.id) ? ", listening" : "") }),
     el("td", { textContent: p.rtt_ms === null || p.rtt_ms === undefined ? "–" : `${Math.round(p.rtt_ms)} ms` }))));
 }
 
@@ -228,6 +233,7 @@ function onStatus(status, reason) {
 }
 
 function onMessage(msg) {
+  if (voice.onMessage(msg)) return;
   if (msg.type === "welcome") {
     state.agenda = msg.agenda || [];
     state.lastSent = "";

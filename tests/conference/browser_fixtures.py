@@ -32,10 +32,16 @@ OFFLINE = re.compile(r"^WebSocket connection to .* failed: .*ERR_INTERNET_DISCON
 
 @pytest.fixture(scope="module")
 def conference_server(tmp_path_factory):
+    server = start_conference(tmp_path_factory.mktemp("conference-browser"), "--no-voice")
+    yield server
+    server.stop()
+
+
+def start_conference(workdir: Path, *options: str) -> Server:
+    """`readingroom conference start` on the phantom case in ``workdir``, with ``options``; ready for pages."""
     from readingroom.deid import deidentify
     from readingroom.dicom.synthetic import write_ct_phantom
 
-    workdir = tmp_path_factory.mktemp("conference-browser")
     case = workdir / "cases" / SLUG
     narrative = CASES / "chronic-subdural-haematoma-with-mass-effect"
     shutil.copytree(narrative, case, ignore=shutil.ignore_patterns("images"))
@@ -45,14 +51,14 @@ def conference_server(tmp_path_factory):
     env = jupyter_env(workdir, workdir / "frame-cache", "conference")
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "conference", "start", SLUG,
-                     "--cases", str(workdir / "cases"), f"--port={port}", "--qr", str(workdir / "join.png")],
+                     "--cases", str(workdir / "cases"), f"--port={port}", "--qr", str(workdir / "join.png"), *options],
                     env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
+    server.workdir = workdir
     server.presenter_url = re.search(r"http://\S+/present\?token=\S+", server.log.read_text()).group(0)
     # What a reveal brings comes from the case's one run, which starts with the server: wait for that
     # state (the public case page answers once the run is done), or a reveal may outlast expect's patience.
     urllib.request.urlopen(f"{server.url}cases/{public_id(SLUG)}/", timeout=RUN_TIMEOUT).close()
-    yield server
-    server.stop()
+    return server
 
 
 @dataclass

@@ -51,6 +51,44 @@ NoRecordOption = Annotated[bool, typer.Option(
 TrustedProxyOption = Annotated[list[str] | None, typer.Option(
     "--trusted-proxy", help="The address (or network) of your TLS proxy, e.g. 127.0.0.1; repeat for several. Only "
     "from it are X-Forwarded-For and X-Forwarded-Proto believed (limits per client, Secure cookies over https).")]
+NoVoiceOption = Annotated[bool, typer.Option("--no-voice", help="No voice: participants follow the images only.")]
+JanusUrlOption = Annotated[str, typer.Option(
+    "--janus-url", help="Use this running Janus (its HTTP API, e.g. http://127.0.0.1:8088/janus) for voice instead "
+    "of starting one; it needs the AudioBridge plugin.")]
+StunOption = Annotated[list[str] | None, typer.Option(
+    "--stun", help="A STUN server for participants behind NAT, e.g. stun:stun.hospital.org:3478; repeat for several.")]
+TurnOption = Annotated[list[str] | None, typer.Option(
+    "--turn", help="A TURN server relaying voice for participants behind strict firewalls, e.g. "
+    "turn:turn.hospital.org:3478?transport=tcp; repeat for several (with --turn-user and --turn-password).")]
+TurnUserOption = Annotated[str, typer.Option("--turn-user", help="The TURN servers' user name.")]
+TurnPasswordOption = Annotated[str, typer.Option("--turn-password", help="The TURN servers' password.")]
+BitrateOption = Annotated[int, typer.Option("--voice-kbps", help="Each listener's voice stream in kbit/s "
+                                            "(Opus, mono, with in-band FEC); 16-24 suits speech on a rural link.")]
+
+
+def voice_arguments(no_voice: bool, janus_url: str, stun: list[str] | None, turn: list[str] | None, turn_user: str,
+                    turn_password: str, kbps: int) -> list[str]:
+    """The voice options checked (one line on a mistake), as the serving app's options."""
+    import json
+
+    if not 6 <= kbps <= 64:
+        raise InputError(f"--voice-kbps {kbps}: give 6 to 64 (kbit/s; 16-24 suits speech)")
+    if janus_url and not janus_url.startswith(("http://", "https://")):
+        raise InputError(f"--janus-url {janus_url}: give the HTTP API's address, e.g. http://127.0.0.1:8088/janus")
+    servers = []
+    for url in stun or []:
+        if not url.startswith("stun:"):
+            raise InputError(f"--stun {url}: a STUN server's address starts with stun:, e.g. stun:stun.example.org")
+        servers.append({"urls": url})
+    for url in turn or []:
+        if not url.startswith(("turn:", "turns:")):
+            raise InputError(f"--turn {url}: a TURN server's address starts with turn: or turns:")
+        if not (turn_user and turn_password):
+            raise InputError("--turn needs --turn-user and --turn-password")
+        servers.append({"urls": url, "username": turn_user, "credential": turn_password})
+    return [f"--ServeVoila.voice={not no_voice}", f"--ServeVoila.voice_bitrate={kbps * 1000}",
+            *([f"--ServeVoila.janus_url={janus_url}"] if janus_url else []),
+            *[f"--ServeVoila.ice_servers={json.dumps(server)}" for server in servers]]
 
 
 @conference_app.command()
@@ -62,6 +100,8 @@ def start(
     ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
     public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
     recordings: RecordingsOption = None, no_record: NoRecordOption = False,
+    no_voice: NoVoiceOption = False, janus_url: JanusUrlOption = "", stun: StunOption = None, turn: TurnOption = None,
+    turn_user: TurnUserOption = "", turn_password: TurnPasswordOption = "", voice_kbps: BitrateOption = 24,
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code.
 
@@ -69,8 +109,9 @@ def start(
     reopened instead, with the same code and links.
     """
     what, cases, curriculum = _named(what, cases, curriculum)
+    voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps)
     server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what,
-                           recording_arguments(recordings, no_record))
+                           [*recording_arguments(recordings, no_record), *voice])
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     crashed = next((s for s in server.conferences.recovered if s.ref == what), None)
     with progress_bar("Encoding the images") as update:
@@ -91,10 +132,13 @@ def resume(
     ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
     public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
     recordings: RecordingsOption = None, no_record: NoRecordOption = False,
+    no_voice: NoVoiceOption = False, janus_url: JanusUrlOption = "", stun: StunOption = None, turn: TurnOption = None,
+    turn_user: TurnUserOption = "", turn_password: TurnPasswordOption = "", voice_kbps: BitrateOption = 24,
 ) -> None:
     """Reopen a conference this server ran, with the same join code, presenter link and participants' links."""
+    voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps)
     server, base = _server(cases or Path("cases"), curriculum, port, ip, records, journal, public_url, qr,
-                           trusted_proxy, None, recording_arguments(recordings, no_record))
+                           trusted_proxy, None, [*recording_arguments(recordings, no_record), *voice])
     with progress_bar("Encoding the images") as update:
         conference = server.conferences.resume(session, progress=update)
     sys.stdout.write(f"Resumed session {conference.id}: the same code and links as before\n")
@@ -125,7 +169,7 @@ def export(
 
 def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: str, journal: Path | None,
             public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None,
-            recording: list[str]):
+            options: list[str]):
     """The serving app, initialised (crashed sessions closed) but not listening yet; options checked first."""
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
@@ -156,7 +200,7 @@ def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: s
         "--ServeVoila.pool_size=0",  # followers and case pages need no kernel; a live notebook starts one on demand
         *([f"--ServeVoila.records_url={records}"] if records else []),
         *([f"--ServeVoila.journal={journal.resolve()}"] if journal else []),
-        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies, *recording,
+        f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies, *options,
     ])
     return server, base
 

@@ -32,6 +32,7 @@ from readingroom.server.conference.recordings import RECORD_SETTING, RECORDINGS_
 from readingroom.server.conference.routes import conference_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.timeline import Timelines
+from readingroom.server.conference.voice import DEFAULT_BITRATE, Voice, VoiceSettings
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
 from readingroom.server.gate import CaseGate, folder_signature
@@ -48,6 +49,7 @@ from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
 CASE_TEMPLATE = TEMPLATES / "voila" / "readingroom"
+RECORDINGS_SETTING = "readingroom.recordings"  # -> Path: the root of every session's recording folder
 
 
 class UnknownCaseContents(LargeFileManager):
@@ -128,6 +130,17 @@ class ServeVoila(ReadingroomVoila):
                         "pages send their learners' records here, with the sign-in cookie (CORS for these only). "
                         "Example: --ServeVoila.site_origins=https://teaching.hospital.org")
 
+    voice = Bool(False, config=True, help="Voice in live conferences: a Janus AudioBridge started as a child "
+                 "process (or the one --ServeVoila.janus_url names). Example: --ServeVoila.voice=True")
+    janus_url = Unicode("", config=True, help="A running Janus's HTTP API to use for voice instead of starting one. "
+                        "Example: --ServeVoila.janus_url=http://127.0.0.1:8088/janus")
+    janus_api_secret = Unicode("", config=True, help="The api_secret of the Janus at janus_url, if it has one.")
+    janus_admin_key = Unicode("", config=True, help="The AudioBridge admin_key of the Janus at janus_url, if it has one.")
+    ice_servers = List(Unicode(), config=True, help="STUN/TURN servers handed to browsers for voice, as JSON "
+                       "RTCIceServer objects. Example: --ServeVoila.ice_servers='{\"urls\": \"stun:stun.example.org\"}'")
+    voice_bitrate = Int(DEFAULT_BITRATE, config=True, help="Bits per second of each listener's Opus stream (mono). "
+                        "Example: --ServeVoila.voice_bitrate=16000")
+
     def initialize(self, argv=None):
         super().initialize(argv)
         keep_secrets_out_of_logs(self.log)  # presenter links and tickets travel in URLs
@@ -152,6 +165,8 @@ class ServeVoila(ReadingroomVoila):
         self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
                                        self.modules)
         self.timelines = Timelines(self.recordings_root, self.record)
+        self.janus = None  # the child Janus, when this process started one
+        self.voice_settings = self._voice_settings()
         for session in self.conferences.recover():
             self.log.warning("readingroom: conference session %d was left open by a crash; closed at its last "
                              "activity, %s (resume it with: readingroom conference resume %d)",
@@ -160,6 +175,24 @@ class ServeVoila(ReadingroomVoila):
     @property
     def recordings_root(self) -> Path:
         return Path(self.recordings_dir) if self.recordings_dir else recordings.default_root()
+
+    def _voice_settings(self) -> VoiceSettings:
+        """Voice as configured; starts Janus here when voice is on and no running one was named."""
+        import json
+
+        from readingroom.server.conference.janus_process import JanusProcess, loopback, own_address
+
+        settings = VoiceSettings(ice_servers=[json.loads(server) for server in self.ice_servers],
+                                 bitrate=self.voice_bitrate, record=self.record,
+                                 recordings_root=self.recordings_root)
+        if self.voice and self.janus_url:
+            settings.janus_url, settings.api_secret = self.janus_url, self.janus_api_secret
+            settings.admin_key = self.janus_admin_key
+        elif self.voice:
+            self.janus = JanusProcess(ice_interfaces=own_address() if loopback(self.ip) else "").start()
+            settings.janus_url, settings.api_secret = self.janus.url, self.janus.config.api_secret
+            settings.admin_key = self.janus.config.admin_key
+        return settings
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -172,6 +205,8 @@ class ServeVoila(ReadingroomVoila):
         self.durable.close()  # a last try to put the journal into the store; what is left waits for the next start
         self.case_pages.stop()  # a case still running at start-up would keep its kernel, and the process, alive
         self.dicom_jobs.stop()
+        if self.janus is not None:
+            self.janus.stop()  # its rooms close, and with them each recording's WAV file
         super().stop()
 
     def init_settings(self) -> dict:
@@ -198,6 +233,9 @@ class ServeVoila(ReadingroomVoila):
         settings[RECORDINGS_SETTING] = self.recordings_root
         settings[RECORD_SETTING] = self.record
         settings[SITE_ORIGINS_SETTING] = site_origins(self.site_origins)
+        if self.voice_settings.janus_url:  # here, not at start-up: the links come first in the output
+            self.log.info("readingroom: voice through Janus (AudioBridge) at %s%s", self.voice_settings.janus_url,
+                          f", its log in {self.janus.log_path}" if self.janus else "")
         servable = len(self.catalog.cards())
         self.log.info("readingroom: %d case(s) served from %s; %d withheld", servable, self.root_dir,
                       len(self.catalog.gate.slugs()) - servable)
@@ -215,7 +253,7 @@ class ServeVoila(ReadingroomVoila):
                                     on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
-                                 self.case_pages, self.timelines)
+                                 self.case_pages, self.timelines, Voice(self.voice_settings))
         budget = KernelBudget(self.max_live_kernels or default_cap())
         self.log.info("readingroom: live case pages may hold %d kernel(s) at once", budget.cap)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,

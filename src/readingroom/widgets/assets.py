@@ -14,7 +14,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-PAGE_MODULES = ("conference.js", "presenter.js", "follower.js", "replay.js", "case_page.js", "answer_check.js")  # pages' own code, never a widget's
+PAGE_MODULES = ("conference.js", "presenter.js", "follower.js", "replay.js", "case_page.js", "answer_check.js", "voice.js",
+                "presenter_voice.js", "follower_voice.js")  # pages' own code, never a widget's
 GENERATED = "view_state.js"  # from readingroom.widgets.view_state
 LOADER = "loader.js"  # sent in widget state; imports the modules from their versioned URL
 # Set by a server that has our handlers (our Voila app, the server extension); its kernels inherit it.

@@ -237,6 +237,19 @@ def _answer(value) -> int | dict:
     return _count(value)
 
 
+MAX_SDP = 12 * 1024  # an audio-only offer with its candidates is 2-5 KB
+
+
+def _sdp(value) -> str:
+    """A browser's SDP offer for voice (Janus parses it; here only its size and shape)."""
+    if not isinstance(value, str) or not value.startswith("v=0") or len(value) > MAX_SDP:
+        raise ValueError(f"expected an SDP offer of at most {MAX_SDP} characters")
+    return value
+
+
+# Voice (readingroom.server.conference.voice): the same offer from either side; who speaks, only the presenter says.
+_VOICE_OFFER = {"voice_offer": {"sdp": _sdp}, "voice_stop": {}}
+
 _PRESENTER: dict[str, dict[str, Callable]] = {
     "view": {"view": _view, "t": _optional(_number)},
     "poll_open": {"poll": _poll},
@@ -244,6 +257,10 @@ _PRESENTER: dict[str, dict[str, Callable]] = {
     "answered": {"question": _count},
     "end": {},
     "ping": {"t": _optional(_number)},
+    **_VOICE_OFFER,
+    "mic": {"value": _flag},
+    "mute_all": {},
+    "floor": {"participant": _count, "value": _flag},
 }
 _PARTICIPANT: dict[str, dict[str, Callable]] = {
     "answer": {"poll": _text(MAX_ID), "answer": _answer, "key": _optional(_key)},
@@ -251,4 +268,7 @@ _PARTICIPANT: dict[str, dict[str, Callable]] = {
     "upvote": {"question": _count},
     "following": {"value": _flag},
     "ping": {"t": _optional(_number)},
+    **_VOICE_OFFER,
+    "hand": {"value": _flag},
 }
+VOICE_TYPES = frozenset({*_VOICE_OFFER, "mic", "mute_all", "floor", "hand"})

@@ -10,16 +10,18 @@ from readingroom.server.conference.replay_pages import Replays, replay_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
 from readingroom.server.conference.timeline import Timelines
+from readingroom.server.conference.voice import Voice
 from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
 from readingroom.server.base import template_environment
 from readingroom.server.handlers import route_base
 
 
 def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, secret: bytes,
-                      case_pages: CasePages, timelines: Timelines) -> list[tuple]:
-    """The tornado rules for live conferences and their replays under ``base_url``."""
+                      case_pages: CasePages, timelines: Timelines, voice: Voice | None = None) -> list[tuple]:
+    """The tornado rules for live conferences and their replays under ``base_url``; ``voice`` signals for Janus
+    (None: voice off)."""
     base = route_base(base_url)
-    hubs = Hubs(conferences, timelines)
+    hubs = Hubs(conferences, timelines, voice)
     educator = {"hubs": hubs, "environment": template_environment()}
     root = f"{base}readingroom/conference"
     return [

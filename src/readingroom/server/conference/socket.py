@@ -39,6 +39,7 @@ from readingroom.server.conference.messages import (
     PARTICIPANT,
     PARTICIPANT_RATE,
     PRESENTER,
+    VOICE_TYPES,
     Allowance,
     Rejected,
     parse,
@@ -46,6 +47,7 @@ from readingroom.server.conference.messages import (
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.sessions import Conference, Conferences, record_key
 from readingroom.server.conference.timeline import Timelines
+from readingroom.server.conference.voice import Voice, VoiceSettings
 
 log = logging.getLogger("readingroom.conference")
 
@@ -112,9 +114,10 @@ class Hubs:
     """One hub per live conference; records go through the conferences' durable writer, and what the rooms send
     out into the sessions' timelines (for replay)."""
 
-    def __init__(self, conferences: Conferences, timelines: Timelines) -> None:
+    def __init__(self, conferences: Conferences, timelines: Timelines, voice: Voice | None = None) -> None:
         self.conferences, self.records, self.durable = conferences, conferences.records, conferences.durable
         self.timelines = timelines
+        self.voice = voice or Voice(VoiceSettings())  # voice messages go there; without Janus, pages hear it is off
         self._hubs: dict[int, Hub] = {}
         self._records_status: dict | None = None
         self._watcher: PeriodicCallback | None = None
@@ -206,6 +209,7 @@ class ConferenceSocket(WebSocketHandler):
         if self.role == PRESENTER:
             welcome["code"] = self.conference.code  # the console shows it; the code is no secret from the presenter
             welcome["records"] = self.hubs.records_message()
+        welcome.update(self.hubs.voice.opened(self))
         text = json.dumps(welcome)
         self.send(f'{text[:-1]}, "agenda": {self.conference.agenda_json(self.role)}}}', "welcome")
         if room.ended:
@@ -237,6 +241,9 @@ class ConferenceSocket(WebSocketHandler):
         self._flooding = False
         try:
             message = parse(raw, self.role)
+            if message["type"] in VOICE_TYPES:
+                self.hubs.voice.apply(self, message)
+                return
             if message["type"] == "answer":
                 self._answer(message)
                 return
@@ -250,6 +257,7 @@ class ConferenceSocket(WebSocketHandler):
         hub.deliver(self, outgoing)
         if message["type"] == "end":
             self.hubs.conferences.end(self.conference)
+            IOLoop.current().add_callback(self.hubs.voice.end, self.conference)
             hub.close()
 
     def _answer(self, message: dict) -> None:
@@ -305,6 +313,7 @@ class ConferenceSocket(WebSocketHandler):
     def on_close(self) -> None:
         hub = self.hubs.hub(self.conference)
         hub.sockets.discard(self)
+        self.hubs.voice.closed(self)
         if not self._counted:
             return
         self._counted = False
