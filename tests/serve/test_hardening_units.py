@@ -3,6 +3,8 @@ rules, the log scrubber, the markdown sanitizer and `--trusted-proxy` on the com
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 
 import pytest
@@ -29,18 +31,22 @@ class TestFailureLimiter:
     def test_blocks_at_the_budget_and_forgets_after_the_window(self):
         clock = Clock()
         limiter = FailureLimiter(3, 60, clock)
-        assert [limiter.failed("a") for _ in range(3)] == [1, 2, 3]
-        assert limiter.blocked("a") and not limiter.blocked("b")
+        assert [asyncio.run(limiter.failed("a")) for _ in range(3)] == [1, 2, 3]
+        assert asyncio.run(limiter.blocked("a")) and not asyncio.run(limiter.blocked("b"))
         clock.now += 61
-        assert not limiter.blocked("a") and limiter.count("a") == 0
+        assert not asyncio.run(limiter.blocked("a")) and limiter.count("a") == 0
 
     def test_memory_stays_bounded_under_a_flood_of_keys(self):
         limiter = FailureLimiter(1, 60, Clock())
-        for n in range(TRACKED_KEYS + 5):
-            limiter.failed(f"10.0.{n // 256}.{n % 256}")
+
+        async def flood() -> None:
+            for n in range(TRACKED_KEYS + 5):
+                await limiter.failed(f"10.0.{n // 256}.{n % 256}")
+
+        asyncio.run(flood())
         assert len(limiter._failures) == TRACKED_KEYS
-        assert not limiter.blocked("10.0.0.0")  # the least recently failed went first
-        assert limiter.blocked(f"10.0.{(TRACKED_KEYS + 4) // 256}.{(TRACKED_KEYS + 4) % 256}")
+        assert not asyncio.run(limiter.blocked("10.0.0.0"))  # the least recently failed went first
+        assert asyncio.run(limiter.blocked(f"10.0.{(TRACKED_KEYS + 4) // 256}.{(TRACKED_KEYS + 4) % 256}"))
 
 
 def handler(peer: str, headers: dict, proxies: tuple[str, ...] = ("127.0.0.5",)) -> RequestHandler:

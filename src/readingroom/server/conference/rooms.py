@@ -231,13 +231,3 @@ class LocalRooms(Rooms):
         if self._deliver is not None and outgoing:
             self._deliver(session_id, outgoing)
 
-
-def shared_rooms(redis_url: str):
-    """``(rooms, directory)``: in Redis when a URL is given (checked to answer now), else in this process."""
-    if not redis_url:
-        from readingroom.server.conference.directory import Directory
-
-        return LocalRooms(), Directory()
-    from readingroom.server.conference.rooms_redis import redis_rooms
-
-    return redis_rooms(redis_url)
