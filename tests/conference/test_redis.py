@@ -169,7 +169,7 @@ def test_wrong_codes_are_counted_across_processes_and_the_right_code_still_gets_
 def test_kill_9_b_its_participants_reconnect_to_c_and_catch_up_then_a_resumed_presenter_goes_on(
         three, redis_server):  # noqa: F811
     a, b, c = three
-    presenter, on_b = a.presenter(), b.participant("Kim on B")
+    presenter, on_b, never_back = a.presenter(), b.participant("Kim on B"), b.participant("Nev on B")
     participant = on_b.joined["participant"]
     poll = f"k{uuid.uuid4().hex[:6]}"
     presenter.send({"type": "poll_open", "poll": {"id": poll, "kind": "choice", "prompt": "Shift?",
@@ -200,10 +200,18 @@ def test_kill_9_b_its_participants_reconnect_to_c_and_catch_up_then_a_resumed_pr
     b_again = serve_beside(a, b.workdir, (f"--redis={redis_server.url}",))
     wait_for(lambda: attendance_kinds(a.records_url, a.session, participant)[:1] == ["join"], "Kim's join stored")
     wait_for(lambda: _answers(a.records_url, a.session, participant) == [0], "Kim's answer stored once")
+    # Whoever did not come back left when B stopped answering (a surviving process noticed and recorded it).
+    gone = never_back.joined["participant"]
+    wait_for(lambda: attendance_kinds(a.records_url, a.session, gone) == ["join", "leave"], "Nev's leave", 30)
+
+    # A process stopped on purpose does not end the conference: the others go on with it.
+    b_again.server.stop()
+    last = {**view, "frame": 13}
+    console.send({"type": "view", "view": last, "t": None})
+    assert _until(back, "view", lambda m: m["view"] == last)["seq"] > seen["seq"]
     for client in (console, back, presenter):
         client.close()
-    for live in (resumed, b_again):
-        live.server.stop()
+    resumed.server.stop()
 
 
 def _answers(url: str, session: int, participant: int) -> list:
