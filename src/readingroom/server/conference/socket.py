@@ -142,6 +142,10 @@ class Hub:
         for socket in list(self.sockets):
             socket.close(code, reason)
 
+    def end(self) -> None:
+        self._pinger.stop()
+        self.close()
+
 
 class Hubs:
     """One hub per conference this process serves; records go through the conferences' durable writer."""
@@ -174,7 +178,11 @@ class Hubs:
         if hub is not None:
             hub.receive(outgoing)
             if any(message["type"] == "ended" for _, message in outgoing):
-                hub.close()
+                hub.end()
+
+    def existing(self, session_id: int) -> Hub | None:
+        """The conference's hub if a socket of it was ever opened here."""
+        return self._hubs.get(session_id)
 
     def _gone(self, session_id: int, participants: list[int]) -> None:
         """A dead process's participants who did not come back here or elsewhere: they leave now."""
@@ -224,6 +232,7 @@ class ConferenceSocket(WebSocketHandler):
         self._latest_view: str | None = None
         self._allowance, self._flooding = Allowance(), False
         self._counted = False  # this socket is in the room's connection count
+        self._held: list[tuple[str, str]] | None = []  # what arrived for it before its welcome went out
 
     @property
     def max_message_size(self) -> int:
@@ -276,13 +285,16 @@ class ConferenceSocket(WebSocketHandler):
             if kind and not await self._journaled(kind):
                 return
         you = {"id": self.participant, "name": self.name, "role": self.role}
-        hub.sockets.add(self)  # before the welcome is read: nothing sent meanwhile is missed (seq drops repeats)
+        hub.sockets.add(self)  # before the welcome is read: nothing sent meanwhile is missed (it is held back)
         welcome = await room.welcome(you)
         if self.role == PRESENTER:
             welcome["code"] = self.conference.code  # the console shows it; the code is no secret from the presenter
             welcome["records"] = self.hubs.records_message()
         text = json.dumps(welcome)
         self.send(f'{text[:-1]}, "agenda": {self.conference.agenda_json(self.role)}}}', "welcome")
+        held, self._held = self._held or [], None
+        for text, kind in held:  # a view older than the welcome's is dropped by the page (its seq)
+            self.send(text, kind)
         if welcome["ended"]:
             hub.sockets.discard(self)
             self.close(1000, "the conference has ended")
@@ -391,7 +403,7 @@ class ConferenceSocket(WebSocketHandler):
         IOLoop.current().spawn_callback(self._closed)
 
     async def _closed(self) -> None:
-        hub = self.hubs._hubs.get(self.conference.id) if hasattr(self, "conference") else None
+        hub = self.hubs.existing(self.conference.id) if hasattr(self, "conference") else None
         if hub is not None:
             hub.sockets.discard(self)
         if not self._counted:
@@ -411,6 +423,9 @@ class ConferenceSocket(WebSocketHandler):
 
     def send(self, text: str, kind: str) -> None:
         """Write now; a ``view`` waits (replacing any older one) while earlier data is still unsent."""
+        if self._held is not None and kind != "welcome":
+            self._held.append((text, kind))
+            return
         if kind == "view" and self.behind():
             self._latest_view = text
             return
