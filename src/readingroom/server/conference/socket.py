@@ -48,7 +48,13 @@ from readingroom.server.conference.messages import (
     Rejected,
     parse,
 )
-from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing, one
+from readingroom.server.conference.room import (
+    EVERYONE,
+    PARTICIPANTS,
+    YOU,
+    Outgoing,
+    one,
+)
 from readingroom.server.conference.rooms import RoomsUnavailable
 from readingroom.server.conference.sessions import Conference, Conferences, record_key
 
