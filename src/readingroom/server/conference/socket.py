@@ -79,7 +79,7 @@ class Hub:
         self.conference, self.hubs = conference, hubs
         self.sockets: set[ConferenceSocket] = set()
         self._roster_due = False
-        self._roster_sending = False
+        self._roster_sending = self._roster_again = False
         self._pinger = PeriodicCallback(self._ping_all, PING_INTERVAL_MS)
         self._pinger.start()
 
@@ -123,13 +123,21 @@ class Hub:
             pass  # the presenter reconnects and gets it then
 
     def _send_roster(self) -> None:
-        if self._roster_sending or not any(socket.role == PRESENTER for socket in self.sockets):
+        """The roster, read now, to the presenters here; a change heard while it is read is read again after."""
+        if not any(socket.role == PRESENTER for socket in self.sockets):
+            return
+        if self._roster_sending:
+            self._roster_again = True
             return
         self._roster_sending = True
 
         async def send() -> None:
             try:
-                self.local(PRESENTER, await self.conference.room.roster_message())
+                while True:
+                    self._roster_again = False
+                    self.local(PRESENTER, await self.conference.room.roster_message())
+                    if not self._roster_again:
+                        break
             except RoomsUnavailable:
                 pass
             finally:
