@@ -334,16 +334,29 @@ class ConferenceSocket(WebSocketHandler):
         log.warning("conference %s: closing a socket: %s", self.conference.id, error)
         self.close(1011, ROOMS_AWAY)
 
-    async def on_message(self, raw: str | bytes) -> None:
+    def on_message(self, raw: str | bytes):
+        """A malformed or forbidden message is dropped at once; a valid one is applied (tornado waits for it
+        before the socket's next message, so each socket's messages keep their order)."""
         if self.role == PARTICIPANT and not self._allowance.take():
             if not self._flooding:  # one line per flood, not one per message
                 log.warning("conference %s: dropping messages from participant %s: more than %d a second",
                             self.conference.id, self.participant, PARTICIPANT_RATE)
             self._flooding = True
-            return
+            return None
         self._flooding = False
         try:
             message = parse(raw, self.role)
+        except Rejected as reason:
+            self._dropped(reason)
+            return None
+        return self._handle(message)
+
+    def _dropped(self, reason: Rejected) -> None:
+        sender = self.role if self.participant is None else f"{self.role} {self.participant}"
+        log.warning("conference %s: dropped a message from %s: %s", self.conference.id, sender, reason)
+
+    async def _handle(self, message: dict) -> None:
+        try:
             if message["type"] == "answer":
                 await self._answer(message)
                 return
@@ -351,8 +364,7 @@ class ConferenceSocket(WebSocketHandler):
             hub = await self.hubs.hub(self.conference)
             await hub.deliver(self, outgoing)
         except Rejected as reason:
-            sender = self.role if self.participant is None else f"{self.role} {self.participant}"
-            log.warning("conference %s: dropped a message from %s: %s", self.conference.id, sender, reason)
+            self._dropped(reason)
             return
         except RoomsUnavailable as error:
             self._rooms_away(error)
