@@ -23,8 +23,8 @@ import functools
 import json
 import logging
 import secrets
-from collections.abc import Callable
 
+import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -48,7 +48,9 @@ from readingroom.server.conference.room import (
 from readingroom.server.conference.rooms import (
     Change,
     Deliver,
+    Gone,
     LiveRoom,
+    Lost,
     Rooms,
     RoomsUnavailable,
 )
@@ -408,10 +410,6 @@ class RedisRoom(LiveRoom):
         return roster
 
 
-Gone = Callable[[int, list[int]], None]  # (session id, participants who left with a dead process)
-Lost = Callable[[bool], None]  # Redis unreachable (False) or back (True)
-
-
 class RedisRooms(Rooms):
     """Every room of the conferences this process serves, in the Redis at ``url``, and their fan-out.
 
@@ -421,8 +419,6 @@ class RedisRooms(Rooms):
     ends_with_process = False
 
     def __init__(self, url: str) -> None:
-        import redis
-
         self.url = url
         self.sync = redis.Redis.from_url(url, socket_timeout=PROCESS_TTL, socket_connect_timeout=PROCESS_TTL)
         self.client = aioredis.Redis.from_url(url, health_check_interval=HEARTBEAT, socket_timeout=PROCESS_TTL,
@@ -445,7 +441,6 @@ class RedisRooms(Rooms):
         return self._rooms[session_id]
 
     def watch(self, gone: Gone, lost: Lost) -> None:
-        """``gone``: who left with a dead process (record their leave); ``lost``: Redis went away or came back."""
         self._gone, self._lost = gone, lost
 
     async def listen(self, deliver: Deliver) -> None:

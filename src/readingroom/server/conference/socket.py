@@ -172,9 +172,7 @@ class Hubs:
         self._hubs: dict[int, Hub] = {}
         self._records_status: dict | None = None
         self._watcher: PeriodicCallback | None = None
-        watch = getattr(self.rooms, "watch", None)
-        if watch is not None:  # rooms shared with other processes: their losses and Redis's are ours to tell
-            watch(self._gone, self._lost)
+        self.rooms.watch(self._gone, self._lost)
 
     async def hub(self, conference: Conference) -> Hub:
         """The conference's hub, once this process hears the conference's messages (RoomsUnavailable if it cannot)."""
