@@ -191,25 +191,26 @@ class RedisRoom(LiveRoom):
     def key(self, name: str) -> str:
         return room_key(self.id, name)
 
+    def counting_keys(self) -> list[str]:
+        """KEYS of the connection-counting scripts: the members, the processes, the alive-key prefix."""
+        return [self.key("members"), self.key("procs"), PROCESS_PREFIX]
+
     @_unavailable
     async def connect(self, participant: int, name: str) -> str:
-        keys = [self.key("members"), self.key("procs"), PROCESS_PREFIX]
-        kind = await self.rooms.scripts["connect"](keys=keys, args=[
+        kind = await self.rooms.scripts["connect"](keys=self.counting_keys(), args=[
             participant, json.dumps({"name": name}), self.rooms.process, self.conns_prefix])
         return _text(kind)
 
     @_unavailable
     async def disconnect(self, participant: int) -> bool:
-        keys = [self.key("members"), self.key("procs"), PROCESS_PREFIX]
-        return bool(await self.rooms.scripts["disconnect"](keys=keys, args=[
+        return bool(await self.rooms.scripts["disconnect"](keys=self.counting_keys(), args=[
             participant, "", self.rooms.process, self.conns_prefix]))
 
     @_unavailable
     async def release(self, process: str | None = None) -> list[int]:
         """Let go of ``process``'s connections (this one's when stopping; a dead one's: only if still listed)."""
-        keys = [self.key("members"), self.key("procs"), PROCESS_PREFIX]
         claim = "1" if process else ""
-        left = await self.rooms.scripts["release"](keys=keys, args=[
+        left = await self.rooms.scripts["release"](keys=self.counting_keys(), args=[
             "", process or self.rooms.process, "", self.conns_prefix, claim])
         return [int(p) for p in left]
 
@@ -529,9 +530,8 @@ class RedisRooms(Rooms):
         left = {}
         release = self.sync.register_script(RELEASE)
         for room in self._rooms.values():
-            keys = [room.key("members"), room.key("procs"), PROCESS_PREFIX]
             try:
-                gone = release(keys=keys, args=["", self.process, self.process, room.conns_prefix, ""])
+                gone = release(keys=room.counting_keys(), args=["", self.process, self.process, room.conns_prefix, ""])
             except RedisError as error:
                 log.error("conference %s: Redis is unreachable (%s); this process's participants will be counted "
                           "as gone by the next process to notice", room.id, error)
