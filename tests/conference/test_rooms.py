@@ -14,6 +14,7 @@ import pytest
 from readingroom.server.conference.messages import Rejected
 from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, PRESENTER
 from readingroom.server.conference.rooms import LocalRooms
+from tests.conftest import run_async
 from tests.redis_fixtures import redis_server  # noqa: F401  (a fixture)
 
 CHOICE = {"id": "p1", "kind": "choice", "prompt": "Where is the bleed?", "options": ["left", "right", "none"]}
@@ -55,7 +56,7 @@ def run_closing(coroutine, made: list):
             for rooms in made:
                 await rooms.client.aclose()
 
-    return asyncio.run(scenario())
+    return run_async(scenario())
 
 
 def test_views_get_increasing_seq_and_a_joiner_gets_the_last_one(make_rooms):

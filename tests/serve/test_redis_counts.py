@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from readingroom.server.answer_attempts import AnswerAttempts, RedisAnswerAttempts
 from readingroom.server.rate_limit import RedisFailureLimiter
+from tests.conftest import run_async
 from tests.redis_fixtures import redis_server  # noqa: F401  (a fixture)
 
 
@@ -22,7 +23,7 @@ def _two_processes(url: str, scenario):
             for client in clients:
                 await client.aclose()
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_failures_counted_on_two_processes_add_up_and_expire(redis_server):  # noqa: F811
@@ -57,5 +58,5 @@ def test_answer_attempts_are_shared_and_never_one_too_many_when_two_processes_ra
 
 def test_answer_attempts_in_one_process_follow_the_same_rule():
     attempts, reader = AnswerAttempts(), "reader:x"
-    taken = [asyncio.run(attempts.take(reader, "c", "v", "q", 2)) for _ in range(3)]
+    taken = [run_async(attempts.take(reader, "c", "v", "q", 2)) for _ in range(3)]
     assert taken == [1, 2, None]
