@@ -359,16 +359,14 @@ class ConferenceSocket(WebSocketHandler):
                 await self._answer(message)
                 return
             outgoing = await self._apply(message)
+            if message["type"] == "end":  # leaves for whoever is connected, before their sockets hear it and close
+                await self.hubs.conferences.end(self.conference)
             hub = await self.hubs.hub(self.conference)
             await hub.deliver(self, outgoing)
         except Rejected as reason:
             self._dropped(reason)
-            return
         except RoomsUnavailable as error:
             self._rooms_away(error)
-            return
-        if message["type"] == "end":
-            await self.hubs.conferences.end(self.conference)
 
     async def _answer(self, message: dict) -> None:
         """Keep the answer durably, then count it and tell its sender ``saved`` (or ``unsaved``: send it again)."""
