@@ -1,5 +1,5 @@
 """Redis away: at start one line says so; mid-session the sockets close, pages reconnect, and the conference
-goes on where it was once Redis is back, with nothing acknowledged lost."""
+goes on where it was once Redis is back, with nothing acknowledged lost; an end on one process reaches all."""
 
 from __future__ import annotations
 
@@ -81,6 +81,11 @@ def test_redis_stopped_mid_session_closes_sockets_and_the_room_goes_on_when_it_i
         participant = follower.joined["participant"]
         wait_for(lambda: attendance_kinds(a.records_url, a.session, participant) == ["join", "leave", "reconnect"],
                  "the outage in the attendance: a leave when Redis came back, then the reconnect")
+
+        console.send({"type": "end"})  # ended on A: the participant on B hears it and leaves, once
+        assert back.next("ended") == {"type": "ended"}
+        wait_for(lambda: attendance_kinds(a.records_url, a.session, participant) == [
+            "join", "leave", "reconnect", "leave"], "one leave at the end")
         for client in (console, back):
             client.close()
     finally:
