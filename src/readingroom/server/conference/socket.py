@@ -421,7 +421,9 @@ class ConferenceSocket(WebSocketHandler):
             await self.conference.room.set_rtt(self.participant, rtt_ms)
         except RoomsUnavailable:
             return
-        (await self.hubs.hub(self.conference)).roster_soon()
+        hub = self.hubs.existing(self.conference.id)
+        if hub is not None:
+            hub.roster_soon()
 
     def on_close(self) -> None:
         IOLoop.current().spawn_callback(self._closed)
