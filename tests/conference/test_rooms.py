@@ -161,3 +161,22 @@ def test_attendance_counts_sockets_across_processes_and_a_dead_processes_ones_ar
     kinds, left_one, gone, again, connected = run_closing(scenario(), [a, b])
     assert kinds == ["join", ""] and left_one is False  # Ann is still there through b
     assert gone == [1] and again == [] and connected == []
+
+
+def test_a_burst_of_joins_on_one_process_waits_for_redis_connections_instead_of_failing(redis_server):  # noqa: F811
+    from readingroom.server.conference.rooms_redis import RedisRooms
+
+    rooms = RedisRooms(redis_server.url)
+    room = rooms.room(next(_sessions))
+
+    async def join(participant: int) -> str:
+        kind = await room.connect(participant, f"P{participant}")
+        await room.welcome({"id": participant, "name": f"P{participant}", "role": "participant"})
+        return kind
+
+    async def scenario():
+        kinds = await asyncio.gather(*(join(p) for p in range(1000)))  # a room joining from one slide at once
+        return kinds, await room.connected()
+
+    kinds, connected = run_closing(scenario(), [rooms])
+    assert kinds == ["join"] * 1000 and len(connected) == 1000

@@ -60,6 +60,7 @@ log = logging.getLogger("readingroom.conference")
 HEARTBEAT = 2.0  # seconds between a process's "still alive"
 PROCESS_TTL = 6  # seconds: a process silent this long is gone, and its connections count no more
 RETRY = 1.0  # seconds between attempts to reach Redis again
+CONNECTIONS = 32  # per process; commands are short, so a few carry a thousand sockets' traffic
 ROSTER_DUE = {"type": "roster"}  # the presenter's process makes the roster itself, from Redis
 
 
@@ -422,8 +423,11 @@ class RedisRooms(Rooms):
     def __init__(self, url: str) -> None:
         self.url = url
         self.sync = redis.Redis.from_url(url, socket_timeout=PROCESS_TTL, socket_connect_timeout=PROCESS_TTL)
-        self.client = aioredis.Redis.from_url(url, health_check_interval=HEARTBEAT, socket_timeout=PROCESS_TTL,
-                                              socket_connect_timeout=PROCESS_TTL)
+        # A burst (hundreds joining at once) waits for one of a few connections rather than failing for want of one.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=CONNECTIONS, timeout=PROCESS_TTL,
+                                                        health_check_interval=HEARTBEAT, socket_timeout=PROCESS_TTL,
+                                                        socket_connect_timeout=PROCESS_TTL)
+        self.client = aioredis.Redis(connection_pool=pool)
         self.process = secrets.token_hex(8)
         self.scripts = {name: self.client.register_script(text) for name, text in (
             ("connect", CONNECT), ("disconnect", DISCONNECT), ("release", RELEASE), ("publish", PUBLISH),
