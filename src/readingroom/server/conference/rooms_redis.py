@@ -452,7 +452,8 @@ class RedisRooms(Rooms):
         if self._deliver is None:
             self._deliver = deliver
             self._tasks = [asyncio.create_task(self._read_bus()), asyncio.create_task(self._keep_alive())]
-        await asyncio.wait_for(self._listening.wait(), PROCESS_TTL)  # TimeoutError: Redis is away
+        if not self._listening.is_set():
+            await asyncio.wait_for(self._listening.wait(), PROCESS_TTL)  # TimeoutError: Redis is away
 
     async def send(self, session_id: int, outgoing: Outgoing) -> None:
         if outgoing:
