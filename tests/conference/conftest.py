@@ -179,14 +179,17 @@ def _server_env(workdir: Path) -> dict:
 
 
 def serve_beside(first: Live, workdir: Path, extra: tuple[str, ...] = ()) -> Live:
-    """`readingroom serve` on ``first``'s cases and records store, from its own folder (own journal and frame
-    cache), as another process behind the same address: a :class:`Live` for ``first``'s conference."""
+    """`readingroom serve` on ``first``'s cases and records store, as another process on the same machine
+    behind the same address: a :class:`Live` for ``first``'s conference. Its frame cache is its own; its
+    user data folder is ``first``'s, so it needs a journal of its own (``--journal``, in ``workdir``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    env = _server_env(workdir)
+    env["XDG_DATA_HOME"] = jupyter_env(first.workdir, first.workdir / "frame-cache", "conference")["XDG_DATA_HOME"]
     server = Server([sys.executable, "-m", "readingroom", "serve", str(first.workdir / "cases"), f"--port={port}",
-                     f"--records={first.records_url}", f"--curriculum={first.workdir / 'curriculum'}", *extra],
-                    _server_env(workdir), workdir, workdir / "serve.log", port, "readingroom/catalog.json",
-                    timeout=STARTING)
+                     f"--records={first.records_url}", f"--curriculum={first.workdir / 'curriculum'}",
+                     f"--journal={workdir / 'journal.sqlite'}", *extra],
+                    env, workdir, workdir / "serve.log", port, "readingroom/catalog.json", timeout=STARTING)
     return Live(server, first.records_url, "", first.session, first.token, first.code, first.join_url, workdir)
 
 

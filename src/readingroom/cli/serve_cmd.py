@@ -71,6 +71,10 @@ def serve(
         "count each client, and cookies are Secure when the proxy says https.",
     )] = None,
     redis: Annotated[str, typer.Option("--redis", help=REDIS_HELP)] = "",
+    journal: Annotated[Path | None, typer.Option(
+        "--journal", help="Local file keeping attendance and answers until the records store has them; default beside "
+        "a SQLite store, else in ~/.local/share/readingroom. Each process on one machine needs its own (several "
+        "processes behind nginx).")] = None,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -106,4 +110,5 @@ def serve(
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
         *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []), *redis_arguments(redis),
+        *([f"--ServeVoila.journal={journal.resolve()}"] if journal else []),
     ])
