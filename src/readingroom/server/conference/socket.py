@@ -48,13 +48,7 @@ from readingroom.server.conference.messages import (
     Rejected,
     parse,
 )
-from readingroom.server.conference.room import (
-    EVERYONE,
-    PARTICIPANTS,
-    YOU,
-    Outgoing,
-    one,
-)
+from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
 from readingroom.server.conference.rooms import RoomsUnavailable
 from readingroom.server.conference.sessions import Conference, Conferences, record_key
 
@@ -101,12 +95,11 @@ class Hub:
             self.local(audience, message)
 
     def local(self, audience: str, message: dict) -> None:
-        """``message`` to the sockets here that ``audience`` names (a role, everyone, or :func:`~.room.one`)."""
+        """``message`` to the sockets here that ``audience`` names (a role, or everyone)."""
         text = json.dumps(message)
         role = {PARTICIPANTS: PARTICIPANT, PRESENTER: PRESENTER}.get(audience)
         for socket in list(self.sockets):
-            if audience == EVERYONE or socket.role == role or (
-                    socket.participant is not None and audience == one(socket.participant)):
+            if audience == EVERYONE or socket.role == role:
                 socket.send(text, message["type"])
 
     def roster_soon(self) -> None:
