@@ -73,6 +73,7 @@ NEEDS = {
     "node": Need("configurable-http-proxy (Node.js)", "", lambda: bool(shutil.which("node"))
                  and CONFIGURABLE_HTTP_PROXY.exists(), install="make node-tools"),
     "janus": Need("the Janus media server", "janus", lambda: shutil.which("janus") is not None),
+    "redis": Need("the Redis server", "redis-server", lambda: shutil.which("redis-server") is not None),
 }
 
 

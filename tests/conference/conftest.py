@@ -31,6 +31,7 @@ CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case
 SECOND_CASE = "non-ossifying-fibroma-of-the-distal-tibia"
 MODULE = "two-first-looks"  # a sample module cut down to the two cases above
 COOKIE_SECRET = "conference-tests-cookie-secret"
+STARTING = 300  # seconds a server may take to answer: the Redis tests start three at once on a busy machine
 _databases = itertools.count()
 
 
@@ -157,18 +158,39 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     for slug in (CASE, SECOND_CASE):
         shutil.copytree(CASES / slug, cases / slug, dirs_exist_ok=True)  # a restart reuses the folder
     _write_module(workdir / "curriculum")
-    env = jupyter_env(workdir, workdir / "frame-cache", "conference")
-    env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
-    Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
+    env = _server_env(workdir)
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "conference", *(command or ("start", CASE, f"--cases={cases}")),
                      f"--port={port}", f"--records={records_url}", *extra],
-                    env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
+                    env, workdir, workdir / "conference.log", port, "readingroom/catalog.json", timeout=STARTING)
     output = server.log.read_text()
     presenter = re.search(r"/readingroom/conference/(\d+)/present\?token=(\S+)", output)
     code = re.search(r"Join code: ([A-Z0-9]{6})", output).group(1)
     join_url = re.search(r"Join link: (\S+)", output).group(1)
     return Live(server, records_url, output, int(presenter.group(1)), presenter.group(2), code, join_url, workdir)
+
+
+def _server_env(workdir: Path) -> dict:
+    """An isolated Jupyter environment whose config sets the known cookie secret, and nothing of the machine's."""
+    env = jupyter_env(workdir, workdir / "frame-cache", "conference")
+    env.pop("JUPYTER_NO_CONFIG")
+    Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
+    return env
+
+
+def serve_beside(first: Live, workdir: Path, extra: tuple[str, ...] = ()) -> Live:
+    """`readingroom serve` on ``first``'s cases and records store, as another process on the same machine
+    behind the same address: a :class:`Live` for ``first``'s conference. Its frame cache is its own; its
+    user data folder is ``first``'s, so it needs a journal of its own (``--journal``, in ``workdir``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = _server_env(workdir)
+    env["XDG_DATA_HOME"] = jupyter_env(first.workdir, first.workdir / "frame-cache", "conference")["XDG_DATA_HOME"]
+    server = Server([sys.executable, "-m", "readingroom", "serve", str(first.workdir / "cases"), f"--port={port}",
+                     f"--records={first.records_url}", f"--curriculum={first.workdir / 'curriculum'}",
+                     f"--journal={workdir / 'journal.sqlite'}", *extra],
+                    env, workdir, workdir / "serve.log", port, "readingroom/catalog.json", timeout=STARTING)
+    return Live(server, first.records_url, "", first.session, first.token, first.code, first.join_url, workdir)
 
 
 @pytest.fixture(scope="session")

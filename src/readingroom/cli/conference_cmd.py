@@ -18,7 +18,7 @@ import typer
 
 from readingroom.cli.app import app
 from readingroom.cli.progress import progress_bar
-from readingroom.cli.serve_cmd import proxy_arguments, public_address, recording_arguments
+from readingroom.cli.serve_cmd import REDIS_HELP, proxy_arguments, public_address, recording_arguments, redis_arguments
 from readingroom.errors import InputError
 
 conference_app = typer.Typer(no_args_is_help=True,
@@ -40,6 +40,7 @@ JournalOption = Annotated[Path | None, typer.Option(
 PublicUrlOption = Annotated[str, typer.Option(
     "--public-url", help="The address participants use, printed in the links and the QR code, "
     "e.g. https://rr.hospital.org (default http://IP:PORT).")]
+RedisOption = Annotated[str, typer.Option("--redis", help=REDIS_HELP)]
 QrOption = Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for "
                                                "slides); default conference-<CODE>.png here.")]
 RecordingsOption = Annotated[Path | None, typer.Option(
@@ -102,6 +103,7 @@ def start(
     recordings: RecordingsOption = None, no_record: NoRecordOption = False,
     no_voice: NoVoiceOption = False, janus_url: JanusUrlOption = "", stun: StunOption = None, turn: TurnOption = None,
     turn_user: TurnUserOption = "", turn_password: TurnPasswordOption = "", voice_kbps: BitrateOption = 24,
+    redis: RedisOption = "",
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code.
 
@@ -111,7 +113,7 @@ def start(
     what, cases, curriculum = _named(what, cases, curriculum)
     voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps)
     server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what,
-                           [*recording_arguments(recordings, no_record), *voice])
+                           [*recording_arguments(recordings, no_record), *voice, *redis_arguments(redis)])
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     crashed = next((s for s in server.conferences.recovered if s.ref == what), None)
     with progress_bar("Encoding the images") as update:
@@ -134,11 +136,13 @@ def resume(
     recordings: RecordingsOption = None, no_record: NoRecordOption = False,
     no_voice: NoVoiceOption = False, janus_url: JanusUrlOption = "", stun: StunOption = None, turn: TurnOption = None,
     turn_user: TurnUserOption = "", turn_password: TurnPasswordOption = "", voice_kbps: BitrateOption = 24,
+    redis: RedisOption = "",
 ) -> None:
     """Reopen a conference this server ran, with the same join code, presenter link and participants' links."""
     voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps)
     server, base = _server(cases or Path("cases"), curriculum, port, ip, records, journal, public_url, qr,
-                           trusted_proxy, None, [*recording_arguments(recordings, no_record), *voice])
+                           trusted_proxy, None, [*recording_arguments(recordings, no_record), *voice,
+                            *redis_arguments(redis)])
     with progress_bar("Encoding the images") as update:
         conference = server.conferences.resume(session, progress=update)
     sys.stdout.write(f"Resumed session {conference.id}: the same code and links as before\n")

@@ -48,6 +48,16 @@ def hub_service_port() -> int | None:
         return None
 
 
+REDIS_HELP = ("Redis shared by several serving processes behind one address (nginx), e.g. redis://10.0.0.5:6379/0: "
+              "conference rooms, join codes and limits live there, so any process serves any participant. Keep it "
+              "private to these processes. Default: none, everything in this process.")
+
+
+def redis_arguments(url: str) -> list[str]:
+    """``--redis`` as the serving app's option (checked when the app starts: it must answer then)."""
+    return [f"--ServeVoila.redis_url={url}"] if url else []
+
+
 def proxy_arguments(given: list[str] | None) -> list[str]:
     """``--trusted-proxy`` values checked (one line on a typo), as the serving app's options."""
     from readingroom.server.forwarded import trusted_networks
@@ -118,6 +128,11 @@ def serve(
         "--site-origin", help="Origin of a static site built with `readingroom build --server` that sends its "
         "learners' answers and time here, e.g. https://teaching.hospital.org; repeat for several. No other site may.",
     )] = None,
+    redis: Annotated[str, typer.Option("--redis", help=REDIS_HELP)] = "",
+    journal: Annotated[Path | None, typer.Option(
+        "--journal", help="Local file keeping attendance and answers until the records store has them; default beside "
+        "a SQLite store, else in ~/.local/share/readingroom. Each process on one machine needs its own (several "
+        "processes behind nginx).")] = None,
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -163,6 +178,7 @@ def serve(
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []), *hub,
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
-        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []), *recording,
+        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []), *recording, *redis_arguments(redis),
         *(f"--ServeVoila.site_origins={origin}" for origin in origins),
+        *([f"--ServeVoila.journal={journal.resolve()}"] if journal else []),
     ])

@@ -45,11 +45,11 @@ from readingroom.server.handlers import route_base
 from readingroom.server.identity import HUB_SETTING, TRUSTED_HEADER_SETTING
 from readingroom.server.log_scrub import keep_secrets_out_of_logs
 from readingroom.server.pages import catalog_routes
+from readingroom.server.shared import shared_state
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
 CASE_TEMPLATE = TEMPLATES / "voila" / "readingroom"
-RECORDINGS_SETTING = "readingroom.recordings"  # -> Path: the root of every session's recording folder
 
 
 class UnknownCaseContents(LargeFileManager):
@@ -95,6 +95,10 @@ class ServeVoila(ReadingroomVoila):
     journal = Unicode("", config=True, help="Local journal where attendance and answers are kept until the records "
                       "store has them (a SQLite file; keep it on this machine's own disk); default beside a SQLite "
                       "store, else in ~/.local/share/readingroom. Example: --ServeVoila.journal=/var/lib/rr/journal")
+    redis_url = Unicode("", config=True, help="Redis for several serving processes behind one address: conference "
+                        "rooms, join codes, tickets and the limits on wrong codes and answer attempts are shared "
+                        "there, so any process serves any participant (default: none, all in this process). Keep "
+                        "Redis private to these processes. Example: --ServeVoila.redis_url=redis://10.0.0.5:6379/0")
     curriculum_dir = Unicode("", config=True, help="Folder of curriculum modules (<name>.yaml); default the "
                              "curriculum/ folder next to the cases folder. "
                              "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
@@ -162,8 +166,9 @@ class ServeVoila(ReadingroomVoila):
         self.durable = DurableRecords(self.records, journal)
         cases = Path(self.root_dir)
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
+        self.shared = shared_state(self.redis_url)
         self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
-                                       self.modules)
+                                       self.modules, self.shared.rooms, self.shared.directory)
         self.timelines = Timelines(self.recordings_root, self.record)
         self.janus = None  # the child Janus, when this process started one
         self.voice_settings = self._voice_settings()
@@ -253,12 +258,12 @@ class ServeVoila(ReadingroomVoila):
                                     on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
-                                 self.case_pages, self.timelines, Voice(self.voice_settings))
+                                 self.case_pages, self.timelines, Voice(self.voice_settings), self.shared)
         budget = KernelBudget(self.max_live_kernels or default_cap())
         self.log.info("readingroom: live case pages may hold %d kernel(s) at once", budget.cap)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
-                               self.case_pages, budget, voila_kwargs)
-        ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
+                               self.case_pages, budget, voila_kwargs, self.shared.attempts())
+        ours += learning_routes(self.server_url or self.base_url, self.records, self.modules, self.shared.limiter)
         ours += offline_routes(self.server_url or self.base_url, self.records, self.modules, self.catalog,
                                self.case_pages, self._secret, FrameCache(self.frame_cache or default_cache_dir()))
         ours += inbox_routes(self.server_url or self.base_url, Path(self.inbox_dir) if self.inbox_dir else default_inbox(),

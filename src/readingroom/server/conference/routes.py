@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from readingroom.server.base import template_environment
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
 from readingroom.server.conference.join import JoinHandler, wrong_code_limiter
@@ -9,24 +10,26 @@ from readingroom.server.conference.pages import SESSION, page_routes
 from readingroom.server.conference.replay_pages import Replays, replay_routes
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.conference.socket import ConferenceSocket, Hubs
+from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
 from readingroom.server.conference.timeline import Timelines
 from readingroom.server.conference.voice import Voice
-from readingroom.server.conference.start import NewConferenceHandler, StartConferenceHandler
-from readingroom.server.base import template_environment
 from readingroom.server.handlers import route_base
+from readingroom.server.shared import Shared
 
 
 def conference_routes(base_url: str, conferences: Conferences, catalog: Catalog, secret: bytes,
-                      case_pages: CasePages, timelines: Timelines, voice: Voice | None = None) -> list[tuple]:
+                      case_pages: CasePages, timelines: Timelines, voice: Voice | None = None,
+                      shared: Shared | None = None) -> list[tuple]:
     """The tornado rules for live conferences and their replays under ``base_url``; ``voice`` signals for Janus
-    (None: voice off)."""
+    (None: voice off); ``shared`` holds the limits every process counts together (with Redis)."""
     base = route_base(base_url)
     hubs = Hubs(conferences, timelines, voice)
     educator = {"hubs": hubs, "environment": template_environment()}
     root = f"{base}readingroom/conference"
     return [
         (rf"{root}/([0-9]{{1,12}})/ws", ConferenceSocket, {"hubs": hubs}),
-        (rf"{root}/join", JoinHandler, {"hubs": hubs, "wrong_codes": wrong_code_limiter(), "base": base}),
+        (rf"{root}/join", JoinHandler, {"hubs": hubs, "base": base,
+                                       "wrong_codes": wrong_code_limiter((shared or Shared()).limiter)}),
         (rf"{root}/new", NewConferenceHandler, educator),
         (rf"{root}/start", StartConferenceHandler, educator),
     ] + page_routes(base, conferences, catalog, secret, case_pages) + replay_routes(

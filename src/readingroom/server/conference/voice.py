@@ -80,9 +80,10 @@ class Voice:
 
     # Hooks the socket calls
 
-    def opened(self, socket) -> dict:
-        """A page connects: its session's room is started (the first time); what its welcome says of voice."""
-        room = self._room(socket)
+    def opened(self, socket, ended: bool) -> dict:
+        """A page connects: its session's room is started (the first time, unless the session ``ended``); what its
+        welcome says of voice."""
+        room = self._room(socket, ended)
         fields = {"voice": {k: v for k, v in self._voice_message().items() if k != "type"}}
         if socket.role == PRESENTER:
             fields["voice_state"] = {k: v for k, v in self._state(room).items() if k != "type"}
@@ -118,9 +119,9 @@ class Voice:
     # What the pages asked for
 
     async def _apply(self, socket, message: dict) -> None:
-        if socket.conference.room.ended:
+        if await socket.conference.room.ended():
             return
-        room = self._room(socket)
+        room = self._room(socket, ended=False)
         kind = message["type"]
         try:
             if kind == "voice_offer":
@@ -193,15 +194,15 @@ class Voice:
 
     # The room and the Janus session
 
-    def _room(self, socket) -> VoiceRoom:
+    def _room(self, socket, ended: bool) -> VoiceRoom:
         conference = socket.conference
         room = self.rooms.get(conference.id)
         if room is None:
-            hub = socket.hubs.hub(conference)
+            hub = socket.hubs.existing(conference.id)  # the socket is open: its hub is there
             room = self.rooms[conference.id] = VoiceRoom(hub)
             if not self.settings.record:
                 _mark_not_recorded(self.settings.recordings_root, conference.id)
-            if self.enabled and not conference.room.ended:  # a late page of an ended session makes no room
+            if self.enabled and not ended:  # a late page of an ended session makes no room
                 room.ready = asyncio.ensure_future(self._create(room))
                 room.ready.add_done_callback(lambda done: done.cancelled() or done.exception())  # reported by _ready
         return room
@@ -310,11 +311,11 @@ class Voice:
 
     def _tell_everyone(self) -> None:
         for room in self.rooms.values():
-            room.hub.deliver(None, [(EVERYONE, self._voice_message())])
+            room.hub.local(EVERYONE, self._voice_message())
             self._tell_presenter(room)
 
     def _tell_presenter(self, room: VoiceRoom) -> None:
-        room.hub.deliver(None, [(PRESENTER, self._state(room))])
+        room.hub.local(PRESENTER, self._state(room))
 
     def _tell_participant(self, room: VoiceRoom, participant: int, message: dict) -> None:
         text = json.dumps(message)
