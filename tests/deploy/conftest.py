@@ -1,0 +1,83 @@
+"""Several `readingroom serve` (or `conference start`) processes behind a real nginx, laid out as docs/deploy.md says.
+
+One PostgreSQL database per layout (tests/postgres_fixtures.py), the shared secrets and frame
+cache of docs/deploy/, and nginx from docs/deploy/nginx.conf in front (tests/nginx_fixtures.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from readingroom.server.catalog import public_id
+from tests.conference.conftest import CASE, CASES
+from tests.nginx_fixtures import Nginx, case_run_done, serve_process, shared_secrets
+from tests.servers import Server, free_port
+
+CASE_ID = public_id(CASE)
+_databases = itertools.count()
+
+
+@dataclass
+class Layout:
+    """nginx on ``nginx.port`` in front of ``processes`` (by port), all on one records store."""
+
+    folder: Path
+    nginx: Nginx
+    processes: dict[int, Server]
+    records_url: str
+
+    @property
+    def ports(self) -> list[int]:
+        return list(self.processes)
+
+    def log_of(self, port: int) -> str:
+        return self.processes[port].log.read_text()
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        for process in self.processes.values():
+            process.stop()
+
+
+def new_database(postgres_server: str) -> str:
+    import psycopg
+
+    name = f"deploy_{next(_databases)}"
+    with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return f"{postgres_server}/{name}"
+
+
+def start_layout(folder: Path, records_url: str, count: int, command: list[str] | None = None,
+                 extra: tuple[str, ...] = ()) -> Layout:
+    """``count`` processes of docs/deploy/readingroom@.service on the sample case, nginx in front.
+
+    The first process makes the store's schema before the others start (they would race to make it).
+    ``command``: the first process runs it instead of `serve` (e.g. `conference start CASE`).
+    """
+    shutil.copytree(CASES / CASE, folder / "cases" / CASE, dirs_exist_ok=True)
+    shared_secrets(folder)
+    http_port, port = free_port(), free_port()
+    public = f"https://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(count)]
+    processes = {ports[0]: serve_process(folder, ports[0], records_url, public, extra, command)}
+    with ThreadPoolExecutor(max(1, count - 1)) as pool:
+        rest = pool.map(lambda p: (p, serve_process(folder, p, records_url, public, extra)), ports[1:])
+        processes.update(rest)
+    for process in processes.values():  # every process runs the case once; reveals come from that run
+        case_run_done(process, CASE_ID)
+    return Layout(folder, Nginx(ports, http_port=http_port, port=port), processes, records_url)
+
+
+@pytest.fixture(scope="module")
+def three_servers(tmp_path_factory, postgres_server):
+    """Three `readingroom serve` processes behind nginx, without Redis."""
+    layout = start_layout(tmp_path_factory.mktemp("deploy-three"), new_database(postgres_server), 3)
+    yield layout
+    layout.stop()
