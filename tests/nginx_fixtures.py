@@ -143,7 +143,7 @@ class Nginx:
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=30, source_address=(source, 0))
         headers = {"Cookie": f"{ROUTE_COOKIE}={route}"} if route else {}
         return connect(f"wss://127.0.0.1:{self.port}{path}", sock=sock, ssl=self.context,
-                       server_hostname="127.0.0.1", additional_headers=headers, proxy=None)
+                       server_hostname="127.0.0.1", additional_headers=headers, proxy=None, legacy=True)
 
     def stop(self) -> None:
         self.proc.terminate()
