@@ -31,7 +31,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from readingroom.server.case_pages import RUN_TIMEOUT
 from tests.servers import Server, fetch_from, free_port, jupyter_env, wait_for, wait_http
-from tests.system_packages import require
 
 DEPLOY = Path(__file__).resolve().parents[1] / "docs" / "deploy"
 NGINX = "/usr/sbin/nginx"
@@ -87,25 +86,34 @@ def self_signed_certificate(folder: Path) -> Path:
     return folder / "cert.pem"
 
 
+def nginx_folder(folder: Path, http_port: int, https_port: int, upstream_ports: list[int]) -> tuple[Path, Path]:
+    """Everything nginx needs in ``folder``: its configuration, a certificate, temporary folders its workers
+    may write; returns (configuration, certificate)."""
+    certificate = self_signed_certificate(folder / "tls")
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "temp" / sub).mkdir(parents=True)
+    if os.geteuid() == 0:  # workers run as the config's user: they write the temporary files
+        worker = pwd.getpwnam(WORKER_USER)
+        os.chmod(folder, 0o755)
+        for path in [folder / "temp", *(folder / "temp").iterdir()]:
+            os.chown(path, worker.pw_uid, worker.pw_gid)
+    config = folder / "nginx.conf"
+    config.write_text(nginx_config(folder, http_port, https_port, upstream_ports))
+    return config, certificate
+
+
 class Nginx:
     """nginx from docs/deploy/nginx.conf on two free ports (http redirecting, https serving), in front of ``upstream_ports``."""
 
     def __init__(self, upstream_ports: list[int], http_port: int | None = None, port: int | None = None) -> None:
         """``port`` (https) and ``http_port`` may be chosen ahead: the processes behind are told the public address."""
+        from tests.system_packages import require  # here: benchmarks use this module without pytest
+
         require("nginx")
         self.folder = Path(tempfile.mkdtemp(prefix="readingroom-nginx-"))
-        self.certificate = self_signed_certificate(self.folder / "tls")
-        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (self.folder / "temp" / sub).mkdir(parents=True)
-        if os.geteuid() == 0:  # workers run as the config's user: they write the temporary files
-            worker = pwd.getpwnam(WORKER_USER)
-            os.chmod(self.folder, 0o755)
-            for path in [self.folder / "temp", *(self.folder / "temp").iterdir()]:
-                os.chown(path, worker.pw_uid, worker.pw_gid)
         self.http_port, self.port = http_port or free_port(), port or free_port()
         self.url = f"https://127.0.0.1:{self.port}"
-        self.config = self.folder / "nginx.conf"
-        self.config.write_text(nginx_config(self.folder, self.http_port, self.port, upstream_ports))
+        self.config, self.certificate = nginx_folder(self.folder, self.http_port, self.port, upstream_ports)
         self.access_log = self.folder / "access.log"
         self.log = self.folder / "nginx.log"
         self.context = ssl.create_default_context(cafile=str(self.certificate))
