@@ -7,6 +7,7 @@ cache of docs/deploy/, and nginx from docs/deploy/nginx.conf in front (tests/ngi
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,3 +82,21 @@ def three_servers(tmp_path_factory, postgres_server):
     layout = start_layout(tmp_path_factory.mktemp("deploy-three"), new_database(postgres_server), 3)
     yield layout
     layout.stop()
+
+
+@pytest.fixture(scope="session")
+def conference_layout(tmp_path_factory, postgres_server):
+    """`readingroom conference start` (with the unit's options) behind nginx."""
+    folder = tmp_path_factory.mktemp("deploy-conference")
+    layout = start_layout(folder, new_database(postgres_server), 1,
+                          command=["conference", "start", CASE, f"--cases={folder / 'cases'}"])
+    yield layout
+    layout.stop()
+
+
+def printed(layout: Layout) -> dict:
+    """What `conference start` printed on the first process: the public address, session, presenter token, code."""
+    output = layout.log_of(layout.ports[0])
+    presenter = re.search(r"(https://\S+)/readingroom/conference/(\d+)/present\?token=(\S+)", output)
+    return {"public": presenter.group(1), "session": int(presenter.group(2)), "token": presenter.group(3),
+            "code": re.search(r"Join code: ([A-Z0-9]{6})", output).group(1)}

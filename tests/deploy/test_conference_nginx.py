@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from http.cookies import SimpleCookie
 
-import pytest
-
-from tests.conference.conftest import CASE
-from tests.deploy.conftest import new_database, start_layout
+from tests.deploy.conftest import printed
 from tests.nginx_fixtures import ROUTE_COOKIE
-
-
-@pytest.fixture(scope="module")
-def conference_behind_nginx(tmp_path_factory, postgres_server):
-    """`readingroom conference start` (with the unit's options) behind nginx."""
-    folder = tmp_path_factory.mktemp("deploy-conference")
-    layout = start_layout(folder, new_database(postgres_server), 1,
-                          command=["conference", "start", CASE, f"--cases={folder / 'cases'}"])
-    yield layout
-    layout.stop()
-
-
-def printed(layout) -> dict:
-    output = layout.log_of(layout.ports[0])
-    presenter = re.search(r"(https://\S+)/readingroom/conference/(\d+)/present\?token=(\S+)", output)
-    return {"public": presenter.group(1), "session": int(presenter.group(2)), "token": presenter.group(3),
-            "code": re.search(r"Join code: ([A-Z0-9]{6})", output).group(1)}
 
 
 def join_through(nginx, code: str, name: str) -> dict:
@@ -45,8 +24,8 @@ def join_through(nginx, code: str, name: str) -> dict:
     return {**json.loads(reply), "route": route}
 
 
-def test_the_printed_links_name_nginx_and_a_participant_follows_through_it(conference_behind_nginx):
-    layout = conference_behind_nginx
+def test_the_printed_links_name_nginx_and_a_participant_follows_through_it(conference_layout):
+    layout = conference_layout
     nginx, shown = layout.nginx, printed(layout)
     assert shown["public"] == nginx.url  # --public-url from the unit: the links people get are nginx's
     presenter = nginx.websocket(f"/readingroom/conference/{shown['session']}/ws?token={shown['token']}")
