@@ -50,6 +50,7 @@ NEEDS = {
     "postgresql": Need("the PostgreSQL server", "postgresql", lambda: postgres_bin() is not None),
     "tesseract": Need("Tesseract OCR", "tesseract-ocr tesseract-ocr-eng", _tesseract),
     "dicom3tools": Need("dciodvfy", "dicom3tools", lambda: shutil.which("dciodvfy") is not None),
+    "redis": Need("the Redis server", "redis-server", lambda: shutil.which("redis-server") is not None),
     "nginx": Need("nginx and openssl", "nginx-light openssl",
                   lambda: Path("/usr/sbin/nginx").exists() and shutil.which("openssl") is not None),
 }

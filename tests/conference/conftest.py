@@ -157,9 +157,7 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     for slug in (CASE, SECOND_CASE):
         shutil.copytree(CASES / slug, cases / slug, dirs_exist_ok=True)  # a restart reuses the folder
     _write_module(workdir / "curriculum")
-    env = jupyter_env(workdir, workdir / "frame-cache", "conference")
-    env.pop("JUPYTER_NO_CONFIG")  # read the config below (an isolated folder), nothing of the machine's
-    Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
+    env = _server_env(workdir)
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "conference", *(command or ("start", CASE, f"--cases={cases}")),
                      f"--port={port}", f"--records={records_url}", *extra],
@@ -169,6 +167,25 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     code = re.search(r"Join code: ([A-Z0-9]{6})", output).group(1)
     join_url = re.search(r"Join link: (\S+)", output).group(1)
     return Live(server, records_url, output, int(presenter.group(1)), presenter.group(2), code, join_url, workdir)
+
+
+def _server_env(workdir: Path) -> dict:
+    """An isolated Jupyter environment whose config sets the known cookie secret, and nothing of the machine's."""
+    env = jupyter_env(workdir, workdir / "frame-cache", "conference")
+    env.pop("JUPYTER_NO_CONFIG")
+    Path(env["JUPYTER_CONFIG_DIR"], "voila.py").write_text(f"c.Voila.cookie_secret = {COOKIE_SECRET.encode()!r}\n")
+    return env
+
+
+def serve_beside(first: Live, workdir: Path, extra: tuple[str, ...] = ()) -> Live:
+    """`readingroom serve` on ``first``'s cases and records store, from its own folder (own journal and frame
+    cache), as another process behind the same address: a :class:`Live` for ``first``'s conference."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = Server([sys.executable, "-m", "readingroom", "serve", str(first.workdir / "cases"), f"--port={port}",
+                     f"--records={first.records_url}", f"--curriculum={first.workdir / 'curriculum'}", *extra],
+                    _server_env(workdir), workdir, workdir / "serve.log", port, "readingroom/catalog.json")
+    return Live(server, first.records_url, "", first.session, first.token, first.code, first.join_url, workdir)
 
 
 @pytest.fixture(scope="session")

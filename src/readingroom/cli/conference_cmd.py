@@ -18,7 +18,7 @@ import typer
 
 from readingroom.cli.app import app
 from readingroom.cli.progress import progress_bar
-from readingroom.cli.serve_cmd import proxy_arguments, public_address
+from readingroom.cli.serve_cmd import REDIS_HELP, proxy_arguments, public_address, redis_arguments
 from readingroom.errors import InputError
 
 conference_app = typer.Typer(no_args_is_help=True,
@@ -40,6 +40,7 @@ JournalOption = Annotated[Path | None, typer.Option(
 PublicUrlOption = Annotated[str, typer.Option(
     "--public-url", help="The address participants use, printed in the links and the QR code, "
     "e.g. https://rr.hospital.org (default http://IP:PORT).")]
+RedisOption = Annotated[str, typer.Option("--redis", help=REDIS_HELP)]
 QrOption = Annotated[Path | None, typer.Option("--qr", help="Where to write the join link's QR code (PNG, for "
                                                "slides); default conference-<CODE>.png here.")]
 TrustedProxyOption = Annotated[list[str] | None, typer.Option(
@@ -55,6 +56,7 @@ def start(
     cases: CasesOption = None, curriculum: CurriculumOption = None, port: PortOption = 8866,
     ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
     public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
+    redis: RedisOption = "",
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code.
 
@@ -62,7 +64,7 @@ def start(
     reopened instead, with the same code and links.
     """
     what, cases, curriculum = _named(what, cases, curriculum)
-    server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what)
+    server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what, redis)
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
     crashed = next((s for s in server.conferences.recovered if s.ref == what), None)
     with progress_bar("Encoding the images") as update:
@@ -82,10 +84,11 @@ def resume(
     cases: CasesOption = None, curriculum: CurriculumOption = None, port: PortOption = 8866,
     ip: IpOption = "127.0.0.1", records: RecordsOption = "", journal: JournalOption = None,
     public_url: PublicUrlOption = "", qr: QrOption = None, trusted_proxy: TrustedProxyOption = None,
+    redis: RedisOption = "",
 ) -> None:
     """Reopen a conference this server ran, with the same join code, presenter link and participants' links."""
     server, base = _server(cases or Path("cases"), curriculum, port, ip, records, journal, public_url, qr,
-                           trusted_proxy, None)
+                           trusted_proxy, None, redis)
     with progress_bar("Encoding the images") as update:
         conference = server.conferences.resume(session, progress=update)
     sys.stdout.write(f"Resumed session {conference.id}: the same code and links as before\n")
@@ -93,7 +96,7 @@ def resume(
 
 
 def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: str, journal: Path | None,
-            public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None):
+            public_url: str, qr: Path | None, trusted_proxy: list[str] | None, what: str | None, redis: str = ""):
     """The serving app, initialised (crashed sessions closed) but not listening yet; options checked first."""
     if not cases.is_dir():
         raise InputError(f"{cases}: no such folder; give the folder holding your cases with --cases")
@@ -125,6 +128,7 @@ def _server(cases: Path, curriculum: Path | None, port: int, ip: str, records: s
         *([f"--ServeVoila.records_url={records}"] if records else []),
         *([f"--ServeVoila.journal={journal.resolve()}"] if journal else []),
         f"--ServeVoila.curriculum_dir={modules_dir}", f"--ServeVoila.public_url={base}", *proxies,
+        *redis_arguments(redis),
     ])
     return server, base
 

@@ -21,6 +21,16 @@ def public_address(given: str) -> str:
     return given.rstrip("/")
 
 
+REDIS_HELP = ("Redis shared by several serving processes behind one address (nginx), e.g. redis://10.0.0.5:6379/0: "
+              "conference rooms, join codes and limits live there, so any process serves any participant. Keep it "
+              "private to these processes. Default: none, everything in this process.")
+
+
+def redis_arguments(url: str) -> list[str]:
+    """``--redis`` as the serving app's option (checked when the app starts: it must answer then)."""
+    return [f"--ServeVoila.redis_url={url}"] if url else []
+
+
 def proxy_arguments(given: list[str] | None) -> list[str]:
     """``--trusted-proxy`` values checked (one line on a typo), as the serving app's options."""
     from readingroom.server.forwarded import trusted_networks
@@ -60,6 +70,7 @@ def serve(
         "from it are X-Forwarded-For and X-Forwarded-Proto believed: the limits on wrong codes and passwords then "
         "count each client, and cookies are Secure when the proxy says https.",
     )] = None,
+    redis: Annotated[str, typer.Option("--redis", help=REDIS_HELP)] = "",
 ) -> None:
     """Serve the catalog at / and each case at /cases/<id>/; cases failing the PHI checks are withheld.
 
@@ -94,5 +105,5 @@ def serve(
         f"--ServeVoila.curriculum_dir={modules_dir}",
         *([f"--ServeVoila.trusted_user_header={trusted_user_header}"] if trusted_user_header else []),
         *([f"--ServeVoila.public_url={public}"] if public else []), *proxies,
-        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []),
+        *([f"--ServeVoila.inbox_dir={inbox.resolve()}"] if inbox else []), *redis_arguments(redis),
     ])

@@ -28,6 +28,7 @@ from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_envi
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
+from readingroom.server.conference.rooms import shared_rooms
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
@@ -88,6 +89,10 @@ class ServeVoila(ReadingroomVoila):
     journal = Unicode("", config=True, help="Local journal where attendance and answers are kept until the records "
                       "store has them (a SQLite file; keep it on this machine's own disk); default beside a SQLite "
                       "store, else in ~/.local/share/readingroom. Example: --ServeVoila.journal=/var/lib/rr/journal")
+    redis_url = Unicode("", config=True, help="Redis for several serving processes behind one address: conference "
+                        "rooms, join codes, tickets and the limits on wrong codes and answer attempts are shared "
+                        "there, so any process serves any participant (default: none, all in this process). Keep "
+                        "Redis private to these processes. Example: --ServeVoila.redis_url=redis://10.0.0.5:6379/0")
     curriculum_dir = Unicode("", config=True, help="Folder of curriculum modules (<name>.yaml); default the "
                              "curriculum/ folder next to the cases folder. "
                              "Example: --ServeVoila.curriculum_dir=/srv/curriculum")
@@ -123,8 +128,9 @@ class ServeVoila(ReadingroomVoila):
         self.durable = DurableRecords(self.records, journal)
         cases = Path(self.root_dir)
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
+        rooms, directory = shared_rooms(self.redis_url)
         self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
-                                       self.modules)
+                                       self.modules, rooms, directory)
         for session in self.conferences.recover():
             self.log.warning("readingroom: conference session %d was left open by a crash; closed at its last "
                              "activity, %s (resume it with: readingroom conference resume %d)",

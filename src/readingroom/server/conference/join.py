@@ -16,6 +16,7 @@ import unicodedata
 from sqlalchemy.exc import DBAPIError
 from tornado import web
 
+from readingroom.server.conference.rooms import RoomsUnavailable
 from readingroom.server.conference.socket import SAVING, Hubs
 from readingroom.server.forwarded import SecureBehindProxy, client_address
 from readingroom.server.identity import current_user
@@ -48,7 +49,11 @@ class JoinHandler(SecureBehindProxy):
     async def post(self) -> None:
         self.check_xsrf_cookie()  # Voila does not turn tornado's xsrf_cookies on, so ask for it here
         fields = _fields(self.request.body)
-        conference = self.hubs.conferences.by_code(_text(fields, "code", 16, "the join code"))
+        try:
+            conference = await self.hubs.conferences.find_code(_text(fields, "code", 16, "the join code"))
+        except RoomsUnavailable:
+            self.set_header("Retry-After", str(JOIN_RETRY_SECONDS))
+            raise web.HTTPError(503, "The conference cannot take your join right now; try again in a moment.") from None
         if conference is None:
             self._wrong_code(client_address(self))
         records = self.hubs.records

@@ -20,10 +20,17 @@ import re
 import jinja2
 from tornado import web
 
+from readingroom.server.base import (
+    CASE_ID,
+    PlainHandler,
+    base_of,
+    public_base,
+    template_environment,
+)
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Catalog
+from readingroom.server.conference.rooms import RoomsUnavailable
 from readingroom.server.conference.sessions import Conference, Conferences
-from readingroom.server.base import CASE_ID, PlainHandler, base_of, public_base, template_environment
 from readingroom.server.stages import render_stage
 from readingroom.widgets.assets import modules_version
 
@@ -44,8 +51,11 @@ class _ConferencePage(PlainHandler):
     def initialize(self, conferences: Conferences, environment: jinja2.Environment) -> None:
         self.conferences, self.environment = conferences, environment
 
-    def conference(self, session: str) -> Conference:
-        found = self.conferences.by_id(int(session))
+    async def conference(self, session: str) -> Conference:
+        try:
+            found = await self.conferences.find(int(session))
+        except RoomsUnavailable:
+            raise web.HTTPError(503, "The conference is unreachable for a moment; reload the page.") from None
         if found is None:
             raise web.HTTPError(404, "No such conference: it may have ended when the server restarted.")
         return found
@@ -63,8 +73,8 @@ class _ConferencePage(PlainHandler):
 class PresenterPageHandler(_ConferencePage):
     """GET ``/readingroom/conference/<id>/present?token=``: the console; 403 for a wrong token."""
 
-    def get(self, session: str) -> None:
-        conference = self.conference(session)
+    async def get(self, session: str) -> None:
+        conference = await self.conference(session)
         token = self.get_argument("token", "")
         if not conference.is_presenter(token):
             raise web.HTTPError(403, BAD_TOKEN)
@@ -76,8 +86,8 @@ class PresenterPageHandler(_ConferencePage):
 class FollowerPageHandler(_ConferencePage):
     """GET ``/readingroom/conference/<id>/follow?ticket=``: the participant page; 403 for another session's ticket."""
 
-    def get(self, session: str) -> None:
-        conference = self.conference(session)
+    async def get(self, session: str) -> None:
+        conference = await self.conference(session)
         ticket = self.get_argument("ticket", "")
         if conference.participant_of(ticket) is None:
             raise web.HTTPError(403, BAD_TICKET)
@@ -114,9 +124,9 @@ class ConferenceStageHandler(_ConferencePage):
         self.conferences, self.catalog, self.secret, self.case_pages = conferences, catalog, secret, case_pages
 
     async def get(self, session: str, number: str) -> None:
-        conference = self.conference(session)
+        conference = await self.conference(session)
         k = int(number)
-        case_id = self._allowed_case(conference, k)
+        case_id = await self._allowed_case(conference, k)
         entry = next((e for e in conference.agenda if e["case"] == case_id), None)
         card = await self.catalog.checked_by_id(case_id) if entry else None
         if card is None:
@@ -135,7 +145,7 @@ class ConferenceStageHandler(_ConferencePage):
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(found))
 
-    def _allowed_case(self, conference: Conference, k: int) -> str:
+    async def _allowed_case(self, conference: Conference, k: int) -> str:
         token = self.get_argument("token", "")
         if token:
             if not conference.is_presenter(token):
@@ -146,7 +156,10 @@ class ConferenceStageHandler(_ConferencePage):
             return case_id
         if conference.participant_of(self.get_argument("ticket", "")) is None:
             raise web.HTTPError(403, BAD_TICKET)
-        view = conference.room.view
+        try:
+            view = await conference.room.view()
+        except RoomsUnavailable:
+            raise web.HTTPError(503, "The conference is unreachable for a moment; try again.") from None
         if view is None or k > view.get("stage", 0):
             raise web.HTTPError(403, "The presenter has not revealed that stage yet.")
         return view["case"]

@@ -44,9 +44,10 @@ class Question:
     by_name: str
     voters: set[int] = field(default_factory=set)
     answered: bool = False
+    votes: int = 0  # where the voters are kept elsewhere (a room on Redis counts them there)
 
     def entry(self) -> dict:
-        return {"id": self.id, "text": self.text, "by": self.by_name, "votes": len(self.voters),
+        return {"id": self.id, "text": self.text, "by": self.by_name, "votes": len(self.voters) or self.votes,
                 "answered": self.answered}
 
 
@@ -91,13 +92,11 @@ class Room:
 
     def welcome(self, you: dict) -> dict:
         """What a socket gets on opening: the current state, not a replay."""
-        presenter = you["role"] == PRESENTER
+        shown = shown_results(you, self.poll, self._last_closed)
         poll_id = self.poll["id"] if self.poll else None
-        shown = poll_id if presenter and poll_id else (None if poll_id else self._last_closed)
-        return {"type": "welcome", "you": you, "seq": self.seq, "view": self.view, "t": self.t, "poll": self.poll,
-                "results": self.results(shown) if shown else None,
-                "answer": None if presenter or not poll_id else self._answers[poll_id].get(you["id"]),
-                "questions": self.questions(), "ended": self.ended}
+        return welcome_message(you, self.seq, self.view, self.t, self.poll, self.results(shown) if shown else None,
+                               self._answers[poll_id].get(you["id"]) if poll_id else None, self.questions(),
+                               self.ended)
 
     # The presenter
 
@@ -142,13 +141,7 @@ class Room:
 
     def check_answer(self, poll_id: str, answer: int | dict) -> None:
         """Rejected unless ``answer`` fits the open poll; the socket checks before keeping it in the records."""
-        poll = self.poll
-        if poll is None or poll["id"] != poll_id:
-            raise Rejected("answer to a poll that is not open")
-        if poll["kind"] == "choice" and not (isinstance(answer, int) and answer < len(poll["options"])):
-            raise Rejected("answer is not one of the poll's options")
-        if poll["kind"] == "locate" and not isinstance(answer, dict):
-            raise Rejected("a locate poll is answered with {x, y, frame}")
+        check_fit(self.poll, poll_id, answer)
 
     def ask(self, participant: int, text: str) -> Outgoing:
         mine = sum(1 for q in self._questions if q.by == participant and not q.answered)
@@ -177,19 +170,11 @@ class Room:
 
     def results(self, poll_id: str) -> dict:
         """Choice polls: a count per option (with the options); locate polls: every point."""
-        poll, answers = self._polls[poll_id], self._answers[poll_id].values()
-        if poll["kind"] == "choice":
-            counts = [0] * len(poll["options"])
-            for answer in answers:
-                counts[answer] += 1
-            # The options travel with the counts: whoever joins after the poll closed can still label the bars.
-            return {"type": "results", "poll": poll_id, "prompt": poll["prompt"], "options": poll["options"], "counts": counts}
-        return {"type": "results", "poll": poll_id, "prompt": poll["prompt"], "points": list(answers)}
+        return results_message(self._polls[poll_id], self._answers[poll_id].values())
 
     def questions(self) -> list[dict]:
         """The queue, unanswered first, most upvoted first, then oldest first."""
-        ordered = sorted(self._questions, key=lambda q: (q.answered, -len(q.voters), q.id))
-        return [q.entry() for q in ordered]
+        return queue(self._questions)
 
     def roster(self) -> list[dict]:
         return [m.entry() for m in self.members.values()]
@@ -205,3 +190,48 @@ class Room:
             raise Rejected("no such question")
         return self._questions[question - 1]
 
+
+
+# The rules every room keeps, wherever its state lives (here, or in Redis: rooms_redis.py).
+
+
+def check_fit(poll: dict | None, poll_id: str, answer: int | dict) -> None:
+    """Rejected unless ``answer`` fits ``poll`` and ``poll`` is the open poll named ``poll_id``."""
+    if poll is None or poll["id"] != poll_id:
+        raise Rejected("answer to a poll that is not open")
+    if poll["kind"] == "choice" and not (isinstance(answer, int) and answer < len(poll["options"])):
+        raise Rejected("answer is not one of the poll's options")
+    if poll["kind"] == "locate" and not isinstance(answer, dict):
+        raise Rejected("a locate poll is answered with {x, y, frame}")
+
+
+def results_message(poll: dict, answers) -> dict:
+    """Choice polls: a count per option (with the options); locate polls: every point."""
+    if poll["kind"] == "choice":
+        counts = [0] * len(poll["options"])
+        for answer in answers:
+            counts[answer] += 1
+        # The options travel with the counts: whoever joins after the poll closed can still label the bars.
+        return {"type": "results", "poll": poll["id"], "prompt": poll["prompt"], "options": poll["options"],
+                "counts": counts}
+    return {"type": "results", "poll": poll["id"], "prompt": poll["prompt"], "points": list(answers)}
+
+
+def queue(questions: list[Question]) -> list[dict]:
+    """The Q&A queue as sent: unanswered first, most upvoted first, then oldest first."""
+    ordered = sorted(questions, key=lambda q: (q.answered, -(len(q.voters) or q.votes), q.id))
+    return [q.entry() for q in ordered]
+
+
+def shown_results(you: dict, poll: dict | None, last_closed: str | None) -> str | None:
+    """Whose results a welcome carries: the presenter's open poll's, else (no poll open) the last closed one's."""
+    if poll:
+        return poll["id"] if you["role"] == PRESENTER else None
+    return last_closed
+
+
+def welcome_message(you: dict, seq: int, view: dict | None, t: float | None, poll: dict | None,
+                    results: dict | None, answer, questions: list[dict], ended: bool) -> dict:
+    """What a socket gets on opening (docs/conference-protocol.md); a participant's own answer only."""
+    return {"type": "welcome", "you": you, "seq": seq, "view": view, "t": t, "poll": poll, "results": results,
+            "answer": None if you["role"] == PRESENTER else answer, "questions": questions, "ended": ended}

@@ -1,0 +1,165 @@
+"""One conference served by several processes sharing one Redis and one PostgreSQL (``--redis``).
+
+Process A is `conference start` (the presenter's link); B and C are `readingroom serve` on the
+same cases and store, as nginx would spread participants over them. Every client here is a
+real websocket to a real process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+
+import pytest
+
+from tests.conference.conftest import (
+    Client,
+    Live,
+    attendance_kinds,
+    serve_beside,
+    start_conference,
+    wait_for,
+)
+from tests.redis_fixtures import redis_server  # noqa: F401  (a fixture)
+
+VIEW = {"case": None, "series": 0, "frame": 3}
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory, postgres_server, redis_server):  # noqa: F811
+    """Processes A (the conference's start), B and C (serve) on one Redis and one PostgreSQL database."""
+    import psycopg
+
+    name = f"redis_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    redis = (f"--redis={redis_server.url}",)
+    root = tmp_path_factory.mktemp("redis-three")
+    a = start_conference(root / "a", f"{postgres_server}/{name}", extra=redis)
+    b = serve_beside(a, root / "b", redis)
+    c = serve_beside(a, root / "c", redis)
+    yield a, b, c
+    for live in (a, b, c):
+        live.server.stop()
+
+
+def _view(presenter: Client, frame: int) -> dict:
+    """A snapshot of the agenda's first case at ``frame``."""
+    return {**VIEW, "case": presenter.welcome["agenda"][0]["case"], "frame": frame}
+
+
+def _until(client: Client, kind: str, check) -> dict:
+    """The first message of ``kind`` that passes ``check`` (earlier ones of the room's traffic skipped)."""
+    while True:
+        message = client.next(kind)
+        if check(message):
+            return message
+
+
+def test_a_join_code_from_a_works_on_b_and_participants_on_b_and_c_follow_the_presenter_on_a(three):
+    a, b, c = three
+    presenter = a.presenter()
+    assert b.join("Wrong Code", code="ZZZZZZ")[0] == 404
+    on_b, on_c = b.participant("Bea on B"), c.participant("Cal on C")
+    view = _view(presenter, 7)
+    presenter.send({"type": "view", "view": view, "t": 1.0})
+    seen_b = _until(on_b, "view", lambda m: m["view"] == view)
+    seen_c = _until(on_c, "view", lambda m: m["view"] == view)
+    assert seen_b["seq"] == seen_c["seq"] > 0
+    roster = _until(presenter, "roster", lambda m: {"Bea on B", "Cal on C"} <= {e["name"] for e in m["roster"]
+                                                                                  if e["connected"]})
+    assert len([e for e in roster["roster"] if e["name"] == "Bea on B"]) == 1
+    for client in (presenter, on_b, on_c):
+        client.close()
+
+
+def test_polls_questions_and_votes_across_processes(three):
+    a, b, c = three
+    presenter, on_b, on_c = a.presenter(), b.participant("Pia on B"), c.participant("Quin on C")
+    poll = f"p{uuid.uuid4().hex[:6]}"
+    presenter.send({"type": "poll_open", "poll": {"id": poll, "kind": "choice", "prompt": "Which side?",
+                                                  "options": ["left", "right"]}})
+    assert _until(on_b, "poll", lambda m: m["poll"] is not None)["poll"]["id"] == poll
+    assert _until(on_c, "poll", lambda m: m["poll"] is not None)["poll"]["id"] == poll
+    assert on_b.answer(poll, 1, uuid.uuid4().hex)["type"] == "saved"
+    assert on_c.answer(poll, 1, uuid.uuid4().hex)["type"] == "saved"
+    assert on_c.answer(poll, 0, uuid.uuid4().hex)["type"] == "saved"  # the last answer counts
+    live = _until(presenter, "results", lambda m: m["poll"] == poll and sum(m["counts"]) == 2)
+    assert live["counts"] == [1, 1]
+    presenter.send({"type": "poll_close", "poll": poll})
+    final = _until(on_b, "results", lambda m: m["poll"] == poll)
+    assert final["counts"] == [1, 1]
+
+    on_c.send({"type": "ask", "text": "Is there midline shift?"})
+    asked = _until(on_b, "questions", lambda m: any(q["text"] == "Is there midline shift?" for q in m["questions"]))
+    question = next(q for q in asked["questions"] if q["text"] == "Is there midline shift?")
+    assert question["by"] == "Quin on C"
+    on_b.send({"type": "upvote", "question": question["id"]})
+    on_b.send({"type": "upvote", "question": question["id"]})  # a second vote from the same person counts nothing
+    voted = _until(presenter, "questions", lambda m: any(q["id"] == question["id"] and q["votes"] for q in m["questions"]))
+    assert next(q for q in voted["questions"] if q["id"] == question["id"])["votes"] == 1
+    presenter.send({"type": "answered", "question": question["id"]})
+    done = _until(on_c, "questions", lambda m: any(q["id"] == question["id"] and q["answered"] for q in m["questions"]))
+    assert done["questions"][-1]["id"] == question["id"]  # answered ones go last
+    for client in (presenter, on_b, on_c):
+        client.close()
+
+
+def test_a_reveal_on_a_opens_the_stage_for_a_participant_on_c(three):
+    a, _, c = three
+    presenter, on_c = a.presenter(), c.participant("Rev on C")
+    ticket = on_c.joined["ticket"]
+    from tests.conference.conftest import request
+
+    stage_path = f"/readingroom/conference/{a.session}/stages/1?ticket={ticket}"
+    presenter.send({"type": "view", "view": {**_view(presenter, 2), "stage": 0}, "t": None})
+    _until(on_c, "view", lambda m: m["view"].get("stage") == 0)
+    assert request(c.server.port, "GET", stage_path)[0] == 403
+    presenter.send({"type": "view", "view": {**_view(presenter, 2), "stage": 1}, "t": None})
+    _until(on_c, "view", lambda m: m["view"].get("stage") == 1)
+    status, stage = request(c.server.port, "GET", stage_path)
+    assert status == 200 and stage["number"] == 1
+    presenter.close()
+    on_c.close()
+
+
+def test_a_second_tab_on_another_process_adds_no_attendance(three):
+    a, b, c = three
+    first = b.participant("Tab Twice")
+    second = Client(c, first.path.replace(str(b.server.port), str(c.server.port)), first.joined)
+    assert second.welcome["type"] == "welcome"
+    second.close()
+    first.close()
+    participant = first.joined["participant"]
+    wait_for(lambda: attendance_kinds(a.records_url, a.session, participant) == ["join", "leave"],
+             "one join and one leave for two tabs on two processes")
+
+
+def test_kill_9_b_its_participants_reconnect_to_c_and_catch_up_then_a_resumed_presenter_goes_on(
+        three, redis_server):  # noqa: F811
+    a, b, c = three
+    presenter, on_b = a.presenter(), b.participant("Kim on B")
+    participant = on_b.joined["participant"]
+    os.kill(b.server.proc.pid, signal.SIGKILL)
+    b.server.proc.wait()
+    view = _view(presenter, 11)
+    presenter.send({"type": "view", "view": view, "t": None})  # while B's participant is away
+    back = Client(c, on_b.path, on_b.joined)  # nginx sends the reconnect to C: the same ticket
+    assert back.welcome["view"] == view
+    wait_for(lambda: attendance_kinds(a.records_url, a.session, participant)[:1] == ["join"], "Kim's join stored")
+
+    os.kill(a.server.proc.pid, signal.SIGKILL)  # the presenter's process dies too; resume it
+    a.server.proc.wait()
+    resumed = start_conference(a.workdir, a.records_url, extra=(f"--redis={redis_server.url}",),
+                               command=("resume", str(a.session), f"--cases={a.workdir / 'cases'}"))
+    assert (resumed.session, resumed.token, resumed.code) == (a.session, a.token, a.code)
+    console = resumed.presenter()
+    assert console.welcome["view"] == view  # the room went on in Redis
+    later = {**view, "frame": 12}
+    console.send({"type": "view", "view": later, "t": None})
+    seen = _until(back, "view", lambda m: m["view"] == later)
+    assert seen["seq"] > console.welcome["seq"]
+    console.close()
+    back.close()
+    resumed.server.stop()
