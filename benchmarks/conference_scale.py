@@ -168,7 +168,7 @@ class Scaled:
         self.ports = [free_port() for _ in range(processes)]
         self.procs, self.logs = [], []
         for k, p in enumerate(self.ports):
-            argv, environment = unit_command(work, p, records, f"https://127.0.0.1:{port}")
+            argv, environment = unit_command(work, p, records, self.redis.url, f"https://127.0.0.1:{port}")
             if k == 0:  # the conference's own process: `conference start` with the unit's options
                 options = [a for a in argv[argv.index("serve") + 2:] if a.startswith("--")]
                 argv = [*argv[:argv.index("serve")], "conference", "start", slug, f"--cases={work / 'cases'}",
@@ -179,7 +179,7 @@ class Scaled:
             Path(environment["XDG_DATA_HOME"]).mkdir(parents=True, exist_ok=True)
             log = work / f"process-{p}.log"
             self.logs.append(log)
-            self.procs.append(psutil.Popen([*argv, f"--redis={self.redis.url}"], env=env, cwd=work,
+            self.procs.append(psutil.Popen(argv, env=env, cwd=work,
                                            stdout=log.open("w"), stderr=subprocess.STDOUT))
             wait_http(f"http://127.0.0.1:{p}/readingroom/catalog.json", self.procs[-1], log)
         self.nginx = Nginx(work, self.ports, port)

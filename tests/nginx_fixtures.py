@@ -123,11 +123,16 @@ class Nginx:
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
                 route: str | None = None, source: str = "127.0.0.1") -> tuple[int, dict, bytes]:
-        """One https request from the loopback address ``source``, as a browser holding route cookie ``route`` would."""
+        """One https request from the loopback address ``source``, as a browser holding route cookie ``route`` would;
+        with a route, it returns once nginx has logged the request (it logs after answering)."""
         headers = dict(headers or {})
-        if route:
-            headers["Cookie"] = "; ".join(c for c in (headers.get("Cookie"), f"{ROUTE_COOKIE}={route}") if c)
-        return fetch_from(source, self.port, method, path, body, headers, context=self.context)
+        if not route:
+            return fetch_from(source, self.port, method, path, body, headers, context=self.context)
+        headers["Cookie"] = "; ".join(c for c in (headers.get("Cookie"), f"{ROUTE_COOKIE}={route}") if c)
+        logged = len(self.served_by(route))
+        answer = fetch_from(source, self.port, method, path, body, headers, context=self.context)
+        wait_for(lambda: len(self.served_by(route)) > logged, f"nginx to log {method} {path}")
+        return answer
 
     def served_by(self, route: str) -> list[int]:
         """The ports of the processes that served the requests made with ``route``, in order (after a
@@ -168,18 +173,21 @@ UNIT = DEPLOY / "readingroom@.service"
 UNIT_PATHS = ("/etc/readingroom", "/var/cache/readingroom/frames", "/var/lib/readingroom/%i", "/srv/readingroom/cases")
 
 
-def unit_command(folder: Path, port: int, records_url: str, public_url: str) -> tuple[list[str], dict[str, str]]:
+def unit_command(folder: Path, port: int, records_url: str, redis_url: str,
+                 public_url: str) -> tuple[list[str], dict[str, str]]:
     """(ExecStart, Environment) of docs/deploy/readingroom@.service for the process on ``port``.
 
     Changed, and nothing else: the unit's paths to folders under ``folder`` (``etc``, ``frames``,
-    ``state-<port>``, ``cases``), the program to this Python's ``-m readingroom``, the records URL, the
-    public address, and the instance (``%i``) to ``port``.
+    ``state-<port>``, ``cases``), the program to this Python's ``-m readingroom``, the records and Redis
+    URLs, the public address, and the instance (``%i``) to ``port``.
     """
     text = UNIT.read_text()
     for path in UNIT_PATHS:
         text = _replace(text, path, str(folder / _unit_folder(path)), UNIT)
     text = _replace(text, "/opt/readingroom/.venv/bin/readingroom", f"{sys.executable} -m readingroom", UNIT)
-    text = re.sub(r"--records=\S+", f"--records={records_url}", text)
+    text = _replace(text, "--records=postgresql+psycopg://readingroom@db.hospital.org/readingroom",
+                    f"--records={records_url}", UNIT)
+    text = _replace(text, "--redis=redis://127.0.0.1:6379/0", f"--redis={redis_url}", UNIT)
     text = _replace(text, "--public-url=https://rr.hospital.org", f"--public-url={public_url}", UNIT)
     text = text.replace("%i", str(port))
     environment = dict(line.removeprefix("Environment=").split("=", 1) for line in text.splitlines()
@@ -203,11 +211,11 @@ def shared_secrets(folder: Path) -> Path:
     return etc / "secrets"
 
 
-def serve_process(folder: Path, port: int, records_url: str, public_url: str, extra: tuple[str, ...] = (),
+def serve_process(folder: Path, port: int, records_url: str, redis_url: str, public_url: str,
                   command: list[str] | None = None) -> Server:
     """One process of the unit on ``port``: `readingroom serve`, or ``command`` (e.g. `conference start ...`)
     run with the unit's options; its log is ``folder``/process-<port>.log."""
-    argv, environment = unit_command(folder, port, records_url, public_url)
+    argv, environment = unit_command(folder, port, records_url, redis_url, public_url)
     if command is not None:  # the unit's options after another command: `conference start CASE --cases=...`
         options = [a for a in argv[argv.index("serve") + 2:] if a.startswith("--")]
         argv = [*argv[:argv.index("serve")], *command, *options]
@@ -215,7 +223,7 @@ def serve_process(folder: Path, port: int, records_url: str, public_url: str, ex
     env.pop("JUPYTER_NO_CONFIG")  # read the unit's JUPYTER_CONFIG_DIR: the shared secrets
     env.update(environment, READINGROOM_SECRETS=str(folder / "etc" / "secrets"))
     Path(environment["XDG_DATA_HOME"]).mkdir(parents=True, exist_ok=True)
-    return Server([*argv, *extra], env, folder, folder / f"process-{port}.log", port, "readingroom/catalog.json")
+    return Server(argv, env, folder, folder / f"process-{port}.log", port, "readingroom/catalog.json")
 
 
 def case_run_done(server: Server, case_id: str) -> None:

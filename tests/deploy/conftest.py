@@ -18,6 +18,7 @@ import pytest
 from readingroom.server.catalog import public_id
 from tests.conference.conftest import CASE, CASES
 from tests.nginx_fixtures import Nginx, case_run_done, serve_process, shared_secrets
+from tests.redis_fixtures import Redis, redis_server  # noqa: F401  (a fixture)
 from tests.servers import Server, free_port
 
 CASE_ID = public_id(CASE)
@@ -55,8 +56,7 @@ def new_database(postgres_server: str) -> str:
     return f"{postgres_server}/{name}"
 
 
-def start_layout(folder: Path, records_url: str, count: int, command: list[str] | None = None,
-                 extra: tuple[str, ...] = ()) -> Layout:
+def start_layout(folder: Path, records_url: str, redis_url: str, count: int, command: list[str] | None = None) -> Layout:
     """``count`` processes of docs/deploy/readingroom@.service on the sample case, nginx in front.
 
     The first process makes the store's schema before the others start (they would race to make it).
@@ -67,9 +67,9 @@ def start_layout(folder: Path, records_url: str, count: int, command: list[str] 
     http_port, port = free_port(), free_port()
     public = f"https://127.0.0.1:{port}"
     ports = [free_port() for _ in range(count)]
-    processes = {ports[0]: serve_process(folder, ports[0], records_url, public, extra, command)}
+    processes = {ports[0]: serve_process(folder, ports[0], records_url, redis_url, public, command)}
     with ThreadPoolExecutor(max(1, count - 1)) as pool:
-        rest = pool.map(lambda p: (p, serve_process(folder, p, records_url, public, extra)), ports[1:])
+        rest = pool.map(lambda p: (p, serve_process(folder, p, records_url, redis_url, public)), ports[1:])
         processes.update(rest)
     for process in processes.values():  # every process runs the case once; reveals come from that run
         case_run_done(process, CASE_ID)
@@ -77,21 +77,23 @@ def start_layout(folder: Path, records_url: str, count: int, command: list[str] 
 
 
 @pytest.fixture(scope="module")
-def three_servers(tmp_path_factory, postgres_server):
-    """Three `readingroom serve` processes behind nginx, without Redis."""
-    layout = start_layout(tmp_path_factory.mktemp("deploy-three"), new_database(postgres_server), 3)
+def three_servers(tmp_path_factory, postgres_server, redis_server):
+    """Three `readingroom serve` processes behind nginx."""
+    layout = start_layout(tmp_path_factory.mktemp("deploy-three"), new_database(postgres_server), redis_server.url, 3)
     yield layout
     layout.stop()
 
 
 @pytest.fixture(scope="session")
 def conference_layout(tmp_path_factory, postgres_server):
-    """`readingroom conference start` (with the unit's options) behind nginx."""
-    folder = tmp_path_factory.mktemp("deploy-conference")
-    layout = start_layout(folder, new_database(postgres_server), 1,
+    """`readingroom conference start` on the first process and `serve` on two more (the unit's options), behind
+    nginx, with a Redis of their own: session numbers start at 1 in every database, and rooms are keyed by them."""
+    folder, redis = tmp_path_factory.mktemp("deploy-conference"), Redis()
+    layout = start_layout(folder, new_database(postgres_server), redis.url, 3,
                           command=["conference", "start", CASE, f"--cases={folder / 'cases'}"])
     yield layout
     layout.stop()
+    redis.remove()
 
 
 def printed(layout: Layout) -> dict:
