@@ -33,6 +33,7 @@ class Layout:
     nginx: Nginx
     processes: dict[int, Server]
     records_url: str
+    redis_url: str
 
     @property
     def ports(self) -> list[int]:
@@ -40,6 +41,10 @@ class Layout:
 
     def log_of(self, port: int) -> str:
         return self.processes[port].log.read_text()
+
+    def restart(self, port: int) -> None:
+        """`readingroom serve` on ``port`` again, as systemd's Restart=always would: the same journal folder."""
+        self.processes[port] = serve_process(self.folder, port, self.records_url, self.redis_url, self.nginx.url)
 
     def stop(self) -> None:
         self.nginx.stop()
@@ -73,7 +78,7 @@ def start_layout(folder: Path, records_url: str, redis_url: str, count: int, com
         processes.update(rest)
     for process in processes.values():  # every process runs the case once; reveals come from that run
         case_run_done(process, CASE_ID)
-    return Layout(folder, Nginx(ports, http_port=http_port, port=port), processes, records_url)
+    return Layout(folder, Nginx(ports, http_port=http_port, port=port), processes, records_url, redis_url)
 
 
 @pytest.fixture(scope="module")
