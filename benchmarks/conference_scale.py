@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -85,7 +86,7 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
     dropped link reconnect as the page does, recording when the link went and when views came again."""
     from websockets.asyncio.client import connect
 
-    out = {"join_s": None, "latencies": [], "drops": [], "error": None}
+    out = {"join_s": None, "post_s": None, "open_s": None, "latencies": [], "drops": [], "error": None}
     try:
         page = await http.fetch(base + f"join/{code}", raise_error=False)
         jar = SimpleCookie()
@@ -100,8 +101,10 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
                                  headers={"Content-Type": "application/json", "X-XSRFToken": xsrf, "Cookie": cookies})
         if reply.code != 200:
             raise RuntimeError(f"join API answered {reply.code}: {reply.body[:200]!r}")
+        out["post_s"] = time.perf_counter() - t_post
         url = ws_url(urljoin(base, json.loads(reply.body)["ws_url"]))
         ws = await connect(url, max_size=2 ** 22, ping_interval=None, additional_headers={"Cookie": cookies})
+        out["open_s"] = time.perf_counter() - t_post
         while json.loads(await ws.recv()).get("type") != "welcome":
             pass
         out["join_s"] = time.perf_counter() - t_post
@@ -182,6 +185,8 @@ class Scaled:
             self.procs.append(psutil.Popen(argv, env=env, cwd=work,
                                            stdout=log.open("w"), stderr=subprocess.STDOUT))
             wait_http(f"http://127.0.0.1:{p}/readingroom/catalog.json", self.procs[-1], log)
+        for p in self.ports:
+            case_run_done(f"http://127.0.0.1:{p}/", slug)
         self.nginx = Nginx(work, self.ports, port)
         self.nginx.trust()
         output = self.logs[0].read_text()
@@ -202,6 +207,14 @@ class Scaled:
                 stop(proc)
         for part in (self.nginx, self.redis, self.postgres):
             part.stop()
+
+
+def case_run_done(base: str, slug: str) -> None:
+    """Wait until the process has run the case once (as every process does at start-up): nothing is timed meanwhile."""
+    from readingroom.server.case_pages import RUN_TIMEOUT
+    from readingroom.server.catalog import public_id
+
+    urllib.request.urlopen(f"{base}cases/{public_id(slug)}/", timeout=RUN_TIMEOUT).close()
 
 
 def crowd_join(base: str, code: str, participants: int, clients: int, mp) -> tuple[list, list, float]:
@@ -270,8 +283,9 @@ def measure(name: str, presenter_ws: str, base: str, code: str, servers, args, m
     figures = {
         "participants": len(results), "joined": len(ok), "errors": sorted({r["error"] for r in results if r["error"]})[:5],
         "join_s": [r["join_s"] for r in ok], "join_wall_s": join_wall,
+        "post_s": [r["post_s"] for r in ok], "open_s": [r["open_s"] for r in ok],
         "latency_ms": {q: percentile(latencies, q) for q in (50, 95, 99, 100)},
-        "received": len(latencies), "sent": sent["sent"], "server_cpu_percent": cpu,
+        "received": len(latencies), "sent": int(args.seconds * args.rate), "server_cpu_percent": cpu,
         "rss_mb": [rss_before, rss_joined, rss_end], "processes": len(servers()),
     }
     if killed_at is not None:
@@ -306,6 +320,7 @@ def run(args) -> dict:
             env = isolated_env(work / "single")
             env["READINGROOM_CACHE"] = str(work / "frames")
             conf = Conference(cases, case.name, env, work / "single")
+            case_run_done(conf.base, case.name)
             try:
                 figures["single"] = measure("one process", conf.presenter_ws, conf.base, conf.code,
                                             lambda: [conf.process], args, mp, frames, public_id(case.name))
