@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import random
 import re
 import shutil
@@ -72,16 +73,19 @@ async def _participants(base, code, first, count, joined, stop_event, results) -
     http = AsyncHTTPClient()
     loop = asyncio.get_running_loop()
     join_done = [loop.create_future() for _ in range(count)]
-    stopping = asyncio.Event()
-    tasks = [asyncio.create_task(_participant(http, base, code, first + i, join_done[i], stopping)) for i in range(count)]
+    stopping, sockets = asyncio.Event(), set()
+    tasks = [asyncio.create_task(_participant(http, base, code, first + i, join_done[i], stopping, sockets))
+             for i in range(count)]
     await asyncio.gather(*join_done)
     joined.set()
     await loop.run_in_executor(None, stop_event.wait)
     stopping.set()
+    for ws in list(sockets):  # the run is over, whether or not the conference's end reached everyone
+        await ws.close()
     results.put(await asyncio.gather(*tasks))
 
 
-async def _participant(http, base: str, code: str, i: int, join_done, stopping: asyncio.Event) -> dict:
+async def _participant(http, base: str, code: str, i: int, join_done, stopping: asyncio.Event, sockets: set) -> dict:
     """Join like the join page (its cookies kept, as a browser keeps nginx's route cookie), then follow; after a
     dropped link reconnect as the page does, recording when the link went and when views came again."""
     from websockets.asyncio.client import connect
@@ -104,6 +108,7 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
         out["post_s"] = time.perf_counter() - t_post
         url = ws_url(urljoin(base, json.loads(reply.body)["ws_url"]))
         ws = await connect(url, max_size=2 ** 22, ping_interval=None, additional_headers={"Cookie": cookies})
+        sockets.add(ws)
         out["open_s"] = time.perf_counter() - t_post
         while json.loads(await ws.recv()).get("type") != "welcome":
             pass
@@ -125,6 +130,7 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
                         drop["view_again"], drop["caught_up"] = now, message["seq"] == drop["welcome_seq"] + 1
         except Exception:  # noqa: BLE001 - the link dropped (its process was killed): reconnect below
             pass
+        sockets.discard(ws)
         if stopping.is_set():
             return out
         drop = {"lost": time.time() * 1000, "welcome": None, "welcome_seq": None, "view_again": None, "caught_up": None,
@@ -133,6 +139,7 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
         ws = await _reconnect(url, cookies, drop, stopping)
         if ws is None:
             return out
+        sockets.add(ws)
 
 
 async def _reconnect(url: str, cookies: str, drop: dict, stopping: asyncio.Event):
@@ -269,7 +276,10 @@ def measure(name: str, presenter_ws: str, base: str, code: str, servers, args, m
         killed_at = time.time() * 1000
         kill()
         time.sleep(KILL_PHASE_S - 1)
-    sent = presenter_q.get(timeout=120)
+    try:
+        sent = presenter_q.get(timeout=120)
+    except queue.Empty:
+        raise SystemExit(f"{name}: the presenter process ended without its figures (exit code {presenter.exitcode})")
     time.sleep(1.5)  # the last views in flight
     rss_end = rss_mb(servers())
     end.set()
