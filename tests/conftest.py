@@ -7,6 +7,8 @@ lookup helpers try the network for files they do not hold.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pydicom
@@ -139,3 +141,10 @@ def page(browser):
     page.console = ConsoleLog(page)
     yield page
     context.close()
+
+
+def run_async(coroutine):
+    """Run ``coroutine`` to its end on a loop of its own, in a thread: Playwright's sync API (the browser
+    tests) holds an event loop in the main thread for the rest of the run."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

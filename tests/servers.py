@@ -105,12 +105,14 @@ def fetch_from(source: str, port: int, method: str, path: str, body: bytes | Non
 
 
 class Server:
-    def __init__(self, args: list[str], env: dict, cwd: Path, log: Path, port: int, ready_path: str):
+    def __init__(self, args: list[str], env: dict, cwd: Path, log: Path, port: int, ready_path: str,
+                 timeout: float = 120):
+        """``timeout``: seconds to answer (longer where several servers start on a busy machine)."""
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
         self.log = log
         self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        wait_http(self.url + ready_path, self.proc, log)
+        wait_http(self.url + ready_path, self.proc, log, timeout)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -31,6 +31,7 @@ CASE = "chronic-subdural-haematoma-with-mass-effect"  # the smallest sample case
 SECOND_CASE = "non-ossifying-fibroma-of-the-distal-tibia"
 MODULE = "two-first-looks"  # a sample module cut down to the two cases above
 COOKIE_SECRET = "conference-tests-cookie-secret"
+STARTING = 300  # seconds a server may take to answer: the Redis tests start three at once on a busy machine
 _databases = itertools.count()
 
 
@@ -161,7 +162,7 @@ def start_conference(workdir: Path, records_url: str, extra: tuple[str, ...] = (
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "conference", *(command or ("start", CASE, f"--cases={cases}")),
                      f"--port={port}", f"--records={records_url}", *extra],
-                    env, workdir, workdir / "conference.log", port, "readingroom/catalog.json")
+                    env, workdir, workdir / "conference.log", port, "readingroom/catalog.json", timeout=STARTING)
     output = server.log.read_text()
     presenter = re.search(r"/readingroom/conference/(\d+)/present\?token=(\S+)", output)
     code = re.search(r"Join code: ([A-Z0-9]{6})", output).group(1)
@@ -184,7 +185,8 @@ def serve_beside(first: Live, workdir: Path, extra: tuple[str, ...] = ()) -> Liv
     port = free_port()
     server = Server([sys.executable, "-m", "readingroom", "serve", str(first.workdir / "cases"), f"--port={port}",
                      f"--records={first.records_url}", f"--curriculum={first.workdir / 'curriculum'}", *extra],
-                    _server_env(workdir), workdir, workdir / "serve.log", port, "readingroom/catalog.json")
+                    _server_env(workdir), workdir, workdir / "serve.log", port, "readingroom/catalog.json",
+                    timeout=STARTING)
     return Live(server, first.records_url, "", first.session, first.token, first.code, first.join_url, workdir)
 
 

@@ -13,9 +13,9 @@ import uuid
 
 import pytest
 
+from readingroom.server.conference.join import WRONG_CODES_ALLOWED
 from tests.conference.conftest import (
     Client,
-    Live,
     attendance_kinds,
     serve_beside,
     start_conference,
@@ -85,8 +85,7 @@ def test_polls_questions_and_votes_across_processes(three):
     assert on_b.answer(poll, 1, uuid.uuid4().hex)["type"] == "saved"
     assert on_c.answer(poll, 1, uuid.uuid4().hex)["type"] == "saved"
     assert on_c.answer(poll, 0, uuid.uuid4().hex)["type"] == "saved"  # the last answer counts
-    live = _until(presenter, "results", lambda m: m["poll"] == poll and sum(m["counts"]) == 2)
-    assert live["counts"] == [1, 1]
+    _until(presenter, "results", lambda m: m["poll"] == poll and m["counts"] == [1, 1])  # live, on A
     presenter.send({"type": "poll_close", "poll": poll})
     final = _until(on_b, "results", lambda m: m["poll"] == poll)
     assert final["counts"] == [1, 1]
@@ -136,18 +135,53 @@ def test_a_second_tab_on_another_process_adds_no_attendance(three):
              "one join and one leave for two tabs on two processes")
 
 
+def test_in_chromium_a_participant_on_b_follows_the_presenter_on_a_within_2_s(three, browser):
+    from playwright.sync_api import expect
+
+    from tests.conference.browser_fixtures import VIEWER, join
+
+    a, b, _ = three
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}),
+                browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)]  # a phone
+    try:
+        presenter, follower = (context.new_page() for context in contexts)
+        presenter.goto(f"{a.base}/readingroom/conference/{a.session}/present?token={a.token}")
+        expect(presenter.locator(VIEWER)).to_have_attribute("data-tier", "lossless", timeout=30_000)
+        join(follower, b.server.url, a.code, "Dr Far Away")  # through B, with A's code
+        presets = presenter.locator(VIEWER).get_by_label("Window preset")
+        for option in (presets.locator("option").count() - 1, 0):
+            presets.select_option(index=option)
+            width = presenter.locator(VIEWER).get_attribute("data-window-width")
+            expect(follower.locator(VIEWER)).to_have_attribute("data-window-width", width, timeout=2_000)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_wrong_codes_are_counted_across_processes_and_the_right_code_still_gets_in(three):
+    lives, typist = three, "127.0.0.9"
+    wrong = three[0].code[:5] + ("Z" if three[0].code[5] != "Z" else "Y")
+    statuses = [lives[n % 3].join("Typist", code=wrong, source=typist)[0] for n in range(WRONG_CODES_ALLOWED + 1)]
+    assert statuses[:-1] == [404] * WRONG_CODES_ALLOWED and statuses[-1] == 429  # no process saw all 100 itself
+    assert lives[1].join("Typist", source=typist)[0] == 200
+
+
 def test_kill_9_b_its_participants_reconnect_to_c_and_catch_up_then_a_resumed_presenter_goes_on(
         three, redis_server):  # noqa: F811
     a, b, c = three
-    presenter, on_b = a.presenter(), b.participant("Kim on B")
+    presenter, on_b, never_back = a.presenter(), b.participant("Kim on B"), b.participant("Nev on B")
     participant = on_b.joined["participant"]
+    poll = f"k{uuid.uuid4().hex[:6]}"
+    presenter.send({"type": "poll_open", "poll": {"id": poll, "kind": "choice", "prompt": "Shift?",
+                                                  "options": ["yes", "no"]}})
+    _until(on_b, "poll", lambda m: m["poll"] is not None)
+    assert on_b.answer(poll, 0, uuid.uuid4().hex)["type"] == "saved"  # acknowledged by B
     os.kill(b.server.proc.pid, signal.SIGKILL)
     b.server.proc.wait()
     view = _view(presenter, 11)
     presenter.send({"type": "view", "view": view, "t": None})  # while B's participant is away
     back = Client(c, on_b.path, on_b.joined)  # nginx sends the reconnect to C: the same ticket
-    assert back.welcome["view"] == view
-    wait_for(lambda: attendance_kinds(a.records_url, a.session, participant)[:1] == ["join"], "Kim's join stored")
+    assert back.welcome["view"] == view and back.welcome["answer"] == 0  # caught up, their answer still counted
 
     os.kill(a.server.proc.pid, signal.SIGKILL)  # the presenter's process dies too; resume it
     a.server.proc.wait()
@@ -156,10 +190,39 @@ def test_kill_9_b_its_participants_reconnect_to_c_and_catch_up_then_a_resumed_pr
     assert (resumed.session, resumed.token, resumed.code) == (a.session, a.token, a.code)
     console = resumed.presenter()
     assert console.welcome["view"] == view  # the room went on in Redis
+    assert console.welcome["results"]["counts"] == [1, 0]
     later = {**view, "frame": 12}
     console.send({"type": "view", "view": later, "t": None})
     seen = _until(back, "view", lambda m: m["view"] == later)
     assert seen["seq"] > console.welcome["seq"]
-    console.close()
-    back.close()
+
+    # What B acknowledged waits in B's journal: B back on its own folder puts it in the store.
+    b_again = serve_beside(a, b.workdir, (f"--redis={redis_server.url}",))
+    wait_for(lambda: attendance_kinds(a.records_url, a.session, participant)[:1] == ["join"], "Kim's join stored")
+    wait_for(lambda: _answers(a.records_url, a.session, participant) == [0], "Kim's answer stored once")
+    # Whoever did not come back left when B stopped answering (a surviving process noticed and recorded it).
+    gone = never_back.joined["participant"]
+    wait_for(lambda: attendance_kinds(a.records_url, a.session, gone) == ["join", "leave"], "Nev's leave", 30)
+
+    # A process stopped on purpose does not end the conference: the others go on with it.
+    b_again.server.stop()
+    last = {**view, "frame": 13}
+    console.send({"type": "view", "view": last, "t": None})
+    assert _until(back, "view", lambda m: m["view"] == last)["seq"] > seen["seq"]
+    for client in (console, back, presenter):
+        client.close()
     resumed.server.stop()
+
+
+def _answers(url: str, session: int, participant: int) -> list:
+    from sqlalchemy import create_engine, select
+
+    from readingroom.records.models import PollAnswerRow
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return [row.answer for row in db.execute(select(PollAnswerRow).where(
+                PollAnswerRow.session_id == session, PollAnswerRow.participant_id == participant))]
+    finally:
+        engine.dispose()

@@ -11,10 +11,16 @@ from tornado.web import Application, RequestHandler
 from typer.testing import CliRunner
 
 from readingroom.cli import app
-from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, came_over_https, client_address, trusted_networks
+from readingroom.server.forwarded import (
+    TRUSTED_PROXIES_SETTING,
+    came_over_https,
+    client_address,
+    trusted_networks,
+)
 from readingroom.server.log_scrub import HideSecrets, scrub
 from readingroom.server.rate_limit import TRACKED_KEYS, FailureLimiter
 from readingroom.server.sanitize import markdown_html
+from tests.conftest import run_async
 
 
 class Clock:
@@ -29,18 +35,22 @@ class TestFailureLimiter:
     def test_blocks_at_the_budget_and_forgets_after_the_window(self):
         clock = Clock()
         limiter = FailureLimiter(3, 60, clock)
-        assert [limiter.failed("a") for _ in range(3)] == [1, 2, 3]
-        assert limiter.blocked("a") and not limiter.blocked("b")
+        assert [run_async(limiter.failed("a")) for _ in range(3)] == [1, 2, 3]
+        assert run_async(limiter.blocked("a")) and not run_async(limiter.blocked("b"))
         clock.now += 61
-        assert not limiter.blocked("a") and limiter.count("a") == 0
+        assert not run_async(limiter.blocked("a")) and limiter.count("a") == 0
 
     def test_memory_stays_bounded_under_a_flood_of_keys(self):
         limiter = FailureLimiter(1, 60, Clock())
-        for n in range(TRACKED_KEYS + 5):
-            limiter.failed(f"10.0.{n // 256}.{n % 256}")
+
+        async def flood() -> None:
+            for n in range(TRACKED_KEYS + 5):
+                await limiter.failed(f"10.0.{n // 256}.{n % 256}")
+
+        run_async(flood())
         assert len(limiter._failures) == TRACKED_KEYS
-        assert not limiter.blocked("10.0.0.0")  # the least recently failed went first
-        assert limiter.blocked(f"10.0.{(TRACKED_KEYS + 4) // 256}.{(TRACKED_KEYS + 4) % 256}")
+        assert not run_async(limiter.blocked("10.0.0.0"))  # the least recently failed went first
+        assert run_async(limiter.blocked(f"10.0.{(TRACKED_KEYS + 4) // 256}.{(TRACKED_KEYS + 4) % 256}"))
 
 
 def handler(peer: str, headers: dict, proxies: tuple[str, ...] = ("127.0.0.5",)) -> RequestHandler:

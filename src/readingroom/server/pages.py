@@ -173,14 +173,13 @@ class AnswerHandler(PlainHandler):
         key = page.keys.get(asked["question"]) if page else None
         if key is None:
             raise web.HTTPError(409, "This case has changed since the page was opened: reload the page.")
-        counted = (reader, case_id, card.version, asked["question"])
-        if key.attempts and self.attempts.used(*counted) >= key.attempts:
-            raise web.HTTPError(409, "No attempts left for this question.")
         try:
             choice = key.checked(asked["choice"])
         except InputError as error:
             raise web.HTTPError(400, str(error)) from None
-        used = self.attempts.count(*counted)
+        used = await self.attempts.take(reader, case_id, card.version, asked["question"], key.attempts)
+        if used is None:
+            raise web.HTTPError(409, "No attempts left for this question.")
         self.set_header("Cache-Control", "no-store")
         self.finish({"result": key.result(choice, used), "attempts_used": used, "response": choice})
 
@@ -216,7 +215,7 @@ def _refuse(catalog: Catalog, case_id: str) -> None:
 
 
 def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secret: bytes, case_pages: CasePages,
-                   budget: KernelBudget, voila_kwargs: dict) -> list[tuple]:
+                   budget: KernelBudget, voila_kwargs: dict, attempts: AnswerAttempts | None = None) -> list[tuple]:
     """The tornado rules for the catalog, case pages and what must not be served, under ``base_url``."""
     base = route_base(base_url)
     environment = template_environment()
@@ -230,7 +229,8 @@ def catalog_routes(base_url: str, catalog: Catalog, records: RecordsStore, secre
         (rf"{base}readingroom/cases/({CASE_ID})/stages/([0-9]{{1,3}})", StageHandler,
          {"catalog": catalog, "secret": secret, "case_pages": case_pages}),
         (rf"{base}readingroom/cases/({CASE_ID})/answers", AnswerHandler,
-         {"catalog": catalog, "case_pages": case_pages, "records": records, "attempts": AnswerAttempts()}),
+         {"catalog": catalog, "case_pages": case_pages, "records": records,
+          "attempts": attempts or AnswerAttempts()}),
         (rf"{base}cases/({CASE_ID})/", CasePageHandler,
          {"catalog": catalog, "case_pages": case_pages, "budget": budget, **voila_kwargs}),
         (rf"{base}cases/({CASE_ID})", web.RedirectHandler, {"url": base + "cases/{0}/"}),

@@ -4,6 +4,10 @@ Only failures are counted, so callers decide what a key is: an address, an accou
 rural hospital may reach us from one address (its NAT, or our own TLS proxy), so callers
 never let this refuse a *right* join code, and give addresses a budget a room full of
 people typing can stay under. Addresses come from :func:`.forwarded.client_address`.
+
+Two kinds with one (asynchronous) interface: :class:`FailureLimiter` counts in this process,
+:class:`RedisFailureLimiter` in Redis, so every process behind one address counts the same
+failures (``--redis``; see :mod:`.shared`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ class FailureLimiter:
         self.allowed, self.window, self.clock = allowed, window, clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def blocked(self, key: str) -> bool:
+    async def blocked(self, key: str) -> bool:
         return self.count(key) >= self.allowed
 
     def count(self, key: str) -> int:
@@ -30,7 +34,7 @@ class FailureLimiter:
         recent = self._recent(key)
         return len(recent) if recent is not None else 0
 
-    def failed(self, key: str) -> int:
+    async def failed(self, key: str) -> int:
         """Count one failure; returns how many ``key`` now has within the window."""
         recent = self._recent(key)
         if recent is None:
@@ -48,3 +52,21 @@ class FailureLimiter:
             while recent and recent[0] < oldest:
                 recent.popleft()
         return recent
+
+
+class RedisFailureLimiter:
+    """At most ``allowed`` failures per key in a window of ``window`` seconds from its first failure, counted in
+    Redis (INCR, then EXPIRE on the first), so every process sees the same count; Redis expires keys itself."""
+
+    def __init__(self, client, name: str, allowed: int, window: float) -> None:  # client: a redis.asyncio.Redis
+        self.client, self.prefix, self.allowed, self.window = client, f"rr:failures:{name}:", allowed, window
+
+    async def blocked(self, key: str) -> bool:
+        return int(await self.client.get(self.prefix + key) or 0) >= self.allowed
+
+    async def failed(self, key: str) -> int:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.incr(self.prefix + key)
+        pipe.expire(self.prefix + key, int(self.window), nx=True)
+        count, _ = await pipe.execute()
+        return count

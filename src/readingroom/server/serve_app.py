@@ -28,7 +28,6 @@ from readingroom.server.base import PUBLIC_URL_SETTING, TEMPLATES, template_envi
 from readingroom.server.case_pages import CasePages
 from readingroom.server.catalog import Card, Catalog, public_id, version_of
 from readingroom.server.conference.routes import conference_routes
-from readingroom.server.conference.rooms import shared_rooms
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.forwarded import TRUSTED_PROXIES_SETTING, trusted_networks
 from readingroom.server.dicom_jobs import DicomJobs, default_workers
@@ -40,6 +39,7 @@ from readingroom.server.live_kernels import KernelBudget, default_cap
 from readingroom.server.identity import TRUSTED_HEADER_SETTING
 from readingroom.server.log_scrub import keep_secrets_out_of_logs
 from readingroom.server.pages import catalog_routes
+from readingroom.server.shared import shared_state
 from readingroom.server.stages import unknown_view
 from readingroom.server.voila_app import ReadingroomVoila
 
@@ -128,9 +128,9 @@ class ServeVoila(ReadingroomVoila):
         self.durable = DurableRecords(self.records, journal)
         cases = Path(self.root_dir)
         self.modules = find_modules(curriculum_folder(self.curriculum_dir, cases), cases_root=cases)
-        rooms, directory = shared_rooms(self.redis_url)
+        self.shared = shared_state(self.redis_url)
         self.conferences = Conferences(self.catalog, self.durable, FrameCache(self.frame_cache or default_cache_dir()),
-                                       self.modules, rooms, directory)
+                                       self.modules, self.shared.rooms, self.shared.directory)
         for session in self.conferences.recover():
             self.log.warning("readingroom: conference session %d was left open by a crash; closed at its last "
                              "activity, %s (resume it with: readingroom conference resume %d)",
@@ -185,12 +185,12 @@ class ServeVoila(ReadingroomVoila):
                                     on_live=self._preheat)
         IOLoop.current().add_callback(self.case_pages.prepare, self.catalog.cards())  # run every case once, ahead
         ours = conference_routes(self.server_url or self.base_url, self.conferences, self.catalog, self._secret,
-                                 self.case_pages)
+                                 self.case_pages, self.shared)
         budget = KernelBudget(self.max_live_kernels or default_cap())
         self.log.info("readingroom: live case pages may hold %d kernel(s) at once", budget.cap)
         ours += catalog_routes(self.server_url or self.base_url, self.catalog, self.records, self._secret,
-                               self.case_pages, budget, voila_kwargs)
-        ours += learning_routes(self.server_url or self.base_url, self.records, self.modules)
+                               self.case_pages, budget, voila_kwargs, self.shared.attempts())
+        ours += learning_routes(self.server_url or self.base_url, self.records, self.modules, self.shared.limiter)
         ours += inbox_routes(self.server_url or self.base_url, Path(self.inbox_dir) if self.inbox_dir else default_inbox(),
                              Path(self.root_dir), self.records)
         return ours + super().init_handlers()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 from tornado import web
@@ -33,8 +34,9 @@ JOIN_RETRY_SECONDS = 3  # while the records store is unreachable, the join page 
 log = logging.getLogger("readingroom.join")
 
 
-def wrong_code_limiter() -> FailureLimiter:
-    return FailureLimiter(WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW)
+def wrong_code_limiter(limiter: Callable[[str, int, float], FailureLimiter]) -> FailureLimiter:
+    """The join API's limit, from ``limiter`` (:meth:`readingroom.server.shared.Shared.limiter`)."""
+    return limiter("wrong-codes", WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW)
 
 
 class JoinHandler(SecureBehindProxy):
@@ -55,7 +57,7 @@ class JoinHandler(SecureBehindProxy):
             self.set_header("Retry-After", str(JOIN_RETRY_SECONDS))
             raise web.HTTPError(503, "The conference cannot take your join right now; try again in a moment.") from None
         if conference is None:
-            self._wrong_code(client_address(self))
+            await self._wrong_code(client_address(self))
         records = self.hubs.records
         try:
             participant = await self.hubs.call(current_user, self, records)
@@ -76,12 +78,12 @@ class JoinHandler(SecureBehindProxy):
             "follow_url": f"{path}/follow?ticket={ticket}", "ws_url": f"{path}/ws?ticket={ticket}",
         }))
 
-    def _wrong_code(self, address: str) -> None:
+    async def _wrong_code(self, address: str) -> None:
         """Count it and log it (never the code itself), then refuse: 404, or 429 beyond the budget."""
-        if self.wrong_codes.blocked(address):
+        if await self.wrong_codes.blocked(address):
             raise web.HTTPError(429, "Too many wrong codes from your network; wait ten minutes, then check the "
                                      "code with the presenter (the right code still works).")
-        count = self.wrong_codes.failed(address)
+        count = await self.wrong_codes.failed(address)
         spent = count == WRONG_CODES_ALLOWED
         log.log(logging.WARNING if spent else logging.INFO, "readingroom: wrong join code from %s (%d in the last "
                 "%d minutes%s)", address, count, WRONG_CODES_WINDOW // 60, "; further ones are refused" if spent else "")

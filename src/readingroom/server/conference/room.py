@@ -2,7 +2,7 @@
 
 Every method takes checked fields (see :mod:`.messages`) and returns the messages to send
 as ``(audience, message)`` pairs, where the audience is one of :data:`EVERYONE`,
-:data:`PRESENTER`, :data:`PARTICIPANTS` or :data:`YOU` (the sender only). A request that
+:data:`PRESENTER`, :data:`PARTICIPANTS`, :data:`YOU` (the sender only) or :func:`one` participant. A request that
 the state refuses (an answer to a closed poll, a second vote) raises
 :class:`~.messages.Rejected` or returns nothing. State is the *last* snapshot with its
 sequence number, never a history: a joiner catches up with one message.
@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from readingroom.server.conference.messages import PRESENTER, Rejected
 
 EVERYONE, PARTICIPANTS, YOU = "everyone", "participants", "you"
+
+
+def one(participant: int) -> str:
+    """The audience of one participant's sockets, on whichever process they are (e.g. "you may speak")."""
+    return f"participant:{participant}"
+
 MAX_OPEN_QUESTIONS = 10  # per participant: the queue stays readable
 MAX_QUESTIONS = 500
 

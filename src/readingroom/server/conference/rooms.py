@@ -31,6 +31,8 @@ class RoomsUnavailable(RuntimeError):
 
 Deliver = Callable[[int, Outgoing], None]  # (session id, messages): to the sockets of this process
 Change = Callable[[dict], tuple[dict, Outgoing]]  # a part's state in, (its new state, what to send) out
+Gone = Callable[[int, list[int]], None]  # (session id, participants who left with a dead process)
+Lost = Callable[[bool], None]  # the rooms' store unreachable (False) or back (True)
 
 
 class LiveRoom(ABC):
@@ -113,6 +115,10 @@ class Rooms(ABC):
 
     @abstractmethod
     async def send(self, session_id: int, outgoing: Outgoing) -> None: ...
+
+    def watch(self, gone: Gone, lost: Lost) -> None:
+        """``gone``: participants who left with another process that died (record their leave); ``lost``: where
+        the rooms live went away (False) or came back (True). Nothing of the kind happens in one process."""
 
     @abstractmethod
     def reopen(self, session_id: int) -> LiveRoom:
@@ -231,13 +237,3 @@ class LocalRooms(Rooms):
         if self._deliver is not None and outgoing:
             self._deliver(session_id, outgoing)
 
-
-def shared_rooms(redis_url: str):
-    """``(rooms, directory)``: in Redis when a URL is given (checked to answer now), else in this process."""
-    if not redis_url:
-        from readingroom.server.conference.directory import Directory
-
-        return LocalRooms(), Directory()
-    from readingroom.server.conference.rooms_redis import redis_rooms
-
-    return redis_rooms(redis_url)

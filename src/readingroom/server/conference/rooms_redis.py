@@ -23,8 +23,8 @@ import functools
 import json
 import logging
 import secrets
-from collections.abc import Callable
 
+import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -48,7 +48,9 @@ from readingroom.server.conference.room import (
 from readingroom.server.conference.rooms import (
     Change,
     Deliver,
+    Gone,
     LiveRoom,
+    Lost,
     Rooms,
     RoomsUnavailable,
 )
@@ -58,6 +60,7 @@ log = logging.getLogger("readingroom.conference")
 HEARTBEAT = 2.0  # seconds between a process's "still alive"
 PROCESS_TTL = 6  # seconds: a process silent this long is gone, and its connections count no more
 RETRY = 1.0  # seconds between attempts to reach Redis again
+CONNECTIONS = 32  # per process; commands are short, so a few carry a thousand sockets' traffic
 ROSTER_DUE = {"type": "roster"}  # the presenter's process makes the roster itself, from Redis
 
 
@@ -189,25 +192,26 @@ class RedisRoom(LiveRoom):
     def key(self, name: str) -> str:
         return room_key(self.id, name)
 
+    def counting_keys(self) -> list[str]:
+        """KEYS of the connection-counting scripts: the members, the processes, the alive-key prefix."""
+        return [self.key("members"), self.key("procs"), PROCESS_PREFIX]
+
     @_unavailable
     async def connect(self, participant: int, name: str) -> str:
-        keys = [self.key("members"), self.key("procs"), PROCESS_PREFIX]
-        kind = await self.rooms.scripts["connect"](keys=keys, args=[
+        kind = await self.rooms.scripts["connect"](keys=self.counting_keys(), args=[
             participant, json.dumps({"name": name}), self.rooms.process, self.conns_prefix])
         return _text(kind)
 
     @_unavailable
     async def disconnect(self, participant: int) -> bool:
-        keys = [self.key("members"), self.key("procs"), PROCESS_PREFIX]
-        return bool(await self.rooms.scripts["disconnect"](keys=keys, args=[
+        return bool(await self.rooms.scripts["disconnect"](keys=self.counting_keys(), args=[
             participant, "", self.rooms.process, self.conns_prefix]))
 
     @_unavailable
     async def release(self, process: str | None = None) -> list[int]:
         """Let go of ``process``'s connections (this one's when stopping; a dead one's: only if still listed)."""
-        keys = [self.key("members"), self.key("procs"), PROCESS_PREFIX]
         claim = "1" if process else ""
-        left = await self.rooms.scripts["release"](keys=keys, args=[
+        left = await self.rooms.scripts["release"](keys=self.counting_keys(), args=[
             "", process or self.rooms.process, "", self.conns_prefix, claim])
         return [int(p) for p in left]
 
@@ -408,10 +412,6 @@ class RedisRoom(LiveRoom):
         return roster
 
 
-Gone = Callable[[int, list[int]], None]  # (session id, participants who left with a dead process)
-Lost = Callable[[bool], None]  # Redis unreachable (False) or back (True)
-
-
 class RedisRooms(Rooms):
     """Every room of the conferences this process serves, in the Redis at ``url``, and their fan-out.
 
@@ -421,12 +421,13 @@ class RedisRooms(Rooms):
     ends_with_process = False
 
     def __init__(self, url: str) -> None:
-        import redis
-
         self.url = url
         self.sync = redis.Redis.from_url(url, socket_timeout=PROCESS_TTL, socket_connect_timeout=PROCESS_TTL)
-        self.client = aioredis.Redis.from_url(url, health_check_interval=HEARTBEAT, socket_timeout=PROCESS_TTL,
-                                              socket_connect_timeout=PROCESS_TTL)
+        # A burst (hundreds joining at once) waits for one of a few connections rather than failing for want of one.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=CONNECTIONS, timeout=PROCESS_TTL,
+                                                        health_check_interval=HEARTBEAT, socket_timeout=PROCESS_TTL,
+                                                        socket_connect_timeout=PROCESS_TTL)
+        self.client = aioredis.Redis(connection_pool=pool)
         self.process = secrets.token_hex(8)
         self.scripts = {name: self.client.register_script(text) for name, text in (
             ("connect", CONNECT), ("disconnect", DISCONNECT), ("release", RELEASE), ("publish", PUBLISH),
@@ -445,14 +446,14 @@ class RedisRooms(Rooms):
         return self._rooms[session_id]
 
     def watch(self, gone: Gone, lost: Lost) -> None:
-        """``gone``: who left with a dead process (record their leave); ``lost``: Redis went away or came back."""
         self._gone, self._lost = gone, lost
 
     async def listen(self, deliver: Deliver) -> None:
         if self._deliver is None:
             self._deliver = deliver
             self._tasks = [asyncio.create_task(self._read_bus()), asyncio.create_task(self._keep_alive())]
-        await asyncio.wait_for(self._listening.wait(), PROCESS_TTL)  # TimeoutError: Redis is away
+        if not self._listening.is_set():
+            await asyncio.wait_for(self._listening.wait(), PROCESS_TTL)  # TimeoutError: Redis is away
 
     async def send(self, session_id: int, outgoing: Outgoing) -> None:
         if outgoing:
@@ -534,9 +535,8 @@ class RedisRooms(Rooms):
         left = {}
         release = self.sync.register_script(RELEASE)
         for room in self._rooms.values():
-            keys = [room.key("members"), room.key("procs"), PROCESS_PREFIX]
             try:
-                gone = release(keys=keys, args=["", self.process, self.process, room.conns_prefix, ""])
+                gone = release(keys=room.counting_keys(), args=["", self.process, self.process, room.conns_prefix, ""])
             except RedisError as error:
                 log.error("conference %s: Redis is unreachable (%s); this process's participants will be counted "
                           "as gone by the next process to notice", room.id, error)

@@ -208,7 +208,7 @@ class Conferences:
             return None
         try:
             session = await loop.run_in_executor(None, self.records.session, session_id)
-            _, slugs = self.resolve(session.ref)
+            _, slugs = await loop.run_in_executor(None, self.resolve, session.ref)  # the PHI gate may run
         except (NotFoundError, InputError) as error:  # another store, or cases this process does not serve
             log.warning("conference %s is listed in Redis but cannot be served here: %s", session_id, error)
             return None

@@ -48,7 +48,13 @@ from readingroom.server.conference.messages import (
     Rejected,
     parse,
 )
-from readingroom.server.conference.room import EVERYONE, PARTICIPANTS, YOU, Outgoing
+from readingroom.server.conference.room import (
+    EVERYONE,
+    PARTICIPANTS,
+    YOU,
+    Outgoing,
+    one,
+)
 from readingroom.server.conference.rooms import RoomsUnavailable
 from readingroom.server.conference.sessions import Conference, Conferences, record_key
 
@@ -73,7 +79,7 @@ class Hub:
         self.conference, self.hubs = conference, hubs
         self.sockets: set[ConferenceSocket] = set()
         self._roster_due = False
-        self._roster_sending = False
+        self._roster_sending = self._roster_again = False
         self._pinger = PeriodicCallback(self._ping_all, PING_INTERVAL_MS)
         self._pinger.start()
 
@@ -95,10 +101,12 @@ class Hub:
             self.local(audience, message)
 
     def local(self, audience: str, message: dict) -> None:
+        """``message`` to the sockets here that ``audience`` names (a role, everyone, or :func:`~.room.one`)."""
         text = json.dumps(message)
         role = {PARTICIPANTS: PARTICIPANT, PRESENTER: PRESENTER}.get(audience)
         for socket in list(self.sockets):
-            if audience == EVERYONE or socket.role == role:
+            if audience == EVERYONE or socket.role == role or (
+                    socket.participant is not None and audience == one(socket.participant)):
                 socket.send(text, message["type"])
 
     def roster_soon(self) -> None:
@@ -115,13 +123,21 @@ class Hub:
             pass  # the presenter reconnects and gets it then
 
     def _send_roster(self) -> None:
-        if self._roster_sending or not any(socket.role == PRESENTER for socket in self.sockets):
+        """The roster, read now, to the presenters here; a change heard while it is read is read again after."""
+        if not any(socket.role == PRESENTER for socket in self.sockets):
+            return
+        if self._roster_sending:
+            self._roster_again = True
             return
         self._roster_sending = True
 
         async def send() -> None:
             try:
-                self.local(PRESENTER, await self.conference.room.roster_message())
+                while True:
+                    self._roster_again = False
+                    self.local(PRESENTER, await self.conference.room.roster_message())
+                    if not self._roster_again:
+                        break
             except RoomsUnavailable:
                 pass
             finally:
@@ -142,6 +158,10 @@ class Hub:
         for socket in list(self.sockets):
             socket.close(code, reason)
 
+    def end(self) -> None:
+        self._pinger.stop()
+        self.close()
+
 
 class Hubs:
     """One hub per conference this process serves; records go through the conferences' durable writer."""
@@ -152,9 +172,7 @@ class Hubs:
         self._hubs: dict[int, Hub] = {}
         self._records_status: dict | None = None
         self._watcher: PeriodicCallback | None = None
-        watch = getattr(self.rooms, "watch", None)
-        if watch is not None:  # rooms shared with other processes: their losses and Redis's are ours to tell
-            watch(self._gone, self._lost)
+        self.rooms.watch(self._gone, self._lost)
 
     async def hub(self, conference: Conference) -> Hub:
         """The conference's hub, once this process hears the conference's messages (RoomsUnavailable if it cannot)."""
@@ -174,7 +192,11 @@ class Hubs:
         if hub is not None:
             hub.receive(outgoing)
             if any(message["type"] == "ended" for _, message in outgoing):
-                hub.close()
+                hub.end()
+
+    def existing(self, session_id: int) -> Hub | None:
+        """The conference's hub if a socket of it was ever opened here."""
+        return self._hubs.get(session_id)
 
     def _gone(self, session_id: int, participants: list[int]) -> None:
         """A dead process's participants who did not come back here or elsewhere: they leave now."""
@@ -224,6 +246,7 @@ class ConferenceSocket(WebSocketHandler):
         self._latest_view: str | None = None
         self._allowance, self._flooding = Allowance(), False
         self._counted = False  # this socket is in the room's connection count
+        self._held: list[tuple[str, str]] | None = []  # what arrived for it before its welcome went out
 
     @property
     def max_message_size(self) -> int:
@@ -276,13 +299,16 @@ class ConferenceSocket(WebSocketHandler):
             if kind and not await self._journaled(kind):
                 return
         you = {"id": self.participant, "name": self.name, "role": self.role}
-        hub.sockets.add(self)  # before the welcome is read: nothing sent meanwhile is missed (seq drops repeats)
+        hub.sockets.add(self)  # before the welcome is read: nothing sent meanwhile is missed (it is held back)
         welcome = await room.welcome(you)
         if self.role == PRESENTER:
             welcome["code"] = self.conference.code  # the console shows it; the code is no secret from the presenter
             welcome["records"] = self.hubs.records_message()
         text = json.dumps(welcome)
         self.send(f'{text[:-1]}, "agenda": {self.conference.agenda_json(self.role)}}}', "welcome")
+        held, self._held = self._held or [], None
+        for text, kind in held:  # a view older than the welcome's is dropped by the page (its seq)
+            self.send(text, kind)
         if welcome["ended"]:
             hub.sockets.discard(self)
             self.close(1000, "the conference has ended")
@@ -306,31 +332,41 @@ class ConferenceSocket(WebSocketHandler):
         log.warning("conference %s: closing a socket: %s", self.conference.id, error)
         self.close(1011, ROOMS_AWAY)
 
-    async def on_message(self, raw: str | bytes) -> None:
+    def on_message(self, raw: str | bytes):
+        """A malformed or forbidden message is dropped at once; a valid one is applied (tornado waits for it
+        before the socket's next message, so each socket's messages keep their order)."""
         if self.role == PARTICIPANT and not self._allowance.take():
             if not self._flooding:  # one line per flood, not one per message
                 log.warning("conference %s: dropping messages from participant %s: more than %d a second",
                             self.conference.id, self.participant, PARTICIPANT_RATE)
             self._flooding = True
-            return
+            return None
         self._flooding = False
         try:
             message = parse(raw, self.role)
+        except Rejected as reason:
+            self._dropped(reason)
+            return None
+        return self._handle(message)
+
+    def _dropped(self, reason: Rejected) -> None:
+        sender = self.role if self.participant is None else f"{self.role} {self.participant}"
+        log.warning("conference %s: dropped a message from %s: %s", self.conference.id, sender, reason)
+
+    async def _handle(self, message: dict) -> None:
+        try:
             if message["type"] == "answer":
                 await self._answer(message)
                 return
             outgoing = await self._apply(message)
+            if message["type"] == "end":  # leaves for whoever is connected, before their sockets hear it and close
+                await self.hubs.conferences.end(self.conference)
             hub = await self.hubs.hub(self.conference)
             await hub.deliver(self, outgoing)
         except Rejected as reason:
-            sender = self.role if self.participant is None else f"{self.role} {self.participant}"
-            log.warning("conference %s: dropped a message from %s: %s", self.conference.id, sender, reason)
-            return
+            self._dropped(reason)
         except RoomsUnavailable as error:
             self._rooms_away(error)
-            return
-        if message["type"] == "end":
-            await self.hubs.conferences.end(self.conference)
 
     async def _answer(self, message: dict) -> None:
         """Keep the answer durably, then count it and tell its sender ``saved`` (or ``unsaved``: send it again)."""
@@ -385,13 +421,15 @@ class ConferenceSocket(WebSocketHandler):
             await self.conference.room.set_rtt(self.participant, rtt_ms)
         except RoomsUnavailable:
             return
-        (await self.hubs.hub(self.conference)).roster_soon()
+        hub = self.hubs.existing(self.conference.id)
+        if hub is not None:
+            hub.roster_soon()
 
     def on_close(self) -> None:
         IOLoop.current().spawn_callback(self._closed)
 
     async def _closed(self) -> None:
-        hub = self.hubs._hubs.get(self.conference.id) if hasattr(self, "conference") else None
+        hub = self.hubs.existing(self.conference.id) if hasattr(self, "conference") else None
         if hub is not None:
             hub.sockets.discard(self)
         if not self._counted:
@@ -411,6 +449,9 @@ class ConferenceSocket(WebSocketHandler):
 
     def send(self, text: str, kind: str) -> None:
         """Write now; a ``view`` waits (replacing any older one) while earlier data is still unsent."""
+        if self._held is not None and kind != "welcome":
+            self._held.append((text, kind))
+            return
         if kind == "view" and self.behind():
             self._latest_view = text
             return

@@ -38,13 +38,13 @@ def curriculum_folder(configured: str, cases: Path) -> Path:
     return Path(configured) if configured else cases.parent / "curriculum"
 
 
-def learning_routes(base_url: str, store: RecordsStore, modules: list[Module]) -> list[tuple]:
+def learning_routes(base_url: str, store: RecordsStore, modules: list[Module], limiter=None) -> list[tuple]:
     """The tornado rules for signing in, modules, certificates and verification, under ``base_url``."""
     base = route_base(base_url)
     common = {"store": store, "environment": environment()}
     learning = {**common, "modules": {m.name: m for m in modules}}
     return [
-        (rf"{base}signin", SignInHandler, {**common, "limits": SignInLimits()}),
+        (rf"{base}signin", SignInHandler, {**common, "limits": SignInLimits(limiter)}),
         (rf"{base}signout", SignOutHandler, common),
         (rf"{base}modules", ModuleListHandler, learning),
         (rf"{base}modules/{MODULE}", ModulePageHandler, learning),

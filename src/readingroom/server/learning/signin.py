@@ -28,23 +28,24 @@ SAME_SITE_PATH = re.compile(r"/(?![/\\]|%2f|%5c)(?!.*%(?:[01][0-9a-f]|7f))[a-z0-
 
 
 class SignInLimits:
-    """The two limits on failed sign-ins, per account and per address."""
+    """The two limits on failed sign-ins, per account and per address (``limiter``: shared ones, with --redis)."""
 
-    def __init__(self) -> None:
-        self.accounts = FailureLimiter(FAILURES_PER_ACCOUNT, WINDOW)
-        self.addresses = FailureLimiter(FAILURES_PER_ADDRESS, WINDOW)
+    def __init__(self, limiter=None) -> None:
+        limiter = limiter or (lambda name, allowed, window: FailureLimiter(allowed, window))
+        self.accounts = limiter("signin-accounts", FAILURES_PER_ACCOUNT, WINDOW)
+        self.addresses = limiter("signin-addresses", FAILURES_PER_ADDRESS, WINDOW)
 
-    def refusal(self, username: str, address: str) -> str | None:
+    async def refusal(self, username: str, address: str) -> str | None:
         """Why this attempt is refused before its password is checked, or None."""
-        if self.accounts.blocked(username.lower()):
+        if await self.accounts.blocked(username.lower()):
             return "Too many failed sign-ins to this account: wait ten minutes and try again."
-        if self.addresses.blocked(address):
+        if await self.addresses.blocked(address):
             return "Too many failed sign-ins from your network: wait ten minutes and try again."
         return None
 
-    def failed(self, username: str, address: str) -> None:
-        self.accounts.failed(username.lower())
-        self.addresses.failed(address)
+    async def failed(self, username: str, address: str) -> None:
+        await self.accounts.failed(username.lower())
+        await self.addresses.failed(address)
 
 
 def safe_next(target: str, base: str) -> str:
@@ -73,7 +74,7 @@ class SignInHandler(LearningHandler):
         target = safe_next(self.get_body_argument("next", ""), self.base)
         address = client_address(self)
         username, password = self.field("username", 200, required=False), self.get_body_argument("password", "")
-        refusal = self.limits.refusal(username, address)
+        refusal = await self.limits.refusal(username, address)
         if refusal:
             self.render_page("signin.html", status=429, next=target, error=refusal, username=username)
             return
@@ -81,7 +82,7 @@ class SignInHandler(LearningHandler):
         if username and password and len(password) <= 1024:
             participant = await IOLoop.current().run_in_executor(None, self.store.authenticate, username, password)
         if participant is None:
-            self.limits.failed(username, address)
+            await self.limits.failed(username, address)
             self.render_page("signin.html", next=target, error=WRONG, username=username)
             return
         sign_in(self, participant)
