@@ -90,7 +90,8 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
     dropped link reconnect as the page does, recording when the link went and when views came again."""
     from websockets.asyncio.client import connect
 
-    out = {"join_s": None, "post_s": None, "open_s": None, "latencies": [], "drops": [], "error": None}
+    out = {"join_s": None, "post_s": None, "open_s": None, "join_retries": 0, "latencies": [], "drops": [],
+           "error": None}
     try:
         page = await http.fetch(base + f"join/{code}", raise_error=False)
         jar = SimpleCookie()
@@ -100,9 +101,15 @@ async def _participant(http, base: str, code: str, i: int, join_done, stopping: 
         xsrf = kept.setdefault("_xsrf", os.urandom(16).hex())
         cookies = "; ".join(f"{k}={v}" for k, v in kept.items())
         t_post = time.perf_counter()
-        reply = await http.fetch(base + "readingroom/conference/join", method="POST", raise_error=False,
-                                 body=json.dumps({"code": code, "name": f"Participant {i + 1}"}),
-                                 headers={"Content-Type": "application/json", "X-XSRFToken": xsrf, "Cookie": cookies})
+        while True:  # as the join page: a 503 (store or rooms busy) is tried again after its Retry-After
+            reply = await http.fetch(base + "readingroom/conference/join", method="POST", raise_error=False,
+                                     body=json.dumps({"code": code, "name": f"Participant {i + 1}"}),
+                                     headers={"Content-Type": "application/json", "X-XSRFToken": xsrf,
+                                              "Cookie": cookies})
+            if reply.code != 503:
+                break
+            out["join_retries"] += 1
+            await asyncio.sleep(float(reply.headers.get("Retry-After", "3")))
         if reply.code != 200:
             raise RuntimeError(f"join API answered {reply.code}: {reply.body[:200]!r}")
         out["post_s"] = time.perf_counter() - t_post
@@ -294,6 +301,7 @@ def measure(name: str, presenter_ws: str, base: str, code: str, servers, args, m
         "participants": len(results), "joined": len(ok), "errors": sorted({r["error"] for r in results if r["error"]})[:5],
         "join_s": [r["join_s"] for r in ok], "join_wall_s": join_wall,
         "post_s": [r["post_s"] for r in ok], "open_s": [r["open_s"] for r in ok],
+        "join_retries": sum(r["join_retries"] for r in ok),
         "latency_ms": {q: percentile(latencies, q) for q in (50, 95, 99, 100)},
         "received": len(latencies), "sent": int(args.seconds * args.rate), "server_cpu_percent": cpu,
         "rss_mb": [rss_before, rss_joined, rss_end], "processes": len(servers()),
