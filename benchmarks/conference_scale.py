@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urljoin
@@ -313,6 +314,7 @@ def measure(name: str, presenter_ws: str, base: str, code: str, servers, args, m
         "received": len(latencies), "sent": int(args.seconds * args.rate), "server_cpu_percent": cpu,
         "clients_cpu_percent": clients_cpu, "machine_cpu_percent": machine,
         "rss_mb": [rss_before, rss_joined, rss_end], "processes": len(servers()),
+        "presenter_late_ms_max": sent["schedule_late_ms_max"],
     }
     if killed_at is not None:
         dropped = [d for r in ok for d in r["drops"] if d["lost"] >= killed_at]
@@ -339,7 +341,7 @@ def run(args) -> dict:
 
     mp = multiprocessing.get_context("spawn")
     figures: dict = {"args": vars(args), "frames": frames, "load_start": os.getloadavg(), "cpus": os.cpu_count(),
-                     "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"}
+                     "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"}
     try:
         if "single" in args.layouts:
             console.log("one process: `readingroom conference start`, no nginx, no Redis")
@@ -401,7 +403,7 @@ def rows(f: dict) -> list[tuple[str, ...]]:
         return (max(part["rss_mb"][1], part["rss_mb"][2]) - part["rss_mb"][0]) / max(part["joined"], 1) * 1000 if part else float("nan")
 
     def ratio(a: float, b: float) -> str:
-        return f"{a / b:.2f}" if a == a and b == b and b > 0 else ""
+        return f"{a / b:.2f}" if not (math.isnan(a) or math.isnan(b)) and b > 0 else ""
 
     def p95(part) -> float:
         return part["latency_ms"][95] if part else float("nan")

@@ -82,7 +82,7 @@ def start_layout(folder: Path, records_url: str, redis_url: str, count: int, com
 
 
 @pytest.fixture(scope="module")
-def three_servers(tmp_path_factory, postgres_server, redis_server):
+def three_servers(tmp_path_factory, postgres_server, redis_server):  # noqa: F811
     """Three `readingroom serve` processes behind nginx."""
     layout = start_layout(tmp_path_factory.mktemp("deploy-three"), new_database(postgres_server), redis_server.url, 3)
     yield layout

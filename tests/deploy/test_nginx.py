@@ -22,7 +22,7 @@ XSRF = {"Cookie": "_xsrf=t0k3n", "X-XSRFToken": "t0k3n", "Content-Type": "applic
 
 def page_config(html: bytes) -> dict:
     """The case page's widgets and scoring, as its script reads them."""
-    found = re.search(rb'<script id="rr-case-page" type="application/json">(.*?)</script>', html, re.S)
+    found = re.search(rb'<script id="rr-case-page" type="application/json">(.*?)</script>', html, re.DOTALL)
     return json.loads(found.group(1))
 
 
@@ -115,7 +115,7 @@ def test_wrong_codes_are_counted_per_client_behind_nginx(three_servers):
     logs = "".join(three_servers.log_of(port) for port in three_servers.ports)
     assert f"wrong join code from {guesser} ({WRONG_CODES_ALLOWED} in the last" in logs
     spread = re.findall(r'^127\.0\.0\.7 .*"POST /readingroom/conference/join" 404 \d+ upstream=(\S+) ',
-                        nginx.access_log.read_text(), re.M)
+                        nginx.access_log.read_text(), re.MULTILINE)
     assert len(set(spread)) >= 2  # the guesses went to several processes, and still added up
 
 
