@@ -152,3 +152,81 @@ def write_figures(block: str, begin: str, end: str, section: str) -> None:
     else:
         text = text.rstrip("\n") + f"\n\n{section}\n\n{block}\n"
     README.write_text(text)
+
+
+class Postgres:
+    """Debian's PostgreSQL in a temporary folder on a free port (trust, loopback only), run as `postgres` when root."""
+
+    def __init__(self, work: Path) -> None:
+        import glob
+        import pwd
+
+        bin_dir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))[-1]).parent
+        self.data, self.port = work / "postgres", free_port()
+        self.data.mkdir(parents=True)
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            for path in (work, self.data):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        self._ctl = [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(self.data)]
+        subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                        "--no-sync"], check=True, capture_output=True)
+        subprocess.run([*self._ctl, "-l", str(work / "postgres.log"), "-o",
+                        f"-h 127.0.0.1 -p {self.port} -k {self.data} -c fsync=off -c max_connections=300", "-w", "start"],
+                       check=True, capture_output=True)
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        subprocess.run([*self._ctl, "-m", "fast", "-w", "stop"], capture_output=True)
+
+
+class Redis:
+    """Debian's redis-server on a free port of 127.0.0.1, nothing written to disk."""
+
+    def __init__(self, work: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = work / "redis.log"
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.1)  # polling the port while it starts
+        raise SystemExit(f"redis-server did not answer:\n{self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+class Nginx:
+    """nginx from docs/deploy/nginx.conf (TLS, a self-signed certificate) in front of ``upstream_ports``.
+
+    The configuration is rendered by tests/nginx_fixtures.py, the one place that knows which ports and
+    paths of the shipped file to change, so the benchmark measures the layout the tests check.
+    Clients trust the certificate through SSL_CERT_FILE (set by :meth:`trust`).
+    """
+
+    def __init__(self, work: Path, upstream_ports: list[int], port: int) -> None:
+        sys.path.insert(0, str(README.parents[1]))
+        from tests.nginx_fixtures import nginx_folder
+
+        self.folder, self.port = work / "nginx", port
+        config, self.certificate = nginx_folder(self.folder, free_port(), port, upstream_ports)
+        self.log = self.folder / "nginx.log"
+        self.proc = subprocess.Popen(["/usr/sbin/nginx", "-p", str(self.folder), "-c", str(config), "-g", "daemon off;"],
+                                     stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        self.url = f"https://127.0.0.1:{port}/"
+
+    def trust(self) -> None:
+        """This process and those it starts trust the test certificate (default SSL contexts read SSL_CERT_FILE)."""
+        os.environ["SSL_CERT_FILE"] = str(self.certificate)
+
+    def stop(self) -> None:
+        stop(self.proc)

@@ -12,6 +12,7 @@ import http.client
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -72,14 +73,15 @@ def jupyter_env(workdir: Path, frame_cache: Path, name: str) -> dict:
     return env
 
 
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None) -> None:
-    """Wait until ``url`` answers 2xx (``headers`` for a server that wants credentials)."""
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None,
+              context: ssl.SSLContext | None = None) -> None:
+    """Wait until ``url`` answers 2xx (``headers`` for a server that wants credentials, ``context`` for https)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5):
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5, context=context):
                 return
         except OSError:
             time.sleep(0.3)  # polling a server's port while it starts, not a test wait
@@ -87,10 +89,13 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120,
 
 
 def fetch_from(source: str, port: int, method: str, path: str, body: bytes | None = None,
-               headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+               headers: dict | None = None, context: ssl.SSLContext | None = None,
+               ) -> tuple[int, http.client.HTTPMessage, bytes]:
     """One request to 127.0.0.1:``port`` sent from the loopback address ``source`` (127.0.0.x), as a
-    client (or a proxy) at that address would: (status, headers, body), redirects not followed."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
+    client (or a proxy) at that address would: (status, headers, body), redirects not followed;
+    over https with ``context``."""
+    connection = (http.client.HTTPSConnection("127.0.0.1", port, timeout=60, source_address=(source, 0), context=context)
+                  if context else http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0)))
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()

@@ -74,6 +74,8 @@ NEEDS = {
                  and CONFIGURABLE_HTTP_PROXY.exists(), install="make node-tools"),
     "janus": Need("the Janus media server", "janus", lambda: shutil.which("janus") is not None),
     "redis": Need("the Redis server", "redis-server", lambda: shutil.which("redis-server") is not None),
+    "nginx": Need("nginx and openssl", "nginx-light openssl",
+                  lambda: Path("/usr/sbin/nginx").exists() and shutil.which("openssl") is not None),
 }
 
 
