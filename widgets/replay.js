@@ -116,10 +116,15 @@ function clockText(t) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+let asked = null; // the second the listener moved the seek bar to, until the voice has got there
+
 function update() {
   const now = clock.now, total = duration();
   seek.max = String(Math.ceil(total));
-  if (document.activeElement !== seek || clock.paused) seek.value = String(now);
+  if (asked !== null && (audio?.seeking || Math.abs(now - asked) < 1)) {
+    seek.value = String(asked); // a seek still under way (or landed a frame short) must not undo the keys pressed since
+    if (!audio?.seeking) asked = null;
+  } else if (document.activeElement !== seek || clock.paused) seek.value = String(now);
   const text = `${clockText(now)} of ${clockText(total)}`;
   seek.setAttribute("aria-valuetext", text);
   $("clock").textContent = text;
@@ -140,7 +145,7 @@ play.addEventListener("click", async () => {
   } else clock.pause();
   tick();
 });
-seek.addEventListener("input", () => { clock.seek(Number(seek.value)); update(); });
+seek.addEventListener("input", () => { asked = Number(seek.value); clock.seek(asked); update(); });
 if (audio) for (const type of ["play", "pause", "seeked", "ended", "loadedmetadata", "durationchange"]) audio.addEventListener(type, tick);
 
 const chapterButtons = config.chapters.map((chapter) => el("button", {
