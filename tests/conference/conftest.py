@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select
 from tornado.web import create_signed_value
 from websockets.sync.client import ClientConnection, connect
 
-from readingroom.records.models import AttendanceEventRow
+from readingroom.records.models import AttendanceEventRow, PollAnswerRow
 from tests.servers import Server, free_port, jupyter_env, wait_for  # noqa: F401  (wait_for: for the tests here)
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
@@ -133,6 +133,16 @@ def attendance_kinds(url: str, session: int, participant: int) -> list[str]:
             return list(db.scalars(select(AttendanceEventRow.kind).where(
                 AttendanceEventRow.session_id == session, AttendanceEventRow.participant_id == participant,
             ).order_by(AttendanceEventRow.at, AttendanceEventRow.id)))
+    finally:
+        engine.dispose()
+
+
+def stored_answer_keys(url: str, session: int) -> list[str]:
+    """The idempotency keys of the session's poll answers in the store: one per answer acknowledged."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return list(db.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.session_id == session)))
     finally:
         engine.dispose()
 

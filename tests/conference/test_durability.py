@@ -11,29 +11,20 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 from websockets.exceptions import ConnectionClosedError
 
 from readingroom.records import RecordsStore
-from readingroom.records.models import PollAnswerRow
 from tests.conference.conftest import (
     CASE,
     Client,
     attendance_kinds,
     start_conference,
+    stored_answer_keys,
     wait_for,
 )
 from tests.records import schema_50066d5 as old
 from tests.servers import free_port
-
-
-def _stored_keys(url: str, session: int) -> list[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as db:
-            return list(db.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.session_id == session)))
-    finally:
-        engine.dispose()
 
 
 def _open_poll(presenter: Client) -> str:
@@ -77,7 +68,7 @@ def test_kill_9_after_acknowledged_answers_loses_none_and_the_restart_resumes_wi
     try:
         assert f"Resumed session {live.session}, left open by a crash" in again.output
         assert (again.session, again.code, again.token) == (live.session, live.code, live.token)
-        assert sorted(_stored_keys(url, live.session)) == sorted(saved)  # the journal was replayed before listening
+        assert sorted(stored_answer_keys(url, live.session)) == sorted(saved)  # the journal was replayed before listening
         first = people[0].joined["participant"]
         assert attendance_kinds(url, live.session, first) == ["join", "leave"]  # closed at the last activity
         back = Client(again, people[0].path, people[0].joined)  # the ticket issued before the crash still opens it
@@ -126,7 +117,7 @@ def test_postgres_stopped_mid_session_loses_nothing_and_the_console_counts_what_
             key = _key()
             assert person.answer(poll, answer, key)["type"] == "saved"
             keys[key] = person.joined["participant"]
-        wait_for(lambda: len(_stored_keys(url, live.session)) == 2, "the first answers in PostgreSQL")
+        wait_for(lambda: len(stored_answer_keys(url, live.session)) == 2, "the first answers in PostgreSQL")
         own_postgres.stop()
         for person, answer in ((ann, 2), (bo, 2)):  # acknowledged from the journal while the store is down
             key = _key()
@@ -141,7 +132,7 @@ def test_postgres_stopped_mid_session_loses_nothing_and_the_console_counts_what_
         own_postgres.start()
         wait_for(lambda: _records_message(presenter, lambda m: not m["problem"] and m["waiting"] == 0),
                  "the console told everything is saved")
-        stored = _stored_keys(url, live.session)
+        stored = stored_answer_keys(url, live.session)
         assert sorted(stored) == sorted(f"answer:{live.session}:{p}:{k}" for k, p in keys.items())
         assert attendance_kinds(url, live.session, bo.joined["participant"]) == ["join", "leave"]
         assert live.join("Cy Newcomer")[0] == 200
@@ -215,7 +206,7 @@ def test_a_full_disk_acknowledges_nothing_it_cannot_keep_and_loses_nothing_it_ac
         person, answer, key = refused
         assert person.answer(poll, answer, key)["type"] == "saved"  # the page re-sends it with the same key
         saved.append(f"answer:{live.session}:{person.joined['participant']}:{key}")
-        wait_for(lambda: sorted(_stored_keys(url, live.session)) == sorted(saved), "every acknowledged answer stored")
+        wait_for(lambda: sorted(stored_answer_keys(url, live.session)) == sorted(saved), "every acknowledged answer stored")
     finally:
         live.server.stop()
 

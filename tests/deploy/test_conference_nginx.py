@@ -9,10 +9,9 @@ import uuid
 from http.cookies import SimpleCookie
 
 import pytest
-from sqlalchemy import create_engine, select
 from websockets.exceptions import ConnectionClosed
 
-from readingroom.records.models import PollAnswerRow
+from tests.conference.conftest import stored_answer_keys
 from tests.deploy.conftest import printed
 from tests.nginx_fixtures import ROUTE_COOKIE
 from tests.servers import wait_for
@@ -60,15 +59,6 @@ def next_of(ws, kind: str, check=lambda message: True) -> dict:
         message = json.loads(ws.recv(timeout=10))
         if message["type"] == kind and check(message):
             return message
-
-
-def stored_answer_keys(url: str, session: int) -> list[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as db:
-            return list(db.scalars(select(PollAnswerRow.idempotency_key).where(PollAnswerRow.session_id == session)))
-    finally:
-        engine.dispose()
 
 
 def test_kill_9_of_a_participants_process_they_reconnect_through_nginx_catch_up_and_lose_no_answer(conference_layout):
