@@ -116,6 +116,7 @@ function clockText(t) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+const SEEK_SLACK = 0.05; // seconds: a seek to a chapter may land on the audio frame just before it
 let asked = null; // the second the listener moved the seek bar to, until the voice has got there
 
 function update() {
@@ -158,7 +159,7 @@ $("chapters").replaceChildren(...(chapterButtons.length
 
 function highlightChapter(now) {
   let current = -1;
-  config.chapters.forEach((c, i) => { if (c.t <= now) current = i; });
+  config.chapters.forEach((c, i) => { if (c.t <= now + SEEK_SLACK) current = i; });
   chapterButtons.forEach((b, i) => b.setAttribute("aria-current", String(i === current)));
 }
 

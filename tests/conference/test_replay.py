@@ -1,21 +1,21 @@
 """The replay of a recorded session: a real `conference start` on a module, driven by a presenter's websocket,
-its timeline written by the server, and a voice recording in the session's folder as Janus leaves it.
+its timeline written by the server, and its voice recorded by the real Janus the conference starts.
 
-The voice is a WAV synthesized here (a tone, 48 kHz mono, what the AudioBridge writes) with its voice.json
-start placed so the presenter's window change lands at second 10 of the recording: Janus itself is not on
-this branch, and the lead adds the Janus-recorded variant after merging.
+The presenter's window change is sent once ten seconds of the recording have passed (Janus records the room
+from its creation, voice.json says when), so it lands at second 10 of the recording, and the session goes on
+for a few seconds more.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import time
 import urllib.request
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 from playwright.sync_api import expect
 from typer.testing import CliRunner
@@ -40,9 +40,10 @@ from tests.conference.conftest import (
     start_conference,
     wait_for,
 )
+from tests.system_packages import require
 
-VOICE_SECONDS = 20
 CHANGE_AT = 10.0  # the presenter's window change, in seconds from the start of the voice
+AFTER_CHANGE = 3.0  # seconds the session goes on after it, so the recording holds it
 CHANGED_WINDOW = [600, 2000]
 QUESTION = "Would you operate on this one?"
 
@@ -55,6 +56,8 @@ class Recorded:
     learner: int
     agenda: list[dict]
     follow_url: str  # a participant's page, after the end
+    change_at: float  # the window change, in seconds of the recording (10, and what the server's clock added)
+    voice_seconds: float  # how long Janus's recording is
 
     def replay_path(self) -> str:
         return f"/readingroom/conference/{self.live.session}/replay"
@@ -63,21 +66,18 @@ class Recorded:
         return self.live.signed_in_cookie(self.learner)
 
 
-def write_voice(folder: Path, started_at: float) -> None:
-    """A 20 s tone as Janus writes its mix (16-bit PCM WAV), and voice.json saying when it began."""
-    rate = 48_000
-    t = np.arange(rate * VOICE_SECONDS) / rate
-    tone = (0.2 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
-    with wave.open(str(folder / VOICE), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(tone.tobytes())
-    (folder / VOICE_STARTED).write_text(json.dumps({"started_at": started_at}))
+def wav_seconds(path: Path) -> float:
+    """The length of a WAV as its header says (Janus rewrites the header as it goes and when the room closes)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / wav.getframerate()
+    except (OSError, EOFError, wave.Error):
+        return 0.0
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
+    require("janus")
     workdir = tmp_path_factory.mktemp("replay")
     recordings, records_url = workdir / "recordings", f"sqlite:///{workdir / 'records.sqlite'}"
     live = start_conference(workdir, records_url, extra=(f"--recordings={recordings}",),
@@ -114,15 +114,21 @@ def recorded(tmp_path_factory):
         participant.send({"type": "ask", "text": QUESTION})
         question = presenter.next("questions")["questions"][0]["id"]
         then({"type": "answered", "question": question}, "answered")
+        started_at = wait_for(lambda: (folder / VOICE_STARTED).exists()
+                              and json.loads((folder / VOICE_STARTED).read_text())["started_at"], "Janus to record")
+        wait_for(lambda: time.time() >= started_at + CHANGE_AT, "second 10 of the recording", timeout=CHANGE_AT + 5)
         changed = then(view(first, stage=1, window=CHANGED_WINDOW), "view")
+        wait_for(lambda: time.time() >= changed + AFTER_CHANGE, "the session to go on", timeout=AFTER_CHANGE + 5)
         then(view(second), "case")
         then({"type": "end"}, "end")
-        write_voice(folder, started_at=changed - CHANGE_AT)
+        voice_seconds = wait_for(lambda: (s := wav_seconds(folder / VOICE)) >= changed + AFTER_CHANGE - started_at and s,
+                                 "Janus to close the recording")
         for entry in agenda:  # a later stage comes from the case's one run, started with the server: wait for it
             urllib.request.urlopen(f"{live.server.url}cases/{entry['case']}/", timeout=RUN_TIMEOUT).close()
         with RecordsStore(records_url) as store:
             learner = store.add_participant("Dr Replay Learner", username="learner", password="replay-learner-pw")
-        yield Recorded(live, recordings, folder, learner.id, agenda, participant.joined["follow_url"])
+        yield Recorded(live, recordings, folder, learner.id, agenda, participant.joined["follow_url"],
+                       changed - started_at, voice_seconds)
     finally:
         live.server.stop()
 
@@ -170,12 +176,12 @@ def test_export_writes_the_voice_as_opus_and_the_timeline_on_the_recordings_cloc
         stream = ogg.streams.audio[0]
         assert (stream.codec_context.name, stream.channels) == ("opus", 1)
         seconds = float(stream.duration * stream.time_base)
-    assert abs(seconds - VOICE_SECONDS) < 0.1
+    assert abs(seconds - recorded.voice_seconds) < 0.1
     assert (out / "recording.ogg").stat().st_size * 8 / seconds < 32_000  # speech bitrate, not WAV's 768 kbit/s
     document = json.loads((out / "timeline.json").read_text())
     assert document["session"] == recorded.live.session
     changed = next(e for e in document["events"] if e["kind"] == "view" and e["view"]["window"] == CHANGED_WINDOW)
-    assert changed["t"] == pytest.approx(CHANGE_AT, abs=0.002)
+    assert changed["t"] == pytest.approx(recorded.change_at, abs=0.002)
     assert [c["kind"] for c in document["chapters"]] == ["case", "reveal", "poll_open", "poll_closed", "case"]
     assert [c["title"] for c in document["chapters"]][-1] == "Case 2"
 
@@ -273,7 +279,7 @@ def test_the_replay_plays_the_voice_with_the_views_in_step(browser, recorded):
         page.get_by_role("button", name="Play recording").press("Enter")
         page.wait_for_function("window.rrChangedAt !== undefined", timeout=20_000)
         at = page.evaluate("window.rrChangedAt")
-        assert abs(at - CHANGE_AT) <= 0.5, f"the window change showed at {at:.2f} s of the replay"
+        assert abs(at - recorded.change_at) <= 0.5, f"the window change showed at {at:.2f} s of the replay, not {recorded.change_at:.2f}"
         assert page.evaluate("!document.getElementById('audio').paused")  # the voice, playing
         assert page.audio_statuses and page.evaluate("document.getElementById('audio').currentSrc").endswith("/recording.ogg")
         assert errors == []

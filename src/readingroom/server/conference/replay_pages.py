@@ -33,6 +33,7 @@ from readingroom.server.base import CASE_ID, PlainHandler, base_of
 from readingroom.server.conference import replay, replay_audio
 from readingroom.server.conference.pages import ConferenceStageHandler, _config_json
 from readingroom.server.conference.recordings import RECORDING, session_folder
+from readingroom.server.conference.rooms import RoomsUnavailable
 from readingroom.server.conference.sessions import Conferences
 from readingroom.server.identity import current_user
 from readingroom.widgets.assets import modules_version
@@ -48,14 +49,17 @@ class Replays:
         self.conferences, self.root, self.store = conferences, root, conferences.records
         self._agendas: OrderedDict[int, list[dict]] = OrderedDict()
 
-    def session(self, session_id: int) -> ConferenceSession:
+    async def session(self, session_id: int) -> ConferenceSession:
         """The session, once it has ended; 404 or 409 saying why not otherwise."""
         try:
             session = self.store.session(session_id)
         except NotFoundError:
             raise web.HTTPError(404, "No such conference session.") from None
-        live = self.conferences.by_id(session_id)  # ended here: its end may not be in the store yet
-        if (live is not None and not live.room.ended) or (live is None and session.ends_at is None):
+        try:
+            live = await self.conferences.find(session_id)  # ended there: its end may not be in the store yet
+        except RoomsUnavailable:
+            raise web.HTTPError(503, "The conference's room store is unreachable for a moment: try again.") from None
+        if (live is not None and not await live.room.ended()) or (live is None and session.ends_at is None):
             raise web.HTTPError(409, "This conference is still live: join it with its code; its replay opens "
                                 "once it has ended.")
         return session
@@ -111,7 +115,7 @@ class ReplayPageHandler(_ReplayHandler):
 
     async def get(self, session_id: str) -> None:
         user = self.signed_in()
-        session = self.replays.session(int(session_id))
+        session = await self.replays.session(int(session_id))
         recording = await self.replays.recording(session.id)
         agenda = await self.replays.agenda(session)
         base = base_of(self)
@@ -141,7 +145,7 @@ class ReplayAudioHandler(web.StaticFileHandler):
     async def get(self, session_id: str, include_body: bool = True) -> None:
         if current_user(self, self.replays.store) is None:
             raise web.HTTPError(403, SIGN_IN)
-        session = self.replays.session(int(session_id))
+        session = await self.replays.session(int(session_id))
         folder = session_folder(self.replays.root, session.id)
         try:
             made = await IOLoop.current().run_in_executor(None, replay_audio.opus_copy, folder)
@@ -168,7 +172,7 @@ class ReplayStageHandler(ConferenceStageHandler):
     async def get(self, session_id: str, number: str) -> None:
         if current_user(self, self.replays.store) is None:
             raise web.HTTPError(403, SIGN_IN)
-        session = self.replays.session(int(session_id))
+        session = await self.replays.session(int(session_id))
         case_id, k = self.get_argument("case", ""), int(number)
         if not re.fullmatch(CASE_ID, case_id):
             raise web.HTTPError(400, "Missing or malformed case= (the case's public id).")
