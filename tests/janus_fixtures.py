@@ -6,7 +6,9 @@ on 127.0.0.2 (`--voice-interface 127.0.0.2`): Janus skips loopback interfaces, s
 puts that loopback address on a veth of the run's own, and the kernel still delivers it through lo.
 The browser gets a fake microphone playing a WAV of speech-like sound (noise shaped into syllables,
 so Opus works as hard as on speech, and every second is the same), and may use loopback addresses
-for WebRTC (127.0.0.1), so media never leave loopback addresses.
+for WebRTC. Chromium also gathers on the veth's 127.0.0.2 and on eth0; Janus answers only checks from
+127.0.0.2 (seen with a packet count on lo and eth0: none from Janus to 127.0.0.1 or eth0's address),
+so the pair that carries media is 127.0.0.2 to 127.0.0.2 and nothing is sent to eth0's address.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tests.system_packages import require
 SPEECH_SECONDS = 4
 RATE = 48000
 MEDIA_ADDRESS = "127.0.0.2"  # loopback (127.0.0.0/8), on an interface Janus does not skip
-VETH = re.compile(r": rrvoice(\d+)a[@:]")  # this run's pair: rrvoice<pid>a / rrvoice<pid>b
+VETH = re.compile(r": rrvoice(\d+)a[@:]")  # a run's pair: rrvoice<pid>a / rrvoice<pid>b
 
 
 def _ip(*args: str) -> None:
