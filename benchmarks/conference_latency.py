@@ -142,11 +142,11 @@ class Conference:
     JOIN = re.compile(r"(https?://\S+?/join(?:/([A-Z2-9]{6}))?)\b")
     CODE = re.compile(r"\b([ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6})\b")
 
-    def __init__(self, cases: Path, slug: str, env: dict, work: Path):
+    def __init__(self, cases: Path, slug: str, env: dict, work: Path, extra: tuple[str, ...] = ()):
         self.port = free_port()
         self.log = work / "conference.log"
         args = [sys.executable, "-m", "readingroom", "conference", "start", slug, "--cases", str(cases),
-                f"--port={self.port}", f"--records=sqlite:///{work / 'records.sqlite'}", f"--qr={work / 'join.png'}"]
+                f"--port={self.port}", f"--records=sqlite:///{work / 'records.sqlite'}", f"--qr={work / 'join.png'}", *extra]
         self.proc = subprocess.Popen(args, env=env, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.presenter_url = self.join_url = self.code = None
         found = threading.Event()

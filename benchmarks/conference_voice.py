@@ -11,8 +11,9 @@ the RTP payload bytes Janus sends them (what a browser's inbound-rtp bytesReceiv
 after SRTP, without decoding them (the listeners' own cost is not the server's).
 Each of the presenter, the followers and the listeners runs in its own process, the listeners'
 at a lower priority (nice 10): they stand for devices elsewhere, so their CPU should not be taken
-from the server, Janus or the followers' clocks. Pages and websockets use 127.0.0.1;
-media use this machine's own address (Janus never uses loopback), delivered inside the machine.
+from the server, Janus or the followers' clocks. Pages and websockets use 127.0.0.1; media use
+127.0.0.2, a loopback address put on a veth of the run's own (Janus skips loopback interfaces), with
+`--voice-interface 127.0.0.2`: nothing goes to this machine's other addresses. Needs root and iproute2.
 
     .venv/bin/python benchmarks/conference_voice.py --update-readme
     .venv/bin/python benchmarks/conference_voice.py --listeners 3 --followers 5 --seconds 8   # dry run
@@ -26,12 +27,16 @@ import json
 import multiprocessing
 import os
 import platform
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -160,14 +165,36 @@ def listeners_process(base: str, code: str, presenter_ws: str, count: int, wav: 
     asyncio.run(_listeners(base, code, presenter_ws, count, wav, ready, measure, stop_event, results))
 
 
-def _own_address_only() -> None:
-    """One candidate, on the address Janus uses here (it never uses loopback): the traffic stays in the machine."""
+MEDIA_ADDRESS = "127.0.0.2"
+
+
+@contextmanager
+def loopback_media() -> Iterator[str]:
+    """127.0.0.2 on a veth pair of this run's own (up, not IFF_LOOPBACK, so Janus gathers on it; the kernel
+    still delivers it through lo); removed at the end, and pairs left by killed runs first."""
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    for pid in re.findall(r": rrbench(\d+)a[@:]", links):
+        if not Path(f"/proc/{pid}").exists():
+            subprocess.run(["ip", "link", "delete", f"rrbench{pid}a"], check=True)
+    name = f"rrbench{os.getpid()}"
+    try:
+        for args in (["link", "add", f"{name}a", "type", "veth", "peer", "name", f"{name}b"],
+                     ["addr", "add", f"{MEDIA_ADDRESS}/32", "dev", f"{name}a"], ["link", "set", f"{name}a", "up"],
+                     ["link", "set", f"{name}b", "up"]):
+            subprocess.run(["ip", *args], capture_output=True, text=True, check=True)
+        yield MEDIA_ADDRESS
+    except subprocess.CalledProcessError as failed:
+        raise SystemExit(f"ip {' '.join(failed.cmd[1:])}: {failed.stderr.strip()} (run as root, with iproute2)")
+    finally:
+        subprocess.run(["ip", "link", "delete", f"{name}a"], capture_output=True, check=False)
+
+
+def _loopback_media_only() -> None:
+    """The peers' one candidate is Janus's media address, a loopback one (aioice leaves loopback addresses out
+    of its host candidates, and Janus does not answer checks from 127.0.0.1): no traffic to other addresses."""
     import aioice.ice
 
-    from readingroom.server.conference.janus_process import own_address
-
-    address = own_address()
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [MEDIA_ADDRESS]
 
 
 def _for_janus(sdp: str) -> str:
@@ -182,7 +209,7 @@ async def _listeners(base, code, presenter_ws, count, wav, ready, measure, stop_
     from tornado.httpclient import AsyncHTTPClient
     from websockets.asyncio.client import connect
 
-    _own_address_only()
+    _loopback_media_only()
     loop = asyncio.get_running_loop()
     http = AsyncHTTPClient()
     received, packets = [0] * count, [0] * count
@@ -257,7 +284,7 @@ def phase_cpu(server: psutil.Process, janus: psutil.Process, clients: list[psuti
             "machine": machine, "start": time.time() - elapsed, "end": time.time()}
 
 
-def run(args) -> dict:
+def run(args, media: str) -> dict:
     from readingroom.server.catalog import public_id
 
     work = Path(tempfile.mkdtemp(prefix="conference-voice-bench-"))
@@ -269,7 +296,7 @@ def run(args) -> dict:
     figures: dict = {"args": vars(args), "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
                      "load_start": os.getloadavg()}
     console.log(f"starting `readingroom conference start {CASE.name}` (it starts its own Janus)")
-    conf = Conference(work / "cases", CASE.name, env, work)
+    conf = Conference(work / "cases", CASE.name, env, work, extra=(f"--voice-interface={media}",))
     try:
         server = conf.process
         janus = janus_of(server)
@@ -357,8 +384,8 @@ Measured {f['date']} on {platform.machine()} ({os.cpu_count()} cores shared with
 one `readingroom conference start` with its own Janus, the presenter stepping the view
 {a['rate']:g} times a second throughout, {a['followers']} followers measuring view sync; {a['seconds']:g} s
 with voice off, then {a['seconds']:g} s with the presenter speaking (a loop of speech-like sound, Opus
-from aiortc) to {a['listeners']} aiortc listeners (at nice 10: they stand for devices elsewhere). Pages and sockets on 127.0.0.1, media on this machine's own
-address (Janus never uses loopback), so nothing leaves the machine. kbit/s is RTP payload, as a
+from aiortc) to {a['listeners']} aiortc listeners (at nice 10: they stand for devices elsewhere). Pages and sockets on 127.0.0.1, media on 127.0.0.2
+(a loopback address on a veth of the run's own: Janus skips loopback interfaces), so nothing goes to the machine's other addresses. kbit/s is RTP payload, as a
 browser's `bytesReceived` counts it and as Opus's bitrate is set; the wire figure adds the headers.
 
 | what | figure | against the goal |
@@ -375,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10)
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args(argv)
-    figures = run(args)
+    with loopback_media() as media:
+        figures = run(args, media)
     table = Table("what", "figure", "against the goal")
     for row in rows(figures):
         table.add_row(*row)

@@ -1,14 +1,21 @@
 """A real Janus (Debian's package) for the voice tests, and Chromium able to speak and listen over loopback.
 
 Janus is started the way `conference start` starts it (readingroom.server.conference.janus_process:
-a generated configuration, only the AudioBridge and the HTTP transport, media on this machine's
-own address, which Linux delivers through the loopback device) on a free port. The browser gets a fake microphone playing a WAV of speech-like
-sound (noise shaped into syllables, so Opus works as hard as on speech, and every second is
-the same), and may use loopback addresses for WebRTC, so media never leave 127.0.0.1.
+a generated configuration, only the AudioBridge and the HTTP transport) on a free port, its media
+on 127.0.0.2 (`--voice-interface 127.0.0.2`): Janus skips loopback interfaces, so :func:`loopback_media`
+puts that loopback address on a veth of the run's own, and the kernel still delivers it through lo.
+The browser gets a fake microphone playing a WAV of speech-like sound (noise shaped into syllables,
+so Opus works as hard as on speech, and every second is the same), and may use loopback addresses
+for WebRTC. Chromium also gathers on the veth's 127.0.0.2 and on eth0; Janus answers only checks from
+127.0.0.2 (seen with a packet count on lo and eth0: none from Janus to 127.0.0.1 or eth0's address),
+so the pair that carries media is 127.0.0.2 to 127.0.0.2 and nothing is sent to eth0's address.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +28,34 @@ from tests.system_packages import require
 
 SPEECH_SECONDS = 4
 RATE = 48000
+MEDIA_ADDRESS = "127.0.0.2"  # loopback (127.0.0.0/8), on an interface Janus does not skip
+VETH = re.compile(r": rrvoice(\d+)a[@:]")  # a run's pair: rrvoice<pid>a / rrvoice<pid>b
+
+
+def _ip(*args: str) -> None:
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    if done.returncode:
+        pytest.fail(f"ip {' '.join(args)}: {done.stderr.strip()}")
+
+
+@pytest.fixture(scope="session")
+def loopback_media() -> Iterator[str]:
+    """127.0.0.2 on a veth pair of this run's own (UP and RUNNING, not IFF_LOOPBACK, so Janus gathers on it);
+    the kernel routes it through lo like all of 127.0.0.0/8. Pairs left by killed runs are removed first."""
+    require("iproute2")
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    for pid in VETH.findall(links):
+        if not Path(f"/proc/{pid}").exists() or int(pid) == os.getpid():
+            _ip("link", "delete", f"rrvoice{pid}a")
+    name = f"rrvoice{os.getpid()}"
+    _ip("link", "add", f"{name}a", "type", "veth", "peer", "name", f"{name}b")
+    try:
+        _ip("addr", "add", f"{MEDIA_ADDRESS}/32", "dev", f"{name}a")
+        _ip("link", "set", f"{name}a", "up")
+        _ip("link", "set", f"{name}b", "up")
+        yield MEDIA_ADDRESS
+    finally:
+        subprocess.run(["ip", "link", "delete", f"{name}a"], capture_output=True, check=False)  # its peer goes with it
 
 
 def write_speechlike(path: Path) -> Path:
@@ -68,12 +103,12 @@ def janus_child(pid: int) -> int:
 
 
 @pytest.fixture
-def janus_server(tmp_path) -> Iterator[object]:
-    """A Janus of the test's own, as someone else runs one (no API secret), for --janus-url."""
+def janus_server(tmp_path, loopback_media) -> Iterator[object]:
+    """A Janus of the test's own, as someone else runs one (no API secret), for --janus-url; media on 127.0.0.2."""
     require("janus")
-    from readingroom.server.conference.janus_process import JanusProcess, own_address
+    from readingroom.server.conference.janus_process import JanusProcess
 
-    janus = JanusProcess(ice_interfaces=own_address(), log_path=tmp_path / "janus.log", http_port=free_port(),
+    janus = JanusProcess(ice_interfaces=loopback_media, log_path=tmp_path / "janus.log", http_port=free_port(),
                          secured=False).start()
     yield janus
     janus.stop()

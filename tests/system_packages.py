@@ -73,6 +73,9 @@ NEEDS = {
     "node": Need("configurable-http-proxy (Node.js)", "", lambda: bool(shutil.which("node"))
                  and CONFIGURABLE_HTTP_PROXY.exists(), install="make node-tools"),
     "janus": Need("the Janus media server", "janus", lambda: shutil.which("janus") is not None),
+    # loopback_media (tests/janus_fixtures.py) makes a veth for 127.0.0.2, where Janus offers media: root's work
+    "iproute2": Need("ip (iproute2), run as root", "iproute2",
+                     lambda: shutil.which("ip") is not None and os.geteuid() == 0),
     "redis": Need("the Redis server", "redis-server", lambda: shutil.which("redis-server") is not None),
     "nginx": Need("nginx and openssl", "nginx-light openssl",
                   lambda: Path("/usr/sbin/nginx").exists() and shutil.which("openssl") is not None),

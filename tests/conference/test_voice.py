@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from readingroom.server.conference import recordings
 from tests.accessibility import assert_passes_axe
 from tests.conference.browser_fixtures import VIEWER, join, start_conference
-from tests.janus_fixtures import janus_child, voice_browser  # noqa: F401  (a fixture)
+from tests.janus_fixtures import janus_child, loopback_media, voice_browser  # noqa: F401  (fixtures)
 from tests.servers import wait_for
 from tests.system_packages import require
 
@@ -33,9 +33,9 @@ SILENCE_KBPS = 4  # Janus keeps sending the mix while nobody is heard: Opus fram
 
 
 @pytest.fixture(scope="module")
-def voice_server(tmp_path_factory):
+def voice_server(tmp_path_factory, loopback_media):  # noqa: F811
     require("janus")
-    server = start_conference(tmp_path_factory.mktemp("conference-voice"))
+    server = start_conference(tmp_path_factory.mktemp("conference-voice"), f"--voice-interface={loopback_media}")
     yield server
     server.stop()
 

@@ -88,6 +88,8 @@ def test_janus_is_configured_for_the_audiobridge_over_http_on_loopback_only(tmp_
     (("--turn=turn:turn.example.org",), "error: --turn needs --turn-user and --turn-password"),
     (("--turn=http://x",), "error: --turn http://x: a TURN server's address starts with turn: or turns:"),
     (("--janus-url=127.0.0.1:8088",), "error: --janus-url 127.0.0.1:8088: give the HTTP API's address"),
+    (("--voice-interface=nosuch9",), "error: --voice-interface nosuch9: this machine has no such interface or address"),
+    (("--voice-interface=lo",), "error: --voice-interface lo: Janus gathers media only on interfaces that are up and not"),
 ])
 def test_bad_voice_options_are_one_line_exit_2_and_nothing_written(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

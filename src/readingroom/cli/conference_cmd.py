@@ -63,12 +63,16 @@ TurnOption = Annotated[list[str] | None, typer.Option(
     "turn:turn.hospital.org:3478?transport=tcp; repeat for several (with --turn-user and --turn-password).")]
 TurnUserOption = Annotated[str, typer.Option("--turn-user", help="The TURN servers' user name.")]
 TurnPasswordOption = Annotated[str, typer.Option("--turn-password", help="The TURN servers' password.")]
+VoiceInterfaceOption = Annotated[str, typer.Option(
+    "--voice-interface", help="Where Janus offers voice media: an interface or address of this machine, e.g. eth1 or "
+    "10.0.0.5 (comma-separate several); default this machine's main address when serving 127.0.0.1, else every "
+    "interface.")]
 BitrateOption = Annotated[int, typer.Option("--voice-kbps", help="Each listener's voice stream in kbit/s "
                                             "(Opus, mono, with in-band FEC); 16-24 suits speech on a rural link.")]
 
 
 def voice_arguments(no_voice: bool, janus_url: str, stun: list[str] | None, turn: list[str] | None, turn_user: str,
-                    turn_password: str, kbps: int) -> list[str]:
+                    turn_password: str, kbps: int, interface: str = "") -> list[str]:
     """The voice options checked (one line on a mistake), as the serving app's options."""
     import json
 
@@ -76,6 +80,10 @@ def voice_arguments(no_voice: bool, janus_url: str, stun: list[str] | None, turn
         raise InputError(f"--voice-kbps {kbps}: give 6 to 64 (kbit/s; 16-24 suits speech)")
     if janus_url and not janus_url.startswith(("http://", "https://")):
         raise InputError(f"--janus-url {janus_url}: give the HTTP API's address, e.g. http://127.0.0.1:8088/janus")
+    if interface:
+        from readingroom.server.conference.janus_process import media_interfaces
+
+        interface = media_interfaces(interface)
     servers = []
     for url in stun or []:
         if not url.startswith("stun:"):
@@ -89,6 +97,7 @@ def voice_arguments(no_voice: bool, janus_url: str, stun: list[str] | None, turn
         servers.append({"urls": url, "username": turn_user, "credential": turn_password})
     return [f"--ServeVoila.voice={not no_voice}", f"--ServeVoila.voice_bitrate={kbps * 1000}",
             *([f"--ServeVoila.janus_url={janus_url}"] if janus_url else []),
+            *([f"--ServeVoila.voice_interface={interface}"] if interface else []),
             *[f"--ServeVoila.ice_servers={json.dumps(server)}" for server in servers]]
 
 
@@ -103,7 +112,7 @@ def start(
     recordings: RecordingsOption = None, no_record: NoRecordOption = False,
     no_voice: NoVoiceOption = False, janus_url: JanusUrlOption = "", stun: StunOption = None, turn: TurnOption = None,
     turn_user: TurnUserOption = "", turn_password: TurnPasswordOption = "", voice_kbps: BitrateOption = 24,
-    redis: RedisOption = "",
+    voice_interface: VoiceInterfaceOption = "", redis: RedisOption = "",
 ) -> None:
     """Start a conference on a case or a module; print the presenter link (secret), join link, code and QR code.
 
@@ -111,7 +120,7 @@ def start(
     reopened instead, with the same code and links.
     """
     what, cases, curriculum = _named(what, cases, curriculum)
-    voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps)
+    voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps, voice_interface)
     server, base = _server(cases, curriculum, port, ip, records, journal, public_url, qr, trusted_proxy, what,
                            [*recording_arguments(recordings, no_record), *voice, *redis_arguments(redis)])
     server.conferences.resolve(what)  # a case failing the checks, a broken module: one line before anything is written
@@ -136,10 +145,10 @@ def resume(
     recordings: RecordingsOption = None, no_record: NoRecordOption = False,
     no_voice: NoVoiceOption = False, janus_url: JanusUrlOption = "", stun: StunOption = None, turn: TurnOption = None,
     turn_user: TurnUserOption = "", turn_password: TurnPasswordOption = "", voice_kbps: BitrateOption = 24,
-    redis: RedisOption = "",
+    voice_interface: VoiceInterfaceOption = "", redis: RedisOption = "",
 ) -> None:
     """Reopen a conference this server ran, with the same join code, presenter link and participants' links."""
-    voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps)
+    voice = voice_arguments(no_voice, janus_url, stun, turn, turn_user, turn_password, voice_kbps, voice_interface)
     server, base = _server(cases or Path("cases"), curriculum, port, ip, records, journal, public_url, qr,
                            trusted_proxy, None, [*recording_arguments(recordings, no_record), *voice,
                             *redis_arguments(redis)])

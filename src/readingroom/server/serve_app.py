@@ -142,6 +142,10 @@ class ServeVoila(ReadingroomVoila):
     janus_admin_key = Unicode("", config=True, help="The AudioBridge admin_key of the Janus at janus_url, if it has one.")
     ice_servers = List(Unicode(), config=True, help="STUN/TURN servers handed to browsers for voice, as JSON "
                        "RTCIceServer objects. Example: --ServeVoila.ice_servers='{\"urls\": \"stun:stun.example.org\"}'")
+    voice_interface = Unicode("", config=True, help="Where Janus offers media (ICE candidates): interface names or "
+                              "addresses, comma-separated; default this machine's main address when serving "
+                              "127.0.0.1, else every interface. For a multi-homed server, or a veth carrying "
+                              "127.0.0.2. Example: --ServeVoila.voice_interface=eth1")
     voice_bitrate = Int(DEFAULT_BITRATE, config=True, help="Bits per second of each listener's Opus stream (mono). "
                         "Example: --ServeVoila.voice_bitrate=16000")
 
@@ -185,7 +189,7 @@ class ServeVoila(ReadingroomVoila):
         """Voice as configured; starts Janus here when voice is on and no running one was named."""
         import json
 
-        from readingroom.server.conference.janus_process import JanusProcess, loopback, own_address
+        from readingroom.server.conference import janus_process
 
         settings = VoiceSettings(ice_servers=[json.loads(server) for server in self.ice_servers],
                                  bitrate=self.voice_bitrate, record=self.record,
@@ -194,7 +198,9 @@ class ServeVoila(ReadingroomVoila):
             settings.janus_url, settings.api_secret = self.janus_url, self.janus_api_secret
             settings.admin_key = self.janus_admin_key
         elif self.voice:
-            self.janus = JanusProcess(ice_interfaces=own_address() if loopback(self.ip) else "").start()
+            default = janus_process.own_address() if janus_process.loopback(self.ip) else ""
+            interfaces = janus_process.media_interfaces(self.voice_interface) if self.voice_interface else default
+            self.janus = janus_process.JanusProcess(ice_interfaces=interfaces).start()
             settings.janus_url, settings.api_secret = self.janus.url, self.janus.config.api_secret
             settings.admin_key = self.janus.config.admin_key
         return settings

@@ -3,7 +3,8 @@
 Only what voice needs is loaded (the AudioBridge plugin and the HTTP transport), so a
 Janus started here opens no other door. Its HTTP API listens on 127.0.0.1 only, whatever
 address the web server is bound to: browsers never talk to it, the serving app does
-(:mod:`.janus_api`), and it carries an API secret. Media (ICE) use this machine's own main
+(:mod:`.janus_api`), and it carries an API secret. Media (ICE) use the interfaces or addresses
+``--voice-interface`` names (:func:`media_interfaces` checks them); without it, this machine's own main
 address when the web server serves loopback only (see :func:`own_address`), every interface otherwise.
 """
 
@@ -46,6 +47,27 @@ def own_address() -> str:
             return probe.getsockname()[0]
         except OSError:
             return ""
+
+
+def media_interfaces(value: str) -> str:
+    """``value`` (interface names or addresses, comma-separated, as Janus's ice_enforce_list takes them) checked
+    against this machine's interfaces; one line on a mistake, before Janus starts and gathers nothing."""
+    import psutil
+
+    addresses = psutil.net_if_addrs()
+    stats = psutil.net_if_stats()
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    for name in names:
+        owner = name if name in addresses else next(
+            (nic for nic, found in addresses.items() if any(a.address.split("%")[0] == name for a in found)), None)
+        example = ", ".join(sorted(nic for nic in addresses if nic != "lo")) or "none but lo"
+        if owner is None:
+            raise InputError(f"--voice-interface {name}: this machine has no such interface or address "
+                             f"(its interfaces: {example})")
+        if owner == "lo" or not stats[owner].isup:
+            raise InputError(f"--voice-interface {name}: Janus gathers media only on interfaces that are up and not "
+                             f"loopback (try one of: {example})")
+    return ",".join(names)
 
 
 def free_local_port() -> int:
