@@ -17,6 +17,7 @@ import pytest
 
 from readingroom.server.conference import recordings
 from tests.conference.conftest import start_conference
+from tests.conftest import run_async
 from tests.janus_fixtures import MEDIA_ADDRESS, janus_server, loopback_media  # noqa: F401  (fixtures)
 
 STUN = "stun:stun.hospital.example:3478"
@@ -53,7 +54,7 @@ def offer() -> str:
         await pc.close()
         return sdp
 
-    return asyncio.run(make())
+    return run_async(make())
 
 
 def candidate_addresses(sdp: str) -> list[str]:
@@ -112,7 +113,7 @@ def test_janus_offers_only_loopback_media_and_audio_flows_over_it(unrecorded):
         finally:
             await pc.close()
 
-    pair, rate = asyncio.run(call())
+    pair, rate = run_async(call())
     assert pair.local_candidate.host == MEDIA_ADDRESS and ipaddress.ip_address(pair.remote_candidate.host).is_loopback
     assert rate == 48000  # Opus decoded: audio arrived over the loopback pair
 
